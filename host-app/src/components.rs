@@ -1,0 +1,15 @@
+//! The page's components, one per file.
+
+mod app;
+mod connection_bar;
+mod inspector;
+mod interrupt_panel;
+mod notes_panel;
+mod question_panel;
+
+pub use app::App;
+pub use connection_bar::ConnectionBar;
+pub use inspector::Inspector;
+pub use interrupt_panel::InterruptPanel;
+pub use notes_panel::NotesPanel;
+pub use question_panel::QuestionPanel;

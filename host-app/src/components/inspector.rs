@@ -1,0 +1,70 @@
+use messenger::{Direction, InterruptKind, MessageKind};
+use yew::prelude::*;
+
+use crate::state::WireRow;
+
+/// Properties of [`Inspector`].
+#[derive(Properties, PartialEq)]
+pub struct InspectorProps {
+    /// The timeline.
+    pub wire: Vec<WireRow>,
+    /// Errors in plain words.
+    pub errors: Vec<String>,
+}
+
+fn kind_name(kind: MessageKind) -> &'static str {
+    match kind {
+        MessageKind::Knock => "👋 knock",
+        MessageKind::Listen => "🤝 listen",
+        MessageKind::Acknowledge => "👂 acknowledge",
+        MessageKind::Message => "message",
+    }
+}
+
+/// The live protocol timeline: every message with direction, kind, port generation and timing.
+#[component]
+pub fn Inspector(props: &InspectorProps) -> Html {
+    let rows = props.wire.iter().rev().map(|row| {
+        let (arrow, class) = match row.direction {
+            Direction::Outgoing => ("host → Eos", "out"),
+            Direction::Incoming => ("Eos → host", "in"),
+        };
+        let label = row.label.clone().unwrap_or_default();
+        let interrupt = match row.interrupt {
+            Some(InterruptKind::MultiUse) => " + multi-use interrupt port",
+            Some(InterruptKind::OneTime) => " + one-time interrupt port",
+            None => "",
+        };
+        html! {
+            <tr class={classes!("wire-row", class)} data-generation={row.generation.to_string()} data-direction={class}>
+                <td class="session">{ row.session }</td>
+                <td class="time">{ format!("{:.1}", row.at_ms) }</td>
+                <td class="direction">{ arrow }</td>
+                <td class="kind">{ kind_name(row.kind) }{ interrupt }</td>
+                <td class="label">{ label }</td>
+                <td class="generation">{ row.generation }</td>
+                <td class="reply-after">{ row.reply_after_ms.map(|ms| format!("{ms:.1} ms")).unwrap_or_default() }</td>
+            </tr>
+        }
+    });
+    html! {
+        <div class="panel inspector">
+            <h2>{ "Protocol inspector" }</h2>
+            <p class="hint">{ "Newest first. One message per turn: each travels on the port generation after the last and carries a fresh port for its reply." }</p>
+            if !props.errors.is_empty() {
+                <ul id="errors" class="errors">
+                    { for props.errors.iter().map(|e| html! { <li>{ e }</li> }) }
+                </ul>
+            }
+            <div class="scroll">
+                <table id="wire-log">
+                    <thead><tr>
+                        <th>{ "session" }</th><th>{ "ms" }</th><th>{ "direction" }</th><th>{ "wire" }</th>
+                        <th>{ "application" }</th><th>{ "port gen." }</th><th>{ "reply after" }</th>
+                    </tr></thead>
+                    <tbody>{ for rows }</tbody>
+                </table>
+            </div>
+        </div>
+    }
+}

@@ -1,0 +1,11 @@
+//! Phosphorescence: the host page that owns the user's notes and embeds Eos from another origin.
+
+mod components;
+mod config;
+mod hooks;
+mod state;
+mod store;
+
+fn main() {
+    yew::Renderer::<components::App>::new().render();
+}

@@ -1,0 +1,58 @@
+//! The pure protocol core: the whole messenger protocol as a state machine without `web-sys`,
+//! `js-sys` or `wasm-bindgen`.
+//!
+//! Modelled on quinn-proto and str0m: the core never touches a port, a listener or the clock.
+//! The web layer ([`crate::web`]) feeds it inputs and performs its outputs:
+//!
+//! 1. **Inputs** arrive through the `handle_*` methods — a window message that passed the
+//!    origin/source checks ([`Connection::handle_knock`]), a message on a port
+//!    ([`Connection::handle_message`]), a `messageerror` ([`Connection::handle_message_error`]),
+//!    an interrupt ([`Connection::handle_interrupt`]) or a timeout ([`Connection::handle_timeout`]).
+//!    Application commands are ordinary mutators: [`Connection::send`],
+//!    [`Connection::acknowledge`], [`Connection::emit_interrupt`], [`Connection::close`].
+//! 2. **Outputs** are drained after every input, in this order: [`Connection::poll_action`]
+//!    (ports to create, messages to post, ports to close), [`Connection::poll_event`] (what the
+//!    application must hear), [`Connection::poll_observation`] (the observer's protocol trace) and
+//!    [`Connection::poll_timeout`] (the next deadline).
+//!
+//! Time is always an argument ([`Instant`]), so tests drive two connections against each other
+//! faster than real time, and the core runs unchanged on `wasm32-unknown-unknown`, where
+//! `std::time::Instant::now()` panics.
+//!
+//! Ports are named by [`PortId`]s that the core allocates: for a channel it asks the web layer to
+//! create, the id names the end this side keeps; for a port that arrived in a message, the web
+//! layer asks for an id with [`Connection::register_port`] before handing the message in. The core
+//! tracks every open id and closes each exactly once.
+
+mod connection;
+mod limits;
+mod timer;
+mod trace;
+mod wire;
+
+pub use connection::{Action, Body, Connection, Event, HeldInterrupt, Role, Timing, Waiter};
+pub use limits::{check_json, Limits};
+pub use timer::{Instant, Timer, Timers};
+pub use trace::{Direction, HandshakeState, MessageKind, Observation, Step};
+pub use wire::{field, KnockCheck, PortField, Scalar, WireObject, ACKNOWLEDGE, KNOCK, LISTEN, VERSION};
+
+/// Names one port end the web layer holds on the core's behalf.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PortId(pub u64);
+
+/// Names one call to [`Connection::send`]; its reply or failure carries the same id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SendId(pub u64);
+
+/// Index of a knock target in the list the knocker was created with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TargetId(pub usize);
+
+/// The two kinds of interrupt channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum InterruptKind {
+    /// Delivers exactly one interrupt; the port is closed after it.
+    OneTime,
+    /// Delivers interrupts until the receiving side closes it.
+    MultiUse,
+}

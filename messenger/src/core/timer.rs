@@ -1,0 +1,100 @@
+//! Time as a value, and the core's small timer table.
+
+use std::ops::{Add, Sub};
+use std::time::Duration;
+
+/// A point in time, measured from an origin the caller chooses (the web layer uses
+/// `performance.now()`; tests start at zero).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Instant(Duration);
+
+impl Instant {
+    /// The instant `millis` milliseconds after the origin; negative or NaN input counts as zero.
+    pub fn from_millis_f64(millis: f64) -> Self {
+        Instant(Duration::try_from_secs_f64(millis / 1000.0).unwrap_or_default())
+    }
+
+    /// Milliseconds since the origin.
+    pub fn as_millis_f64(self) -> f64 {
+        self.0.as_secs_f64() * 1000.0
+    }
+
+    /// Time from `earlier` to `self`, zero if `earlier` is later.
+    pub fn saturating_duration_since(self, earlier: Instant) -> Duration {
+        self.0.saturating_sub(earlier.0)
+    }
+}
+
+impl Add<Duration> for Instant {
+    type Output = Instant;
+    fn add(self, rhs: Duration) -> Instant {
+        Instant(self.0.saturating_add(rhs))
+    }
+}
+
+impl Sub<Instant> for Instant {
+    type Output = Duration;
+    fn sub(self, rhs: Instant) -> Duration {
+        self.saturating_duration_since(rhs)
+    }
+}
+
+/// The core's timers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Timer {
+    /// Fires when the handshake has not completed in time: the connection fails with
+    /// [`Error::TimedOut`](crate::Error::TimedOut). Set at creation, stopped when connected
+    /// (the listener) or answered (the knocker).
+    Handshake,
+    /// Fires every knock interval while the knocker waits for an answer: it knocks again on
+    /// every target with a fresh channel, since a knock that reached the remote before its
+    /// listener existed is lost without a trace.
+    Knock,
+    /// Fires when the peer has not replied within the reply timeout: the connection fails, since
+    /// in a half-duplex conversation a missing reply means the peer is gone.
+    Reply,
+}
+
+const TIMERS: [Timer; 3] = [Timer::Handshake, Timer::Knock, Timer::Reply];
+
+/// Deadlines of the [`Timer`]s: `set`, `stop`, and the earliest via `next_timeout`.
+#[derive(Debug, Clone, Default)]
+pub struct Timers([Option<Instant>; 3]);
+
+impl Timers {
+    fn slot(timer: Timer) -> usize {
+        timer as usize
+    }
+
+    /// Arms `timer` to fire at `deadline`, replacing any earlier deadline.
+    pub fn set(&mut self, timer: Timer, deadline: Instant) {
+        self.0[Self::slot(timer)] = Some(deadline);
+    }
+
+    /// Disarms `timer`.
+    pub fn stop(&mut self, timer: Timer) {
+        self.0[Self::slot(timer)] = None;
+    }
+
+    /// Disarms every timer.
+    pub fn stop_all(&mut self) {
+        self.0 = [None; 3];
+    }
+
+    /// Whether `timer` is armed.
+    pub fn is_set(&self, timer: Timer) -> bool {
+        self.0[Self::slot(timer)].is_some()
+    }
+
+    /// The earliest armed deadline.
+    pub fn next_timeout(&self) -> Option<Instant> {
+        self.0.iter().flatten().min().copied()
+    }
+
+    /// Disarms and returns the first timer (in declaration order) whose deadline is `<= now`.
+    pub fn take_expired(&mut self, now: Instant) -> Option<Timer> {
+        let timer = TIMERS.into_iter().find(|t| self.0[Self::slot(*t)].is_some_and(|d| d <= now))?;
+        self.stop(timer);
+        Some(timer)
+    }
+}

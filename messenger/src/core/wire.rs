@@ -1,0 +1,219 @@
+//! The version-1 wire format, and validation of wire objects already read into Rust values.
+//!
+//! | step | object |
+//! | --- | --- |
+//! | knock | `{ $type: "👋", $version: 1, $responsePort }` |
+//! | listen | `{ $type: "🤝", $version: 1, $responsePort }` |
+//! | acknowledge | `{ $type: "👂", $raw: true, $responsePort }` |
+//! | application message | `{ message, $responsePort }` (+ `$interruptPort`, `$interruptOnce`) |
+//! | interrupt | the payload itself |
+//!
+//! Checks run in a fixed order — object, `$type`, `$version`, ports, payload — so the
+//! [`Violation`] reported for a bad message is predictable.
+
+use super::PortId;
+use crate::Violation;
+
+/// `$type` of a knock.
+pub const KNOCK: &str = "👋";
+/// `$type` of the listener's answer.
+pub const LISTEN: &str = "🤝";
+/// `$type` of the knocker's acknowledgement.
+pub const ACKNOWLEDGE: &str = "👂";
+/// The only `$version` this implementation speaks.
+pub const VERSION: f64 = 1.0;
+
+/// Field names on the wire.
+pub mod field {
+    /// The handshake step: [`KNOCK`](super::KNOCK), [`LISTEN`](super::LISTEN) or
+    /// [`ACKNOWLEDGE`](super::ACKNOWLEDGE).
+    pub const TYPE: &str = "$type";
+    /// The wire format version, on knock and listen.
+    pub const VERSION: &str = "$version";
+    /// Sent as `true` on the acknowledgement for compatibility with the JavaScript
+    /// implementation; ignored on receipt.
+    pub const RAW: &str = "$raw";
+    /// The transferred port on which the single reply to this message must come.
+    pub const RESPONSE_PORT: &str = "$responsePort";
+    /// A transferred interrupt port riding along with an application message.
+    pub const INTERRUPT_PORT: &str = "$interruptPort";
+    /// Extension: `true` when the interrupt port is one-time. Version-1 peers ignore it.
+    pub const INTERRUPT_ONCE: &str = "$interruptOnce";
+    /// The application payload.
+    pub const MESSAGE: &str = "message";
+}
+
+/// A scalar field as the web layer found it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Scalar {
+    /// The field is not there (or is `undefined`).
+    #[default]
+    Absent,
+    /// A string.
+    Str(String),
+    /// A number.
+    Num(f64),
+    /// A boolean.
+    Bool(bool),
+    /// Anything else (object, null, ...).
+    Other,
+}
+
+/// A port field as the web layer found it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PortField {
+    /// The field is not there.
+    #[default]
+    Absent,
+    /// A transferred `MessagePort`, registered under this id.
+    Port(PortId),
+    /// Something that is not a transferred `MessagePort`.
+    NotAPort,
+}
+
+impl PortField {
+    fn port(self) -> Option<PortId> {
+        match self {
+            PortField::Port(id) => Some(id),
+            _ => None,
+        }
+    }
+}
+
+/// An incoming wire object, read field by field into plain Rust values by the web layer.
+///
+/// `P` is the payload as the web layer carries it (a `JsValue` in the browser, anything in tests).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WireObject<P> {
+    /// Whether the message was a (non-null) object at all.
+    pub is_object: bool,
+    /// `$type`.
+    pub kind: Scalar,
+    /// `$version`.
+    pub version: Scalar,
+    /// `message`, when present.
+    pub message: Option<P>,
+    /// `$responsePort`.
+    pub response_port: PortField,
+    /// `$interruptPort`.
+    pub interrupt_port: PortField,
+    /// `$interruptOnce` was `true`.
+    pub interrupt_once: bool,
+    /// Transferred ports that no field refers to.
+    pub stray_ports: Vec<PortId>,
+}
+
+impl<P> Default for WireObject<P> {
+    fn default() -> Self {
+        WireObject {
+            is_object: false,
+            kind: Scalar::Absent,
+            version: Scalar::Absent,
+            message: None,
+            response_port: PortField::Absent,
+            interrupt_port: PortField::Absent,
+            interrupt_once: false,
+            stray_ports: Vec::new(),
+        }
+    }
+}
+
+/// What a window message is, seen as a knock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KnockCheck {
+    /// Not a knock at all (no `$type: "👋"`): some other script's message, ignored by rule.
+    NotAKnock,
+    /// A knock that breaks the wire format: the handshake fails.
+    Invalid(Violation),
+    /// A valid knock; answer on this port.
+    Valid(PortId),
+}
+
+impl<P> WireObject<P> {
+    /// A well-formed handshake or application object, for tests and for the web layer's own
+    /// round trips.
+    pub fn handshake(kind: &str, version: Option<f64>, response_port: PortId) -> Self {
+        WireObject {
+            is_object: true,
+            kind: Scalar::Str(kind.to_owned()),
+            version: version.map_or(Scalar::Absent, Scalar::Num),
+            response_port: PortField::Port(response_port),
+            ..WireObject::default()
+        }
+    }
+
+    /// A well-formed application message.
+    pub fn message(payload: P, response_port: PortId, interrupt: Option<(PortId, bool)>) -> Self {
+        WireObject {
+            is_object: true,
+            message: Some(payload),
+            response_port: PortField::Port(response_port),
+            interrupt_port: interrupt.map_or(PortField::Absent, |(id, _)| PortField::Port(id)),
+            interrupt_once: interrupt.is_some_and(|(_, once)| once),
+            ..WireObject::default()
+        }
+    }
+
+    /// Every port this object carried, so a rejected object's ports can all be closed.
+    pub fn ports(&self) -> impl Iterator<Item = PortId> + '_ {
+        [self.response_port.port(), self.interrupt_port.port()]
+            .into_iter()
+            .flatten()
+            .chain(self.stray_ports.iter().copied())
+    }
+
+    fn has_type(&self, expected: &str) -> bool {
+        matches!(&self.kind, Scalar::Str(kind) if kind == expected)
+    }
+
+    /// Classifies a window message as a knock.
+    pub fn check_knock(&self) -> KnockCheck {
+        if !self.is_object || !self.has_type(KNOCK) {
+            return KnockCheck::NotAKnock;
+        }
+        match self.check_handshake(KNOCK, true) {
+            Ok(port) => KnockCheck::Valid(port),
+            Err(violation) => KnockCheck::Invalid(violation),
+        }
+    }
+
+    /// Validates a handshake step (`$type`, optionally `$version`, exactly one port).
+    pub fn check_handshake(&self, kind: &str, versioned: bool) -> Result<PortId, Violation> {
+        if !self.is_object {
+            return Err(Violation::NotAnObject);
+        }
+        if !self.has_type(kind) {
+            return Err(Violation::WrongType);
+        }
+        if versioned && self.version != Scalar::Num(VERSION) {
+            return Err(Violation::WrongVersion);
+        }
+        let port = self.response_port.port().ok_or(Violation::MissingResponsePort)?;
+        if self.interrupt_port != PortField::Absent || !self.stray_ports.is_empty() {
+            return Err(Violation::ExtraPorts);
+        }
+        Ok(port)
+    }
+
+    /// Validates an application message, taking its payload.
+    pub fn check_message(&mut self) -> Result<(P, PortId, Option<(PortId, bool)>), Violation> {
+        if !self.is_object {
+            return Err(Violation::NotAnObject);
+        }
+        // A handshake object arriving after the handshake is a replay, not a message.
+        if self.kind != Scalar::Absent {
+            return Err(Violation::WrongType);
+        }
+        let port = self.response_port.port().ok_or(Violation::MissingResponsePort)?;
+        let interrupt = match self.interrupt_port {
+            PortField::Absent => None,
+            PortField::Port(id) => Some((id, self.interrupt_once)),
+            PortField::NotAPort => return Err(Violation::MalformedInterruptPort),
+        };
+        if !self.stray_ports.is_empty() {
+            return Err(Violation::ExtraPorts);
+        }
+        let payload = self.message.take().ok_or(Violation::MissingMessage)?;
+        Ok((payload, port, interrupt))
+    }
+}

@@ -1,0 +1,136 @@
+//! The messenger's errors: one closed, documented list of failure modes.
+//!
+//! Like Penpal's error codes, the *variant* is the contract (matching on it is stable); the
+//! message text is for people and may change.
+
+use thiserror::Error;
+
+use crate::origin::OriginError;
+
+/// Everything that can go wrong with a messenger, a send, or an interrupt channel.
+///
+/// Cheap to clone: one failure (say, the session closing) is reported to every pending send and
+/// interrupt wait.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The messenger was closed or dropped by this side; nothing more can be sent or received.
+    #[error("messenger closed")]
+    Closed,
+    /// The host saw its iframe load again: the old session ended and a new one is being made.
+    #[error("session superseded by a reload of the remote")]
+    Superseded,
+    /// A step did not complete in time; the peer is gone, reloading, or not listening.
+    #[error("timed out waiting for {0}")]
+    TimedOut(Stage),
+    /// The configured remote origin is not acceptable.
+    #[error("origin refused: {0}")]
+    OriginRefused(#[from] OriginError),
+    /// The peer's handshake message was not a valid version-1 handshake.
+    #[error("handshake failed: {0}")]
+    HandshakeFailed(Violation),
+    /// The peer broke the conversation's rules; the session was closed (it fails closed).
+    #[error("protocol violation: {0}")]
+    ProtocolViolation(Violation),
+    /// An incoming payload did not decode into the expected type (unknown fields included).
+    #[error("decode failed: {0}")]
+    DecodeFailed(String),
+    /// An outgoing payload could not be encoded.
+    #[error("encode failed: {0}")]
+    EncodeFailed(String),
+    /// An incoming payload was larger than [`Limits::max_bytes`](crate::Limits::max_bytes).
+    #[error("payload too large: {size} bytes, limit {limit}")]
+    TooLarge {
+        /// The payload's size as JSON text, in bytes.
+        size: usize,
+        /// The configured limit.
+        limit: usize,
+    },
+    /// An incoming payload nested deeper than [`Limits::max_depth`](crate::Limits::max_depth).
+    #[error("payload nested too deeply: limit {limit}")]
+    TooDeep {
+        /// The configured limit.
+        limit: usize,
+    },
+    /// A one-time interrupt channel was already used.
+    #[error("interrupt channel already spent")]
+    InterruptSpent,
+    /// The browser refused an operation (for example `postMessage` threw a `DataCloneError`).
+    #[error("browser error: {0}")]
+    Browser(String),
+    /// The environment lacks what the operation needs (no `window`, not inside a worker, ...).
+    #[error("unsupported environment: {0}")]
+    Unsupported(&'static str),
+}
+
+/// Which wait timed out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Stage {
+    /// The handshake (knock → listen → acknowledge) as a whole.
+    Handshake,
+    /// The peer's reply to a message this side sent.
+    Reply,
+}
+
+impl std::fmt::Display for Stage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Stage::Handshake => "the handshake",
+            Stage::Reply => "a reply",
+        })
+    }
+}
+
+/// How a peer broke the wire format or the turn-taking rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum Violation {
+    /// The message was not an object.
+    #[error("message is not an object")]
+    NotAnObject,
+    /// `$type` was missing or not the one this step expects.
+    #[error("wrong $type")]
+    WrongType,
+    /// `$version` was missing or not `1`.
+    #[error("unsupported $version")]
+    WrongVersion,
+    /// `$responsePort` was missing or not a transferred `MessagePort`.
+    #[error("missing $responsePort")]
+    MissingResponsePort,
+    /// `$interruptPort` was present but not a transferred `MessagePort`.
+    #[error("malformed $interruptPort")]
+    MalformedInterruptPort,
+    /// More ports were transferred than the message refers to.
+    #[error("unexpected extra ports")]
+    ExtraPorts,
+    /// An application message without its `message` field.
+    #[error("missing message field")]
+    MissingMessage,
+    /// A message arrived on a port that was already used, or was never this side's to receive on.
+    #[error("message on a used or unknown port")]
+    UsedPort,
+    /// The peer spoke when it was not its turn (for example a second reply).
+    #[error("message out of turn")]
+    OutOfTurn,
+    /// The browser could not deserialise a message (`messageerror`); the ports it carried are lost.
+    #[error("message could not be deserialised")]
+    Undeserializable,
+}
+
+/// A send that failed, handing back the value when it never left this side.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("send failed: {error}")]
+pub struct SendError<T> {
+    /// Why it failed.
+    pub error: Error,
+    /// The value, when it was still queued and never posted.
+    pub unsent: Option<T>,
+}
+
+impl<T> SendError<T> {
+    /// Drops the value and keeps the error.
+    pub fn into_error(self) -> Error {
+        self.error
+    }
+}

@@ -1,0 +1,132 @@
+//! The thin web layer: configuration, knock targets and listen sources, and the public handles.
+
+mod codec;
+mod driver;
+mod interrupt;
+mod reconnect;
+mod serve;
+mod session;
+
+use std::fmt;
+use std::time::Duration;
+
+pub use codec::{decode, encode};
+pub use interrupt::{InterruptRequest, InterruptSender, InterruptStream, OneTimeInterrupt};
+pub use reconnect::Reconnector;
+pub use serve::{LoopEnd, LoopStopper, NextMessage, Reply, Serving};
+pub use session::{knock, listen, Answered, Closer, Messenger, Received, Status};
+
+use crate::core::{Limits, Observation, Timing};
+use crate::{Error, Origin};
+
+/// How a messenger is set up: the one remote origin, timeouts, limits, and an observer.
+///
+/// ```
+/// use std::time::Duration;
+/// let config = messenger::Config::new("http://localhost:8081")
+///     .unwrap()
+///     .handshake_timeout(Duration::from_secs(5))
+///     .reply_timeout(Duration::from_secs(30));
+/// assert_eq!(config.origin().as_str(), "http://localhost:8081");
+/// assert!(messenger::Config::new("*").is_err());
+/// ```
+pub struct Config {
+    pub(crate) origin: Origin,
+    pub(crate) timing: Timing,
+    pub(crate) limits: Limits,
+    pub(crate) observer: Option<Box<dyn FnMut(&Observation)>>,
+}
+
+impl Config {
+    /// A configuration for talking to exactly `remote_origin`; `"*"`, `"null"` and anything that
+    /// is not a serialised origin are refused with [`Error::OriginRefused`].
+    pub fn new(remote_origin: &str) -> Result<Self, Error> {
+        Ok(Config {
+            origin: Origin::parse(remote_origin)?,
+            timing: Timing::default(),
+            limits: Limits::default(),
+            observer: None,
+        })
+    }
+
+    /// The remote origin.
+    pub fn origin(&self) -> &Origin {
+        &self.origin
+    }
+
+    /// How long the whole handshake may take (default 10 s).
+    pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.timing.handshake_timeout = timeout;
+        self
+    }
+
+    /// How long the peer may take to reply to one message (default: no limit). When it passes,
+    /// the session fails with [`Error::TimedOut`]: in a half-duplex conversation a missing reply
+    /// means the peer is gone.
+    pub fn reply_timeout(mut self, timeout: Duration) -> Self {
+        self.timing.reply_timeout = Some(timeout);
+        self
+    }
+
+    /// How often the knocker knocks again while unanswered (default 200 ms).
+    pub fn knock_interval(mut self, interval: Duration) -> Self {
+        self.timing.knock_interval = interval;
+        self
+    }
+
+    /// Size and depth limits for incoming payloads (default 1 MiB, 32 levels).
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Calls `observer` for every protocol step: knocks, handshake states, each message with its
+    /// direction and port generation, interrupts, errors. It runs synchronously; keep it short.
+    pub fn observer(mut self, observer: impl FnMut(&Observation) + 'static) -> Self {
+        self.observer = Some(Box::new(observer));
+        self
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("origin", &self.origin)
+            .field("timing", &self.timing)
+            .field("limits", &self.limits)
+            .field("observer", &self.observer.is_some())
+            .finish()
+    }
+}
+
+/// Where a knocker knocks.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// A window, usually an iframe's `contentWindow`; knocks are posted with the configured
+    /// origin as `targetOrigin`, so the browser drops them unless that window shows that origin.
+    Window(web_sys::Window),
+    /// A dedicated worker this page owns.
+    Worker(web_sys::Worker),
+    /// The page that owns this dedicated worker (when the knocker runs inside the worker).
+    WorkerScope,
+}
+
+impl Target {
+    /// The window of `iframe`, or [`Error::Unsupported`] when it is not attached to a document.
+    pub fn iframe(iframe: &web_sys::HtmlIFrameElement) -> Result<Self, Error> {
+        iframe.content_window().map(Target::Window).ok_or(Error::Unsupported("iframe has no window"))
+    }
+}
+
+/// Where a listener waits for its knock.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// Any window of the configured origin (`event.origin` checked exactly).
+    AnyWindow,
+    /// Only this window (`event.source` checked too), for instance `window.parent` in an iframe.
+    Window(web_sys::Window),
+    /// A dedicated worker this page owns.
+    Worker(web_sys::Worker),
+    /// The page that owns this dedicated worker (when the listener runs inside the worker).
+    WorkerScope,
+}

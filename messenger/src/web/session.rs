@@ -1,0 +1,286 @@
+//! The public session handles: [`knock`], [`listen`], [`Answered`], [`Messenger`].
+
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::rc::{Rc, Weak};
+
+use serde::{de::DeserializeOwned, Serialize};
+use wasm_bindgen::JsValue;
+
+use super::codec::{decode, encode};
+use super::driver::{Delivery, Failure, Shared};
+use super::interrupt::{InterruptRequest, InterruptSender};
+use super::{Config, Source, Target};
+use crate::core::{HandshakeState, HeldInterrupt};
+use crate::{Error, SendError};
+
+/// Knocks on `targets` until one answers: the first step of the handshake, for the knocker.
+///
+/// Knocking starts at once and repeats every knock interval with a fresh channel (a knock that
+/// reaches the remote before its listener exists is lost). The future resolves with the
+/// [`Answered`] session when a listener answered; its [`Answered::finish_handshake`] or
+/// [`Answered::serve`] sends the third part. Dropping the future stops knocking and closes
+/// every port.
+pub fn knock(config: Config, targets: Vec<Target>) -> impl Future<Output = Result<Answered, Error>> {
+    let started = Shared::knock(config, targets);
+    async move {
+        let (shared, answered) = started?;
+        answered.await.unwrap_or(Err(Error::Closed))?;
+        Ok(Answered { shared })
+    }
+}
+
+/// Waits for a knock from `source` and completes the handshake: the listener's side.
+///
+/// The temporary window (or worker) listeners are installed at once and removed the moment a
+/// valid knock arrives, on timeout, or when the future is dropped. Resolves with a connected
+/// [`Messenger`] whose turn it is: the listener speaks first.
+pub fn listen<Out, In>(config: Config, source: Source) -> impl Future<Output = Result<Messenger<Out, In>, Error>> {
+    let started = Shared::listen(config, source);
+    async move {
+        let (shared, connected) = started?;
+        connected.await.unwrap_or(Err(Error::Closed))?;
+        Ok(Messenger::new(shared))
+    }
+}
+
+/// A knocker whose knock was answered; the third part of the handshake is still due.
+pub struct Answered {
+    pub(crate) shared: Rc<Shared>,
+}
+
+impl Answered {
+    /// Sends the acknowledgement and waits for the listener's first message.
+    pub async fn finish_handshake<Out, In: DeserializeOwned>(self) -> Result<(Messenger<Out, In>, Received<In>), Error> {
+        let first = self.shared.acknowledge()?;
+        let messenger = Messenger::new(self.shared.clone());
+        let receiver = Receiver { shared: Rc::downgrade(&self.shared), limits: self.shared.limits };
+        let received = receiver.receive(first).await.map_err(|(error, _)| error)?;
+        Ok((messenger, received))
+    }
+
+    /// A handle that can close this session from elsewhere (a UI button, a reconnect).
+    pub fn closer(&self) -> Closer {
+        Closer(Rc::downgrade(&self.shared))
+    }
+}
+
+impl Drop for Answered {
+    fn drop(&mut self) {
+        // Only the `Answered` itself owns the session here; a messenger made from it has its own
+        // clone of the `Rc` and is unaffected.
+        if Rc::strong_count(&self.shared) == 1 {
+            self.shared.fail(Error::Closed);
+        }
+    }
+}
+
+impl fmt::Debug for Answered {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Answered").finish_non_exhaustive()
+    }
+}
+
+/// An incoming application message, with the interrupt port that rode along, if any.
+pub struct Received<In> {
+    /// The decoded message.
+    pub message: In,
+    interrupt: Option<InterruptSender<JsValue>>,
+}
+
+impl<In> Received<In> {
+    /// Takes the interrupt channel the peer attached, typed for the interrupts it expects.
+    /// Keep the sender as long as interrupts may be emitted; dropping it closes the port.
+    pub fn take_interrupt<I: Serialize>(&mut self) -> Option<InterruptSender<I>> {
+        self.interrupt.take().map(InterruptSender::retype)
+    }
+
+    /// Whether an interrupt channel came with the message.
+    pub fn has_interrupt(&self) -> bool {
+        self.interrupt.is_some()
+    }
+
+    /// The message, giving up any interrupt channel.
+    pub fn into_message(self) -> In {
+        self.message
+    }
+}
+
+impl<In: fmt::Debug> fmt::Debug for Received<In> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Received")
+            .field("message", &self.message)
+            .field("interrupt", &self.interrupt.as_ref().map(|i| i.kind()))
+            .finish()
+    }
+}
+
+/// A snapshot of a session for display.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    /// Where the handshake is.
+    pub state: HandshakeState,
+    /// Why the session ended, once it has.
+    pub closed_with: Option<Error>,
+    /// How many ports the session holds open.
+    pub open_ports: usize,
+}
+
+/// A connected, half-duplex session: `Out` is what this side sends, `In` what it receives.
+///
+/// Every [`Messenger::send`] queues (FIFO) and resolves with the peer's next message; the queue
+/// goes out one message per turn, each on the peer's one-time reply port and carrying a fresh
+/// one for the answer. Dropping the messenger closes the session.
+pub struct Messenger<Out, In> {
+    shared: Rc<Shared>,
+    _types: PhantomData<fn(Out) -> In>,
+}
+
+impl<Out, In> Messenger<Out, In> {
+    fn new(shared: Rc<Shared>) -> Self {
+        Messenger { shared, _types: PhantomData }
+    }
+
+    /// Closes the session: pending sends and interrupt waits fail with [`Error::Closed`], every
+    /// port is closed and every listener removed. Closing twice is harmless.
+    pub fn close(&self) {
+        self.shared.fail(Error::Closed);
+    }
+
+    /// A handle that can close this session from elsewhere without owning it.
+    pub fn closer(&self) -> Closer {
+        Closer(Rc::downgrade(&self.shared))
+    }
+
+    /// Resolves when the session ends, with the reason.
+    pub fn closed(&self) -> impl Future<Output = Error> + 'static {
+        let closed = self.shared.closed();
+        async move { closed.await.unwrap_or(Error::Closed) }
+    }
+
+    /// The session's state for display.
+    pub fn status(&self) -> Status {
+        let (state, closed_with, open_ports) = self.shared.status();
+        Status { state, closed_with, open_ports }
+    }
+
+    /// Sends a raw JavaScript value (the escape hatch: no encoding, no limits); resolves with the
+    /// peer's next message, also raw.
+    pub fn send_raw(&self, message: JsValue) -> impl Future<Output = Result<JsValue, Error>> + 'static {
+        let reply = self.shared.send(message, None);
+        async move {
+            match reply.await {
+                Ok(Ok(delivery)) => Ok(delivery.message),
+                Ok(Err((error, _))) => Err(error),
+                Err(_) => Err(Error::Closed),
+            }
+        }
+    }
+}
+
+impl<Out: Serialize + 'static, In: DeserializeOwned + 'static> Messenger<Out, In> {
+    /// Queues `message`; resolves with the peer's reply. On failure the message is handed back
+    /// when it never left this side. A reply that does not decode fails the session.
+    pub fn send(&self, message: Out) -> impl Future<Output = Result<Received<In>, SendError<Out>>> + 'static {
+        self.send_inner(message, None)
+    }
+
+    /// Like [`Messenger::send`], with an interrupt channel riding along (see [`InterruptRequest`]).
+    pub fn send_with_interrupt(
+        &self,
+        message: Out,
+        interrupt: InterruptRequest,
+    ) -> impl Future<Output = Result<Received<In>, SendError<Out>>> + 'static {
+        self.send_inner(message, Some(interrupt))
+    }
+
+    pub(crate) fn send_inner(
+        &self,
+        message: Out,
+        interrupt: Option<InterruptRequest>,
+    ) -> impl Future<Output = Result<Received<In>, SendError<Out>>> + 'static {
+        let encoded = encode(&message);
+        let queued = encoded.map(|value| {
+            let sink = interrupt.map(|request| request.bind(&self.shared));
+            self.shared.send(value, sink)
+        });
+        let receiver = Receiver { shared: Rc::downgrade(&self.shared), limits: self.shared.limits };
+        async move {
+            let reply = match queued {
+                Ok(reply) => reply,
+                Err(error) => return Err(SendError { error, unsent: Some(message) }),
+            };
+            receiver.receive(reply).await.map_err(|(error, unsent)| SendError {
+                error,
+                unsent: unsent.then_some(message),
+            })
+        }
+    }
+}
+
+/// Decodes a delivery without keeping the session alive.
+struct Receiver {
+    shared: Weak<Shared>,
+    limits: crate::Limits,
+}
+
+impl Receiver {
+    async fn receive<In: DeserializeOwned>(
+        self,
+        reply: futures::channel::oneshot::Receiver<Result<Delivery, Failure>>,
+    ) -> Result<Received<In>, Failure> {
+        let delivery = reply.await.unwrap_or(Err((Error::Closed, false)))?;
+        let interrupt = delivery.interrupt.map(|held: HeldInterrupt| InterruptSender::new(self.shared.clone(), held));
+        match decode::<In>(&delivery.message, &self.limits) {
+            Ok(message) => Ok(Received { message, interrupt }),
+            Err(error) => {
+                // Fails closed: an undecodable message ends the session.
+                if let Some(shared) = self.shared.upgrade() {
+                    shared.fail(error.clone());
+                }
+                Err((error, false))
+            }
+        }
+    }
+}
+
+impl<Out, In> Drop for Messenger<Out, In> {
+    fn drop(&mut self) {
+        self.shared.fail(Error::Closed);
+    }
+}
+
+impl<Out, In> fmt::Debug for Messenger<Out, In> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Messenger").field("status", &self.status()).finish_non_exhaustive()
+    }
+}
+
+/// A weak handle that closes a session without keeping it alive.
+#[derive(Clone)]
+pub struct Closer(pub(crate) Weak<Shared>);
+
+impl Closer {
+    /// Closes the session with [`Error::Closed`] if it still exists.
+    pub fn close(&self) {
+        self.close_with(Error::Closed);
+    }
+
+    pub(crate) fn close_with(&self, error: Error) {
+        if let Some(shared) = self.0.upgrade() {
+            shared.fail(error);
+        }
+    }
+
+    /// Whether the session still exists and has not ended.
+    pub fn is_open(&self) -> bool {
+        self.0.upgrade().is_some_and(|shared| shared.status().1.is_none())
+    }
+}
+
+impl fmt::Debug for Closer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Closer").field("open", &self.is_open()).finish()
+    }
+}

@@ -1,0 +1,83 @@
+use shared_proto::{EosInterrupt, EosRequest};
+use yew::prelude::*;
+
+use super::{NoteDetail, NoteEditor, NoteList, QuestionPanel};
+use crate::config::HOST_ORIGIN;
+use crate::hooks::use_eos_session;
+use crate::state::{Connection, EosAction, EosState};
+
+/// The whole Eos page.
+#[component]
+pub fn App() -> Html {
+    let state = use_reducer(EosState::default);
+    let session = use_eos_session(state.dispatcher());
+    let connected = state.connection == Connection::Connected;
+
+    let detail = match &state.connection {
+        Connection::NotEmbedded => format!("Eos runs inside Phosphorescence ({HOST_ORIGIN}); opened on its own it has no host to talk to."),
+        Connection::Listening => format!("waiting for a knock from {HOST_ORIGIN}"),
+        Connection::Connected => "connected to the host".into(),
+        Connection::Closed(reason) => reason.clone(),
+    };
+    let on_attention = {
+        let act = session.act.clone();
+        Callback::from(move |_: MouseEvent| act.emit(EosInterrupt::AskForAttention {}))
+    };
+    let on_new = {
+        let dispatch = state.dispatcher();
+        Callback::from(move |_: MouseEvent| dispatch.dispatch(EosAction::EditNew))
+    };
+    let on_open = session.request.reform(|id| EosRequest::GetItem { id });
+
+    html! {
+        <div class="eos">
+            <header class="topbar">
+                <h1>{ "Eos" }</h1>
+                <span id="connection-state" class={classes!("badge", state.connection.word().replace(' ', "-"))}>{ state.connection.word() }</span>
+                <span id="connection-detail" class="detail">{ detail }</span>
+                if let Some(greeting) = &state.greeting {
+                    <span class="greeting">{ "Host says: " }<q id="last-reply">{ greeting }</q></span>
+                }
+            </header>
+            if let Some(problem) = &state.version_problem {
+                <p id="version-problem" class="problem">{ problem }</p>
+            }
+            if connected {
+                <div class="toolbar">
+                    <button id="new-note" onclick={on_new}>{ "New note" }</button>
+                    <button id="action-attention" onclick={on_attention} disabled={!state.actions_ready}>{ "Ask for attention" }</button>
+                    if state.in_flight > 0 {
+                        <span id="busy" class="busy">{ "talking to the host…" }</span>
+                    }
+                </div>
+                if let Some(error) = &state.error {
+                    <p id="error" class="problem">{ error }</p>
+                }
+                if let Some(notice) = &state.notice {
+                    <p id="notice" class="notice">{ notice }</p>
+                }
+                if let Some(question) = &state.question {
+                    <QuestionPanel question={question.clone()} notes={state.notes.clone()} on_answer={session.answer.clone()} />
+                }
+                <main class="columns">
+                    <NoteList notes={state.notes.clone()} selected={state.selected.as_ref().map(|s| s.id)} on_open={on_open} />
+                    <div class="main">
+                        if let Some(editor) = &state.editor {
+                            <NoteEditor editor={editor.clone()} dispatch={state.dispatcher()} on_request={session.request.clone()} />
+                        } else if let Some(item) = &state.selected {
+                            <NoteDetail
+                                item={item.clone()}
+                                actions_ready={state.actions_ready}
+                                dispatch={state.dispatcher()}
+                                on_request={session.request.clone()}
+                                on_act={session.act.clone()}
+                            />
+                        } else {
+                            <p class="hint">{ "Choose a note, or create one." }</p>
+                        }
+                    </div>
+                </main>
+            }
+        </div>
+    }
+}

@@ -1,0 +1,211 @@
+//! Eos's session with its host: listen for the knock from the parent window, introduce itself,
+//! then ask one request per turn; when idle, poll so the host gets a turn to ask its question.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use futures::channel::mpsc;
+use futures::future::{select, AbortHandle, Abortable, Either};
+use futures::StreamExt;
+use gloo_timers::future::sleep;
+use messenger::{listen, Config, Error, InterruptSender, Messenger, Source, Stage};
+use shared_proto::{EosAnswer, EosInterrupt, EosRequest, PhosphorescenceReply, PROTOCOL_VERSION};
+use wasm_bindgen::JsValue;
+use yew::platform::spawn_local;
+use yew::prelude::*;
+
+use crate::config::HOST_ORIGIN;
+use crate::state::{EosAction, EosState};
+
+/// How long Eos waits for its host's knock.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a quiet Eos waits before handing the host a turn.
+const POLL_EVERY: Duration = Duration::from_secs(1);
+
+/// What Eos's components can do with the session.
+#[derive(Clone, PartialEq)]
+pub struct EosSession {
+    /// Sends a request; requests go out one per turn, in order.
+    pub request: Callback<EosRequest>,
+    /// Reports a user action to the host on the multi-use interrupt channel.
+    pub act: Callback<EosInterrupt>,
+    /// Answers the host's question on its one-time interrupt channel.
+    pub answer: Callback<EosAnswer>,
+}
+
+/// The interrupt channels the host handed over.
+#[derive(Default)]
+struct Channels {
+    actions: Option<InterruptSender<EosInterrupt>>,
+    answer: Option<InterruptSender<EosAnswer>>,
+}
+
+type EosMessenger = Messenger<EosRequest, PhosphorescenceReply>;
+
+fn plain_words(error: &Error) -> String {
+    match error {
+        Error::TimedOut(Stage::Handshake) => {
+            format!("No knock from {HOST_ORIGIN} arrived. Eos talks only to that host, from inside its page.")
+        }
+        Error::TimedOut(Stage::Reply) => "The host stopped answering: the session was closed.".into(),
+        Error::Closed => "The session was closed.".into(),
+        other => format!("The session ended: {other}."),
+    }
+}
+
+/// Whether this page runs inside another window's iframe.
+fn parent_window() -> Option<web_sys::Window> {
+    let window = web_sys::window()?;
+    let parent = window.parent().ok().flatten()?;
+    // A top-level window is its own parent.
+    (JsValue::from(&parent) != JsValue::from(&window)).then_some(parent)
+}
+
+/// Sends one request and reports its reply; returns `false` once the session is over.
+async fn ask(
+    messenger: &EosMessenger,
+    request: EosRequest,
+    channels: &RefCell<Channels>,
+    dispatch: &UseReducerDispatcher<EosState>,
+) -> bool {
+    let refresh = matches!(request, EosRequest::CreateItem { .. } | EosRequest::UpdateItem { .. } | EosRequest::DeleteItem { .. });
+    let introduce = matches!(request, EosRequest::Introduce { .. });
+    dispatch.dispatch(EosAction::Sent);
+    let mut received = match messenger.send(request).await {
+        Ok(received) => received,
+        Err(failed) => {
+            dispatch.dispatch(EosAction::Closed(plain_words(&failed.error)));
+            return false;
+        }
+    };
+    match &received.message {
+        PhosphorescenceReply::Welcome { .. } if introduce => {
+            channels.borrow_mut().actions = received.take_interrupt();
+            if channels.borrow().actions.is_some() {
+                dispatch.dispatch(EosAction::ActionsReady);
+            }
+        }
+        PhosphorescenceReply::Polled { question: Some(question) } => {
+            let question = question.clone();
+            channels.borrow_mut().answer = received.take_interrupt();
+            dispatch.dispatch(EosAction::Asked(question));
+        }
+        _ => {}
+    }
+    let failed = matches!(received.message, PhosphorescenceReply::Failed { .. });
+    dispatch.dispatch(EosAction::Replied(received.into_message()));
+    if refresh && !failed {
+        return Box::pin(ask(messenger, EosRequest::ListItems {}, channels, dispatch)).await;
+    }
+    true
+}
+
+/// The whole session: handshake, introduction, then requests (or polls) until it ends.
+async fn run(
+    parent: web_sys::Window,
+    mut requests: mpsc::UnboundedReceiver<EosRequest>,
+    channels: Rc<RefCell<Channels>>,
+    dispatch: UseReducerDispatcher<EosState>,
+) {
+    let listening = Config::new(HOST_ORIGIN).map(|config| {
+        config
+            .handshake_timeout(HANDSHAKE_TIMEOUT)
+            .reply_timeout(Duration::from_secs(5))
+    });
+    let messenger: EosMessenger = match listening {
+        Ok(config) => match listen(config, Source::Window(parent)).await {
+            Ok(messenger) => messenger,
+            Err(error) => return dispatch.dispatch(EosAction::Closed(plain_words(&error))),
+        },
+        Err(error) => return dispatch.dispatch(EosAction::Closed(plain_words(&error))),
+    };
+    dispatch.dispatch(EosAction::Connected);
+    let introduction = EosRequest::Introduce {
+        app: "Eos".into(),
+        protocol_version: PROTOCOL_VERSION,
+        greeting: "hello from Eos".into(),
+    };
+    if !ask(&messenger, introduction, &channels, &dispatch).await {
+        return;
+    }
+    if channels.borrow().actions.is_none() {
+        // The host refused the introduction (a version mismatch, shown already): stop here.
+        messenger.close();
+        return dispatch.dispatch(EosAction::Closed("The host refused Eos's introduction.".into()));
+    }
+    if !ask(&messenger, EosRequest::ListItems {}, &channels, &dispatch).await {
+        return;
+    }
+    loop {
+        let request = match select(requests.next(), Box::pin(sleep(POLL_EVERY))).await {
+            Either::Left((Some(request), _)) => request,
+            Either::Left((None, _)) => return,
+            Either::Right(_) => EosRequest::Poll {},
+        };
+        if !ask(&messenger, request, &channels, &dispatch).await {
+            return;
+        }
+    }
+}
+
+/// Runs Eos's session for the component's life; the cleanup ends it (dropping the messenger
+/// closes every port it holds).
+#[hook]
+pub fn use_eos_session(dispatch: UseReducerDispatcher<EosState>) -> EosSession {
+    let channels: Rc<RefCell<Channels>> = use_memo((), |_| RefCell::new(Channels::default()));
+    let outbox = use_mut_ref(|| None::<mpsc::UnboundedSender<EosRequest>>);
+    {
+        let (channels, outbox, dispatch) = (Rc::clone(&channels), outbox.clone(), dispatch.clone());
+        use_effect_with((), move |_| {
+            let abort = match parent_window() {
+                None => {
+                    dispatch.dispatch(EosAction::NotEmbedded);
+                    None
+                }
+                Some(parent) => {
+                    let (sender, requests) = mpsc::unbounded();
+                    *outbox.borrow_mut() = Some(sender);
+                    let (abort, registration) = AbortHandle::new_pair();
+                    let session = Abortable::new(run(parent, requests, channels, dispatch), registration);
+                    spawn_local(async move {
+                        let _ = session.await;
+                    });
+                    Some(abort)
+                }
+            };
+            move || {
+                outbox.borrow_mut().take();
+                if let Some(abort) = abort {
+                    abort.abort();
+                }
+            }
+        });
+    }
+
+    let request = Callback::from(move |request: EosRequest| {
+        if let Some(outbox) = outbox.borrow().as_ref() {
+            let _ = outbox.unbounded_send(request);
+        }
+    });
+    let act = {
+        let (channels, dispatch) = (Rc::clone(&channels), dispatch.clone());
+        Callback::from(move |action: EosInterrupt| {
+            let outcome = match channels.borrow().actions.as_ref().map(|sender| sender.emit(&action)) {
+                Some(Ok(())) => format!("Sent to the host: {action:?}."),
+                Some(Err(error)) => format!("Not delivered: {error}."),
+                None => "Not delivered: no channel to the host.".into(),
+            };
+            dispatch.dispatch(EosAction::Clicked { outcome, question: false });
+        })
+    };
+    let answer = Callback::from(move |answer: EosAnswer| {
+        let outcome = match channels.borrow().answer.as_ref().map(|sender| sender.emit(&answer)) {
+            Some(Ok(())) => "Answer sent to the host.".to_string(),
+            Some(Err(error)) => format!("Not delivered: {error}."),
+            None => "Not delivered: no question channel.".into(),
+        };
+        dispatch.dispatch(EosAction::Clicked { outcome, question: true });
+    });
+    EosSession { request, act, answer }
+}
