@@ -355,7 +355,10 @@ impl<P> Connection<P> {
         for port in stale {
             self.close_port(port);
         }
-        self.timers.set(Timer::Knock, now + self.timing.knock_interval);
+        // A zero interval would re-arm the timer for `now` itself, and `handle_timeout` (which
+        // fires every timer due at `now`) would knock for ever: knock at most once a millisecond.
+        let interval = self.timing.knock_interval.max(Duration::from_millis(1));
+        self.timers.set(Timer::Knock, now + interval);
     }
 
     /// A window (or worker) message that passed the origin, source and trust checks, seen by a
@@ -424,8 +427,9 @@ impl<P> Connection<P> {
                         };
                         // The first valid answer wins: every knock channel, this one included, is done.
                         open.into_iter().for_each(|p| self.close_port(p));
+                        // The handshake timer keeps running until the acknowledgement: an
+                        // application that never finishes the handshake must not wait for ever.
                         self.timers.stop(Timer::Knock);
-                        self.timers.stop(Timer::Handshake);
                         self.observe(now, Step::Handshake(HandshakeState::Answered));
                         self.events.push_back(Event::Answered);
                     }
@@ -587,6 +591,7 @@ impl<P> Connection<P> {
                     send: None,
                 });
                 self.close_port(reply_via);
+                self.timers.stop(Timer::Handshake);
                 self.observe_message(now, Direction::Outgoing, MessageKind::Acknowledge);
                 self.state = State::Connected(Turn::Theirs { on, waiter: Waiter::FirstMessage, since: now });
                 if let Some(timeout) = self.timing.reply_timeout {
@@ -692,7 +697,11 @@ impl<P> Connection<P> {
         for channel in channels {
             self.end_interrupt(channel, Some(error.clone()), now);
         }
-        self.held_interrupts.clear();
+        // Held interrupt ports close below with every other port; the observer must hear it, as
+        // it does on a release, or it would show these channels open for ever.
+        for channel in std::mem::take(&mut self.held_interrupts).into_keys() {
+            self.observe(now, Step::InterruptClosed { channel });
+        }
         let ports: Vec<PortId> = self.open_ports.iter().copied().collect();
         ports.into_iter().for_each(|p| self.close_port(p));
         self.timers.stop_all();

@@ -2,7 +2,7 @@
 //! `js-sys` or `wasm-bindgen`.
 //!
 //! Modelled on quinn-proto and str0m: the core never touches a port, a listener or the clock.
-//! The web layer ([`crate::web`]) feeds it inputs and performs its outputs:
+//! The web layer (the rest of this crate) feeds it inputs and performs its outputs:
 //!
 //! 1. **Inputs** arrive through the `handle_*` methods — a window message that passed the
 //!    origin/source checks ([`Connection::handle_knock`]), a message on a port

@@ -43,8 +43,8 @@ impl Sub<Instant> for Instant {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Timer {
     /// Fires when the handshake has not completed in time: the connection fails with
-    /// [`Error::TimedOut`](crate::Error::TimedOut). Set at creation, stopped when connected
-    /// (the listener) or answered (the knocker).
+    /// [`Error::TimedOut`](crate::Error::TimedOut). Set at creation, stopped when the
+    /// acknowledgement is received (the listener) or sent (the knocker).
     Handshake,
     /// Fires every knock interval while the knocker waits for an answer: it knocks again on
     /// every target with a fresh channel, since a knock that reached the remote before its

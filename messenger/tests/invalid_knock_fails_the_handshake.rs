@@ -1,0 +1,73 @@
+//! A knock (`$type: "👋"`) that breaks the version-1 wire format — another `$version`, no
+//! transferred `$responsePort`, ports it does not refer to — is a failed handshake on the listener,
+//! with the typed violation: it stops listening, closes every port and reports
+//! `Error::HandshakeFailed`.
+
+mod common;
+use common::*;
+
+fn bad_knocks(port: End, extra: End) -> Vec<(&'static str, WireObject<Payload>, Violation)> {
+    vec![
+        ("$version 2", WireObject { version: Scalar::Num(2.0), ..knock(port) }, Violation::WrongVersion),
+        ("$version 0", WireObject { version: Scalar::Num(0.0), ..knock(port) }, Violation::WrongVersion),
+        ("$version \"1\"", WireObject { version: Scalar::Str("1".into()), ..knock(port) }, Violation::WrongVersion),
+        ("$version true", WireObject { version: Scalar::Bool(true), ..knock(port) }, Violation::WrongVersion),
+        ("no $version", WireObject { version: Scalar::Absent, ..knock(port) }, Violation::WrongVersion),
+        ("no port", WireObject { response_port: PortField::Absent, ..knock(port) }, Violation::MissingResponsePort),
+        (
+            "$responsePort not a port",
+            WireObject { response_port: PortField::NotAPort, stray_ports: vec![port.wire()], ..knock(extra) },
+            Violation::MissingResponsePort,
+        ),
+        ("a stray port", WireObject { stray_ports: vec![extra.wire()], ..knock(port) }, Violation::ExtraPorts),
+        (
+            "an interrupt port",
+            WireObject { interrupt_port: PortField::Port(extra.wire()), ..knock(port) },
+            Violation::ExtraPorts,
+        ),
+    ]
+}
+
+#[test]
+fn invalid_knock_fails_the_handshake() {
+    let count = bad_knocks(End(0), End(0)).len();
+    for case in 0..count {
+        let mut pair = Pair::new(Timing::default());
+        // The knocker's own knock is lost: the listener's page loads just after it.
+        pair.listener_up = false;
+        pair.drive();
+        pair.listener_up = true;
+
+        let (_, port) = pair.outsider_channel();
+        let (_, extra) = pair.outsider_channel();
+        let (name, bad, violation) = bad_knocks(port, extra).swap_remove(case);
+        pair.post_window(Data::Wire(bad));
+        pair.drive();
+
+        assert_eq!(pair.knock_checks, [KnockCheck::Invalid(violation)], "{name}");
+        let error = Error::HandshakeFailed(violation);
+        assert_eq!(pair.listener.events, [Event::Closed(error.clone())], "{name}");
+        assert_closed_cleanly(&pair, Side::Listener, &error);
+        assert_eq!(pair.listener.stop_listening_count(), 1, "{name}");
+        assert!(pair.listener.observations.iter().any(|o| o.step == Step::Failed(error.clone())), "{name}");
+
+        // The knocker is not told (nothing was answered) and goes on knocking into the void.
+        assert_eq!(pair.knocker.core.handshake_state(), HandshakeState::Knocking, "{name}");
+        pair.advance(Timing::default().knock_interval);
+        assert_eq!(pair.knock_checks.len(), 1, "{name}: later knocks are not even heard");
+    }
+}
+
+#[test]
+fn invalid_knock_after_a_valid_one_is_not_heard() {
+    // The first acceptable knock ends listening: a bad one queued behind it changes nothing.
+    let mut pair = Pair::new(Timing::default());
+    let (_, port) = pair.outsider_channel();
+    pair.post_window(Data::Wire(WireObject { version: Scalar::Num(2.0), ..knock(port) }));
+    pair.auto_acknowledge = true;
+    pair.drive();
+    assert_eq!(pair.knock_checks.len(), 1);
+    assert!(matches!(pair.knock_checks[0], KnockCheck::Valid(_)));
+    assert_eq!(pair.listener.core.handshake_state(), HandshakeState::Connected);
+    assert_eq!(pair.dropped.len(), 1, "the bad knock vanished with its port");
+}

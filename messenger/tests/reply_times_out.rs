@@ -1,0 +1,91 @@
+//! In a half-duplex conversation a missing reply means the peer is gone (a closed, reloaded or
+//! dead page sends no notice): the side waiting for longer than `reply_timeout` fails with
+//! `Error::TimedOut(Stage::Reply)`. The timer runs only while this side waits.
+
+mod common;
+use common::*;
+
+#[test]
+fn reply_times_out_when_the_peer_never_answers() {
+    let mut pair = Pair::connected(timing());
+    let sent_at = pair.now;
+    let id = pair.send(Side::Listener, 1);
+    pair.send(Side::Listener, 2);
+    pair.drive();
+    assert_eq!(pair.knocker.received(), [1]);
+    pair.advance(ms(999));
+    assert!(pair.listener.events.is_empty());
+
+    pair.advance(ms(1));
+    let error = Error::TimedOut(Stage::Reply);
+    assert_eq!(
+        pair.listener.events,
+        [
+            Event::Failed { waiter: Waiter::Send(id), error: error.clone(), unsent: None },
+            Event::Failed { waiter: Waiter::Send(SendId(2)), error: error.clone(), unsent: Some(2) },
+            Event::Closed(error.clone()),
+        ]
+    );
+    assert_eq!(pair.now, sent_at + ms(1_000));
+    assert_closed_cleanly(&pair, Side::Listener, &error);
+    // The knocker holds the turn, so it has no timer and does not know yet.
+    assert!(pair.knocker.core.closed_with().is_none());
+    assert_eq!(pair.knocker.core.poll_timeout(), None);
+    // Its reply goes nowhere; its own wait for an answer then times out in turn.
+    pair.send(Side::Knocker, 3);
+    pair.advance(ms(1_000));
+    assert_closed_cleanly(&pair, Side::Knocker, &error);
+}
+
+#[test]
+fn reply_timer_restarts_with_every_message() {
+    let mut pair = Pair::connected(timing());
+    pair.send(Side::Listener, 1);
+    pair.drive();
+    pair.advance(ms(900));
+    pair.send(Side::Knocker, 2); // the reply, 900 ms later; now the knocker waits
+    pair.drive();
+    assert_eq!(pair.listener.received(), [2]);
+    let reply = pair.listener.observations.iter().find_map(|o| match o.step {
+        Step::Message { direction: Direction::Incoming, reply_after, .. } => Some(reply_after),
+        _ => None,
+    });
+    assert_eq!(reply, Some(Some(ms(900))));
+    assert_eq!(pair.listener.core.poll_timeout(), None, "the listener's timer stopped with the reply");
+
+    pair.advance(ms(999));
+    assert!(Side::BOTH.iter().all(|s| pair.peer(*s).core.closed_with().is_none()));
+    pair.advance(ms(1));
+    assert_closed_cleanly(&pair, Side::Knocker, &Error::TimedOut(Stage::Reply));
+    assert!(pair.listener.core.closed_with().is_none());
+}
+
+#[test]
+fn knockers_wait_for_the_first_message_times_out() {
+    let mut pair = Pair::connected(timing());
+    pair.send(Side::Knocker, 5);
+    pair.advance(ms(1_000));
+    let error = Error::TimedOut(Stage::Reply);
+    assert_eq!(
+        pair.knocker.events,
+        [
+            Event::Failed { waiter: Waiter::FirstMessage, error: error.clone(), unsent: None },
+            Event::Failed { waiter: Waiter::Send(SendId(1)), error: error.clone(), unsent: Some(5) },
+            Event::Closed(error.clone()),
+        ]
+    );
+    assert_closed_cleanly(&pair, Side::Knocker, &error);
+}
+
+#[test]
+fn without_a_reply_timeout_a_wait_lasts_for_ever() {
+    let mut pair = Pair::connected(Timing { reply_timeout: None, ..Timing::default() });
+    pair.send(Side::Listener, 1);
+    pair.drive();
+    assert_eq!(pair.listener.core.poll_timeout(), None);
+    pair.advance(ms(24 * 3_600_000));
+    assert!(pair.listener.events.is_empty());
+    pair.send(Side::Knocker, 2);
+    pair.drive();
+    assert_eq!(pair.listener.received(), [2]);
+}
