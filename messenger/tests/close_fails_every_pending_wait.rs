@@ -1,6 +1,7 @@
 //! Closing a messenger fails every pending send (handing back the payloads that never left) and
 //! interrupt wait with `Error::Closed`, closes every port, stops listening; closing twice is
 //! harmless, and later sends fail with their value handed back.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 use common::*;

@@ -2,6 +2,7 @@
 //! the wrong `$type` or `$version`, without its port or with extra ones fails the knocker's
 //! handshake; a bad `👂` acknowledgement fails the listener's. Both fail closed with
 //! `Error::HandshakeFailed` and the typed violation.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 use common::*;

@@ -1,6 +1,7 @@
 //! A knock that reaches the listener's window before its listener exists is lost without a trace,
 //! so the knocker knocks again every `knock_interval`, on every target, each time with a fresh
 //! channel; it keeps the newest `knocks_kept_open` rounds open and closes older ones.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 use common::*;

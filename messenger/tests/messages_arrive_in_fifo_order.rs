@@ -1,6 +1,7 @@
 //! Sends queue up FIFO on each side and go out one per turn; each resolves with the peer's next
 //! message. Many sends queued on both sides — even before the handshake — arrive exactly once
 //! and in order.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 use common::*;

@@ -1,5 +1,6 @@
 //! A multi-use interrupt channel delivers every interrupt the remote emits, in order and apart
 //! from the turn-taking, until the listening side closes it.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 use common::*;

@@ -1,6 +1,7 @@
 //! A one-time interrupt channel delivers exactly one interrupt: the emitter's port closes as it
 //! emits (a second emit is `Error::InterruptSpent`), and the listening side closes its port and
 //! ends the channel when the interrupt arrives.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 use common::*;

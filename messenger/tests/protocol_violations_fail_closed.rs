@@ -1,6 +1,7 @@
 //! A peer that breaks the wire format or the turn-taking rules ends the session at once (it fails
 //! closed): the pending wait fails with `Error::ProtocolViolation` and the typed violation, every
 //! port closes, and nothing further is accepted.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 use common::*;

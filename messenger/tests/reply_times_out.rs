@@ -1,6 +1,7 @@
 //! In a half-duplex conversation a missing reply means the peer is gone (a closed, reloaded or
 //! dead page sends no notice): the side waiting for longer than `reply_timeout` fails with
 //! `Error::TimedOut(Stage::Reply)`. The timer runs only while this side waits.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 use common::*;

@@ -1,6 +1,7 @@
 //! When the session ends — closed, timed out or failed — every interrupt channel this side listens
 //! on ends with that error (before the session reports its own end), every interrupt port it holds
 //! closes, and the observer sees each channel it saw open closed.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 use common::*;

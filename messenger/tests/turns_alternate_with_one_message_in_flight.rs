@@ -1,5 +1,6 @@
 //! Half-duplex: only the side holding the current port may speak, once; the listener speaks
 //! first; sends made while it is the peer's turn wait in the queue.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 use common::*;

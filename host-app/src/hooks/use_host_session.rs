@@ -220,8 +220,10 @@ pub fn use_host_session(frame: NodeRef, dispatch: UseReducerDispatcher<HostState
                 let config = move || {
                     let observed = observed.clone();
                     Ok(Config::new(REMOTE_ORIGIN)?
-                        // Eos asks at least every second, so a longer silence means it is gone.
-                        .reply_timeout(Duration::from_secs(5))
+                        // Eos asks at least every second while visible; hidden pages may have
+                        // their timers throttled to once a minute, so only a longer silence means
+                        // Eos is gone (a reload is noticed at once through the iframe's `load`).
+                        .reply_timeout(Duration::from_secs(70))
                         .observer(move |step| observed.dispatch(HostAction::Observed(step.clone()))))
                 };
                 let session_shared = Rc::clone(&shared);

@@ -55,6 +55,52 @@ pub fn check_json(text: &str, limits: &Limits) -> Result<(), Error> {
     Ok(())
 }
 
+/// The largest integer a JavaScript number holds exactly (`Number.MAX_SAFE_INTEGER`).
+pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+
+/// Refuses JSON text with an integer literal that a JavaScript number cannot hold exactly.
+///
+/// Payloads become plain JavaScript values on the wire, where every number is an `f64`: 2^53 + 1
+/// would silently arrive as 2^53. Sending it is refused instead ([`Error::EncodeFailed`]).
+pub fn check_safe_integers(text: &str) -> Result<(), Error> {
+    let bytes = text.as_bytes();
+    let (mut index, mut in_string, mut escaped) = (0, false, false);
+    while index < bytes.len() {
+        let byte = bytes[index];
+        if in_string {
+            match (escaped, byte) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            index += 1;
+            continue;
+        }
+        if byte == b'"' {
+            in_string = true;
+            index += 1;
+            continue;
+        }
+        if byte == b'-' || byte.is_ascii_digit() {
+            let start = index;
+            while index < bytes.len() && matches!(bytes[index], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9') {
+                index += 1;
+            }
+            let token = &text[start..index];
+            let integer = !token.contains(['.', 'e', 'E']);
+            let digits = token.trim_start_matches('-');
+            // A literal with more digits than u64 holds is out of range as well.
+            if integer && digits.parse::<u64>().map_or(true, |n| n > MAX_SAFE_INTEGER) {
+                return Err(Error::EncodeFailed(format!("integer {token} is beyond what a JavaScript number holds exactly")));
+            }
+            continue;
+        }
+        index += 1;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,6 +121,16 @@ mod tests {
         let bomb = "[".repeat(100_000);
         let limits = Limits { max_bytes: usize::MAX, max_depth: 32 };
         assert_eq!(check_json(&bomb, &limits), Err(Error::TooDeep { limit: 32 }));
+    }
+
+    #[test]
+    fn refuses_integers_javascript_would_round() {
+        for ok in ["0", "-1", "9007199254740991", "-9007199254740991", "1.5e300", "[1,2,{\"a\":-3}]", "\"99999999999999999999\""] {
+            assert_eq!(check_safe_integers(ok), Ok(()), "{ok}");
+        }
+        for bad in ["9007199254740992", "-9007199254740993", "[1,18446744073709551615]", "{\"a\":123456789012345678901234}"] {
+            assert!(matches!(check_safe_integers(bad), Err(Error::EncodeFailed(_))), "{bad}");
+        }
     }
 
     #[test]

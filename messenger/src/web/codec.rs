@@ -152,8 +152,12 @@ pub(crate) fn js_error_text(error: &JsValue) -> String {
 }
 
 /// Encodes an outgoing payload as a plain structured-clone value.
+///
+/// Refused with [`Error::EncodeFailed`]: integers beyond ±(2^53 − 1), which a JavaScript number
+/// would silently round. Note that serde_json writes a non-finite float (NaN, ±∞) as `null`.
 pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, Error> {
     let text = serde_json::to_string(value).map_err(|e| Error::EncodeFailed(e.to_string()))?;
+    crate::core::check_safe_integers(&text)?;
     js_sys::JSON::parse(&text).map_err(|e| Error::EncodeFailed(js_error_text(&e)))
 }
 

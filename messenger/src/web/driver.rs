@@ -442,8 +442,18 @@ fn perform(shared: &Rc<Shared>, action: Action<JsValue>) -> Result<(), Error> {
                 Some((channel, kind)) => {
                     let given = open_channel(shared, channel, true)?;
                     let mut inner = shared.inner.borrow_mut();
-                    if let Some((sink, _)) = send.and_then(|id| inner.unbound_sinks.remove(&id)) {
-                        inner.sinks.insert(channel, sink);
+                    match send.and_then(|id| inner.unbound_sinks.remove(&id)) {
+                        Some((sink, _)) if !sink.is_closed() => {
+                            inner.sinks.insert(channel, sink);
+                        }
+                        _ => {
+                            // The receiving half was dropped while the send was queued (the sweep
+                            // then discarded its sink): nobody will ever listen here, so the
+                            // channel is closed as soon as it exists. The core queues the
+                            // `ClosePort`, which this same drive performs after the post.
+                            let now = shared.now();
+                            inner.core.close_interrupt(channel, now);
+                        }
                     }
                     Some((given, kind == InterruptKind::OneTime))
                 }

@@ -151,8 +151,10 @@ impl<I> fmt::Debug for InterruptStream<I> {
 
 /// The first (and only) interrupt of a one-time channel.
 ///
-/// Fails with [`Error::Closed`] if the channel ended without one (the request was never sent,
-/// the peer dropped its sender, or the session closed). Dropping it closes the port.
+/// Fails if the channel ended without one: with the session's error when it closed, with
+/// [`Error::Closed`] when the request was dropped unsent. A peer that drops its sender cannot be
+/// noticed (ports have no close event), so the wait then lasts until the session ends.
+/// Dropping it closes the port.
 pub struct OneTimeInterrupt<I> {
     receiver: ChannelReceiver,
     _type: PhantomData<fn() -> I>,

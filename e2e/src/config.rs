@@ -1,0 +1,126 @@
+//! Where things are and which ports they use, from the environment with defaults.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The harness's configuration; see the crate docs for the variables.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Release build of `host-app` (a folder with `index.html`).
+    pub host_dist: PathBuf,
+    /// Release build of `remote-app`.
+    pub remote_dist: PathBuf,
+    /// The fixture pages served on the attacker origin.
+    pub fixtures: PathBuf,
+    /// Port of the host origin.
+    pub host_port: u16,
+    /// Port of the remote origin.
+    pub remote_port: u16,
+    /// Port of the third origin.
+    pub attacker_port: u16,
+    /// The `chromedriver` binary.
+    pub chromedriver: PathBuf,
+    /// The browser binary, when it is not left to chromedriver to find.
+    pub chrome_bin: Option<PathBuf>,
+    /// How long one wait for a page state may take.
+    pub wait_timeout: Duration,
+    /// How long one whole test may take.
+    pub test_timeout: Duration,
+    /// Where temporary browser profiles are created.
+    pub profile_root: PathBuf,
+    /// Where screenshots are saved.
+    pub screenshot_dir: PathBuf,
+    /// Where chromedriver logs are saved.
+    pub log_dir: PathBuf,
+}
+
+impl Config {
+    /// Reads the configuration from the environment.
+    ///
+    /// A variable that is set but cannot be parsed is an error, not silently the default.
+    pub fn from_env() -> crate::Result<Self> {
+        let root = workspace_root();
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root.join("target"));
+        let chromedriver = path_var("CHROMEDRIVER").unwrap_or_else(|| {
+            let debian = PathBuf::from("/usr/bin/chromedriver");
+            if debian.exists() {
+                debian
+            } else {
+                PathBuf::from("chromedriver")
+            }
+        });
+        let chrome_bin = path_var("CHROME_BIN").or_else(|| {
+            let debian = PathBuf::from("/usr/bin/chromium");
+            debian.exists().then_some(debian)
+        });
+        Ok(Config {
+            host_dist: path_var("E2E_HOST_DIST").unwrap_or_else(|| target.join("e2e-dist/host")),
+            remote_dist: path_var("E2E_REMOTE_DIST")
+                .unwrap_or_else(|| target.join("e2e-dist/remote")),
+            fixtures: root.join("e2e/fixtures"),
+            host_port: number_var("E2E_HOST_PORT", 18080)?,
+            remote_port: number_var("E2E_REMOTE_PORT", 18081)?,
+            attacker_port: number_var("E2E_ATTACKER_PORT", 18082)?,
+            chromedriver,
+            chrome_bin,
+            wait_timeout: Duration::from_secs(number_var("E2E_TIMEOUT_SECS", 20)?),
+            test_timeout: Duration::from_secs(number_var("E2E_TEST_TIMEOUT_SECS", 120)?),
+            profile_root: path_var("E2E_PROFILE_ROOT")
+                .unwrap_or_else(|| target.join("e2e-profiles")),
+            screenshot_dir: path_var("E2E_SCREENSHOT_DIR")
+                .unwrap_or_else(|| target.join("e2e-screenshots")),
+            log_dir: path_var("E2E_LOG_DIR").unwrap_or_else(|| target.join("e2e-logs")),
+        })
+    }
+
+    /// The host origin, e.g. `http://localhost:18080`.
+    pub fn host_origin(&self) -> String {
+        format!("http://localhost:{}", self.host_port)
+    }
+
+    /// The remote origin, e.g. `http://localhost:18081`.
+    pub fn remote_origin(&self) -> String {
+        format!("http://localhost:{}", self.remote_port)
+    }
+
+    /// The third origin, e.g. `http://localhost:18082`.
+    pub fn attacker_origin(&self) -> String {
+        format!("http://localhost:{}", self.attacker_port)
+    }
+
+    /// The attacker server under another *site* (`127.0.0.1` instead of `localhost`):
+    /// a fourth origin without a fourth server.
+    pub fn attacker_alias_origin(&self) -> String {
+        format!("http://127.0.0.1:{}", self.attacker_port)
+    }
+}
+
+/// The workspace root: this crate's parent folder.
+pub(crate) fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the e2e crate lives inside the workspace folder")
+        .to_path_buf()
+}
+
+fn path_var(name: &str) -> Option<PathBuf> {
+    std::env::var_os(name)
+        .filter(|value| !value.is_empty())
+        .map(PathBuf::from)
+}
+
+fn number_var<T: std::str::FromStr>(name: &'static str, default: T) -> crate::Result<T> {
+    match std::env::var(name) {
+        Ok(value) if !value.is_empty() => value.trim().parse().map_err(|_| {
+            crate::ErrorKind::Config {
+                name,
+                value,
+                problem: "is not a valid number",
+            }
+            .into()
+        }),
+        _ => Ok(default),
+    }
+}

@@ -1,0 +1,54 @@
+//! End-to-end test harness: the real apps, served for real, in a real browser.
+//!
+//! A test owns its whole world ([`World`]):
+//!
+//! * three in-process static HTTP servers on three `localhost` ports, which are three
+//!   different origins: the host app's release build, the remote app's release build, and
+//!   an "attacker" origin that serves the pages in `e2e/fixtures/`;
+//! * a `chromedriver` on a free port, killed when the world is dropped;
+//! * one WebDriver session in headless Chromium with a fresh, temporary profile.
+//!
+//! [`World::run`] starts all of that, runs the test body, and always tears it down again —
+//! when the body returns an error, when it panics and when it runs out of time — and on
+//! failure it adds a screenshot, the browser console and the request log of each server to
+//! the error, so a red test says what the page showed.
+//!
+//! Tests in one process run one at a time (a process-wide lock), because they share the
+//! three fixed ports.
+//!
+//! # Configuration
+//!
+//! Everything has a default that matches `./test.sh`; the environment can override it:
+//!
+//! | variable | default | meaning |
+//! | --- | --- | --- |
+//! | `E2E_HOST_DIST` | `target/e2e-dist/host` | release build of `host-app` |
+//! | `E2E_REMOTE_DIST` | `target/e2e-dist/remote` | release build of `remote-app` |
+//! | `E2E_HOST_PORT` | `18080` | port of the host origin |
+//! | `E2E_REMOTE_PORT` | `18081` | port of the remote origin |
+//! | `E2E_ATTACKER_PORT` | `18082` | port of the third ("attacker") origin |
+//! | `CHROMEDRIVER` | `/usr/bin/chromedriver`, else `chromedriver` on `PATH` | the driver |
+//! | `CHROME_BIN` | `/usr/bin/chromium` when it exists | the browser binary |
+//! | `E2E_TIMEOUT_SECS` | `20` | how long one wait for a page state may take |
+//! | `E2E_TEST_TIMEOUT_SECS` | `120` | how long one whole test may take |
+//! | `E2E_PROFILE_ROOT` | `target/e2e-profiles` | where temporary browser profiles go |
+//! | `E2E_SCREENSHOT_DIR` | `target/e2e-screenshots` | where screenshots go |
+//! | `E2E_LOG_DIR` | `target/e2e-logs` | where chromedriver logs go |
+//!
+//! The apps must have been built for these origins: `./test.sh` builds `host-app` with
+//! `PHOS_REMOTE_ORIGIN=http://localhost:18081` and `remote-app` with
+//! `EOS_HOST_ORIGIN=http://localhost:18080`.
+#![cfg(not(target_arch = "wasm32"))]
+#![deny(missing_docs, missing_debug_implementations)]
+
+mod browser;
+mod config;
+mod error;
+mod server;
+mod world;
+
+pub use browser::{Browser, Chromedriver};
+pub use config::Config;
+pub use error::{Error, ErrorKind, Result};
+pub use server::StaticServer;
+pub use world::World;

@@ -1,0 +1,251 @@
+//! In-process static file servers, one per origin.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use axum::extract::Request;
+use axum::middleware::{self, Next};
+use axum::Router;
+use tokio::task::JoinHandle;
+use tower_http::services::ServeDir;
+
+use crate::{Error, ErrorKind, Result};
+
+/// A static file server for one folder on `127.0.0.1:<port>` (which also answers for
+/// `localhost:<port>`). It keeps a log of the requests it answered; dropping it stops it.
+///
+/// Files get their MIME type from their extension (`.wasm` is `application/wasm`, which
+/// `WebAssembly.instantiateStreaming` insists on) and `/` serves `index.html`.
+pub struct StaticServer {
+    role: &'static str,
+    root: PathBuf,
+    port: u16,
+    requests: Arc<Mutex<Vec<String>>>,
+    /// `None` once stopped.
+    task: Option<JoinHandle<()>>,
+}
+
+impl StaticServer {
+    /// Serves `root` on `port` (`0` picks a free port). `role` names the origin in messages,
+    /// `env_var` is the variable that chooses the port.
+    pub async fn start(
+        role: &'static str,
+        root: &Path,
+        port: u16,
+        env_var: &'static str,
+    ) -> Result<Self> {
+        let listener = bind(port).await.map_err(|source| ErrorKind::Bind {
+            role,
+            port,
+            env_var,
+            source,
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| Error::io("reading the bound address", source))?
+            .port();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let log = Arc::clone(&requests);
+        let app = Router::new()
+            .fallback_service(ServeDir::new(root))
+            .layer(middleware::from_fn(move |request: Request, next: Next| {
+                let log = Arc::clone(&log);
+                async move {
+                    let line = format!("{} {}", request.method(), request.uri());
+                    let response = next.run(request).await;
+                    let content_type = response
+                        .headers()
+                        .get(axum::http::header::CONTENT_TYPE)
+                        .and_then(|value| value.to_str().ok())
+                        .unwrap_or("-")
+                        .to_owned();
+                    log.lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .push(format!("{line} -> {} {content_type}", response.status()));
+                    response
+                }
+            }));
+        let task = tokio::spawn(async move {
+            // Ends only with an I/O error on the listener or when the task is aborted.
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(StaticServer {
+            role,
+            root: root.to_path_buf(),
+            port,
+            requests,
+            task: Some(task),
+        })
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Its origin, `http://localhost:<port>`.
+    pub fn origin(&self) -> String {
+        format!("http://localhost:{}", self.port)
+    }
+
+    /// The requests answered so far, as `METHOD /path -> status content-type`.
+    pub fn requests(&self) -> Vec<String> {
+        self.requests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The request log as a note for a failure report.
+    pub fn report(&self) -> String {
+        let requests = self.requests();
+        let mut report = format!(
+            "{} origin {} (serving {}) answered {} request(s):",
+            self.role,
+            self.origin(),
+            self.root.display(),
+            requests.len()
+        );
+        for line in requests {
+            report.push_str("\n  ");
+            report.push_str(&line);
+        }
+        report
+    }
+
+    /// Stops serving and waits until the port is free again.
+    pub async fn stop(mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+            // Resolves once the task is dropped, and with it the listener.
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for StaticServer {
+    fn drop(&mut self) {
+        // Without `stop`: the listener goes when the runtime next runs or shuts down.
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+/// Binds `127.0.0.1:port`. A port that is in use is tried again for a moment, since the
+/// previous test's listener may still be on its way out.
+async fn bind(port: u16) -> std::io::Result<tokio::net::TcpListener> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    loop {
+        match tokio::net::TcpListener::bind(("127.0.0.1", port)).await {
+            Err(error)
+                if error.kind() == std::io::ErrorKind::AddrInUse
+                    && std::time::Instant::now() < deadline =>
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            result => return result,
+        }
+    }
+}
+
+impl std::fmt::Debug for StaticServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StaticServer")
+            .field("role", &self.role)
+            .field("root", &self.root)
+            .field("port", &self.port)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Checks that `dir` holds an `index.html`, with a hint on how to build it when not.
+pub(crate) fn ensure_site(dir: &Path, what: &'static str, hint: &'static str) -> Result<()> {
+    if dir.join("index.html").is_file() {
+        Ok(())
+    } else {
+        Err(ErrorKind::MissingFiles {
+            what,
+            path: dir.to_path_buf(),
+            hint,
+        }
+        .into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A minimal HTTP/1.0 GET, returning the response head.
+    async fn get_head(port: u16, path: &str) -> String {
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .expect("the server accepts connections");
+        stream
+            .write_all(format!("GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").as_bytes())
+            .await
+            .expect("the request is written");
+        let mut response = Vec::new();
+        stream
+            .read_to_end(&mut response)
+            .await
+            .expect("the response is read");
+        let text = String::from_utf8_lossy(&response).into_owned();
+        text.split("\r\n\r\n")
+            .next()
+            .unwrap_or_default()
+            .to_lowercase()
+    }
+
+    #[tokio::test]
+    async fn serves_wasm_as_application_wasm_and_index_at_root() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        std::fs::write(dir.path().join("index.html"), "<!doctype html>").expect("written");
+        std::fs::write(dir.path().join("app_bg.wasm"), b"\0asm\x01\0\0\0").expect("written");
+        let server = StaticServer::start("test", dir.path(), 0, "UNUSED")
+            .await
+            .expect("the server starts on a free port");
+
+        let wasm = get_head(server.port(), "/app_bg.wasm").await;
+        assert!(
+            wasm.starts_with("http/1.0 200") || wasm.starts_with("http/1.1 200"),
+            "{wasm}"
+        );
+        assert!(wasm.contains("content-type: application/wasm"), "{wasm}");
+
+        let index = get_head(server.port(), "/").await;
+        assert!(index.contains(" 200 "), "{index}");
+        assert!(index.contains("content-type: text/html"), "{index}");
+
+        let missing = get_head(server.port(), "/nope.js").await;
+        assert!(missing.contains(" 404 "), "{missing}");
+
+        let log = server.requests();
+        assert_eq!(log.len(), 3, "{log:?}");
+        assert!(log[0].starts_with("GET /app_bg.wasm -> 200"), "{log:?}");
+    }
+
+    #[tokio::test]
+    async fn a_taken_port_is_a_bind_error_naming_the_variable() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let first = StaticServer::start("first", dir.path(), 0, "UNUSED")
+            .await
+            .expect("the first server starts");
+        let error = StaticServer::start("second", dir.path(), first.port(), "E2E_SOME_PORT")
+            .await
+            .expect_err("the port is taken");
+        let message = error.to_string();
+        assert!(matches!(error.kind(), ErrorKind::Bind { .. }), "{message}");
+        assert!(message.contains("E2E_SOME_PORT"), "{message}");
+    }
+
+    #[test]
+    fn a_missing_build_says_how_to_make_it() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let error = ensure_site(dir.path(), "host-app build", "run ./test.sh e2e")
+            .expect_err("there is no index.html");
+        assert!(error.to_string().contains("run ./test.sh e2e"), "{error}");
+    }
+}

@@ -1,0 +1,459 @@
+//! A test's whole world, and the page helpers tests are written with.
+
+use std::panic::AssertUnwindSafe;
+use std::path::PathBuf;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, Locator};
+use futures::FutureExt;
+
+use crate::server::ensure_site;
+use crate::{Browser, Chromedriver, Config, Error, ErrorKind, Result, StaticServer};
+
+/// Tests in one process share the three fixed ports, so they take turns.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// How often a wait looks at the page again.
+const POLL_INTERVAL: Duration = Duration::from_millis(100);
+
+/// How long each teardown step may take.
+const TEARDOWN_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// How many lines of a log a failure report shows.
+const REPORT_LINES: usize = 40;
+
+const BUILD_HINT: &str = "build both apps first with `./test.sh e2e` (it runs `trunk build --release` for the e2e origins), or point E2E_HOST_DIST / E2E_REMOTE_DIST at existing builds";
+
+/// Everything one end-to-end test runs against: the servers of the three origins,
+/// chromedriver and a browser session. Created and torn down by [`World::run`].
+pub struct World {
+    config: Config,
+    name: String,
+    host: Option<StaticServer>,
+    remote: Option<StaticServer>,
+    attacker: Option<StaticServer>,
+    driver: Option<Chromedriver>,
+    browser: Option<Browser>,
+    /// The page last navigated to and the frames entered since, for messages.
+    location: Mutex<(String, Vec<String>)>,
+}
+
+impl World {
+    /// Serves both app builds and the fixtures, opens a browser, runs `body`, and tears
+    /// everything down whatever the outcome. On failure the error carries a screenshot path,
+    /// the browser console and each server's request log.
+    pub async fn run(name: &str, body: impl AsyncFnOnce(&World) -> Result<()>) -> Result<()> {
+        Self::run_with(name, true, body).await
+    }
+
+    /// Like [`World::run`] but serves only the fixtures (the third origin), for tests of
+    /// the harness and the fixtures themselves, which must not depend on the apps.
+    pub async fn run_fixtures_only(
+        name: &str,
+        body: impl AsyncFnOnce(&World) -> Result<()>,
+    ) -> Result<()> {
+        Self::run_with(name, false, body).await
+    }
+
+    async fn run_with(
+        name: &str,
+        with_apps: bool,
+        body: impl AsyncFnOnce(&World) -> Result<()>,
+    ) -> Result<()> {
+        let _turn = SERIAL.lock().await;
+        let config = Config::from_env()?;
+        let world = World::start(name, config, with_apps).await?;
+        let outcome = tokio::time::timeout(
+            world.config.test_timeout,
+            AssertUnwindSafe(body(&world)).catch_unwind(),
+        )
+        .await;
+        let result = match outcome {
+            Ok(Ok(result)) => result,
+            Ok(Err(panic)) => Err(ErrorKind::Panicked(panic_message(panic.as_ref())).into()),
+            Err(_elapsed) => Err(ErrorKind::TestTimeout(world.config.test_timeout).into()),
+        };
+        world.finish(result).await
+    }
+
+    async fn start(name: &str, config: Config, with_apps: bool) -> Result<World> {
+        let (host, remote) = if with_apps {
+            ensure_site(&config.host_dist, "the host-app release build", BUILD_HINT)?;
+            ensure_site(
+                &config.remote_dist,
+                "the remote-app release build",
+                BUILD_HINT,
+            )?;
+            let host =
+                StaticServer::start("host", &config.host_dist, config.host_port, "E2E_HOST_PORT")
+                    .await?;
+            let remote = StaticServer::start(
+                "remote",
+                &config.remote_dist,
+                config.remote_port,
+                "E2E_REMOTE_PORT",
+            )
+            .await?;
+            (Some(host), Some(remote))
+        } else {
+            (None, None)
+        };
+        let attacker = StaticServer::start(
+            "attacker",
+            &config.fixtures,
+            config.attacker_port,
+            "E2E_ATTACKER_PORT",
+        )
+        .await?;
+        let log = config.log_dir.join(format!("{name}-chromedriver.log"));
+        let driver = Chromedriver::start(&config.chromedriver, &log).await?;
+        let browser = match Browser::open(&driver, &config).await {
+            Ok(browser) => browser,
+            Err(mut error) => {
+                error.note(format!("chromedriver log: {}", driver.log_path().display()));
+                driver.stop().await;
+                return Err(error);
+            }
+        };
+        Ok(World {
+            config,
+            name: name.to_owned(),
+            host,
+            remote,
+            attacker: Some(attacker),
+            driver: Some(driver),
+            browser: Some(browser),
+            location: Mutex::new(("about:blank".to_owned(), Vec::new())),
+        })
+    }
+
+    /// Reports a failure, then closes the browser, stops chromedriver and the servers.
+    async fn finish(mut self, result: Result<()>) -> Result<()> {
+        let console = match &self.browser {
+            Some(browser) => bounded(TEARDOWN_TIMEOUT, browser.console())
+                .await
+                .unwrap_or_default(),
+            None => Vec::new(),
+        };
+        let console_file = self
+            .config
+            .log_dir
+            .join(format!("{}-console.log", self.name));
+        let _ = std::fs::write(&console_file, console.join("\n") + "\n");
+
+        let result = match result {
+            Ok(()) => Ok(()),
+            Err(mut error) => {
+                match bounded(TEARDOWN_TIMEOUT, self.screenshot("failure")).await {
+                    Some(Ok(path)) => error.note(format!("screenshot: {}", path.display())),
+                    Some(Err(shot_error)) => error.note(format!("no screenshot: {shot_error}")),
+                    None => error.note("no screenshot: the browser did not answer"),
+                }
+                error.note(format!(
+                    "browser console ({} entries, all in {}):{}",
+                    console.len(),
+                    console_file.display(),
+                    tail_lines(&console)
+                ));
+                let servers = self.host.iter().chain(&self.remote).chain(&self.attacker);
+                for server in servers {
+                    error.note(server.report());
+                }
+                if let Some(driver) = &self.driver {
+                    error.note(format!("chromedriver log: {}", driver.log_path().display()));
+                }
+                Err(error)
+            }
+        };
+
+        let closed = match self.browser.take() {
+            Some(browser) => bounded(TEARDOWN_TIMEOUT, browser.close())
+                .await
+                .unwrap_or_else(|| {
+                    Err(Error::contract(
+                        "closing the browser session did not finish in time",
+                    ))
+                }),
+            None => Ok(()),
+        };
+        if let Some(driver) = self.driver.take() {
+            driver.stop().await;
+        }
+        // Stopped, not just dropped, so that the ports are free before the next test.
+        for server in [self.host.take(), self.remote.take(), self.attacker.take()]
+            .into_iter()
+            .flatten()
+        {
+            server.stop().await;
+        }
+        result.and(closed)
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The WebDriver client, for anything the helpers below do not cover.
+    pub fn client(&self) -> &Client {
+        self.browser
+            .as_ref()
+            .expect("the browser lives until finish(), which runs after the body")
+            .client()
+    }
+
+    /// The host app's page, `http://localhost:<host port>/`.
+    pub fn host_url(&self) -> String {
+        format!("{}/", self.config.host_origin())
+    }
+
+    /// The remote app's page, `http://localhost:<remote port>/`.
+    pub fn remote_url(&self) -> String {
+        format!("{}/", self.config.remote_origin())
+    }
+
+    /// A fixture page on the third origin, `http://localhost:<attacker port>/<path>`.
+    pub fn attacker_url(&self, path_and_query: &str) -> String {
+        format!("{}/{path_and_query}", self.config.attacker_origin())
+    }
+
+    /// A fixture page on the third server under another site,
+    /// `http://127.0.0.1:<attacker port>/<path>`: a fourth origin.
+    pub fn attacker_alias_url(&self, path_and_query: &str) -> String {
+        format!("{}/{path_and_query}", self.config.attacker_alias_origin())
+    }
+
+    /// Navigates the top-level page to `url` (leaving any frame).
+    pub async fn goto(&self, url: &str) -> Result<()> {
+        self.client()
+            .goto(url)
+            .await
+            .map_err(|source| Error::webdriver(format!("opening {url}"), source))?;
+        *self.location.lock().unwrap_or_else(PoisonError::into_inner) =
+            (url.to_owned(), Vec::new());
+        Ok(())
+    }
+
+    /// Where the client is: the page, then each frame entered, e.g.
+    /// `http://localhost:18080/ > iframe #remote-frame`.
+    pub fn context(&self) -> String {
+        let location = self.location.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut context = location.0.clone();
+        for frame in &location.1 {
+            context.push_str(" > iframe ");
+            context.push_str(frame);
+        }
+        context
+    }
+
+    /// Waits until the element `selector` shows exactly `expected` (after trimming).
+    pub async fn wait_for_text(&self, selector: &str, expected: &str) -> Result<()> {
+        self.wait_for(selector, &format!("{expected:?}"), |text| text == expected)
+            .await
+            .map(drop)
+    }
+
+    /// Waits until the element `selector` exists and its trimmed text satisfies `accept`;
+    /// returns that text. `expected` describes the wanted text for the error message, which
+    /// also says what was seen last (a text, or that the element was missing).
+    pub async fn wait_for(
+        &self,
+        selector: &str,
+        expected: &str,
+        accept: impl Fn(&str) -> bool,
+    ) -> Result<String> {
+        self.wait_for_within(self.config.wait_timeout, selector, expected, accept)
+            .await
+    }
+
+    /// [`World::wait_for`] with its own time limit instead of `E2E_TIMEOUT_SECS`.
+    pub async fn wait_for_within(
+        &self,
+        limit: Duration,
+        selector: &str,
+        expected: &str,
+        accept: impl Fn(&str) -> bool,
+    ) -> Result<String> {
+        let started = Instant::now();
+        loop {
+            let last_seen = match self.try_text(selector).await {
+                Ok(Some(text)) if accept(&text) => return Ok(text),
+                Ok(Some(text)) => format!("{text:?}"),
+                Ok(None) => format!("no element matches {selector}"),
+                Err(error) => format!("error: {error}"),
+            };
+            if started.elapsed() >= limit {
+                return Err(ErrorKind::Timeout {
+                    context: self.context(),
+                    selector: selector.to_owned(),
+                    expected: expected.to_owned(),
+                    last_seen,
+                    waited: started.elapsed(),
+                }
+                .into());
+            }
+            tokio::time::sleep(POLL_INTERVAL).await;
+        }
+    }
+
+    /// The element's trimmed text now, or an error when there is no such element.
+    pub async fn text(&self, selector: &str) -> Result<String> {
+        self.try_text(selector)
+            .await
+            .map_err(|source| Error::webdriver(format!("reading {selector}"), source))?
+            .ok_or_else(|| {
+                Error::contract(format!(
+                    "no element matches {selector} in {}",
+                    self.context()
+                ))
+            })
+    }
+
+    async fn try_text(
+        &self,
+        selector: &str,
+    ) -> std::result::Result<Option<String>, fantoccini::error::CmdError> {
+        match self.client().find(Locator::Css(selector)).await {
+            Ok(element) => Ok(Some(element.text().await?.trim().to_owned())),
+            Err(error) if error.is_no_such_element() => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// The DOM property `name` of the element `selector` (waiting for it to exist), for
+    /// example an iframe's resolved `src`.
+    pub async fn property(&self, selector: &str, name: &str) -> Result<Option<String>> {
+        self.wait_for(selector, "any text (the element to exist)", |_| true)
+            .await?;
+        let element = self
+            .client()
+            .find(Locator::Css(selector))
+            .await
+            .map_err(|source| Error::webdriver(format!("finding {selector}"), source))?;
+        element
+            .prop(name)
+            .await
+            .map_err(|source| Error::webdriver(format!("reading {selector}.{name}"), source))
+    }
+
+    /// Clicks the element `selector`, waiting for it to exist first.
+    pub async fn click(&self, selector: &str) -> Result<()> {
+        self.wait_for(selector, "any text (the element to exist)", |_| true)
+            .await?;
+        let element = self
+            .client()
+            .find(Locator::Css(selector))
+            .await
+            .map_err(|source| Error::webdriver(format!("finding {selector}"), source))?;
+        element
+            .click()
+            .await
+            .map_err(|source| Error::webdriver(format!("clicking {selector}"), source))
+    }
+
+    /// Switches into the iframe `selector` (waiting for the element to exist). Element
+    /// look-ups then happen inside it until [`World::leave_frame`].
+    pub async fn enter_frame(&self, selector: &str) -> Result<()> {
+        self.wait_for(selector, "an iframe element", |_| true)
+            .await?;
+        let frame = self
+            .client()
+            .find(Locator::Css(selector))
+            .await
+            .map_err(|source| Error::webdriver(format!("finding {selector}"), source))?;
+        frame
+            .enter_frame()
+            .await
+            .map_err(|source| Error::webdriver(format!("entering iframe {selector}"), source))?;
+        self.location
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .1
+            .push(selector.to_owned());
+        Ok(())
+    }
+
+    /// Switches back to the parent of the current frame.
+    pub async fn leave_frame(&self) -> Result<()> {
+        self.client()
+            .enter_parent_frame()
+            .await
+            .map_err(|source| Error::webdriver("leaving a frame", source))?;
+        self.location
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .1
+            .pop();
+        Ok(())
+    }
+
+    /// Runs `body` inside the iframe `selector` and leaves it again, also on error.
+    pub async fn in_frame<T>(
+        &self,
+        selector: &str,
+        body: impl AsyncFnOnce(&World) -> Result<T>,
+    ) -> Result<T> {
+        self.enter_frame(selector).await?;
+        let result = body(self).await;
+        let left = self.leave_frame().await;
+        let value = result?;
+        left?;
+        Ok(value)
+    }
+
+    /// Saves a screenshot of the browser window (the top-level page with the content of
+    /// its iframes) as `<screenshot dir>/<test name>-<label>.png`.
+    pub async fn screenshot(&self, label: &str) -> Result<PathBuf> {
+        let png = self
+            .client()
+            .screenshot()
+            .await
+            .map_err(|source| Error::webdriver("taking a screenshot", source))?;
+        let dir = &self.config.screenshot_dir;
+        std::fs::create_dir_all(dir)
+            .map_err(|source| Error::io(format!("creating {}", dir.display()), source))?;
+        let path = dir.join(format!("{}-{label}.png", self.name));
+        std::fs::write(&path, png)
+            .map_err(|source| Error::io(format!("writing {}", path.display()), source))?;
+        Ok(path)
+    }
+}
+
+impl std::fmt::Debug for World {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("World")
+            .field("name", &self.name)
+            .field("context", &self.context())
+            .finish_non_exhaustive()
+    }
+}
+
+/// `future`'s output, or `None` if it takes longer than `limit`.
+async fn bounded<T>(limit: Duration, future: impl std::future::Future<Output = T>) -> Option<T> {
+    tokio::time::timeout(limit, future).await.ok()
+}
+
+/// The last [`REPORT_LINES`] lines, each on its own indented line.
+fn tail_lines(lines: &[String]) -> String {
+    let skip = lines.len().saturating_sub(REPORT_LINES);
+    let mut out = String::new();
+    if skip > 0 {
+        out.push_str(&format!("\n  ... {skip} earlier lines"));
+    }
+    for line in &lines[skip..] {
+        out.push_str("\n  ");
+        out.push_str(line);
+    }
+    out
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(text) = payload.downcast_ref::<&str>() {
+        (*text).to_owned()
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "a non-string panic payload".to_owned()
+    }
+}

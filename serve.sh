@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Builds and serves both demo apps with `trunk serve`, rebuilding on change:
+#
+#   host-app   (Phosphorescence)  http://localhost:8080/   embeds the remote in an iframe
+#   remote-app (Eos)              http://localhost:8081/
+#
+# Environment (all optional):
+#   HOST_PORT, REMOTE_PORT      ports to serve on (default 8080, 8081)
+#   HOST_ORIGIN, REMOTE_ORIGIN  the origins the apps are told about (default
+#                               http://localhost:<port>); given alone, an origin also sets
+#                               the port. Example, to put the iframe on another *site*:
+#                               REMOTE_ORIGIN=http://127.0.0.1:8081 ./serve.sh
+#
+# The origins are compiled into the apps: host-app reads PHOS_REMOTE_ORIGIN and
+# remote-app reads EOS_HOST_ORIGIN (option_env!), which this script exports.
+# Ctrl-C stops both servers.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$ROOT"
+# shellcheck source=scripts/tools.sh
+source scripts/tools.sh
+
+usage() {
+  sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+}
+case "${1:-}" in
+  "") ;;
+  -h | --help) usage; exit 0 ;;
+  *) usage >&2; exit 2 ;;
+esac
+
+# port_of ORIGIN: the explicit port of an http(s) origin, or nothing.
+port_of() {
+  if [[ $1 =~ ^https?://[^/:]+:([0-9]+)$ ]]; then
+    printf '%s' "${BASH_REMATCH[1]}"
+  fi
+}
+
+# resolve NAME DEFAULT_PORT: sets NAME_PORT and NAME_ORIGIN from each other or defaults.
+resolve() {
+  local name=$1 default_port=$2 port_var="${1}_PORT" origin_var="${1}_ORIGIN"
+  local port="${!port_var:-}" origin="${!origin_var:-}"
+  if [[ -n $origin ]]; then
+    [[ $origin =~ ^https?://[^/]+$ ]] ||
+      die "$origin_var=$origin is not an origin (scheme://host:port, no path or trailing slash)"
+    local origin_port
+    origin_port="$(port_of "$origin")"
+    [[ -n $origin_port ]] || die "$origin_var=$origin needs an explicit port"
+    port="${port:-$origin_port}"
+    [[ $port == "$origin_port" ]] ||
+      say "warning: $origin_var=$origin but $name is served on port $port (fine behind a proxy)"
+  fi
+  port="${port:-$default_port}"
+  [[ $port =~ ^[0-9]+$ ]] || die "$port_var=$port is not a port number"
+  origin="${origin:-http://localhost:$port}"
+  printf -v "$port_var" '%s' "$port"
+  printf -v "$origin_var" '%s' "$origin"
+}
+
+resolve HOST 8080
+resolve REMOTE 8081
+[[ $HOST_PORT != "$REMOTE_PORT" ]] || die "HOST_PORT and REMOTE_PORT are both $HOST_PORT"
+
+port_in_use() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+for port in "$HOST_PORT" "$REMOTE_PORT"; do
+  if port_in_use "$port"; then
+    die "port $port is already in use (another ./serve.sh?); choose others with HOST_PORT / REMOTE_PORT"
+  fi
+done
+
+say "installing what is missing (scripts/tools.sh)"
+install_all
+
+export PHOS_REMOTE_ORIGIN="$REMOTE_ORIGIN"
+export EOS_HOST_ORIGIN="$HOST_ORIGIN"
+
+PIDS=()
+
+# shellcheck disable=SC2317 # only reached through the traps below
+# Stops both servers: each runs in its own session (setsid), so killing the process group
+# by the server's PID also ends the cargo and rustc it may be running.
+stop_servers() {
+  local pid
+  trap - INT TERM EXIT
+  for pid in "${PIDS[@]}"; do
+    kill -TERM -- "-$pid" 2>/dev/null || true
+  done
+  for pid in "${PIDS[@]}"; do
+    wait "$pid" 2>/dev/null || true
+  done
+}
+trap 'stop_servers; exit 130' INT
+trap 'stop_servers; exit 143' TERM
+trap stop_servers EXIT
+
+# serve APP PORT: trunk serve in the app's folder (its Trunk.toml also watches the shared
+# crates) in a new session.
+serve() {
+  local app=$1 port=$2
+  (cd "$ROOT/$app" && exec setsid trunk serve --port "$port" --disable-address-lookup) &
+  PIDS+=("$!")
+}
+
+serve host-app "$HOST_PORT"
+serve remote-app "$REMOTE_PORT"
+
+cat <<EOF
+
+  Phosphorescence (host-app):  http://localhost:$HOST_PORT/   (origin $HOST_ORIGIN, embeds $REMOTE_ORIGIN)
+  Eos (remote-app):            http://localhost:$REMOTE_PORT/   (origin $REMOTE_ORIGIN, accepts $HOST_ORIGIN)
+
+  Open the host page. The first build takes a minute or two; both apps rebuild and
+  reload when their sources, messenger/ or shared-proto/ change. Ctrl-C stops both.
+
+EOF
+
+# Return as soon as either server exits (a build that cannot start, a port taken):
+# the other one is then stopped by the EXIT trap.
+status=0
+wait -n "${PIDS[@]}" || status=$?
+say "a trunk server exited (status $status); stopping the other"
+exit "$status"
