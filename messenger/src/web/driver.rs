@@ -441,6 +441,7 @@ fn perform(shared: &Rc<Shared>, action: Action<JsValue>) -> Result<(), Error> {
             let interrupt_port = match interrupt {
                 Some((channel, kind)) => {
                     let given = open_channel(shared, channel, true)?;
+                    let now = shared.now();
                     let mut inner = shared.inner.borrow_mut();
                     match send.and_then(|id| inner.unbound_sinks.remove(&id)) {
                         Some((sink, _)) if !sink.is_closed() => {
@@ -451,7 +452,6 @@ fn perform(shared: &Rc<Shared>, action: Action<JsValue>) -> Result<(), Error> {
                             // then discarded its sink): nobody will ever listen here, so the
                             // channel is closed as soon as it exists. The core queues the
                             // `ClosePort`, which this same drive performs after the post.
-                            let now = shared.now();
                             inner.core.close_interrupt(channel, now);
                         }
                     }
@@ -484,56 +484,76 @@ fn perform(shared: &Rc<Shared>, action: Action<JsValue>) -> Result<(), Error> {
     }
 }
 
+/// Hands one core event to whoever waits for it. Waiters are taken out under a short borrow and
+/// woken after it is released: waking a task may call into JavaScript (to queue a microtask).
 fn dispatch(shared: &Rc<Shared>, event: Event<JsValue>) {
-    let mut inner = shared.inner.borrow_mut();
     match event {
         Event::Answered | Event::Connected => {
-            if let Some(tx) = inner.handshake.take() {
+            let handshake = shared.inner.borrow_mut().handshake.take();
+            if let Some(tx) = handshake {
                 let _ = tx.send(Ok(()));
             }
         }
         Event::Received { waiter, message, interrupt } => {
-            let delivered = inner.waiters.remove(&waiter).map(|tx| tx.send(Ok(Delivery { message, interrupt })));
-            if let (Some(Err(_)) | None, Some(held)) = (delivered, interrupt) {
+            let waiting = shared.inner.borrow_mut().waiters.remove(&waiter);
+            let delivered = waiting.is_some_and(|tx| tx.send(Ok(Delivery { message, interrupt })).is_ok());
+            if let (false, Some(held)) = (delivered, interrupt) {
                 // Nobody waits for this reply any more; its interrupt port is given up at once.
                 let now = shared.now();
-                inner.core.release_interrupt(held.port, now);
+                shared.inner.borrow_mut().core.release_interrupt(held.port, now);
             }
         }
         Event::Failed { waiter, error, unsent } => {
-            if let Waiter::Send(id) = waiter {
-                if let Some((sink, _)) = inner.unbound_sinks.remove(&id) {
-                    let _ = sink.unbounded_send(Err(error.clone()));
-                }
+            let (sink, waiting) = {
+                let mut inner = shared.inner.borrow_mut();
+                let sink = match waiter {
+                    Waiter::Send(id) => inner.unbound_sinks.remove(&id).map(|(sink, _)| sink),
+                    Waiter::FirstMessage => None,
+                };
+                (sink, inner.waiters.remove(&waiter))
+            };
+            if let Some(sink) = sink {
+                let _ = sink.unbounded_send(Err(error.clone()));
             }
-            if let Some(tx) = inner.waiters.remove(&waiter) {
+            if let Some(tx) = waiting {
                 let _ = tx.send(Err((error, unsent.is_some())));
             }
         }
         Event::Interrupt { channel, payload } => {
-            let open = inner.sinks.get(&channel).is_some_and(|sink| sink.unbounded_send(Ok(payload)).is_ok());
-            if !open {
+            let sink = shared.inner.borrow().sinks.get(&channel).cloned();
+            if !sink.is_some_and(|sink| sink.unbounded_send(Ok(payload)).is_ok()) {
                 // The receiving side was dropped: close the channel.
                 let now = shared.now();
-                inner.core.close_interrupt(channel, now);
+                shared.inner.borrow_mut().core.close_interrupt(channel, now);
             }
         }
         Event::InterruptEnded { channel, error } => {
-            if let (Some(sink), Some(error)) = (inner.sinks.remove(&channel), error) {
+            let sink = shared.inner.borrow_mut().sinks.remove(&channel);
+            if let (Some(sink), Some(error)) = (sink, error) {
                 let _ = sink.unbounded_send(Err(error));
             }
         }
         Event::Closed(error) => {
-            if let Some(tx) = inner.handshake.take() {
+            let (handshake, waiters, sinks, watchers) = {
+                let mut inner = shared.inner.borrow_mut();
+                let inner = &mut *inner;
+                (
+                    inner.handshake.take(),
+                    std::mem::take(&mut inner.waiters),
+                    std::mem::take(&mut inner.unbound_sinks),
+                    std::mem::take(&mut inner.close_watchers),
+                )
+            };
+            if let Some(tx) = handshake {
                 let _ = tx.send(Err(error.clone()));
             }
-            for (_, tx) in inner.waiters.drain() {
+            for tx in waiters.into_values() {
                 let _ = tx.send(Err((error.clone(), false)));
             }
-            for (_, (sink, _)) in inner.unbound_sinks.drain() {
+            for (sink, _) in sinks.into_values() {
                 let _ = sink.unbounded_send(Err(error.clone()));
             }
-            for tx in inner.close_watchers.drain(..) {
+            for tx in watchers {
                 let _ = tx.send(error.clone());
             }
         }
