@@ -222,10 +222,9 @@ impl HostState {
             }
             Step::Handshake(HandshakeState::Answered) => self.connection = Connection::Answered,
             Step::Handshake(HandshakeState::Connected) => self.connection = Connection::Connected,
-            Step::Handshake(HandshakeState::Closed) => {
-                if !matches!(self.connection, Connection::Closed(_)) {
-                    self.connection = Connection::Closed("The session ended.".into());
-                }
+            // `Failed` comes first with the reason; this only covers an end without one.
+            Step::Handshake(HandshakeState::Closed) if !matches!(self.connection, Connection::Closed(_)) => {
+                self.connection = Connection::Closed("The session ended.".into());
             }
             Step::Handshake(_) => {}
             Step::Failed(error) => {

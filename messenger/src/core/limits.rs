@@ -29,19 +29,9 @@ pub fn check_json(text: &str, limits: &Limits) -> Result<(), Error> {
     if text.len() > limits.max_bytes {
         return Err(Error::TooLarge { size: text.len(), limit: limits.max_bytes });
     }
-    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
-    for byte in text.bytes() {
-        if in_string {
-            match (escaped, byte) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
+    let mut depth = 0usize;
+    for (_, byte) in outside_strings(text) {
         match byte {
-            b'"' => in_string = true,
             b'[' | b'{' => {
                 depth += 1;
                 if depth > limits.max_depth {
@@ -55,6 +45,24 @@ pub fn check_json(text: &str, limits: &Limits) -> Result<(), Error> {
     Ok(())
 }
 
+/// The bytes of JSON text that are not inside a string literal, with their offsets.
+fn outside_strings(text: &str) -> impl Iterator<Item = (usize, u8)> + '_ {
+    let (mut in_string, mut escaped) = (false, false);
+    text.bytes().enumerate().filter(move |&(_, byte)| {
+        if in_string {
+            match (escaped, byte) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            return false;
+        }
+        in_string = byte == b'"';
+        !in_string
+    })
+}
+
 /// The largest integer a JavaScript number holds exactly (`Number.MAX_SAFE_INTEGER`).
 pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 
@@ -63,42 +71,33 @@ pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 /// Payloads become plain JavaScript values on the wire, where every number is an `f64`: 2^53 + 1
 /// would silently arrive as 2^53. Sending it is refused instead ([`Error::EncodeFailed`]).
 pub fn check_safe_integers(text: &str) -> Result<(), Error> {
-    let bytes = text.as_bytes();
-    let (mut index, mut in_string, mut escaped) = (0, false, false);
-    while index < bytes.len() {
-        let byte = bytes[index];
-        if in_string {
-            match (escaped, byte) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
-            }
-            index += 1;
-            continue;
+    let check = |token: &str| {
+        let integer = !token.contains(['.', 'e', 'E']);
+        // A literal with more digits than u64 holds is out of range as well.
+        let unsafe_integer = integer && token.trim_start_matches('-').parse::<u64>().map_or(true, |n| n > MAX_SAFE_INTEGER);
+        match unsafe_integer {
+            true => Err(Error::EncodeFailed(format!("integer {token} is beyond what a JavaScript number holds exactly"))),
+            false => Ok(()),
         }
-        if byte == b'"' {
-            in_string = true;
-            index += 1;
-            continue;
-        }
-        if byte == b'-' || byte.is_ascii_digit() {
-            let start = index;
-            while index < bytes.len() && matches!(bytes[index], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9') {
-                index += 1;
+    };
+    let mut number_start = None;
+    let mut last = 0;
+    for (index, byte) in outside_strings(text) {
+        let in_number = matches!(byte, b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9');
+        match (number_start, in_number) {
+            (None, true) => number_start = Some(index),
+            (Some(start), false) => {
+                check(&text[start..index])?;
+                number_start = None;
             }
-            let token = &text[start..index];
-            let integer = !token.contains(['.', 'e', 'E']);
-            let digits = token.trim_start_matches('-');
-            // A literal with more digits than u64 holds is out of range as well.
-            if integer && digits.parse::<u64>().map_or(true, |n| n > MAX_SAFE_INTEGER) {
-                return Err(Error::EncodeFailed(format!("integer {token} is beyond what a JavaScript number holds exactly")));
-            }
-            continue;
+            _ => {}
         }
-        index += 1;
+        last = index + 1;
     }
-    Ok(())
+    match number_start {
+        Some(start) => check(&text[start..last]),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]

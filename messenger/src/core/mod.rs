@@ -34,7 +34,7 @@ pub use connection::{Action, Body, Connection, Event, HeldInterrupt, Role, Timin
 pub use limits::{check_json, check_safe_integers, Limits, MAX_SAFE_INTEGER};
 pub use timer::{Instant, Timer, Timers};
 pub use trace::{Direction, HandshakeState, MessageKind, Observation, Step};
-pub use wire::{field, KnockCheck, PortField, Scalar, WireObject, ACKNOWLEDGE, KNOCK, LISTEN, VERSION};
+pub use wire::{field, CheckedMessage, KnockCheck, PortField, Scalar, WireObject, ACKNOWLEDGE, KNOCK, LISTEN, VERSION};
 
 /// Names one port end the web layer holds on the core's behalf.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

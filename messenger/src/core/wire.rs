@@ -118,6 +118,9 @@ impl<P> Default for WireObject<P> {
     }
 }
 
+/// A valid application message: payload, reply port, interrupt port (and whether it is one-time).
+pub type CheckedMessage<P> = (P, PortId, Option<(PortId, bool)>);
+
 /// What a window message is, seen as a knock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KnockCheck {
@@ -195,8 +198,9 @@ impl<P> WireObject<P> {
         Ok(port)
     }
 
-    /// Validates an application message, taking its payload.
-    pub fn check_message(&mut self) -> Result<(P, PortId, Option<(PortId, bool)>), Violation> {
+    /// Validates an application message, taking its payload: returns the payload, the reply
+    /// port, and the interrupt port with whether it is one-time.
+    pub fn check_message(&mut self) -> Result<CheckedMessage<P>, Violation> {
         if !self.is_object {
             return Err(Violation::NotAnObject);
         }

@@ -21,9 +21,9 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{MessageChannel, MessageEvent, MessagePort};
 
 use super::codec::{self, js_error_text};
-use super::{Config, Source, Target};
+use super::{Config, Observer, Source, Target};
 use crate::core::{
-    Action, Connection, Event, HeldInterrupt, Instant, InterruptKind, Limits, Observation, PortId,
+    Action, Connection, Event, HeldInterrupt, Instant, InterruptKind, Limits, PortId,
     SendId, WireObject, Waiter,
 };
 use crate::Error;
@@ -68,10 +68,13 @@ impl Drop for Inner {
     }
 }
 
+/// A started session and the receiver that resolves when its handshake is done.
+pub(crate) type Started = (Rc<Shared>, oneshot::Receiver<Result<(), Error>>);
+
 /// One session, shared by the public handles and (weakly) by every browser callback.
 pub(crate) struct Shared {
     inner: RefCell<Inner>,
-    observer: RefCell<Option<Box<dyn FnMut(&Observation)>>>,
+    observer: RefCell<Option<Observer>>,
     driving: Cell<bool>,
     pub(crate) limits: Limits,
     config_origin: crate::Origin,
@@ -114,7 +117,7 @@ impl Shared {
     }
 
     /// Starts a knocker; the returned receiver resolves when the listener answered.
-    pub fn knock(config: Config, targets: Vec<Target>) -> Result<(Rc<Self>, oneshot::Receiver<Result<(), Error>>), Error> {
+    pub fn knock(config: Config, targets: Vec<Target>) -> Result<Started, Error> {
         let now = Instant::from_millis_f64(clock()?.now());
         let core = Connection::knocker(config.timing, targets.len(), now);
         let shared = Shared::new(config, core, targets)?;
@@ -125,7 +128,7 @@ impl Shared {
     }
 
     /// Starts a listener on `source`; the receiver resolves when the handshake completed.
-    pub fn listen(config: Config, source: Source) -> Result<(Rc<Self>, oneshot::Receiver<Result<(), Error>>), Error> {
+    pub fn listen(config: Config, source: Source) -> Result<Started, Error> {
         let now = Instant::from_millis_f64(clock()?.now());
         let core = Connection::listener(config.timing, now);
         let shared = Shared::new(config, core, Vec::new())?;
@@ -263,7 +266,7 @@ fn drive(shared: &Rc<Shared>) {
         if !observations.is_empty() {
             if let Ok(mut observer) = shared.observer.try_borrow_mut() {
                 if let Some(observer) = observer.as_mut() {
-                    observations.iter().for_each(|o| observer(o));
+                    observations.iter().for_each(observer);
                 }
             }
         }
@@ -521,7 +524,7 @@ fn dispatch(shared: &Rc<Shared>, event: Event<JsValue>) {
         }
         Event::Interrupt { channel, payload } => {
             let sink = shared.inner.borrow().sinks.get(&channel).cloned();
-            if !sink.is_some_and(|sink| sink.unbounded_send(Ok(payload)).is_ok()) {
+            if sink.is_none_or(|sink| sink.unbounded_send(Ok(payload)).is_err()) {
                 // The receiving side was dropped: close the channel.
                 let now = shared.now();
                 shared.inner.borrow_mut().core.close_interrupt(channel, now);

@@ -19,6 +19,9 @@ pub use session::{knock, listen, Answered, Closer, Messenger, Received, Status};
 use crate::core::{Limits, Observation, Timing};
 use crate::{Error, Origin};
 
+/// The observer callback, boxed.
+pub(crate) type Observer = Box<dyn FnMut(&Observation)>;
+
 /// How a messenger is set up: the one remote origin, timeouts, limits, and an observer.
 ///
 /// ```
@@ -34,7 +37,7 @@ pub struct Config {
     pub(crate) origin: Origin,
     pub(crate) timing: Timing,
     pub(crate) limits: Limits,
-    pub(crate) observer: Option<Box<dyn FnMut(&Observation)>>,
+    pub(crate) observer: Option<Observer>,
 }
 
 impl Config {

@@ -80,9 +80,11 @@ impl<Out, In> fmt::Debug for LoopEnd<Out, In> {
     }
 }
 
+type LoopFuture<Out, In> = Pin<Box<dyn Future<Output = Result<LoopEnd<Out, In>, Error>>>>;
+
 /// A running handler loop: a future of how it ended. Dropping it closes the session.
 pub struct Serving<Out, In> {
-    future: Pin<Box<dyn Future<Output = Result<LoopEnd<Out, In>, Error>>>>,
+    future: LoopFuture<Out, In>,
     stop: mpsc::UnboundedSender<()>,
 }
 
