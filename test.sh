@@ -180,9 +180,10 @@ layer_e2e() {
   mkdir -p "$E2E_PROFILE_ROOT"
   export E2E_PROFILE_ROOT
   trap cleanup_e2e EXIT
-  # --lib: the harness's own unit tests; --test browser: the browser tests, which are
-  # `test = false` so that a plain `cargo test` without the builds does not run them.
-  run_layer_step e2e "$log" env E2E_RUN_ID="$E2E_RUN_ID" cargo test -p e2e --lib --test browser
+  # --lib: the harness's own unit tests; --test browser and --test demo: the browser tests
+  # (the messenger's handshake and origins; the demo's flows), which are `test = false` so
+  # that a plain `cargo test` without the builds does not run them.
+  run_layer_step e2e "$log" env E2E_RUN_ID="$E2E_RUN_ID" cargo test -p e2e --lib --test browser --test demo
   finish_layer e2e "$log"
   say "e2e screenshots: target/e2e-screenshots/"
 }

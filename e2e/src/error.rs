@@ -73,6 +73,19 @@ pub enum ErrorKind {
         /// How long the harness waited.
         waited: Duration,
     },
+    /// A page never reached a state that [`World::wait_until`](crate::World::wait_until)
+    /// waited for.
+    #[error("timed out after {waited:.1?} waiting in {context} until {expected}; last seen: {last_seen}")]
+    ConditionTimeout {
+        /// The page (and frame) looked at.
+        context: String,
+        /// The awaited state, in words.
+        expected: String,
+        /// What the last look saw instead.
+        last_seen: String,
+        /// How long the harness waited.
+        waited: Duration,
+    },
     /// The page reached a state that breaks the contract the test checks.
     #[error("{0}")]
     Contract(String),

@@ -13,6 +13,18 @@
 //! failure it adds a screenshot, the browser console and the request log of each server to
 //! the error, so a red test says what the page showed.
 //!
+//! Tests drive the pages with [`World`]'s helpers, all of which act in the current frame:
+//! navigation ([`World::goto`], [`World::reload`]), frames ([`World::enter_frame`],
+//! [`World::leave_frame`], [`World::in_frame`]), real input ([`World::click`],
+//! [`World::type_into`]), reads ([`World::text`], [`World::texts`], [`World::count`],
+//! [`World::attribute`], [`World::property`], [`World::evaluate`]), waits for a page state
+//! ([`World::wait_for_text`], [`World::wait_for`], [`World::wait_for_texts`],
+//! [`World::wait_for_count`], [`World::wait_for_attribute`], [`World::wait_for_enabled`], and
+//! [`World::wait_until`] for any condition, with a [`Probe`] per look) and screenshots
+//! ([`World::screenshot`] of the window, [`World::screenshot_element`] of one element, such as
+//! an iframe with the embedded app). Tests never sleep to let a page settle: they wait for the
+//! state they need, and a wait that runs out says what it saw last.
+//!
 //! Tests in one process run one at a time (a process-wide lock), because they share the
 //! three fixed ports.
 //!
@@ -44,11 +56,13 @@
 mod browser;
 mod config;
 mod error;
+mod page;
 mod server;
 mod world;
 
 pub use browser::{Browser, Chromedriver};
 pub use config::Config;
 pub use error::{Error, ErrorKind, Result};
+pub use page::Probe;
 pub use server::StaticServer;
 pub use world::World;

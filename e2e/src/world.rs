@@ -15,7 +15,7 @@ use crate::{Browser, Chromedriver, Config, Error, ErrorKind, Result, StaticServe
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// How often a wait looks at the page again.
-const POLL_INTERVAL: Duration = Duration::from_millis(100);
+pub(crate) const POLL_INTERVAL: Duration = Duration::from_millis(100);
 
 /// How long each teardown step may take.
 const TEARDOWN_TIMEOUT: Duration = Duration::from_secs(15);
@@ -337,10 +337,11 @@ impl World {
             .map_err(|source| Error::webdriver(format!("reading {selector}.{name}"), source))
     }
 
-    /// Clicks the element `selector`, waiting for it to exist first.
+    /// Clicks the element `selector`, waiting for it to exist and be enabled first (a click
+    /// on a disabled button would do nothing, silently). Inside a frame it clicks there: a
+    /// real click on the embedded page.
     pub async fn click(&self, selector: &str) -> Result<()> {
-        self.wait_for(selector, "any text (the element to exist)", |_| true)
-            .await?;
+        self.wait_for_enabled(selector).await?;
         let element = self
             .client()
             .find(Locator::Css(selector))
@@ -350,6 +351,20 @@ impl World {
             .click()
             .await
             .map_err(|source| Error::webdriver(format!("clicking {selector}"), source))
+    }
+
+    /// Reloads the top-level page (leaving any frame), like the browser's reload button.
+    pub async fn reload(&self) -> Result<()> {
+        self.client()
+            .refresh()
+            .await
+            .map_err(|source| Error::webdriver(format!("reloading {}", self.context()), source))?;
+        self.location
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .1
+            .clear();
+        Ok(())
     }
 
     /// Switches into the iframe `selector` (waiting for the element to exist). Element
@@ -410,6 +425,11 @@ impl World {
             .screenshot()
             .await
             .map_err(|source| Error::webdriver("taking a screenshot", source))?;
+        self.save_screenshot(label, &png)
+    }
+
+    /// Writes `png` as `<screenshot dir>/<test name>-<label>.png`.
+    pub(crate) fn save_screenshot(&self, label: &str, png: &[u8]) -> Result<PathBuf> {
         let dir = &self.config.screenshot_dir;
         std::fs::create_dir_all(dir)
             .map_err(|source| Error::io(format!("creating {}", dir.display()), source))?;

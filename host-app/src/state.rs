@@ -169,8 +169,13 @@ pub enum HostAction {
         /// The answer in words.
         answer: String,
     },
-    /// The question's channel ended without an answer.
-    QuestionFailed(String),
+    /// The channel of question `id` ended without an answer.
+    QuestionFailed {
+        /// The question.
+        id: u64,
+        /// Why, in plain words.
+        why: String,
+    },
     /// Something went wrong outside the protocol trace.
     Problem(String),
 }
@@ -207,7 +212,13 @@ impl HostState {
             HostAction::QuestionQueued(id) => self.question = QuestionState::Queued { id },
             HostAction::QuestionAsked(id) => self.question = QuestionState::Asked { id },
             HostAction::QuestionAnswered { id, answer } => self.question = QuestionState::Answered { id, answer },
-            HostAction::QuestionFailed(why) => self.question = QuestionState::Failed(why),
+            // Only the question on show: a question asked again replaces the first in Eos, whose
+            // channel then ends only with the session, long after a later answer.
+            HostAction::QuestionFailed { id, why } => {
+                if self.question == (QuestionState::Asked { id }) {
+                    self.question = QuestionState::Failed(why);
+                }
+            }
             HostAction::Problem(problem) => self.errors.push(problem),
         }
     }
@@ -363,6 +374,21 @@ mod tests {
         assert_eq!(state.connection.word(), "closed");
         assert_eq!(state.errors, ["Eos did not answer the knock in time."]);
         assert!(!state.channels[0].open);
+    }
+
+    #[test]
+    fn only_the_question_on_show_can_fail() {
+        let mut state = HostState::default();
+        state.apply(HostAction::QuestionAsked(1));
+        state.apply(HostAction::QuestionAsked(2));
+        let answer = HostAction::QuestionAnswered { id: 2, answer: "chose #1".into() };
+        state.apply(answer);
+        // The session ends: question 1's channel, never answered, fails only now.
+        state.apply(HostAction::QuestionFailed { id: 1, why: "closed".into() });
+        assert_eq!(state.question, QuestionState::Answered { id: 2, answer: "chose #1".into() });
+        state.apply(HostAction::QuestionAsked(3));
+        state.apply(HostAction::QuestionFailed { id: 3, why: "closed".into() });
+        assert_eq!(state.question, QuestionState::Failed("closed".into()));
     }
 
     #[test]

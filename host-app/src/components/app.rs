@@ -28,9 +28,9 @@ pub fn App() -> Html {
             </header>
             <main class="columns">
                 <section class="remote">
+                    <QuestionPanel question={state.question.clone()} on_ask={session.ask.clone()} />
                     <h2>{ "Eos " }<small>{ REMOTE_ORIGIN }</small></h2>
                     <iframe id="remote-frame" ref={frame} src={remote_url} title="Eos" />
-                    <QuestionPanel question={state.question.clone()} on_ask={session.ask.clone()} />
                 </section>
                 <section class="side">
                     <Inspector wire={state.wire.clone()} errors={state.errors.clone()} />

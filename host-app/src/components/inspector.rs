@@ -26,13 +26,13 @@ fn kind_name(kind: MessageKind) -> &'static str {
 pub fn Inspector(props: &InspectorProps) -> Html {
     let rows = props.wire.iter().rev().map(|row| {
         let (arrow, class) = match row.direction {
-            Direction::Outgoing => ("host → Eos", "out"),
-            Direction::Incoming => ("Eos → host", "in"),
+            Direction::Outgoing => ("→ Eos", "out"),
+            Direction::Incoming => ("→ host", "in"),
         };
         let label = row.label.clone().unwrap_or_default();
         let interrupt = match row.interrupt {
-            Some(InterruptKind::MultiUse) => " + multi-use interrupt port",
-            Some(InterruptKind::OneTime) => " + one-time interrupt port",
+            Some(InterruptKind::MultiUse) => " + multi-use interrupt",
+            Some(InterruptKind::OneTime) => " + one-time interrupt",
             None => "",
         };
         html! {
@@ -59,8 +59,8 @@ pub fn Inspector(props: &InspectorProps) -> Html {
             <div class="scroll">
                 <table id="wire-log">
                     <thead><tr>
-                        <th>{ "session" }</th><th>{ "ms" }</th><th>{ "direction" }</th><th>{ "wire" }</th>
-                        <th>{ "application" }</th><th>{ "port gen." }</th><th>{ "reply after" }</th>
+                        <th title="session">{ "s." }</th><th>{ "ms" }</th><th>{ "to" }</th><th>{ "wire" }</th>
+                        <th>{ "application" }</th><th title="port generation">{ "gen" }</th><th>{ "reply after" }</th>
                     </tr></thead>
                     <tbody>{ for rows }</tbody>
                 </table>

@@ -22,9 +22,12 @@ pub fn QuestionPanel(props: &QuestionPanelProps) -> Html {
         QuestionState::Failed(why) => format!("No answer: {why}"),
     };
     let on_ask = props.on_ask.reform(|_: MouseEvent| ());
+    // One question at a time: a second one would replace the first in Eos, leaving the first
+    // channel open on the host until the session ends.
+    let waiting = matches!(props.question, QuestionState::Queued { .. } | QuestionState::Asked { .. });
     html! {
         <div class="panel question">
-            <button id="ask-question" onclick={on_ask}>{ "Ask Eos: which note to share?" }</button>
+            <button id="ask-question" onclick={on_ask} disabled={waiting}>{ "Ask Eos: which note to share?" }</button>
             <span id="question-state">{ text }</span>
         </div>
     }

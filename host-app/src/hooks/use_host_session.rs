@@ -179,7 +179,7 @@ impl Session {
                     HostAction::QuestionAnswered { id: question, answer: format!("chose {item} “{title}”") }
                 }
                 Ok(EosAnswer::Declined { question }) => HostAction::QuestionAnswered { id: question, answer: "declined".into() },
-                Err(error) => HostAction::QuestionFailed(crate::state::plain_words(&error)),
+                Err(error) => HostAction::QuestionFailed { id, why: crate::state::plain_words(&error) },
             };
             dispatch.dispatch(action);
         });
