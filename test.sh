@@ -117,7 +117,8 @@ layer_native() {
   # two cargo selections, so some dependencies get built twice from an empty target/; this
   # pair builds 255 units (measured: 38 s + 43 s on 2 cores), `--workspace` here with
   # `--workspace --test browser` there 294 units (125 s + 46 s). Warm, neither rebuilds.
-  run_layer_step native "$log" cargo test --workspace --exclude e2e
+  # bench-runner depends on e2e, so it goes with the e2e layer's selection as well.
+  run_layer_step native "$log" cargo test --workspace --exclude e2e --exclude bench-runner
   finish_layer native "$log"
 }
 
@@ -183,7 +184,12 @@ layer_e2e() {
   # --lib: the harness's own unit tests; --test browser and --test demo: the browser tests
   # (the messenger's handshake and origins; the demo's flows), which are `test = false` so
   # that a plain `cargo test` without the builds does not run them.
-  run_layer_step e2e "$log" env E2E_RUN_ID="$E2E_RUN_ID" cargo test -p e2e --lib --test browser --test demo
+  # bench-runner's own unit tests ride along (same selection, no second build of e2e's deps).
+  run_layer_step e2e "$log" env E2E_RUN_ID="$E2E_RUN_ID" \
+    cargo test -p e2e -p bench-runner --lib --bins --test browser --test demo
+  # The benchmark in miniature, so it cannot rot: every variant and figure runs and every
+  # reply is checked; no timing is asserted (BENCHMARKS.md has the real run).
+  run_layer_step e2e "$log" scripts/bench.sh --smoke
   finish_layer e2e "$log"
   say "e2e screenshots: target/e2e-screenshots/"
 }

@@ -8,6 +8,7 @@
 
 use js_sys::{Array, Object, Reflect};
 use serde::{de::DeserializeOwned, Serialize};
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::MessagePort;
 
@@ -46,8 +47,52 @@ impl ReadWire {
     }
 }
 
-fn scalar(object: &JsValue, key: &str) -> Scalar {
-    let value = Reflect::get(object, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED);
+// The wire's fields as plain property accesses (`object.$type`, `object.$responsePort = port`).
+// Every message reads and writes them, and these bindings neither hand a field name from Rust
+// to JavaScript (which decodes it anew on every call) nor go through `Reflect`'s exception
+// handling: they are used only on non-null objects (reading a missing property gives
+// `undefined`), and structured-clone data and the fresh plain objects built here have no
+// getters, setters or proxies that could run code or throw. The names are those of
+// [`field`], spelled out because the attributes need literals.
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(extends = Object)]
+    type Fields;
+
+    #[wasm_bindgen(method, getter = "$type")]
+    fn kind(this: &Fields) -> JsValue;
+    #[wasm_bindgen(method, setter = "$type")]
+    fn set_kind(this: &Fields, value: &str);
+    #[wasm_bindgen(method, getter = "$version")]
+    fn version(this: &Fields) -> JsValue;
+    #[wasm_bindgen(method, setter = "$version")]
+    fn set_version(this: &Fields, value: f64);
+    #[wasm_bindgen(method, setter = "$raw")]
+    fn set_raw(this: &Fields, value: bool);
+    #[wasm_bindgen(method, getter = "$responsePort")]
+    fn response_port(this: &Fields) -> JsValue;
+    #[wasm_bindgen(method, setter = "$responsePort")]
+    fn set_response_port(this: &Fields, port: &MessagePort);
+    #[wasm_bindgen(method, getter = "$interruptPort")]
+    fn interrupt_port(this: &Fields) -> JsValue;
+    #[wasm_bindgen(method, setter = "$interruptPort")]
+    fn set_interrupt_port(this: &Fields, port: &MessagePort);
+    #[wasm_bindgen(method, getter = "$interruptOnce")]
+    fn interrupt_once(this: &Fields) -> JsValue;
+    #[wasm_bindgen(method, setter = "$interruptOnce")]
+    fn set_interrupt_once(this: &Fields, value: bool);
+    #[wasm_bindgen(method, getter = "message")]
+    fn message(this: &Fields) -> JsValue;
+    #[wasm_bindgen(method, setter = "message")]
+    fn set_message(this: &Fields, value: &JsValue);
+}
+
+thread_local! {
+    /// `"message"` as a JavaScript string, for the `in` test (made once, not per message).
+    static MESSAGE_KEY: JsValue = JsValue::from_str(field::MESSAGE);
+}
+
+fn scalar(value: JsValue) -> Scalar {
     if value.is_undefined() {
         Scalar::Absent
     } else if let Some(text) = value.as_string() {
@@ -67,13 +112,12 @@ fn scalar(object: &JsValue, key: &str) -> Scalar {
 pub(crate) fn read_wire(data: &JsValue, ports: &Array) -> ReadWire {
     let mut transferred: Vec<MessagePort> =
         ports.iter().filter_map(|port| port.dyn_into::<MessagePort>().ok()).collect();
-    let mut take_port = |key: &str| -> FoundPort {
-        let value = Reflect::get(data, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED);
+    let mut take_port = |value: JsValue| -> FoundPort {
         if value.is_undefined() {
             return FoundPort::Absent;
         }
         // Only a port that really was transferred with this message counts.
-        match transferred.iter().position(|port| JsValue::from(port.clone()) == value) {
+        match transferred.iter().position(|port| AsRef::<JsValue>::as_ref(port) == &value) {
             Some(index) => FoundPort::Port(transferred.swap_remove(index)),
             None => FoundPort::NotAPort,
         }
@@ -86,33 +130,28 @@ pub(crate) fn read_wire(data: &JsValue, ports: &Array) -> ReadWire {
             stray_ports: transferred,
         };
     }
-    let response_port = take_port(field::RESPONSE_PORT);
-    let interrupt_port = take_port(field::INTERRUPT_PORT);
-    let has_message = Reflect::has(data, &JsValue::from_str(field::MESSAGE)).unwrap_or(false);
+    let fields: &Fields = data.unchecked_ref();
+    let response_port = take_port(fields.response_port());
+    let interrupt_port = take_port(fields.interrupt_port());
+    let has_message = MESSAGE_KEY.with(|key| Reflect::has(data, key).unwrap_or(false));
     let object = WireObject {
         is_object: true,
-        kind: scalar(data, field::TYPE),
-        version: scalar(data, field::VERSION),
-        message: has_message
-            .then(|| Reflect::get(data, &JsValue::from_str(field::MESSAGE)).unwrap_or(JsValue::UNDEFINED)),
-        interrupt_once: scalar(data, field::INTERRUPT_ONCE) == Scalar::Bool(true),
+        kind: scalar(fields.kind()),
+        version: scalar(fields.version()),
+        message: has_message.then(|| fields.message()),
+        interrupt_once: scalar(fields.interrupt_once()) == Scalar::Bool(true),
         ..WireObject::default()
     };
     ReadWire { object, response_port, interrupt_port, stray_ports: transferred }
 }
 
-fn set(object: &Object, key: &str, value: &JsValue) {
-    // Setting a data property on a fresh plain object cannot throw.
-    let _ = Reflect::set(object, &JsValue::from_str(key), value);
-}
-
 /// `{ $type: "👋", $version: 1, $responsePort }`.
 pub(crate) fn knock_object(port: &MessagePort) -> Object {
-    let object = Object::new();
-    set(&object, field::TYPE, &JsValue::from_str(crate::core::KNOCK));
-    set(&object, field::VERSION, &JsValue::from_f64(VERSION));
-    set(&object, field::RESPONSE_PORT, port);
-    object
+    let object: Fields = Object::new().unchecked_into();
+    object.set_kind(crate::core::KNOCK);
+    object.set_version(VERSION);
+    object.set_response_port(port);
+    object.into()
 }
 
 /// The object for `body`, carrying `reply_port` and optionally an interrupt port.
@@ -121,26 +160,26 @@ pub(crate) fn body_object(
     reply_port: &MessagePort,
     interrupt: Option<(&MessagePort, bool)>,
 ) -> Object {
-    let object = Object::new();
+    let object: Fields = Object::new().unchecked_into();
     match body {
         Body::Listen => {
-            set(&object, field::TYPE, &JsValue::from_str(LISTEN));
-            set(&object, field::VERSION, &JsValue::from_f64(VERSION));
+            object.set_kind(LISTEN);
+            object.set_version(VERSION);
         }
         Body::Acknowledge => {
-            set(&object, field::TYPE, &JsValue::from_str(ACKNOWLEDGE));
-            set(&object, field::RAW, &JsValue::TRUE);
+            object.set_kind(ACKNOWLEDGE);
+            object.set_raw(true);
         }
-        Body::Message(message) => set(&object, field::MESSAGE, &message),
+        Body::Message(message) => object.set_message(&message),
     }
-    set(&object, field::RESPONSE_PORT, reply_port);
+    object.set_response_port(reply_port);
     if let Some((port, once)) = interrupt {
-        set(&object, field::INTERRUPT_PORT, port);
+        object.set_interrupt_port(port);
         if once {
-            set(&object, field::INTERRUPT_ONCE, &JsValue::TRUE);
+            object.set_interrupt_once(true);
         }
     }
-    object
+    object.into()
 }
 
 /// Text of a thrown JavaScript value, for error messages.

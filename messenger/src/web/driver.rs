@@ -3,20 +3,24 @@
 //!
 //! Rules kept here:
 //! - every closure handed to the browser lives in a `gloo_events::EventListener` or
-//!   `gloo_timers::callback::Timeout` stored in [`Inner`]: dropping the guard removes the
-//!   listener or cancels the timer, so nothing outlives the session and nothing is `forget()`-ten;
+//!   `gloo_timers::callback::Timeout` stored in [`Inner`], or is one of the session's two
+//!   [`PortHandlers`], registered on each port it listens on by that port's [`PortSlot`]:
+//!   dropping the guard (or the slot) removes the listener or cancels the timer, so nothing
+//!   outlives the session and nothing is `forget()`-ten;
 //! - closures hold a `Weak` to the session, so listeners never keep it alive;
 //! - no `RefCell` borrow is held across a call into JavaScript or into application code: the
 //!   core's outputs are drained under a short borrow and performed after it is released.
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 
 use futures::channel::{mpsc, oneshot};
 use gloo_events::EventListener;
 use gloo_timers::callback::Timeout;
-use js_sys::Array;
+use js_sys::{Array, Function};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{MessageChannel, MessageEvent, MessagePort};
 
@@ -40,10 +44,58 @@ pub(crate) type Failure = (Error, bool);
 /// Where interrupts of one channel go.
 pub(crate) type InterruptSink = mpsc::UnboundedSender<Result<JsValue, Error>>;
 
+/// A port the session holds; dropping the slot removes the port's listeners, if it has them.
 struct PortSlot {
     port: MessagePort,
-    /// `message` and `messageerror` listeners, for ports this side listens on.
-    _listeners: Option<[EventListener; 2]>,
+    /// For ports this side listens on: the session's `message` and `messageerror` handlers, as
+    /// registered, and whether the port carries interrupts.
+    listening: Option<Listening>,
+}
+
+struct Listening {
+    on_message: Function,
+    on_error: Function,
+    interrupts: bool,
+}
+
+impl Drop for PortSlot {
+    fn drop(&mut self) {
+        if let Some(listening) = &self.listening {
+            let port: &ListenedPort = self.port.unchecked_ref();
+            EVENT_TYPES.with(|[message, error]| {
+                port.remove_listener(message, &listening.on_message);
+                port.remove_listener(error, &listening.on_error);
+            });
+        }
+    }
+}
+
+// `addEventListener` and `removeEventListener` on ports with the event type as a JavaScript
+// string made once ([`EVENT_TYPES`]): ports are listened on for every message, and web-sys's
+// bindings take the type as a Rust `&str`, which is decoded into a new JavaScript string on every
+// call. Neither call can throw for a port, a string and a function.
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(extends = MessagePort)]
+    type ListenedPort;
+    #[wasm_bindgen(method, js_name = addEventListener)]
+    fn add_listener(this: &ListenedPort, event_type: &JsValue, listener: &Function);
+    #[wasm_bindgen(method, js_name = removeEventListener)]
+    fn remove_listener(this: &ListenedPort, event_type: &JsValue, listener: &Function);
+}
+
+thread_local! {
+    /// `"message"` and `"messageerror"`.
+    static EVENT_TYPES: [JsValue; 2] = [JsValue::from_str("message"), JsValue::from_str("messageerror")];
+}
+
+/// The session's `message` and `messageerror` handlers for every port it listens on, made once:
+/// a new port is listened on for every message, and a fresh pair of closures each time would
+/// cost two allocations and two JavaScript function wrappers per message. A handler finds its
+/// port by `event.currentTarget`.
+struct PortHandlers {
+    on_message: Closure<dyn FnMut(MessageEvent)>,
+    on_error: Closure<dyn FnMut(MessageEvent)>,
 }
 
 pub(crate) struct Inner {
@@ -73,12 +125,14 @@ pub(crate) type Started = (Rc<Shared>, oneshot::Receiver<Result<(), Error>>);
 
 /// One session, shared by the public handles and (weakly) by every browser callback.
 pub(crate) struct Shared {
+    // Dropped first: its port slots remove their listeners before `port_handlers` goes.
     inner: RefCell<Inner>,
     observer: RefCell<Option<Observer>>,
     driving: Cell<bool>,
     pub(crate) limits: Limits,
     config_origin: crate::Origin,
     clock: web_sys::Performance,
+    port_handlers: OnceCell<PortHandlers>,
 }
 
 /// Milliseconds from the page's (or worker's) time origin, as the core's [`Instant`].
@@ -113,6 +167,7 @@ impl Shared {
             limits: config.limits,
             config_origin: config.origin,
             clock: clock()?,
+            port_handlers: OnceCell::new(),
         }))
     }
 
@@ -302,37 +357,65 @@ fn new_channel() -> Result<MessageChannel, Error> {
     MessageChannel::new().map_err(|e| Error::Browser(js_error_text(&e)))
 }
 
-/// Listens on a port this side keeps; `interrupts` routes its messages as interrupts.
-fn listen_on(shared: &Rc<Shared>, id: PortId, port: &MessagePort, interrupts: bool) -> [EventListener; 2] {
-    let weak = Rc::downgrade(shared);
-    let on_message = EventListener::new(port, "message", move |event| {
-        let (Some(shared), Some(event)) = (weak.upgrade(), event.dyn_ref::<MessageEvent>()) else {
-            return;
-        };
-        if interrupts {
-            let payload = event.data();
-            // Interrupts carry no ports; any that came along are closed unread.
-            Array::from(&event.ports()).for_each(&mut |p, _, _| {
-                if let Ok(p) = p.dyn_into::<MessagePort>() {
-                    p.close();
-                }
-            });
-            shared.with_core(|core, now| core.handle_interrupt(id, payload, now));
-        } else {
-            let read = codec::read_wire(&event.data(), &Array::from(&event.ports()));
-            let object = register_ports(&shared, read);
-            shared.with_core(|core, now| core.handle_message(id, object, now));
-        }
-    });
-    let weak = Rc::downgrade(shared);
-    let on_error = EventListener::new(port, "messageerror", move |_| {
-        if let Some(shared) = weak.upgrade() {
-            shared.with_core(|core, now| core.handle_message_error(id, now));
-        }
+impl PortHandlers {
+    fn new(shared: &Rc<Shared>) -> Self {
+        let weak = Rc::downgrade(shared);
+        let on_message = Closure::new(move |event: MessageEvent| {
+            let Some(shared) = weak.upgrade() else { return };
+            let Some((id, interrupts)) = shared.listened_port(&event) else { return };
+            if interrupts {
+                let payload = event.data();
+                // Interrupts carry no ports; any that came along are closed unread.
+                event.ports().for_each(&mut |p, _, _| {
+                    if let Ok(p) = p.dyn_into::<MessagePort>() {
+                        p.close();
+                    }
+                });
+                shared.with_core(|core, now| core.handle_interrupt(id, payload, now));
+            } else {
+                let read = codec::read_wire(&event.data(), &event.ports());
+                let object = register_ports(&shared, read);
+                shared.with_core(|core, now| core.handle_message(id, object, now));
+            }
+        });
+        let weak = Rc::downgrade(shared);
+        let on_error = Closure::new(move |event: MessageEvent| {
+            let Some(shared) = weak.upgrade() else { return };
+            if let Some((id, _)) = shared.listened_port(&event) {
+                shared.with_core(|core, now| core.handle_message_error(id, now));
+            }
+        });
+        PortHandlers { on_message, on_error }
+    }
+}
+
+impl Shared {
+    /// The listened port an event arrived on, and whether it carries interrupts.
+    fn listened_port(&self, event: &MessageEvent) -> Option<(PortId, bool)> {
+        let target = JsValue::from(event.current_target()?);
+        let inner = self.inner.borrow();
+        inner.ports.iter().find_map(|(id, slot)| {
+            let listening = slot.listening.as_ref()?;
+            (AsRef::<JsValue>::as_ref(&slot.port) == &target).then_some((*id, listening.interrupts))
+        })
+    }
+}
+
+/// Listens on a port this side keeps; `interrupts` routes its messages as interrupts. The
+/// listeners stay until the returned slot is dropped.
+fn listen_on(shared: &Rc<Shared>, port: MessagePort, interrupts: bool) -> PortSlot {
+    let handlers = shared.port_handlers.get_or_init(|| PortHandlers::new(shared));
+    let on_message: &Function = handlers.on_message.as_ref().unchecked_ref();
+    let on_error: &Function = handlers.on_error.as_ref().unchecked_ref();
+    let listened: &ListenedPort = port.unchecked_ref();
+    EVENT_TYPES.with(|[message, error]| {
+        listened.add_listener(message, on_message);
+        listened.add_listener(error, on_error);
     });
     // addEventListener alone does not start a port's queue.
     port.start();
-    [on_message, on_error]
+    let listening = Listening { on_message: on_message.clone(), on_error: on_error.clone(), interrupts };
+    PortSlot { port, listening: Some(listening) }
 }
 
 /// Names every port that came with a message and keeps it (to post on, or to close).
@@ -341,7 +424,7 @@ fn register_ports(shared: &Rc<Shared>, read: codec::ReadWire) -> WireObject<JsVa
     let inner = &mut *inner;
     read.register(|port| {
         let id = inner.core.register_port();
-        inner.ports.insert(id, PortSlot { port, _listeners: None });
+        inner.ports.insert(id, PortSlot { port, listening: None });
         id
     })
 }
@@ -411,9 +494,8 @@ fn port(shared: &Rc<Shared>, id: PortId) -> Option<MessagePort> {
 /// Creates a channel, keeps and listens on its first port as `id`, and returns the second.
 fn open_channel(shared: &Rc<Shared>, id: PortId, interrupts: bool) -> Result<MessagePort, Error> {
     let channel = new_channel()?;
-    let kept = channel.port1();
-    let listeners = listen_on(shared, id, &kept, interrupts);
-    shared.inner.borrow_mut().ports.insert(id, PortSlot { port: kept, _listeners: Some(listeners) });
+    let slot = listen_on(shared, channel.port1(), interrupts);
+    shared.inner.borrow_mut().ports.insert(id, slot);
     Ok(channel.port2())
 }
 

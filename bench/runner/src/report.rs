@@ -1,0 +1,626 @@
+//! Statistics, the targets, the printed table and the JSON, from the page's result object.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde_json::{json, Value};
+
+/// The issue's targets.
+pub const MAX_RATIO_TO_FRESH: f64 = 1.10;
+/// 40 KB of gzip, counted as 40 × 1024 bytes.
+pub const MAX_GZIP_BYTES: u64 = 40 * 1024;
+/// JS heap growth between the first and the last memory snapshot that still counts as noise:
+/// whichever is larger of this many bytes and [`HEAP_NOISE_FRACTION`] of the heap.
+pub const HEAP_NOISE_BYTES: f64 = 256.0 * 1024.0;
+/// See [`HEAP_NOISE_BYTES`].
+pub const HEAP_NOISE_FRACTION: f64 = 0.02;
+
+const VARIANTS: [&str; 3] = ["raw", "fresh", "messenger"];
+
+/// Where and how the run happened, besides what the page reports.
+#[derive(Debug)]
+pub struct Environment {
+    pub browser_version: Option<String>,
+    pub load_before: Option<f64>,
+    pub load_after: Option<f64>,
+    pub iframe_out_of_process: Option<bool>,
+    pub command: String,
+}
+
+/// A wasm file's size, plain and gzipped (`gzip -9`).
+#[derive(Debug, Clone, Copy)]
+pub struct WasmSize {
+    pub bytes: u64,
+    pub gzip_bytes: u64,
+}
+
+/// Measures `path`: its length and the length of `gzip -9 -c` of it.
+pub fn wasm_size(path: &Path) -> Result<WasmSize, String> {
+    let bytes = std::fs::metadata(path)
+        .map_err(|e| format!("{}: {e} (scripts/bench.sh builds it)", path.display()))?
+        .len();
+    let output = std::process::Command::new("gzip")
+        .args(["-9", "-c"])
+        .arg(path)
+        .output()
+        .map_err(|e| format!("running gzip: {e}"))?;
+    if !output.status.success() {
+        return Err(format!("gzip -9 -c {} failed: {}", path.display(), output.status));
+    }
+    Ok(WasmSize {
+        bytes,
+        gzip_bytes: output.stdout.len() as u64,
+    })
+}
+
+/// Median, minimum and maximum of some samples.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Summary {
+    pub median: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+/// The median of `values` (the mean of the middle two for an even count); NaN when empty.
+pub fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    match sorted.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => sorted[n / 2],
+        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+    }
+}
+
+impl Summary {
+    pub fn of(values: &[f64]) -> Summary {
+        Summary {
+            median: median(values),
+            min: values.iter().copied().fold(f64::INFINITY, f64::min),
+            max: values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        }
+    }
+
+    fn json(&self) -> Value {
+        json!({ "median": self.median, "min": self.min, "max": self.max })
+    }
+}
+
+/// Per-round ratios `a[i] / b[i]` of samples taken in the same rounds.
+pub fn paired_ratios(a: &[f64], b: &[f64]) -> Vec<f64> {
+    a.iter().zip(b).map(|(a, b)| a / b).collect()
+}
+
+/// One payload size's figures.
+#[derive(Debug)]
+struct SizeRow {
+    name: String,
+    bytes: u64,
+    chunk: u64,
+    samples: [Vec<f64>; 3],
+    summaries: [Summary; 3],
+    /// Median over rounds of messenger / fresh and messenger / raw, and fresh / raw.
+    messenger_to_fresh: f64,
+    messenger_to_raw: f64,
+    fresh_to_raw: f64,
+}
+
+/// One side's state at a memory snapshot.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Side {
+    heap: f64,
+    wasm: f64,
+    listeners: i64,
+    ports: i64,
+}
+
+impl Side {
+    fn read(value: &Value) -> Result<Side, String> {
+        let number = |key: &str| {
+            value[key]
+                .as_f64()
+                .ok_or_else(|| format!("snapshot without {key}: {value}"))
+        };
+        Ok(Side {
+            heap: number("jsHeapBytes")?,
+            wasm: number("wasmMemoryBytes")?,
+            listeners: number("listeners")? as i64,
+            ports: number("openPorts")? as i64,
+        })
+    }
+}
+
+#[derive(Debug)]
+struct Checkpoint {
+    label: String,
+    round_trips: u64,
+    host: Side,
+    remote: Side,
+    raw: Value,
+}
+
+/// What "flat" came to.
+#[derive(Debug)]
+struct Flatness {
+    listeners_and_ports: bool,
+    wasm: bool,
+    heap: bool,
+    heap_growth: [f64; 2],
+    heap_tolerance: [f64; 2],
+}
+
+impl Flatness {
+    fn ok(&self) -> bool {
+        self.listeners_and_ports && self.wasm && self.heap
+    }
+}
+
+/// Everything the run found.
+#[derive(Debug)]
+pub struct Results {
+    page: Value,
+    environment: Environment,
+    machine: Value,
+    sizes: Vec<SizeRow>,
+    rounds: u64,
+    warmup_rounds: u64,
+    handshake: Summary,
+    handshake_load: Summary,
+    handshake_knocks: Vec<u64>,
+    checkpoints: Vec<Checkpoint>,
+    flatness: Option<Flatness>,
+    size: WasmSize,
+    pages_size: Option<WasmSize>,
+}
+
+fn floats(value: &Value) -> Result<Vec<f64>, String> {
+    value
+        .as_array()
+        .ok_or_else(|| format!("expected an array of numbers, got {value}"))?
+        .iter()
+        .map(|v| v.as_f64().ok_or_else(|| format!("not a number: {v}")))
+        .collect()
+}
+
+impl Results {
+    /// Computes every figure from the page's result object.
+    pub fn new(
+        page: Value,
+        environment: Environment,
+        size: WasmSize,
+        pages_size: Option<WasmSize>,
+    ) -> Result<Self, String> {
+        let config = &page["config"];
+        let mut sizes = Vec::new();
+        for size in config["sizes"].as_array().ok_or("result without config.sizes")? {
+            let name = size["name"].as_str().ok_or("a size without a name")?.to_owned();
+            let samples: Vec<Vec<f64>> = VARIANTS
+                .iter()
+                .map(|variant| floats(&page["samples"][format!("{variant}/{name}")]))
+                .collect::<Result<_, _>>()?;
+            let [raw, fresh, messenger]: [Vec<f64>; 3] = samples.try_into().expect("three variants");
+            if raw.is_empty() || raw.len() != fresh.len() || raw.len() != messenger.len() {
+                return Err(format!("uneven or missing samples for {name}"));
+            }
+            sizes.push(SizeRow {
+                bytes: size["bytes"].as_u64().unwrap_or(0),
+                chunk: size["chunk"].as_u64().unwrap_or(0),
+                summaries: [Summary::of(&raw), Summary::of(&fresh), Summary::of(&messenger)],
+                messenger_to_fresh: median(&paired_ratios(&messenger, &fresh)),
+                messenger_to_raw: median(&paired_ratios(&messenger, &raw)),
+                fresh_to_raw: median(&paired_ratios(&fresh, &raw)),
+                samples: [raw, fresh, messenger],
+                name,
+            });
+        }
+        let handshakes = page["handshakes"].as_array().ok_or("result without handshakes")?;
+        let pick = |key: &str| -> Vec<f64> { handshakes.iter().filter_map(|h| h[key].as_f64()).collect() };
+        let handshake_knocks = handshakes.iter().filter_map(|h| h["knocks"].as_u64()).collect();
+        let mut checkpoints = Vec::new();
+        for checkpoint in page["checkpoints"].as_array().ok_or("result without checkpoints")? {
+            checkpoints.push(Checkpoint {
+                label: checkpoint["label"].as_str().unwrap_or("?").to_owned(),
+                round_trips: checkpoint["roundTrips"].as_u64().unwrap_or(0),
+                host: Side::read(&checkpoint["host"])?,
+                remote: Side::read(&checkpoint["remote"])?,
+                raw: checkpoint.clone(),
+            });
+        }
+        let flatness = flatness(&checkpoints);
+        Ok(Results {
+            rounds: config["rounds"].as_u64().unwrap_or(0),
+            warmup_rounds: config["warmupRounds"].as_u64().unwrap_or(0),
+            handshake: Summary::of(&pick("ms")),
+            handshake_load: Summary::of(&pick("loadMs")),
+            handshake_knocks,
+            machine: machine(),
+            page,
+            environment,
+            sizes,
+            checkpoints,
+            flatness,
+            size,
+            pages_size,
+        })
+    }
+
+    /// Whether live listeners and open ports were the same at every memory snapshot, on both
+    /// sides: exact counts, not timings, so the smoke run can insist on it.
+    pub fn listeners_and_ports_constant(&self) -> bool {
+        self.flatness.as_ref().is_some_and(|flat| flat.listeners_and_ports)
+    }
+
+    /// The printed report.
+    pub fn table(&self, smoke: bool) -> String {
+        let mut out = String::new();
+        let browser = self.environment.browser_version.as_deref().unwrap_or("?");
+        let oop = match self.environment.iframe_out_of_process {
+            Some(true) => "its own renderer process",
+            Some(false) => "the SAME renderer process",
+            None => "a process the driver could not tell",
+        };
+        let _ = writeln!(out);
+        if smoke {
+            let _ = writeln!(
+                out,
+                "SMOKE RUN: a handful of round trips; the figures below are not measurements."
+            );
+        }
+        let _ = writeln!(
+            out,
+            "Chromium {browser}; host {}, iframe {} in {oop}",
+            self.page["hostOrigin"].as_str().unwrap_or("?"),
+            self.page["remoteOrigin"].as_str().unwrap_or("?"),
+        );
+        let _ = writeln!(
+            out,
+            "{} ({} cores); load average {} before, {} after",
+            self.machine["cpu"].as_str().unwrap_or("?"),
+            self.machine["cores"],
+            fmt_load(self.environment.load_before),
+            fmt_load(self.environment.load_after),
+        );
+        let _ = writeln!(
+            out,
+            "{} timed rounds (after {} warm-up), variants interleaved in rotating order; per round one chunk of round trips per variant\n",
+            self.rounds, self.warmup_rounds
+        );
+        let _ = writeln!(
+            out,
+            "| payload | variant | µs/round trip, median | min | max | × raw | × fresh-port |"
+        );
+        let _ = writeln!(out, "| --- | --- | ---: | ---: | ---: | ---: | ---: |");
+        for row in &self.sizes {
+            for (i, variant) in VARIANTS.iter().enumerate() {
+                let s = row.summaries[i];
+                let (to_raw, to_fresh) = match i {
+                    0 => (String::new(), String::new()),
+                    1 => (format!("{:.2}", row.fresh_to_raw), String::new()),
+                    _ => (
+                        format!("{:.2}", row.messenger_to_raw),
+                        format!("**{:.2}**", row.messenger_to_fresh),
+                    ),
+                };
+                let payload = if i == 0 {
+                    format!("{} ({} B data, {}/chunk)", row.name, row.bytes, row.chunk)
+                } else {
+                    String::new()
+                };
+                let variant = if *variant == "fresh" { "fresh-port" } else { variant };
+                let _ = writeln!(
+                    out,
+                    "| {payload} | {variant} | {:.1} | {:.1} | {:.1} | {to_raw} | {to_fresh} |",
+                    s.median, s.min, s.max
+                );
+            }
+        }
+        let knocks: Vec<String> = self.handshake_knocks.iter().map(u64::to_string).collect();
+        let _ = writeln!(
+            out,
+            "\nHandshake, iframe inserted → messenger's first reply: median {:.1} ms (min {:.1}, max {:.1}) over {} iframes; \
+             of which until the iframe's load event: median {:.1} ms; knocks per handshake: {}",
+            self.handshake.median,
+            self.handshake.min,
+            self.handshake.max,
+            self.handshake_knocks.len(),
+            self.handshake_load.median,
+            knocks.join(", ")
+        );
+        let _ = writeln!(out, "\nMemory after a forced GC on both sides (listeners = live addEventListener registrations; ports = open MessagePorts created minus closed, per page):\n");
+        let _ = writeln!(out, "| snapshot | host JS heap | host wasm | host listeners | host ports | iframe JS heap | iframe wasm | iframe listeners | iframe ports |");
+        let _ = writeln!(out, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        for c in &self.checkpoints {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                c.label,
+                kib(c.host.heap),
+                kib(c.host.wasm),
+                c.host.listeners,
+                c.host.ports,
+                kib(c.remote.heap),
+                kib(c.remote.wasm),
+                c.remote.listeners,
+                c.remote.ports
+            );
+        }
+        let _ = writeln!(
+            out,
+            "\nMessenger-only wasm (bench/size, release, wasm-opt -Oz): {} bytes, {} gzip -9 ({:.1} KiB)",
+            thousands(self.size.bytes),
+            thousands(self.size.gzip_bytes),
+            self.size.gzip_bytes as f64 / 1024.0
+        );
+        if let Some(pages) = self.pages_size {
+            let _ = writeln!(
+                out,
+                "(the benchmark's own wasm, bench/pages: {} bytes, {} gzip)",
+                thousands(pages.bytes),
+                thousands(pages.gzip_bytes)
+            );
+        }
+        if smoke {
+            let _ = writeln!(
+                out,
+                "\nsmoke: every variant and payload ran and every reply was right; listeners and ports {} over {} memory snapshots; no timing is judged.",
+                if self.listeners_and_ports_constant() { "constant" } else { "CHANGED" },
+                self.checkpoints.len()
+            );
+            return out;
+        }
+        let _ = writeln!(out, "\nTargets:");
+        for row in &self.sizes {
+            let _ = writeln!(
+                out,
+                "  messenger ≤ {MAX_RATIO_TO_FRESH:.2} × fresh-port, {:<5}  {:.2}  {}",
+                row.name,
+                row.messenger_to_fresh,
+                verdict(row.messenger_to_fresh <= MAX_RATIO_TO_FRESH)
+            );
+        }
+        match &self.flatness {
+            Some(flat) => {
+                let _ = writeln!(
+                    out,
+                    "  memory flat                      listeners and ports {}, wasm memory {}, JS heap growth host {} / iframe {} (noise ≤ {} / {})  {}",
+                    if flat.listeners_and_ports { "constant" } else { "CHANGED" },
+                    if flat.wasm { "constant" } else { "GREW" },
+                    signed_kib(flat.heap_growth[0]),
+                    signed_kib(flat.heap_growth[1]),
+                    kib(flat.heap_tolerance[0]),
+                    kib(flat.heap_tolerance[1]),
+                    verdict(flat.ok())
+                );
+            }
+            None => {
+                let _ = writeln!(out, "  memory flat                      not enough snapshots to judge");
+            }
+        }
+        let _ = writeln!(
+            out,
+            "  messenger-only wasm ≤ 40 KiB gzip {:.1} KiB  {}",
+            self.size.gzip_bytes as f64 / 1024.0,
+            verdict(self.size.gzip_bytes <= MAX_GZIP_BYTES)
+        );
+        out
+    }
+
+    /// The JSON written to `results.json`: the summary, the verdicts and every raw sample.
+    pub fn json(&self) -> Value {
+        let timings: Vec<Value> = self
+            .sizes
+            .iter()
+            .map(|row| {
+                let mut variants = serde_json::Map::new();
+                for (i, variant) in VARIANTS.iter().enumerate() {
+                    let mut summary = row.summaries[i].json();
+                    summary["samples_us"] = json!(row.samples[i]);
+                    variants.insert((*variant).to_owned(), summary);
+                }
+                json!({
+                    "payload": row.name,
+                    "data_bytes": row.bytes,
+                    "round_trips_per_chunk": row.chunk,
+                    "us_per_round_trip": variants,
+                    "ratio_messenger_to_fresh": row.messenger_to_fresh,
+                    "ratio_messenger_to_raw": row.messenger_to_raw,
+                    "ratio_fresh_to_raw": row.fresh_to_raw,
+                })
+            })
+            .collect();
+        let flat = self.flatness.as_ref();
+        json!({
+            "command": self.environment.command,
+            "machine": self.machine,
+            "browser": {
+                "version": self.environment.browser_version,
+                "user_agent": self.page["userAgent"],
+                "iframe_out_of_process": self.environment.iframe_out_of_process,
+            },
+            "load_average": { "before": self.environment.load_before, "after": self.environment.load_after },
+            "origins": { "host": self.page["hostOrigin"], "iframe": self.page["remoteOrigin"] },
+            "page_config": self.page["config"],
+            "rounds": self.rounds,
+            "warmup_rounds": self.warmup_rounds,
+            "timings": timings,
+            "medians_us_by_variant": self.page["quickMedians"],
+            "handshake_ms": {
+                "inserted_to_first_reply": self.handshake.json(),
+                "inserted_to_load": self.handshake_load.json(),
+                "samples": self.page["handshakes"],
+            },
+            "memory": {
+                "snapshots": self.checkpoints.iter().map(|c| c.raw.clone()).collect::<Vec<_>>(),
+                "listeners_and_ports_constant": flat.map(|f| f.listeners_and_ports),
+                "wasm_memory_constant": flat.map(|f| f.wasm),
+                "js_heap_growth_bytes": flat.map(|f| json!({ "host": f.heap_growth[0], "iframe": f.heap_growth[1] })),
+                "js_heap_noise_bytes": flat.map(|f| json!({ "host": f.heap_tolerance[0], "iframe": f.heap_tolerance[1] })),
+                "flat": flat.map(Flatness::ok),
+            },
+            "messenger_only_wasm": { "bytes": self.size.bytes, "gzip_bytes": self.size.gzip_bytes },
+            "bench_pages_wasm": self.pages_size.map(|s| json!({ "bytes": s.bytes, "gzip_bytes": s.gzip_bytes })),
+            "targets": {
+                "messenger_to_fresh_max": MAX_RATIO_TO_FRESH,
+                "ratio_met": self.sizes.iter().map(|r| (r.name.clone(), json!(r.messenger_to_fresh <= MAX_RATIO_TO_FRESH))).collect::<serde_json::Map<_, _>>(),
+                "memory_flat": flat.map(Flatness::ok),
+                "gzip_max_bytes": MAX_GZIP_BYTES,
+                "size_met": self.size.gzip_bytes <= MAX_GZIP_BYTES,
+            },
+        })
+    }
+}
+
+/// Flat means: listeners and ports the same at every snapshot on both sides, and between the
+/// first and the last of the snapshots taken after round trips (100k and 200k) no wasm memory
+/// growth and JS heap growth within noise.
+fn flatness(checkpoints: &[Checkpoint]) -> Option<Flatness> {
+    let measured: Vec<&Checkpoint> = checkpoints.iter().filter(|c| c.round_trips > 0).collect();
+    let (first, last) = (measured.first()?, measured.last()?);
+    if measured.len() < 2 {
+        return None;
+    }
+    let counts = |c: &Checkpoint| (c.host.listeners, c.host.ports, c.remote.listeners, c.remote.ports);
+    let listeners_and_ports = checkpoints.windows(2).all(|w| counts(&w[0]) == counts(&w[1]));
+    let wasm = first.host.wasm == last.host.wasm && first.remote.wasm == last.remote.wasm;
+    let growth = [last.host.heap - first.host.heap, last.remote.heap - first.remote.heap];
+    let tolerance = [
+        HEAP_NOISE_BYTES.max(HEAP_NOISE_FRACTION * first.host.heap),
+        HEAP_NOISE_BYTES.max(HEAP_NOISE_FRACTION * first.remote.heap),
+    ];
+    Some(Flatness {
+        listeners_and_ports,
+        wasm,
+        heap: growth[0] <= tolerance[0] && growth[1] <= tolerance[1],
+        heap_growth: growth,
+        heap_tolerance: tolerance,
+    })
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met {
+        "met"
+    } else {
+        "MISSED"
+    }
+}
+
+fn kib(bytes: f64) -> String {
+    format!("{:.1} KiB", bytes / 1024.0)
+}
+
+fn signed_kib(bytes: f64) -> String {
+    format!("{:+.1} KiB", bytes / 1024.0)
+}
+
+fn fmt_load(load: Option<f64>) -> String {
+    load.map_or_else(|| "?".to_owned(), |l| format!("{l:.2}"))
+}
+
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The machine: CPU model, cores, memory, OS and kernel, from /proc and /etc.
+fn machine() -> Value {
+    let read = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
+    let cpuinfo = read("/proc/cpuinfo");
+    let cpu = cpuinfo
+        .lines()
+        .find(|line| line.starts_with("model name"))
+        .and_then(|line| line.split(':').nth(1))
+        .map(|model| model.trim().to_owned());
+    let meminfo = read("/proc/meminfo");
+    let memory_kib = meminfo
+        .lines()
+        .find(|line| line.starts_with("MemTotal:"))
+        .and_then(|line| line.split_whitespace().nth(1))
+        .and_then(|kib| kib.parse::<u64>().ok());
+    let os = read("/etc/os-release")
+        .lines()
+        .find_map(|line| line.strip_prefix("PRETTY_NAME="))
+        .map(|name| name.trim_matches('"').to_owned());
+    json!({
+        "cpu": cpu,
+        "cores": std::thread::available_parallelism().map(|n| n.get()).ok(),
+        "memory_gib": memory_kib.map(|kib| (kib as f64 / 1024.0 / 1024.0 * 10.0).round() / 10.0),
+        "os": os,
+        "kernel": read("/proc/sys/kernel/osrelease").trim(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), 2.5);
+        assert!(median(&[]).is_nan());
+    }
+
+    #[test]
+    fn summary_and_paired_ratios() {
+        let summary = Summary::of(&[5.0, 1.0, 9.0]);
+        assert_eq!(
+            summary,
+            Summary {
+                median: 5.0,
+                min: 1.0,
+                max: 9.0
+            }
+        );
+        assert_eq!(paired_ratios(&[2.0, 3.0], &[1.0, 2.0]), vec![2.0, 1.5]);
+    }
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(1234567), "1,234,567");
+    }
+
+    fn checkpoint(round_trips: u64, heap: f64, wasm: f64, ports: i64) -> Checkpoint {
+        let side = Side {
+            heap,
+            wasm,
+            listeners: 3,
+            ports,
+        };
+        Checkpoint {
+            label: String::new(),
+            round_trips,
+            host: side,
+            remote: side,
+            raw: Value::Null,
+        }
+    }
+
+    #[test]
+    fn flat_memory_is_judged_between_the_measured_snapshots() {
+        let flat = flatness(&[
+            checkpoint(0, 1.0e6, 1.0e6, 4),
+            checkpoint(100, 2.0e6, 2.0e6, 4),
+            checkpoint(200, 2.0e6 + 1000.0, 2.0e6, 4),
+        ])
+        .unwrap();
+        assert!(flat.ok(), "{flat:?}");
+
+        let leaking_ports = flatness(&[checkpoint(100, 2.0e6, 2.0e6, 4), checkpoint(200, 2.0e6, 2.0e6, 6)]).unwrap();
+        assert!(!leaking_ports.listeners_and_ports);
+        let growing_wasm = flatness(&[checkpoint(100, 2.0e6, 2.0e6, 4), checkpoint(200, 2.0e6, 2.1e6, 4)]).unwrap();
+        assert!(!growing_wasm.wasm);
+        let growing_heap = flatness(&[checkpoint(100, 2.0e6, 2.0e6, 4), checkpoint(200, 3.0e6, 2.0e6, 4)]).unwrap();
+        assert!(!growing_heap.heap);
+        assert!(flatness(&[checkpoint(100, 1.0, 1.0, 1)]).is_none());
+    }
+}
