@@ -55,8 +55,7 @@ impl Chromedriver {
             .into()
         };
         if let Some(dir) = log.parent() {
-            std::fs::create_dir_all(dir)
-                .map_err(|source| Error::io(format!("creating {}", dir.display()), source))?;
+            std::fs::create_dir_all(dir).map_err(|source| Error::io(format!("creating {}", dir.display()), source))?;
         }
         let port = free_port()?;
         let mut child = Command::new(path)
@@ -74,10 +73,7 @@ impl Chromedriver {
             })?;
         let started = Instant::now();
         loop {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .is_ok()
-            {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
                 break;
             }
             if let Ok(Some(status)) = child.try_wait() {
@@ -141,12 +137,8 @@ impl Browser {
     /// Opens a session on `driver` with the flags in [`CHROMIUM_ARGS`], a fresh
     /// `--user-data-dir` under `config.profile_root` and a [`WINDOW_SIZE`] window.
     pub async fn open(driver: &Chromedriver, config: &Config) -> Result<Self> {
-        std::fs::create_dir_all(&config.profile_root).map_err(|source| {
-            Error::io(
-                format!("creating {}", config.profile_root.display()),
-                source,
-            )
-        })?;
+        std::fs::create_dir_all(&config.profile_root)
+            .map_err(|source| Error::io(format!("creating {}", config.profile_root.display()), source))?;
         let profile = tempfile::Builder::new()
             .prefix("chromium-")
             .tempdir_in(&config.profile_root)
@@ -213,10 +205,7 @@ impl Browser {
 
     /// Ends the session (which quits Chromium) and removes the profile.
     pub async fn close(mut self) -> Result<()> {
-        let client = self
-            .client
-            .take()
-            .expect("close takes the client only once");
+        let client = self.client.take().expect("close takes the client only once");
         client
             .close()
             .await
@@ -257,17 +246,11 @@ impl WebDriverCompatibleCommand for BrowserLog {
         base_url: &url::Url,
         session_id: Option<&str>,
     ) -> std::result::Result<url::Url, url::ParseError> {
-        base_url.join(&format!(
-            "session/{}/se/log",
-            session_id.unwrap_or_default()
-        ))
+        base_url.join(&format!("session/{}/se/log", session_id.unwrap_or_default()))
     }
 
     fn method_and_body(&self, _request_url: &url::Url) -> (axum::http::Method, Option<String>) {
-        (
-            axum::http::Method::POST,
-            Some(r#"{"type":"browser"}"#.to_owned()),
-        )
+        (axum::http::Method::POST, Some(r#"{"type":"browser"}"#.to_owned()))
     }
 }
 

@@ -57,8 +57,7 @@ impl Config {
         });
         Ok(Config {
             host_dist: path_var("E2E_HOST_DIST").unwrap_or_else(|| target.join("e2e-dist/host")),
-            remote_dist: path_var("E2E_REMOTE_DIST")
-                .unwrap_or_else(|| target.join("e2e-dist/remote")),
+            remote_dist: path_var("E2E_REMOTE_DIST").unwrap_or_else(|| target.join("e2e-dist/remote")),
             fixtures: root.join("e2e/fixtures"),
             host_port: number_var("E2E_HOST_PORT", 18080)?,
             remote_port: number_var("E2E_REMOTE_PORT", 18081)?,
@@ -67,10 +66,8 @@ impl Config {
             chrome_bin,
             wait_timeout: Duration::from_secs(number_var("E2E_TIMEOUT_SECS", 20)?),
             test_timeout: Duration::from_secs(number_var("E2E_TEST_TIMEOUT_SECS", 120)?),
-            profile_root: path_var("E2E_PROFILE_ROOT")
-                .unwrap_or_else(|| target.join("e2e-profiles")),
-            screenshot_dir: path_var("E2E_SCREENSHOT_DIR")
-                .unwrap_or_else(|| target.join("e2e-screenshots")),
+            profile_root: path_var("E2E_PROFILE_ROOT").unwrap_or_else(|| target.join("e2e-profiles")),
+            screenshot_dir: path_var("E2E_SCREENSHOT_DIR").unwrap_or_else(|| target.join("e2e-screenshots")),
             log_dir: path_var("E2E_LOG_DIR").unwrap_or_else(|| target.join("e2e-logs")),
         })
     }

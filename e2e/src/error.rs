@@ -60,7 +60,9 @@ pub enum ErrorKind {
         source: fantoccini::error::CmdError,
     },
     /// A page never reached the expected state.
-    #[error("timed out after {waited:.1?} waiting in {context} for {selector} to show {expected}; last seen: {last_seen}")]
+    #[error(
+        "timed out after {waited:.1?} waiting in {context} for {selector} to show {expected}; last seen: {last_seen}"
+    )]
     Timeout {
         /// The page (and frame) looked at.
         context: String,

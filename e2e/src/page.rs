@@ -30,11 +30,7 @@ impl World {
     /// the awaited state for the error message, which also says what the last look saw (the
     /// [`Probe::NotYet`] text, or the error the probe returned: errors are retried like
     /// missing elements, since a page in the middle of a re-render may briefly fail a query).
-    pub async fn wait_until<T>(
-        &self,
-        expected: &str,
-        probe: impl AsyncFn(&World) -> Result<Probe<T>>,
-    ) -> Result<T> {
+    pub async fn wait_until<T>(&self, expected: &str, probe: impl AsyncFn(&World) -> Result<Probe<T>>) -> Result<T> {
         self.wait_until_within(self.config().wait_timeout, expected, probe)
             .await
     }
@@ -69,9 +65,10 @@ impl World {
     /// Runs `script` (the body of a function; `arguments[0]`, ... are `args`) in the current
     /// browsing context and returns what it returns, as JSON.
     pub async fn evaluate(&self, script: &str, args: Vec<Value>) -> Result<Value> {
-        self.client().execute(script, args).await.map_err(|source| {
-            Error::webdriver(format!("running a script in {}", self.context()), source)
-        })
+        self.client()
+            .execute(script, args)
+            .await
+            .map_err(|source| Error::webdriver(format!("running a script in {}", self.context()), source))
     }
 
     /// How many elements match `selector` now.
@@ -90,17 +87,14 @@ impl World {
 
     /// Waits until exactly `expected` elements match `selector`.
     pub async fn wait_for_count(&self, selector: &str, expected: usize) -> Result<()> {
-        self.wait_until(
-            &format!("exactly {expected} elements to match {selector}"),
-            async |w| {
-                let count = w.count(selector).await?;
-                Ok(if count == expected {
-                    Probe::Ready(())
-                } else {
-                    Probe::NotYet(format!("{count} elements"))
-                })
-            },
-        )
+        self.wait_until(&format!("exactly {expected} elements to match {selector}"), async |w| {
+            let count = w.count(selector).await?;
+            Ok(if count == expected {
+                Probe::Ready(())
+            } else {
+                Probe::NotYet(format!("{count} elements"))
+            })
+        })
         .await
     }
 
@@ -113,9 +107,7 @@ impl World {
                 vec![json!(selector)],
             )
             .await?;
-        strings(&value).ok_or_else(|| {
-            Error::contract(format!("reading the texts of {selector} returned {value}"))
-        })
+        strings(&value).ok_or_else(|| Error::contract(format!("reading the texts of {selector} returned {value}")))
     }
 
     /// Waits until the elements matching `selector` show exactly `expected`, in order.
@@ -152,48 +144,38 @@ impl World {
 
     /// Waits until the first element matching `selector` has the attribute `name` equal to
     /// `expected`.
-    pub async fn wait_for_attribute(
-        &self,
-        selector: &str,
-        name: &str,
-        expected: &str,
-    ) -> Result<()> {
-        self.wait_until(
-            &format!("{selector} to have {name}={expected:?}"),
-            async |w| {
-                Ok(match w.attribute(selector, name).await {
-                    Ok(Some(value)) if value == expected => Probe::Ready(()),
-                    Ok(Some(value)) => Probe::NotYet(format!("{name}={value:?}")),
-                    Ok(None) => Probe::NotYet(format!("no attribute {name}")),
-                    Err(_) => Probe::NotYet(format!("no element matches {selector}")),
-                })
-            },
-        )
+    pub async fn wait_for_attribute(&self, selector: &str, name: &str, expected: &str) -> Result<()> {
+        self.wait_until(&format!("{selector} to have {name}={expected:?}"), async |w| {
+            Ok(match w.attribute(selector, name).await {
+                Ok(Some(value)) if value == expected => Probe::Ready(()),
+                Ok(Some(value)) => Probe::NotYet(format!("{name}={value:?}")),
+                Ok(None) => Probe::NotYet(format!("no attribute {name}")),
+                Err(_) => Probe::NotYet(format!("no element matches {selector}")),
+            })
+        })
         .await
     }
 
     /// Waits until the element `selector` exists and is enabled (a click on a disabled button
     /// does nothing, silently).
     pub async fn wait_for_enabled(&self, selector: &str) -> Result<()> {
-        self.wait_until(
-            &format!("{selector} to exist and be enabled"),
-            async |w| match w.client().find(Locator::Css(selector)).await {
+        self.wait_until(&format!("{selector} to exist and be enabled"), async |w| {
+            match w.client().find(Locator::Css(selector)).await {
                 Ok(element) => {
-                    let enabled = element.is_enabled().await.map_err(|source| {
-                        Error::webdriver(format!("reading whether {selector} is enabled"), source)
-                    })?;
+                    let enabled = element
+                        .is_enabled()
+                        .await
+                        .map_err(|source| Error::webdriver(format!("reading whether {selector} is enabled"), source))?;
                     Ok(if enabled {
                         Probe::Ready(())
                     } else {
                         Probe::NotYet("disabled".to_owned())
                     })
                 }
-                Err(error) if error.is_no_such_element() => {
-                    Ok(Probe::NotYet(format!("no element matches {selector}")))
-                }
+                Err(error) if error.is_no_such_element() => Ok(Probe::NotYet(format!("no element matches {selector}"))),
                 Err(source) => Err(Error::webdriver(format!("finding {selector}"), source)),
-            },
-        )
+            }
+        })
         .await
     }
 
@@ -229,9 +211,10 @@ impl World {
             .find(Locator::Css(selector))
             .await
             .map_err(|source| Error::webdriver(format!("finding {selector}"), source))?;
-        let png = element.screenshot().await.map_err(|source| {
-            Error::webdriver(format!("taking a screenshot of {selector}"), source)
-        })?;
+        let png = element
+            .screenshot()
+            .await
+            .map_err(|source| Error::webdriver(format!("taking a screenshot of {selector}"), source))?;
         self.save_screenshot(label, &png)
     }
 }

@@ -28,12 +28,7 @@ pub struct StaticServer {
 impl StaticServer {
     /// Serves `root` on `port` (`0` picks a free port). `role` names the origin in messages,
     /// `env_var` is the variable that chooses the port.
-    pub async fn start(
-        role: &'static str,
-        root: &Path,
-        port: u16,
-        env_var: &'static str,
-    ) -> Result<Self> {
+    pub async fn start(role: &'static str, root: &Path, port: u16, env_var: &'static str) -> Result<Self> {
         let listener = bind(port).await.map_err(|source| ErrorKind::Bind {
             role,
             port,
@@ -90,10 +85,7 @@ impl StaticServer {
 
     /// The requests answered so far, as `METHOD /path -> status content-type`.
     pub fn requests(&self) -> Vec<String> {
-        self.requests
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.requests.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
     /// The request log as a note for a failure report.
@@ -138,10 +130,7 @@ async fn bind(port: u16) -> std::io::Result<tokio::net::TcpListener> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
     loop {
         match tokio::net::TcpListener::bind(("127.0.0.1", port)).await {
-            Err(error)
-                if error.kind() == std::io::ErrorKind::AddrInUse
-                    && std::time::Instant::now() < deadline =>
-            {
+            Err(error) if error.kind() == std::io::ErrorKind::AddrInUse && std::time::Instant::now() < deadline => {
                 tokio::time::sleep(std::time::Duration::from_millis(100)).await;
             }
             result => return result,
@@ -188,15 +177,9 @@ mod tests {
             .await
             .expect("the request is written");
         let mut response = Vec::new();
-        stream
-            .read_to_end(&mut response)
-            .await
-            .expect("the response is read");
+        stream.read_to_end(&mut response).await.expect("the response is read");
         let text = String::from_utf8_lossy(&response).into_owned();
-        text.split("\r\n\r\n")
-            .next()
-            .unwrap_or_default()
-            .to_lowercase()
+        text.split("\r\n\r\n").next().unwrap_or_default().to_lowercase()
     }
 
     #[tokio::test]
@@ -244,8 +227,7 @@ mod tests {
     #[test]
     fn a_missing_build_says_how_to_make_it() {
         let dir = tempfile::tempdir().expect("a temporary folder");
-        let error = ensure_site(dir.path(), "host-app build", "run ./test.sh e2e")
-            .expect_err("there is no index.html");
+        let error = ensure_site(dir.path(), "host-app build", "run ./test.sh e2e").expect_err("there is no index.html");
         assert!(error.to_string().contains("run ./test.sh e2e"), "{error}");
     }
 }

@@ -49,26 +49,16 @@ impl World {
 
     /// Like [`World::run`] but serves only the fixtures (the third origin), for tests of
     /// the harness and the fixtures themselves, which must not depend on the apps.
-    pub async fn run_fixtures_only(
-        name: &str,
-        body: impl AsyncFnOnce(&World) -> Result<()>,
-    ) -> Result<()> {
+    pub async fn run_fixtures_only(name: &str, body: impl AsyncFnOnce(&World) -> Result<()>) -> Result<()> {
         Self::run_with(name, false, body).await
     }
 
-    async fn run_with(
-        name: &str,
-        with_apps: bool,
-        body: impl AsyncFnOnce(&World) -> Result<()>,
-    ) -> Result<()> {
+    async fn run_with(name: &str, with_apps: bool, body: impl AsyncFnOnce(&World) -> Result<()>) -> Result<()> {
         let _turn = SERIAL.lock().await;
         let config = Config::from_env()?;
         let world = World::start(name, config, with_apps).await?;
-        let outcome = tokio::time::timeout(
-            world.config.test_timeout,
-            AssertUnwindSafe(body(&world)).catch_unwind(),
-        )
-        .await;
+        let outcome =
+            tokio::time::timeout(world.config.test_timeout, AssertUnwindSafe(body(&world)).catch_unwind()).await;
         let result = match outcome {
             Ok(Ok(result)) => result,
             Ok(Err(panic)) => Err(ErrorKind::Panicked(panic_message(panic.as_ref())).into()),
@@ -80,32 +70,16 @@ impl World {
     async fn start(name: &str, config: Config, with_apps: bool) -> Result<World> {
         let (host, remote) = if with_apps {
             ensure_site(&config.host_dist, "the host-app release build", BUILD_HINT)?;
-            ensure_site(
-                &config.remote_dist,
-                "the remote-app release build",
-                BUILD_HINT,
-            )?;
-            let host =
-                StaticServer::start("host", &config.host_dist, config.host_port, "E2E_HOST_PORT")
-                    .await?;
-            let remote = StaticServer::start(
-                "remote",
-                &config.remote_dist,
-                config.remote_port,
-                "E2E_REMOTE_PORT",
-            )
-            .await?;
+            ensure_site(&config.remote_dist, "the remote-app release build", BUILD_HINT)?;
+            let host = StaticServer::start("host", &config.host_dist, config.host_port, "E2E_HOST_PORT").await?;
+            let remote =
+                StaticServer::start("remote", &config.remote_dist, config.remote_port, "E2E_REMOTE_PORT").await?;
             (Some(host), Some(remote))
         } else {
             (None, None)
         };
-        let attacker = StaticServer::start(
-            "attacker",
-            &config.fixtures,
-            config.attacker_port,
-            "E2E_ATTACKER_PORT",
-        )
-        .await?;
+        let attacker =
+            StaticServer::start("attacker", &config.fixtures, config.attacker_port, "E2E_ATTACKER_PORT").await?;
         let log = config.log_dir.join(format!("{name}-chromedriver.log"));
         let driver = Chromedriver::start(&config.chromedriver, &log).await?;
         let browser = match Browser::open(&driver, &config).await {
@@ -131,15 +105,10 @@ impl World {
     /// Reports a failure, then closes the browser, stops chromedriver and the servers.
     async fn finish(mut self, result: Result<()>) -> Result<()> {
         let console = match &self.browser {
-            Some(browser) => bounded(TEARDOWN_TIMEOUT, browser.console())
-                .await
-                .unwrap_or_default(),
+            Some(browser) => bounded(TEARDOWN_TIMEOUT, browser.console()).await.unwrap_or_default(),
             None => Vec::new(),
         };
-        let console_file = self
-            .config
-            .log_dir
-            .join(format!("{}-console.log", self.name));
+        let console_file = self.config.log_dir.join(format!("{}-console.log", self.name));
         let _ = std::fs::write(&console_file, console.join("\n") + "\n");
 
         let result = match result {
@@ -170,11 +139,7 @@ impl World {
         let closed = match self.browser.take() {
             Some(browser) => bounded(TEARDOWN_TIMEOUT, browser.close())
                 .await
-                .unwrap_or_else(|| {
-                    Err(Error::contract(
-                        "closing the browser session did not finish in time",
-                    ))
-                }),
+                .unwrap_or_else(|| Err(Error::contract("closing the browser session did not finish in time"))),
             None => Ok(()),
         };
         if let Some(driver) = self.driver.take() {
@@ -230,8 +195,7 @@ impl World {
             .goto(url)
             .await
             .map_err(|source| Error::webdriver(format!("opening {url}"), source))?;
-        *self.location.lock().unwrap_or_else(PoisonError::into_inner) =
-            (url.to_owned(), Vec::new());
+        *self.location.lock().unwrap_or_else(PoisonError::into_inner) = (url.to_owned(), Vec::new());
         Ok(())
     }
 
@@ -257,12 +221,7 @@ impl World {
     /// Waits until the element `selector` exists and its trimmed text satisfies `accept`;
     /// returns that text. `expected` describes the wanted text for the error message, which
     /// also says what was seen last (a text, or that the element was missing).
-    pub async fn wait_for(
-        &self,
-        selector: &str,
-        expected: &str,
-        accept: impl Fn(&str) -> bool,
-    ) -> Result<String> {
+    pub async fn wait_for(&self, selector: &str, expected: &str, accept: impl Fn(&str) -> bool) -> Result<String> {
         self.wait_for_within(self.config.wait_timeout, selector, expected, accept)
             .await
     }
@@ -302,18 +261,10 @@ impl World {
         self.try_text(selector)
             .await
             .map_err(|source| Error::webdriver(format!("reading {selector}"), source))?
-            .ok_or_else(|| {
-                Error::contract(format!(
-                    "no element matches {selector} in {}",
-                    self.context()
-                ))
-            })
+            .ok_or_else(|| Error::contract(format!("no element matches {selector} in {}", self.context())))
     }
 
-    async fn try_text(
-        &self,
-        selector: &str,
-    ) -> std::result::Result<Option<String>, fantoccini::error::CmdError> {
+    async fn try_text(&self, selector: &str) -> std::result::Result<Option<String>, fantoccini::error::CmdError> {
         match self.client().find(Locator::Css(selector)).await {
             Ok(element) => Ok(Some(element.text().await?.trim().to_owned())),
             Err(error) if error.is_no_such_element() => Ok(None),
@@ -359,19 +310,14 @@ impl World {
             .refresh()
             .await
             .map_err(|source| Error::webdriver(format!("reloading {}", self.context()), source))?;
-        self.location
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .1
-            .clear();
+        self.location.lock().unwrap_or_else(PoisonError::into_inner).1.clear();
         Ok(())
     }
 
     /// Switches into the iframe `selector` (waiting for the element to exist). Element
     /// look-ups then happen inside it until [`World::leave_frame`].
     pub async fn enter_frame(&self, selector: &str) -> Result<()> {
-        self.wait_for(selector, "an iframe element", |_| true)
-            .await?;
+        self.wait_for(selector, "an iframe element", |_| true).await?;
         let frame = self
             .client()
             .find(Locator::Css(selector))
@@ -395,20 +341,12 @@ impl World {
             .enter_parent_frame()
             .await
             .map_err(|source| Error::webdriver("leaving a frame", source))?;
-        self.location
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .1
-            .pop();
+        self.location.lock().unwrap_or_else(PoisonError::into_inner).1.pop();
         Ok(())
     }
 
     /// Runs `body` inside the iframe `selector` and leaves it again, also on error.
-    pub async fn in_frame<T>(
-        &self,
-        selector: &str,
-        body: impl AsyncFnOnce(&World) -> Result<T>,
-    ) -> Result<T> {
+    pub async fn in_frame<T>(&self, selector: &str, body: impl AsyncFnOnce(&World) -> Result<T>) -> Result<T> {
         self.enter_frame(selector).await?;
         let result = body(self).await;
         let left = self.leave_frame().await;
@@ -431,11 +369,9 @@ impl World {
     /// Writes `png` as `<screenshot dir>/<test name>-<label>.png`.
     pub(crate) fn save_screenshot(&self, label: &str, png: &[u8]) -> Result<PathBuf> {
         let dir = &self.config.screenshot_dir;
-        std::fs::create_dir_all(dir)
-            .map_err(|source| Error::io(format!("creating {}", dir.display()), source))?;
+        std::fs::create_dir_all(dir).map_err(|source| Error::io(format!("creating {}", dir.display()), source))?;
         let path = dir.join(format!("{}-{label}.png", self.name));
-        std::fs::write(&path, png)
-            .map_err(|source| Error::io(format!("writing {}", path.display()), source))?;
+        std::fs::write(&path, png).map_err(|source| Error::io(format!("writing {}", path.display()), source))?;
         Ok(path)
     }
 }

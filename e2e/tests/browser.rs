@@ -41,8 +41,7 @@ async fn handshake_and_round_trip() -> Result<()> {
 
         w.in_frame("#remote-frame", async |w| {
             w.wait_for_text("#connection-state", CONNECTED).await?;
-            w.wait_for_text("#last-reply", HELLO_FROM_PHOSPHORESCENCE)
-                .await
+            w.wait_for_text("#last-reply", HELLO_FROM_PHOSPHORESCENCE).await
         })
         .await?;
         w.screenshot("round-trip").await?;
@@ -110,14 +109,10 @@ async fn harness_waits_report_what_they_saw() -> Result<()> {
 
         let short = std::time::Duration::from_millis(500);
         let wrong_text = w
-            .wait_for_within(short, "#static", "\"other text\"", |text| {
-                text == "other text"
-            })
+            .wait_for_within(short, "#static", "\"other text\"", |text| text == "other text")
             .await;
         expect_timeout(wrong_text, "\"fixed text\"")?;
-        let missing = w
-            .wait_for_within(short, "#absent", "anything", |_| true)
-            .await;
+        let missing = w.wait_for_within(short, "#absent", "anything", |_| true).await;
         expect_timeout(missing, "no element matches #absent")
     })
     .await
@@ -157,11 +152,7 @@ async fn knock_from_third_origin(w: &World, target: &str) -> Result<Verdict> {
         return Err(Error::contract("the knock fixture posted no knock"));
     }
     let answer = w.text("#answer").await?;
-    Ok(Verdict {
-        result,
-        knocks,
-        answer,
-    })
+    Ok(Verdict { result, knocks, answer })
 }
 
 /// Fails unless the iframe `selector` shows a page of `origin` (the apps read their peer's

@@ -48,8 +48,7 @@ async fn notes_requests_and_typed_failures() -> Result<()> {
             w.click("#new-note").await?;
             w.wait_for_enabled("#editor-title").await?;
             w.click("#save-note").await?;
-            w.wait_for_text("#error", "invalid note: the title is empty")
-                .await?;
+            w.wait_for_text("#error", "invalid note: the title is empty").await?;
             w.wait_for_count("#editor", 1).await
         })
         .await?;
@@ -58,14 +57,12 @@ async fn notes_requests_and_typed_failures() -> Result<()> {
         // Create, then the list is asked again.
         in_eos(w, async |w| {
             w.type_into("#editor-title", "Plans").await?;
-            w.type_into("#editor-body", "Sunday: a walk by the lake")
-                .await?;
+            w.type_into("#editor-body", "Sunday: a walk by the lake").await?;
             w.click("#save-note").await?;
             w.wait_for_text("#notice", "Saved #3 (revision 1).").await?;
             w.wait_for_count("#error", 0).await?;
             expect_detail(w, 3, 1, "Plans").await?;
-            w.wait_for_text("#note-body", "Sunday: a walk by the lake")
-                .await?;
+            w.wait_for_text("#note-body", "Sunday: a walk by the lake").await?;
             w.wait_for_texts(
                 "#notes button.note",
                 &["Welcome to Phosphorescence", "Groceries", "Plans"],
@@ -83,39 +80,29 @@ async fn notes_requests_and_typed_failures() -> Result<()> {
             // Update: the saved note comes back at the next revision, and the list follows.
             open_note(w, 3, "Plans").await?;
             w.click("#edit-note").await?;
-            w.wait_for_text("#editor h2", "Editing #3 (revision 1)")
-                .await?;
+            w.wait_for_text("#editor h2", "Editing #3 (revision 1)").await?;
             w.type_into("#editor-title", " and a picnic").await?;
             w.click("#save-note").await?;
             w.wait_for_text("#notice", "Saved #3 (revision 2).").await?;
             expect_detail(w, 3, 2, "Plans and a picnic").await?;
             w.wait_for_texts(
                 "#notes button.note",
-                &[
-                    "Welcome to Phosphorescence",
-                    "Groceries",
-                    "Plans and a picnic",
-                ],
+                &["Welcome to Phosphorescence", "Groceries", "Plans and a picnic"],
             )
             .await?;
 
             // Stale, part one: Eos starts editing #2 at revision 1.
             open_note(w, 2, "Groceries").await?;
             w.click("#edit-note").await?;
-            w.wait_for_text("#editor h2", "Editing #2 (revision 1)")
-                .await
+            w.wait_for_text("#editor h2", "Editing #2 (revision 1)").await
         })
         .await?;
 
         // ... meanwhile the host changes #2 ...
         w.click(r#"#host-notes li.host-note[data-id="2"] button.review-note"#)
             .await?;
-        w.wait_for_attribute(
-            r#"#host-notes li.host-note[data-id="2"]"#,
-            "data-revision",
-            "2",
-        )
-        .await?;
+        w.wait_for_attribute(r#"#host-notes li.host-note[data-id="2"]"#, "data-revision", "2")
+            .await?;
 
         // ... so Eos's save is refused as stale; the editor keeps the text, and after cancelling
         // Eos shows the note as the host has it now.
@@ -124,10 +111,7 @@ async fn notes_requests_and_typed_failures() -> Result<()> {
             w.click("#save-note").await?;
             w.wait_for_text("#error", "note #2 changed meanwhile (now revision 2)")
                 .await?;
-            let body = w
-                .property("#editor-body", "value")
-                .await?
-                .unwrap_or_default();
+            let body = w.property("#editor-body", "value").await?.unwrap_or_default();
             if body != "eggs, flour, lemons, milk" {
                 return Err(Error::contract(format!(
                     "after the stale save the editor holds {body:?}, expected the user's text kept"
@@ -179,26 +163,18 @@ async fn notes_requests_and_typed_failures() -> Result<()> {
         .into_iter()
         .map(|(request, replies)| (request, replies.iter().copied().collect()))
         .collect();
-        w.wait_until(
-            "the inspector to pair every request kind with its replies",
-            async |w| {
-                let pairs = request_reply_pairs(&wire_rows(w).await?);
-                let seen: BTreeMap<&str, BTreeSet<&str>> = pairs
-                    .iter()
-                    .map(|(request, replies)| {
-                        (
-                            request.as_str(),
-                            replies.iter().map(String::as_str).collect(),
-                        )
-                    })
-                    .collect();
-                Ok(if seen == expected {
-                    Probe::Ready(())
-                } else {
-                    Probe::NotYet(format!("{seen:?}"))
-                })
-            },
-        )
+        w.wait_until("the inspector to pair every request kind with its replies", async |w| {
+            let pairs = request_reply_pairs(&wire_rows(w).await?);
+            let seen: BTreeMap<&str, BTreeSet<&str>> = pairs
+                .iter()
+                .map(|(request, replies)| (request.as_str(), replies.iter().map(String::as_str).collect()))
+                .collect();
+            Ok(if seen == expected {
+                Probe::Ready(())
+            } else {
+                Probe::NotYet(format!("{seen:?}"))
+            })
+        })
         .await?;
         w.screenshot("host-after-requests").await?;
         w.screenshot_element(FRAME, "eos-after-requests").await?;
@@ -209,39 +185,30 @@ async fn notes_requests_and_typed_failures() -> Result<()> {
 
 #[tokio::test]
 async fn three_clicks_in_eos_are_three_interrupts_in_order() -> Result<()> {
-    World::run(
-        "three_clicks_in_eos_are_three_interrupts_in_order",
-        async |w| {
-            open_demo(w, FIRST_RUN_NOTES).await?;
-            w.wait_for_count("#interrupts li.interrupt", 0).await?;
-            in_eos(w, async |w| {
-                open_note(w, 2, "Groceries").await?;
-                w.click("#action-share").await?;
-                w.click("#action-pin").await?;
-                w.click("#action-attention").await?;
-                sent_attention(w).await
+    World::run("three_clicks_in_eos_are_three_interrupts_in_order", async |w| {
+        open_demo(w, FIRST_RUN_NOTES).await?;
+        w.wait_for_count("#interrupts li.interrupt", 0).await?;
+        in_eos(w, async |w| {
+            open_note(w, 2, "Groceries").await?;
+            w.click("#action-share").await?;
+            w.click("#action-pin").await?;
+            w.click("#action-attention").await?;
+            sent_attention(w).await
+        })
+        .await?;
+        w.wait_for_texts("#interrupts li.interrupt", &["share #2", "pin #2", "ask for attention"])
+            .await?;
+        w.wait_until("the multi-use channel to be open with 3 interrupts", async |w| {
+            let channels = w.texts("#channels li.channel.open").await?;
+            Ok(match channels.iter().find(|c| c.contains("multi-use")) {
+                Some(channel) if channel.ends_with("3 received") => Probe::Ready(()),
+                _ => Probe::NotYet(format!("{channels:?}")),
             })
-            .await?;
-            w.wait_for_texts(
-                "#interrupts li.interrupt",
-                &["share #2", "pin #2", "ask for attention"],
-            )
-            .await?;
-            w.wait_until(
-                "the multi-use channel to be open with 3 interrupts",
-                async |w| {
-                    let channels = w.texts("#channels li.channel.open").await?;
-                    Ok(match channels.iter().find(|c| c.contains("multi-use")) {
-                        Some(channel) if channel.ends_with("3 received") => Probe::Ready(()),
-                        _ => Probe::NotYet(format!("{channels:?}")),
-                    })
-                },
-            )
-            .await?;
-            w.screenshot("host-three-interrupts").await?;
-            Ok(())
-        },
-    )
+        })
+        .await?;
+        w.screenshot("host-three-interrupts").await?;
+        Ok(())
+    })
     .await
 }
 
@@ -252,8 +219,11 @@ async fn one_time_question_is_answered_once() -> Result<()> {
         w.wait_for_text("#question-state", "No question asked.").await?;
         w.click("#ask-question").await?;
         // It goes out on Eos's next turn (Eos polls every second when idle).
-        w.wait_for_text("#question-state", "Question 1 is shown in Eos; waiting for the user's click there.")
-            .await?;
+        w.wait_for_text(
+            "#question-state",
+            "Question 1 is shown in Eos; waiting for the user's click there.",
+        )
+        .await?;
         in_eos(w, async |w| {
             w.wait_for_text("#question-prompt", "Which note should Phosphorescence share?")
                 .await?;
@@ -288,9 +258,10 @@ async fn one_time_question_is_answered_once() -> Result<()> {
         w.wait_until("one more poll from Eos after the second click", async |w| {
             let rows = wire_rows(w).await?;
             Ok(
-                if rows.iter().any(|r| {
-                    r.session == session && r.incoming && r.label == "poll" && r.generation > last
-                }) {
+                if rows
+                    .iter()
+                    .any(|r| r.session == session && r.incoming && r.label == "poll" && r.generation > last)
+                {
                     Probe::Ready(())
                 } else {
                     Probe::NotYet(format!("last generation {}", last_generation(&rows, session)))
@@ -326,24 +297,37 @@ async fn the_host_asks_one_question_at_a_time() -> Result<()> {
     World::run("the_host_asks_one_question_at_a_time", async |w| {
         open_demo(w, FIRST_RUN_NOTES).await?;
         w.click("#ask-question").await?;
-        w.wait_for_text("#question-state", "Question 1 is shown in Eos; waiting for the user's click there.")
+        w.wait_for_text(
+            "#question-state",
+            "Question 1 is shown in Eos; waiting for the user's click there.",
+        )
+        .await?;
+        let disabled = w
+            .evaluate("return document.querySelector('#ask-question').disabled;", vec![])
             .await?;
-        let disabled = w.evaluate("return document.querySelector('#ask-question').disabled;", vec![]).await?;
         if disabled != serde_json::Value::Bool(true) {
-            return Err(Error::contract("#ask-question stays enabled while question 1 waits for its answer"));
+            return Err(Error::contract(
+                "#ask-question stays enabled while question 1 waits for its answer",
+            ));
         }
         in_eos(w, async |w| {
             w.click(r#"#question button.choose-note[data-id="1"]"#).await?;
             w.wait_for_text("#question-status", "Answer sent to the host.").await
         })
         .await?;
-        w.wait_for_text("#question-state", "Answer to question 1: chose #1 “Welcome to Phosphorescence”")
-            .await?;
+        w.wait_for_text(
+            "#question-state",
+            "Answer to question 1: chose #1 “Welcome to Phosphorescence”",
+        )
+        .await?;
 
         // The button is enabled again; the second question has a channel of its own.
         w.click("#ask-question").await?;
-        w.wait_for_text("#question-state", "Question 2 is shown in Eos; waiting for the user's click there.")
-            .await?;
+        w.wait_for_text(
+            "#question-state",
+            "Question 2 is shown in Eos; waiting for the user's click there.",
+        )
+        .await?;
         in_eos(w, async |w| {
             w.wait_for_attribute("#question", "data-question", "2").await?;
             w.click(r#"#question button.choose-note[data-id="2"]"#).await?;
@@ -448,29 +432,22 @@ async fn inspector_shows_a_round_trip_on_increasing_generations() -> Result<()> 
 async fn reloading_eos_reconnects_with_data_intact() -> Result<()> {
     World::run("reloading_eos_reconnects_with_data_intact", async |w| {
         open_demo(w, FIRST_RUN_NOTES).await?;
-        w.wait_for_text("#connection-detail", "session 1 with Eos")
-            .await?;
+        w.wait_for_text("#connection-detail", "session 1 with Eos").await?;
         in_eos(w, async |w| {
             create_note(w, 3, "Before the reload", "kept by the host").await
         })
         .await?;
 
         w.click("#reload-remote").await?;
-        w.wait_for_text("#connection-detail", "session 2 with Eos")
-            .await?;
+        w.wait_for_text("#connection-detail", "session 2 with Eos").await?;
         w.wait_for_text("#connection-state", "connected").await?;
         w.wait_for_text("#last-message", "hello from Eos").await?;
         in_eos(w, async |w| {
             w.wait_for_text("#connection-state", "connected").await?;
-            w.wait_for_text("#last-reply", "hello from Phosphorescence")
-                .await?;
+            w.wait_for_text("#last-reply", "hello from Phosphorescence").await?;
             w.wait_for_texts(
                 "#notes button.note",
-                &[
-                    "Welcome to Phosphorescence",
-                    "Groceries",
-                    "Before the reload",
-                ],
+                &["Welcome to Phosphorescence", "Groceries", "Before the reload"],
             )
             .await?;
             open_note(w, 3, "Before the reload").await?;
@@ -484,16 +461,14 @@ async fn reloading_eos_reconnects_with_data_intact() -> Result<()> {
             .await?;
         w.wait_until("inspector rows of session 2", async |w| {
             let rows = wire_rows(w).await?;
-            Ok(
-                if rows.iter().any(|r| r.session == 2 && r.label == "get_item") {
-                    Probe::Ready(())
-                } else {
-                    Probe::NotYet(format!(
-                        "sessions {:?}",
-                        rows.iter().map(|r| r.session).collect::<BTreeSet<_>>()
-                    ))
-                },
-            )
+            Ok(if rows.iter().any(|r| r.session == 2 && r.label == "get_item") {
+                Probe::Ready(())
+            } else {
+                Probe::NotYet(format!(
+                    "sessions {:?}",
+                    rows.iter().map(|r| r.session).collect::<BTreeSet<_>>()
+                ))
+            })
         })
         .await?;
         expect_host_notes(w, &[(1, 1), (2, 1), (3, 1)]).await?;
@@ -519,22 +494,16 @@ async fn reloading_the_host_keeps_the_data() -> Result<()> {
         w.reload().await?;
         open_demo_after_load(
             w,
-            &[
-                "Welcome to Phosphorescence",
-                "Groceries",
-                "Before the host reload",
-            ],
+            &["Welcome to Phosphorescence", "Groceries", "Before the host reload"],
         )
         .await?;
-        w.wait_for_text("#connection-detail", "session 1 with Eos")
-            .await?;
+        w.wait_for_text("#connection-detail", "session 1 with Eos").await?;
         expect_host_notes(w, &[(1, 2), (2, 1), (3, 1)]).await?;
         in_eos(w, async |w| {
             open_note(w, 3, "Before the host reload").await?;
             w.wait_for_text("#note-body", "stored by the host").await?;
             open_note(w, 1, "Welcome to Phosphorescence").await?;
-            w.wait_for_attribute("#note-detail", "data-revision", "2")
-                .await?;
+            w.wait_for_attribute("#note-detail", "data-revision", "2").await?;
             w.wait_for("#note-body", "the host's review note", |body| {
                 body.ends_with("(reviewed on the host)")
             })
@@ -599,8 +568,7 @@ async fn open_demo_after_load(w: &World, notes: &[&str]) -> Result<()> {
     w.wait_for_text("#last-message", "hello from Eos").await?;
     in_eos(w, async |w| {
         w.wait_for_text("#connection-state", "connected").await?;
-        w.wait_for_text("#last-reply", "hello from Phosphorescence")
-            .await?;
+        w.wait_for_text("#last-reply", "hello from Phosphorescence").await?;
         w.wait_for_texts("#notes button.note", notes).await?;
         w.wait_for_enabled("#action-attention").await
     })
@@ -609,28 +577,23 @@ async fn open_demo_after_load(w: &World, notes: &[&str]) -> Result<()> {
 
 /// In Eos: waits until Eos says its "ask for attention" click went to the host.
 async fn sent_attention(w: &World) -> Result<()> {
-    w.wait_for(
-        "#notice",
-        "Eos saying the attention request was sent",
-        |notice| notice.starts_with("Sent to the host") && notice.contains("ask for attention"),
-    )
+    w.wait_for("#notice", "Eos saying the attention request was sent", |notice| {
+        notice.starts_with("Sent to the host") && notice.contains("ask for attention")
+    })
     .await
     .map(drop)
 }
 
 /// In Eos: clicks note `id` in the list and waits until it is shown.
 async fn open_note(w: &World, id: u64, title: &str) -> Result<()> {
-    w.click(&format!(r#"#notes button.note[data-id="{id}"]"#))
-        .await?;
-    w.wait_for_attribute("#note-detail", "data-id", &id.to_string())
-        .await?;
+    w.click(&format!(r#"#notes button.note[data-id="{id}"]"#)).await?;
+    w.wait_for_attribute("#note-detail", "data-id", &id.to_string()).await?;
     w.wait_for_text("#note-title", title).await
 }
 
 /// In Eos: waits until note `id` at `revision` titled `title` is shown.
 async fn expect_detail(w: &World, id: u64, revision: u32, title: &str) -> Result<()> {
-    w.wait_for_attribute("#note-detail", "data-id", &id.to_string())
-        .await?;
+    w.wait_for_attribute("#note-detail", "data-id", &id.to_string()).await?;
     w.wait_for_attribute("#note-detail", "data-revision", &revision.to_string())
         .await?;
     w.wait_for_text("#note-title", title).await
@@ -649,10 +612,7 @@ async fn create_note(w: &World, id: u64, title: &str, body: &str) -> Result<()> 
 
 /// On the host: waits until the stored notes are exactly these `(id, revision)` pairs.
 async fn expect_host_notes(w: &World, notes: &[(u64, u32)]) -> Result<()> {
-    let expected: Vec<String> = notes
-        .iter()
-        .map(|(id, rev)| format!("#{id} rev. {rev}"))
-        .collect();
+    let expected: Vec<String> = notes.iter().map(|(id, rev)| format!("#{id} rev. {rev}")).collect();
     w.wait_until(&format!("the host to store {expected:?}"), async |w| {
         let seen = w
             .evaluate(
@@ -663,12 +623,7 @@ async fn expect_host_notes(w: &World, notes: &[(u64, u32)]) -> Result<()> {
             .await?;
         let seen: Vec<String> = seen
             .as_array()
-            .map(|items| {
-                items
-                    .iter()
-                    .filter_map(|v| v.as_str().map(str::to_owned))
-                    .collect()
-            })
+            .map(|items| items.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
             .unwrap_or_default();
         Ok(if seen == expected {
             Probe::Ready(())
@@ -720,12 +675,9 @@ async fn wire_rows(w: &World) -> Result<Vec<WireRow>> {
 fn parse_row(row: &Value) -> Result<WireRow> {
     let text = |name: &str| row[name].as_str().unwrap_or_default().to_owned();
     let number = |name: &str| -> Result<u64> {
-        text(name).parse().map_err(|_| {
-            Error::contract(format!(
-                "an inspector row has {name} {:?}: {row}",
-                row[name]
-            ))
-        })
+        text(name)
+            .parse()
+            .map_err(|_| Error::contract(format!("an inspector row has {name} {:?}: {row}", row[name])))
     };
     let incoming = match text("direction").as_str() {
         "in" => true,
@@ -752,16 +704,11 @@ fn parse_row(row: &Value) -> Result<WireRow> {
 fn request_reply_pairs(rows: &[WireRow]) -> BTreeMap<String, BTreeSet<String>> {
     let mut pairs: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for request in rows.iter().filter(|r| r.incoming && !r.label.is_empty()) {
-        let reply = rows.iter().find(|r| {
-            !r.incoming && r.session == request.session && r.generation == request.generation + 1
-        });
+        let reply = rows
+            .iter()
+            .find(|r| !r.incoming && r.session == request.session && r.generation == request.generation + 1);
         if let Some(reply) = reply.filter(|r| !r.label.is_empty()) {
-            let kind = reply
-                .label
-                .split(" + ")
-                .next()
-                .unwrap_or_default()
-                .to_owned();
+            let kind = reply.label.split(" + ").next().unwrap_or_default().to_owned();
             pairs.entry(request.label.clone()).or_default().insert(kind);
         }
     }

@@ -200,7 +200,12 @@ impl HostState {
         match action {
             HostAction::Observed(observation) => self.observe(observation),
             HostAction::Request(label) => {
-                if let Some(row) = self.wire.iter_mut().rev().find(|r| r.direction == Direction::Incoming && r.kind == MessageKind::Message) {
+                if let Some(row) = self
+                    .wire
+                    .iter_mut()
+                    .rev()
+                    .find(|r| r.direction == Direction::Incoming && r.kind == MessageKind::Message)
+                {
                     row.label.get_or_insert(label);
                 }
             }
@@ -246,7 +251,13 @@ impl HostState {
                     channel.open = false;
                 }
             }
-            Step::Message { direction, kind, generation, reply_after, interrupt } => {
+            Step::Message {
+                direction,
+                kind,
+                generation,
+                reply_after,
+                interrupt,
+            } => {
                 let label = match direction {
                     Direction::Outgoing if kind == MessageKind::Message => self.pending_reply_label.take(),
                     _ => None,
@@ -289,7 +300,10 @@ impl HostState {
 
     fn channel(&mut self, channel: u64) -> Option<&mut ChannelRow> {
         let session = self.session;
-        self.channels.iter_mut().rev().find(|c| c.session == session && c.channel == channel)
+        self.channels
+            .iter_mut()
+            .rev()
+            .find(|c| c.session == session && c.channel == channel)
     }
 }
 
@@ -312,11 +326,20 @@ mod tests {
     use super::*;
 
     fn observed(ms: u64, step: Step) -> HostAction {
-        HostAction::Observed(Observation { at: Instant::from_millis_f64(ms as f64), step })
+        HostAction::Observed(Observation {
+            at: Instant::from_millis_f64(ms as f64),
+            step,
+        })
     }
 
     fn message(direction: Direction, kind: MessageKind, generation: u64) -> Step {
-        Step::Message { direction, kind, generation, reply_after: None, interrupt: None }
+        Step::Message {
+            direction,
+            kind,
+            generation,
+            reply_after: None,
+            interrupt: None,
+        }
     }
 
     #[test]
@@ -338,17 +361,24 @@ mod tests {
     fn labels_requests_and_replies_in_the_timeline() {
         let mut state = HostState::default();
         state.apply(observed(0, Step::Handshake(HandshakeState::Knocking)));
-        state.apply(observed(1, Step::Message {
-            direction: Direction::Incoming,
-            kind: MessageKind::Message,
-            generation: 3,
-            reply_after: Some(Duration::from_millis(4)),
-            interrupt: None,
-        }));
+        state.apply(observed(
+            1,
+            Step::Message {
+                direction: Direction::Incoming,
+                kind: MessageKind::Message,
+                generation: 3,
+                reply_after: Some(Duration::from_millis(4)),
+                interrupt: None,
+            },
+        ));
         state.apply(HostAction::Request("list_items".into()));
         state.apply(HostAction::Reply("items".into()));
         state.apply(observed(2, message(Direction::Outgoing, MessageKind::Message, 4)));
-        let rows: Vec<_> = state.wire.iter().map(|r| (r.generation, r.label.as_deref(), r.reply_after_ms)).collect();
+        let rows: Vec<_> = state
+            .wire
+            .iter()
+            .map(|r| (r.generation, r.label.as_deref(), r.reply_after_ms))
+            .collect();
         assert_eq!(rows, [(3, Some("list_items"), Some(4.0)), (4, Some("items"), None)]);
     }
 
@@ -357,9 +387,28 @@ mod tests {
         let mut state = HostState::default();
         state.apply(observed(0, Step::Handshake(HandshakeState::Knocking)));
         let channel = PortId(7);
-        state.apply(observed(1, Step::InterruptOpened { channel, kind: InterruptKind::MultiUse, direction: Direction::Incoming }));
-        state.apply(observed(2, Step::Interrupt { channel, direction: Direction::Incoming }));
-        state.apply(observed(3, Step::Interrupt { channel, direction: Direction::Incoming }));
+        state.apply(observed(
+            1,
+            Step::InterruptOpened {
+                channel,
+                kind: InterruptKind::MultiUse,
+                direction: Direction::Incoming,
+            },
+        ));
+        state.apply(observed(
+            2,
+            Step::Interrupt {
+                channel,
+                direction: Direction::Incoming,
+            },
+        ));
+        state.apply(observed(
+            3,
+            Step::Interrupt {
+                channel,
+                direction: Direction::Incoming,
+            },
+        ));
         assert_eq!((state.channels[0].received, state.channels[0].open), (2, true));
         state.apply(observed(4, Step::InterruptClosed { channel }));
         assert!(!state.channels[0].open);
@@ -369,7 +418,14 @@ mod tests {
     fn failure_closes_the_session_in_plain_words() {
         let mut state = HostState::default();
         state.apply(observed(0, Step::Handshake(HandshakeState::Knocking)));
-        state.apply(observed(1, Step::InterruptOpened { channel: PortId(1), kind: InterruptKind::OneTime, direction: Direction::Incoming }));
+        state.apply(observed(
+            1,
+            Step::InterruptOpened {
+                channel: PortId(1),
+                kind: InterruptKind::OneTime,
+                direction: Direction::Incoming,
+            },
+        ));
         state.apply(observed(2, Step::Failed(Error::TimedOut(Stage::Handshake))));
         assert_eq!(state.connection.word(), "closed");
         assert_eq!(state.errors, ["Eos did not answer the knock in time."]);
@@ -381,13 +437,28 @@ mod tests {
         let mut state = HostState::default();
         state.apply(HostAction::QuestionAsked(1));
         state.apply(HostAction::QuestionAsked(2));
-        let answer = HostAction::QuestionAnswered { id: 2, answer: "chose #1".into() };
+        let answer = HostAction::QuestionAnswered {
+            id: 2,
+            answer: "chose #1".into(),
+        };
         state.apply(answer);
         // The session ends: question 1's channel, never answered, fails only now.
-        state.apply(HostAction::QuestionFailed { id: 1, why: "closed".into() });
-        assert_eq!(state.question, QuestionState::Answered { id: 2, answer: "chose #1".into() });
+        state.apply(HostAction::QuestionFailed {
+            id: 1,
+            why: "closed".into(),
+        });
+        assert_eq!(
+            state.question,
+            QuestionState::Answered {
+                id: 2,
+                answer: "chose #1".into()
+            }
+        );
         state.apply(HostAction::QuestionAsked(3));
-        state.apply(HostAction::QuestionFailed { id: 3, why: "closed".into() });
+        state.apply(HostAction::QuestionFailed {
+            id: 3,
+            why: "closed".into(),
+        });
         assert_eq!(state.question, QuestionState::Failed("closed".into()));
     }
 
@@ -395,7 +466,10 @@ mod tests {
     fn keeps_a_bounded_timeline() {
         let mut state = HostState::default();
         for generation in 0..(WIRE_ROWS_KEPT as u64 + 10) {
-            state.apply(observed(generation, message(Direction::Outgoing, MessageKind::Knock, generation)));
+            state.apply(observed(
+                generation,
+                message(Direction::Outgoing, MessageKind::Knock, generation),
+            ));
         }
         assert_eq!(state.wire.len(), WIRE_ROWS_KEPT);
         assert_eq!(state.wire[0].generation, 10);

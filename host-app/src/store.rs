@@ -15,9 +15,18 @@ pub struct Store {
 impl Default for Store {
     /// A first-run store with two notes, so Eos has something to show.
     fn default() -> Self {
-        let mut store = Store { items: BTreeMap::new(), next_id: 1 };
-        store.insert(Draft { title: "Welcome to Phosphorescence".into(), body: "Notes live in the host; Eos edits them through the messenger.".into() });
-        store.insert(Draft { title: "Groceries".into(), body: "eggs, flour, lemons".into() });
+        let mut store = Store {
+            items: BTreeMap::new(),
+            next_id: 1,
+        };
+        store.insert(Draft {
+            title: "Welcome to Phosphorescence".into(),
+            body: "Notes live in the host; Eos edits them through the messenger.".into(),
+        });
+        store.insert(Draft {
+            title: "Groceries".into(),
+            body: "eggs, flour, lemons".into(),
+        });
         store
     }
 }
@@ -26,7 +35,12 @@ impl Store {
     fn insert(&mut self, draft: Draft) -> Item {
         let id = ItemId(self.next_id);
         self.next_id += 1;
-        let item = Item { id, title: draft.title, body: draft.body, revision: 1 };
+        let item = Item {
+            id,
+            title: draft.title,
+            body: draft.body,
+            revision: 1,
+        };
         self.items.insert(id, item.clone());
         item
     }
@@ -51,7 +65,9 @@ impl Store {
 
     /// Lists the notes.
     pub fn list(&self) -> PhosphorescenceReply {
-        PhosphorescenceReply::Items { items: self.summaries() }
+        PhosphorescenceReply::Items {
+            items: self.summaries(),
+        }
     }
 
     /// Reads one note.
@@ -89,7 +105,10 @@ mod tests {
     use super::*;
 
     fn draft(title: &str) -> Draft {
-        Draft { title: title.into(), body: String::new() }
+        Draft {
+            title: title.into(),
+            body: String::new(),
+        }
     }
 
     #[test]
@@ -117,8 +136,14 @@ mod tests {
             Err(Failure::Stale { current }) => assert_eq!(current.revision, 2),
             other => panic!("expected stale, got {other:?}"),
         }
-        assert_eq!(store.update(ItemId(99), 1, draft("x")), Err(Failure::NotFound { id: ItemId(99) }));
-        assert!(matches!(store.update(ItemId(2), 2, draft("")), Err(Failure::Invalid { .. })));
+        assert_eq!(
+            store.update(ItemId(99), 1, draft("x")),
+            Err(Failure::NotFound { id: ItemId(99) })
+        );
+        assert!(matches!(
+            store.update(ItemId(2), 2, draft("")),
+            Err(Failure::Invalid { .. })
+        ));
         assert_eq!(store.get(ItemId(2)).unwrap().title, "Shopping");
     }
 

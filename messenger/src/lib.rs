@@ -120,9 +120,7 @@ mod error;
 mod origin;
 mod web;
 
-pub use crate::core::{
-    Direction, HandshakeState, InterruptKind, Limits, MessageKind, Observation, Step,
-};
+pub use crate::core::{Direction, HandshakeState, InterruptKind, Limits, MessageKind, Observation, Step};
 pub use error::{Error, SendError, Stage, Violation};
 pub use origin::{Origin, OriginError};
 pub use web::*;

@@ -65,10 +65,9 @@ impl Origin {
         } else {
             // Browsers serialise internationalised hosts as punycode, so ASCII is all we accept.
             !host.is_empty()
-                && host.split('.').all(|label| {
-                    !label.is_empty()
-                        && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-                })
+                && host
+                    .split('.')
+                    .all(|label| !label.is_empty() && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
         };
         if !host_ok {
             return Err(malformed());
@@ -149,10 +148,19 @@ mod tests {
 
     #[test]
     fn normalises_case_and_default_ports() {
-        assert_eq!(Origin::parse("HTTPS://Example.COM:443").unwrap().as_str(), "https://example.com");
-        assert_eq!(Origin::parse("http://localhost:8081").unwrap().as_str(), "http://localhost:8081");
+        assert_eq!(
+            Origin::parse("HTTPS://Example.COM:443").unwrap().as_str(),
+            "https://example.com"
+        );
+        assert_eq!(
+            Origin::parse("http://localhost:8081").unwrap().as_str(),
+            "http://localhost:8081"
+        );
         assert_eq!(Origin::parse("http://[::1]:80").unwrap().as_str(), "http://[::1]");
-        assert_eq!(Origin::parse("http://127.0.0.1:8080").unwrap().as_str(), "http://127.0.0.1:8080");
+        assert_eq!(
+            Origin::parse("http://127.0.0.1:8080").unwrap().as_str(),
+            "http://127.0.0.1:8080"
+        );
     }
 
     #[test]
@@ -160,9 +168,23 @@ mod tests {
         assert_eq!(Origin::parse("*"), Err(OriginError::Wildcard));
         assert_eq!(Origin::parse("null"), Err(OriginError::Opaque));
         for bad in [
-            "", "localhost:8080", "http://", "http://a/", "http://a/path", "http://a?q", "http://a#f",
-            "http://user@a", "http://a:", "http://a:99999", "http://a:8o", "http://a..b", "1http://a",
-            "http://exämple.com", "http://[zz]", "http://[::1]x", "http://a b",
+            "",
+            "localhost:8080",
+            "http://",
+            "http://a/",
+            "http://a/path",
+            "http://a?q",
+            "http://a#f",
+            "http://user@a",
+            "http://a:",
+            "http://a:99999",
+            "http://a:8o",
+            "http://a..b",
+            "1http://a",
+            "http://exämple.com",
+            "http://[zz]",
+            "http://[::1]x",
+            "http://a b",
         ] {
             assert!(Origin::parse(bad).is_err(), "{bad:?} was accepted");
         }
@@ -172,8 +194,14 @@ mod tests {
     fn matching_is_exact() {
         let origin = Origin::parse("http://localhost:8080").unwrap();
         assert!(origin.matches("http://localhost:8080"));
-        for other in ["http://localhost:80800", "http://localhost:808", "https://localhost:8080",
-            "http://localhost:8080/", "http://evil.localhost:8080", "HTTP://localhost:8080"] {
+        for other in [
+            "http://localhost:80800",
+            "http://localhost:808",
+            "https://localhost:8080",
+            "http://localhost:8080/",
+            "http://evil.localhost:8080",
+            "HTTP://localhost:8080",
+        ] {
             assert!(!origin.matches(other), "{other:?} matched");
         }
     }

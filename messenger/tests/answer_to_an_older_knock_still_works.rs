@@ -8,7 +8,10 @@ use common::*;
 
 #[test]
 fn answer_to_an_older_knock_still_works() {
-    let timing = Timing { knocks_kept_open: 4, ..Timing::default() };
+    let timing = Timing {
+        knocks_kept_open: 4,
+        ..Timing::default()
+    };
     let mut pair = Pair::new(timing);
     pair.auto_acknowledge = true;
     pair.advance_undelivered(timing.knock_interval * 3);
@@ -18,14 +21,25 @@ fn answer_to_an_older_knock_still_works() {
     // The listener takes the oldest knock, three intervals old.
     pair.drive();
     let (_, oldest) = knocks[0];
-    assert!(pair.knocker.observations.iter().any(|o| o.step == Step::Handshake(HandshakeState::Answered)));
+    assert!(pair
+        .knocker
+        .observations
+        .iter()
+        .any(|o| o.step == Step::Handshake(HandshakeState::Answered)));
     assert_eq!(pair.knocker.core.handshake_state(), HandshakeState::Connected);
     assert_eq!(pair.listener.core.handshake_state(), HandshakeState::Connected);
     let answered_on = pair.listener.performed.iter().find_map(|a| match a {
-        Action::Post { body: Body::Listen, via, .. } => Some(*via),
+        Action::Post {
+            body: Body::Listen,
+            via,
+            ..
+        } => Some(*via),
         _ => None,
     });
-    assert_eq!(pair.counterpart(Side::Listener, answered_on.unwrap()), Some((Side::Knocker, oldest)));
+    assert_eq!(
+        pair.counterpart(Side::Listener, answered_on.unwrap()),
+        Some((Side::Knocker, oldest))
+    );
     assert_eq!(pair.dropped.len(), 3, "the three newer knocks found no listener");
     pair.send(Side::Listener, 42);
     pair.drive();
@@ -37,15 +51,24 @@ fn answer_to_a_knock_older_than_the_kept_rounds_is_lost() {
     // Why `knocks_kept_open` exists: with only two rounds kept, an answer to the oldest of four
     // knocks goes to a closed channel. The listener stopped listening when it accepted that knock,
     // so the newer knocks vanish too, and both sides can only time out.
-    let timing = Timing { knocks_kept_open: 2, ..Timing::default() };
+    let timing = Timing {
+        knocks_kept_open: 2,
+        ..Timing::default()
+    };
     let mut pair = Pair::new(timing);
     pair.auto_acknowledge = true;
     pair.advance_undelivered(timing.knock_interval * 3);
     pair.drive();
     assert_eq!(pair.knock_checks.len(), 1);
     assert_eq!(pair.knocker.core.handshake_state(), HandshakeState::Knocking);
-    assert_eq!(pair.listener.core.handshake_state(), HandshakeState::AwaitingAcknowledgement);
-    assert!(pair.dropped.iter().any(|p| matches!(&p.data, Data::Wire(w) if w.check_handshake(LISTEN, true).is_ok())));
+    assert_eq!(
+        pair.listener.core.handshake_state(),
+        HandshakeState::AwaitingAcknowledgement
+    );
+    assert!(pair
+        .dropped
+        .iter()
+        .any(|p| matches!(&p.data, Data::Wire(w) if w.check_handshake(LISTEN, true).is_ok())));
 
     pair.advance(timing.handshake_timeout);
     let error = Error::TimedOut(Stage::Handshake);

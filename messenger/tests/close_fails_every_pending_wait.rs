@@ -13,22 +13,37 @@ fn close_fails_every_pending_send_and_hands_back_the_unsent() {
     let queued: Vec<SendId> = (2..5).map(|p| pair.send(Side::Listener, p)).collect();
     pair.drive();
     let channel = pair.listener.interrupt_channels[&posted];
-    assert_eq!(pair.listener.open_ports().len(), 2, "the reply channel and the interrupt channel");
+    assert_eq!(
+        pair.listener.open_ports().len(),
+        2,
+        "the reply channel and the interrupt channel"
+    );
     pair.listener.clear_logs();
 
     pair.close(Side::Listener);
     let closed = Error::Closed;
-    let mut expected = vec![Event::Failed { waiter: Waiter::Send(posted), error: closed.clone(), unsent: None }];
+    let mut expected = vec![Event::Failed {
+        waiter: Waiter::Send(posted),
+        error: closed.clone(),
+        unsent: None,
+    }];
     expected.extend(queued.iter().zip(2..).map(|(id, p)| Event::Failed {
         waiter: Waiter::Send(*id),
         error: closed.clone(),
         unsent: Some(p),
     }));
-    expected.push(Event::InterruptEnded { channel, error: Some(closed.clone()) });
+    expected.push(Event::InterruptEnded {
+        channel,
+        error: Some(closed.clone()),
+    });
     expected.push(Event::Closed(closed.clone()));
     assert_eq!(pair.listener.events, expected);
     assert_closed_cleanly(&pair, Side::Listener, &closed);
-    assert!(pair.listener.observations.iter().any(|o| o.step == Step::InterruptClosed { channel }));
+    assert!(pair
+        .listener
+        .observations
+        .iter()
+        .any(|o| o.step == Step::InterruptClosed { channel }));
 }
 
 #[test]
@@ -36,8 +51,11 @@ fn closing_twice_is_harmless() {
     let mut pair = Pair::connected(timing());
     pair.send(Side::Knocker, 1);
     pair.close(Side::Knocker);
-    let (events, performed, observed) =
-        (pair.knocker.events.len(), pair.knocker.performed.len(), pair.knocker.observations.len());
+    let (events, performed, observed) = (
+        pair.knocker.events.len(),
+        pair.knocker.performed.len(),
+        pair.knocker.observations.len(),
+    );
     pair.close(Side::Knocker);
     pair.knocker.core.fail(Error::TimedOut(Stage::Reply), pair.now);
     pair.pump();
@@ -51,10 +69,19 @@ fn closing_twice_is_harmless() {
 fn sends_after_close_fail_with_the_value_handed_back() {
     let mut pair = Pair::connected(timing());
     pair.close(Side::Listener);
-    assert_eq!(pair.try_send(Side::Listener, 9, None), Err(SendError { error: Error::Closed, unsent: Some(9) }));
+    assert_eq!(
+        pair.try_send(Side::Listener, 9, None),
+        Err(SendError {
+            error: Error::Closed,
+            unsent: Some(9)
+        })
+    );
     assert_eq!(
         pair.try_send(Side::Listener, 10, Some(InterruptKind::OneTime)),
-        Err(SendError { error: Error::Closed, unsent: Some(10) })
+        Err(SendError {
+            error: Error::Closed,
+            unsent: Some(10)
+        })
     );
     assert_eq!(pair.listener.core.queued_sends(), 0);
     assert!(pair.in_flight().is_empty());
@@ -71,7 +98,11 @@ fn closing_while_knocking_closes_every_knock_channel_and_fails_queued_sends() {
     assert_eq!(
         pair.knocker.events,
         [
-            Event::Failed { waiter: Waiter::Send(SendId(1)), error: Error::Closed, unsent: Some(1) },
+            Event::Failed {
+                waiter: Waiter::Send(SendId(1)),
+                error: Error::Closed,
+                unsent: Some(1)
+            },
             Event::Closed(Error::Closed)
         ]
     );
@@ -93,7 +124,10 @@ fn closing_while_answered_fails_the_acknowledgement() {
 fn closing_the_listener_stops_listening_and_ends_the_handshake() {
     let mut pair = Pair::new(Timing::default());
     pair.step();
-    assert_eq!(pair.listener.core.handshake_state(), HandshakeState::AwaitingAcknowledgement);
+    assert_eq!(
+        pair.listener.core.handshake_state(),
+        HandshakeState::AwaitingAcknowledgement
+    );
     pair.close(Side::Listener);
     assert_closed_cleanly(&pair, Side::Listener, &Error::Closed);
     // The answer is already on its way; the knocker acknowledges into a closed port.

@@ -24,7 +24,10 @@ fn first_valid_answer_wins_and_closes_every_knock_channel() {
     let mut pair = Pair::with_targets(Timing::default(), 2);
     // The stranger on target 1 hears its knock first (the listener's is still in flight) and
     // answers at once.
-    let to_stranger = pair.deliverable().into_iter().find(|i| pair.in_flight()[*i].to == Dest::Window(TargetId(1)));
+    let to_stranger = pair
+        .deliverable()
+        .into_iter()
+        .find(|i| pair.in_flight()[*i].to == Dest::Window(TargetId(1)));
     pair.deliver(to_stranger.expect("the knock on target 1 is deliverable"));
     let knock_port = stranger_knock(&pair, 1);
     let (_, port) = pair.outsider_channel();
@@ -37,7 +40,10 @@ fn first_valid_answer_wins_and_closes_every_knock_channel() {
     let knocks = pair.knocker.knock_channels();
     assert_eq!(knocks.len(), 2);
     for (_, channel) in &knocks {
-        assert!(!pair.is_open(Side::Knocker, *channel), "knock channel {channel:?} closed");
+        assert!(
+            !pair.is_open(Side::Knocker, *channel),
+            "knock channel {channel:?} closed"
+        );
     }
     // No more knocking; only the handshake deadline remains, until the acknowledgement.
     let handshake_deadline = Instant::default() + Timing::default().handshake_timeout;
@@ -45,14 +51,24 @@ fn first_valid_answer_wins_and_closes_every_knock_channel() {
 
     // The listener answers too, late: its answer is for a closed port and vanishes.
     pair.drive();
-    assert_eq!(pair.listener.core.handshake_state(), HandshakeState::AwaitingAcknowledgement);
-    assert!(pair.dropped.iter().any(|p| matches!(&p.data, Data::Wire(w) if w.check_handshake(LISTEN, true).is_ok())));
+    assert_eq!(
+        pair.listener.core.handshake_state(),
+        HandshakeState::AwaitingAcknowledgement
+    );
+    assert!(pair
+        .dropped
+        .iter()
+        .any(|p| matches!(&p.data, Data::Wire(w) if w.check_handshake(LISTEN, true).is_ok())));
     assert_eq!(pair.knocker.core.handshake_state(), HandshakeState::Answered);
     assert!(pair.knocker.events.is_empty());
 
     // The knocker acknowledges the winner: the stranger gets the acknowledgement.
     pair.acknowledge().unwrap();
-    assert_eq!(pair.knocker.core.poll_timeout(), None, "acknowledged: no handshake timer");
+    assert_eq!(
+        pair.knocker.core.poll_timeout(),
+        None,
+        "acknowledged: no handshake timer"
+    );
     pair.drive();
     assert!(pair
         .outsider_inbox
@@ -94,7 +110,11 @@ fn listener_accepts_only_the_first_of_many_knocks() {
     pair.drive();
 
     assert_eq!(pair.knock_checks.len(), 1, "listening ended with the first knock");
-    assert_eq!(pair.dropped.len(), 3, "the other three knocks vanished with their ports");
+    assert_eq!(
+        pair.dropped.len(),
+        3,
+        "the other three knocks vanished with their ports"
+    );
     assert_eq!(pair.knocker.core.handshake_state(), HandshakeState::Connected);
     assert_eq!(pair.listener.core.handshake_state(), HandshakeState::Connected);
     assert_eq!(pair.knocker.open_ports().len(), 1, "every knock channel is closed");

@@ -43,12 +43,18 @@ fn generations_count_messages_alike_on_both_sides() {
         peer.observations
             .iter()
             .filter_map(|o| match o.step {
-                Step::Message { kind: Message, interrupt, .. } => Some(interrupt),
+                Step::Message {
+                    kind: Message,
+                    interrupt,
+                    ..
+                } => Some(interrupt),
                 _ => None,
             })
             .collect()
     };
-    let expected: Vec<_> = (0..8).map(|i| (i % 2 == 1).then_some(InterruptKind::MultiUse)).collect();
+    let expected: Vec<_> = (0..8)
+        .map(|i| (i % 2 == 1).then_some(InterruptKind::MultiUse))
+        .collect();
     assert_eq!(carried(&pair.knocker), expected);
     assert_eq!(carried(&pair.listener), expected);
 }

@@ -8,7 +8,10 @@ use common::*;
 const TIMEOUT: u64 = 2_000;
 
 fn short() -> Timing {
-    Timing { handshake_timeout: ms(TIMEOUT), ..timing() }
+    Timing {
+        handshake_timeout: ms(TIMEOUT),
+        ..timing()
+    }
 }
 
 #[test]
@@ -25,13 +28,26 @@ fn handshake_times_out_when_listener_never_answers() {
     assert_eq!(
         pair.knocker.events,
         [
-            Event::Failed { waiter: Waiter::Send(SendId(1)), error: error.clone(), unsent: Some(1) },
+            Event::Failed {
+                waiter: Waiter::Send(SendId(1)),
+                error: error.clone(),
+                unsent: Some(1)
+            },
             Event::Closed(error.clone())
         ]
     );
     assert_closed_cleanly(&pair, Side::Knocker, &error);
-    let failed_at = pair.knocker.observations.iter().find(|o| o.step == Step::Failed(error.clone())).map(|o| o.at);
-    assert_eq!(failed_at, Some(Instant::default() + ms(TIMEOUT)), "it fails exactly at the deadline");
+    let failed_at = pair
+        .knocker
+        .observations
+        .iter()
+        .find(|o| o.step == Step::Failed(error.clone()))
+        .map(|o| o.at);
+    assert_eq!(
+        failed_at,
+        Some(Instant::default() + ms(TIMEOUT)),
+        "it fails exactly at the deadline"
+    );
     let knocks = pair.knocker.knock_channels().len();
     pair.advance(ms(10_000));
     assert_eq!(pair.knocker.knock_channels().len(), knocks, "no knocking after the end");
@@ -55,7 +71,10 @@ fn handshake_times_out_when_no_knock_arrives() {
 fn handshake_times_out_when_the_acknowledgement_never_comes() {
     let mut pair = Pair::new(short());
     pair.drive(); // answered, but the knocker's application never acknowledges
-    assert_eq!(pair.listener.core.handshake_state(), HandshakeState::AwaitingAcknowledgement);
+    assert_eq!(
+        pair.listener.core.handshake_state(),
+        HandshakeState::AwaitingAcknowledgement
+    );
     pair.advance(ms(TIMEOUT));
     assert_closed_cleanly(&pair, Side::Listener, &Error::TimedOut(Stage::Handshake));
     // The knocker's application never acknowledged either: its handshake timer, still running
@@ -79,14 +98,26 @@ fn handshake_times_out_when_the_acknowledgement_is_lost() {
     // The knocker waits for the listener's first message, and gives up after the reply timeout.
     let error = Error::TimedOut(Stage::Reply);
     assert_closed_cleanly(&pair, Side::Knocker, &error);
-    let failed_at = pair.knocker.observations.iter().find(|o| o.step == Step::Failed(error.clone())).map(|o| o.at);
+    let failed_at = pair
+        .knocker
+        .observations
+        .iter()
+        .find(|o| o.step == Step::Failed(error.clone()))
+        .map(|o| o.at);
     assert_eq!(failed_at, Some(acknowledged_at + ms(1_000)));
-    assert!(pair.knocker.events.contains(&Event::Failed { waiter: Waiter::FirstMessage, error, unsent: None }));
+    assert!(pair.knocker.events.contains(&Event::Failed {
+        waiter: Waiter::FirstMessage,
+        error,
+        unsent: None
+    }));
 }
 
 #[test]
 fn completed_handshake_stops_the_handshake_timer() {
-    let mut pair = Pair::connected(Timing { handshake_timeout: ms(TIMEOUT), ..Timing::default() });
+    let mut pair = Pair::connected(Timing {
+        handshake_timeout: ms(TIMEOUT),
+        ..Timing::default()
+    });
     pair.advance(ms(TIMEOUT * 10));
     assert!(pair.knocker.events.is_empty() && pair.listener.events.is_empty());
     assert!(Side::BOTH.iter().all(|s| pair.peer(*s).core.closed_with().is_none()));

@@ -11,17 +11,27 @@ fn interrupt_port_rides_along_with_either_sides_message() {
     let request = pair.send_with_interrupt(Side::Listener, 1, InterruptKind::OneTime);
     pair.drive();
     let listener_channel = pair.listener.interrupt_channels[&request];
-    let [held] = pair.knocker.held_interrupts()[..] else { panic!("the knocker holds the port") };
+    let [held] = pair.knocker.held_interrupts()[..] else {
+        panic!("the knocker holds the port")
+    };
     assert_eq!(pair.knocker.replies(), [(Waiter::FirstMessage, 1)]);
     assert!(matches!(
         pair.knocker.events[0],
-        Event::Received { interrupt: Some(HeldInterrupt { kind: InterruptKind::OneTime, .. }), .. }
+        Event::Received {
+            interrupt: Some(HeldInterrupt {
+                kind: InterruptKind::OneTime,
+                ..
+            }),
+            ..
+        }
     ));
 
     let reply = pair.send_with_interrupt(Side::Knocker, 2, InterruptKind::MultiUse);
     pair.drive();
     let knocker_channel = pair.knocker.interrupt_channels[&reply];
-    let [back] = pair.listener.held_interrupts()[..] else { panic!("the listener holds the port") };
+    let [back] = pair.listener.held_interrupts()[..] else {
+        panic!("the listener holds the port")
+    };
 
     pair.emit(Side::Knocker, held.port, 5).unwrap();
     pair.emit(Side::Listener, back.port, 6).unwrap();

@@ -13,15 +13,46 @@ fn bad_answers(port: End, extra: End) -> Vec<(&'static str, Data, Violation)> {
         ("a knock", wire(knock(port)), Violation::WrongType),
         ("an acknowledgement", wire(acknowledgement(port)), Violation::WrongType),
         ("an application message", wire(message(5, port)), Violation::WrongType),
-        ("$type as a number", wire(WireObject { kind: Scalar::Num(1.0), ..listen(port) }), Violation::WrongType),
-        ("$version 2", wire(WireObject { version: Scalar::Num(2.0), ..listen(port) }), Violation::WrongVersion),
-        ("no $version", wire(WireObject { version: Scalar::Absent, ..listen(port) }), Violation::WrongVersion),
+        (
+            "$type as a number",
+            wire(WireObject {
+                kind: Scalar::Num(1.0),
+                ..listen(port)
+            }),
+            Violation::WrongType,
+        ),
+        (
+            "$version 2",
+            wire(WireObject {
+                version: Scalar::Num(2.0),
+                ..listen(port)
+            }),
+            Violation::WrongVersion,
+        ),
+        (
+            "no $version",
+            wire(WireObject {
+                version: Scalar::Absent,
+                ..listen(port)
+            }),
+            Violation::WrongVersion,
+        ),
         (
             "no port",
-            wire(WireObject { response_port: PortField::Absent, ..listen(port) }),
+            wire(WireObject {
+                response_port: PortField::Absent,
+                ..listen(port)
+            }),
             Violation::MissingResponsePort,
         ),
-        ("a stray port", wire(WireObject { stray_ports: vec![extra.wire()], ..listen(port) }), Violation::ExtraPorts),
+        (
+            "a stray port",
+            wire(WireObject {
+                stray_ports: vec![extra.wire()],
+                ..listen(port)
+            }),
+            Violation::ExtraPorts,
+        ),
         ("not an object", Data::Value(1), Violation::NotAnObject),
         ("messageerror", Data::Undeserializable, Violation::Undeserializable),
     ]
@@ -33,10 +64,16 @@ fn knocker_answered_by_stranger() -> (Pair, End) {
     let mut pair = Pair::with_targets(Timing::default(), 2);
     pair.listener_up = false;
     pair.drive();
-    let [Packet { to: Dest::Window(TargetId(1)), data: Data::Wire(knock) }] = &pair.outsider_inbox[..] else {
+    let [Packet {
+        to: Dest::Window(TargetId(1)),
+        data: Data::Wire(knock),
+    }] = &pair.outsider_inbox[..]
+    else {
         panic!("the stranger got the knock: {:?}", pair.outsider_inbox)
     };
-    let PortField::Port(port) = knock.response_port else { panic!("with its port") };
+    let PortField::Port(port) = knock.response_port else {
+        panic!("with its port")
+    };
     (pair, End(port.0 as usize))
 }
 
@@ -56,7 +93,11 @@ fn invalid_answer_fails_the_knockers_handshake() {
         assert_eq!(
             pair.knocker.events,
             [
-                Event::Failed { waiter: Waiter::Send(SendId(1)), error: error.clone(), unsent: Some(1) },
+                Event::Failed {
+                    waiter: Waiter::Send(SendId(1)),
+                    error: error.clone(),
+                    unsent: Some(1)
+                },
                 Event::Closed(error.clone())
             ],
             "{name}"
@@ -64,7 +105,10 @@ fn invalid_answer_fails_the_knockers_handshake() {
         // Both knock channels and every port the bad answer carried are closed.
         assert_closed_cleanly(&pair, Side::Knocker, &error);
         for (_, channel) in pair.knocker.knock_channels() {
-            assert!(pair.knocker.closed_ports().contains(&channel), "{name}: {channel:?} closed");
+            assert!(
+                pair.knocker.closed_ports().contains(&channel),
+                "{name}: {channel:?} closed"
+            );
         }
     }
 }
@@ -94,17 +138,26 @@ fn invalid_acknowledgement_fails_the_listeners_handshake() {
             ("an application message", wire(message(5, port)), Violation::WrongType),
             (
                 "no port",
-                wire(WireObject { response_port: PortField::Absent, ..acknowledgement(port) }),
+                wire(WireObject {
+                    response_port: PortField::Absent,
+                    ..acknowledgement(port)
+                }),
                 Violation::MissingResponsePort,
             ),
             (
                 "a stray port",
-                wire(WireObject { stray_ports: vec![extra.wire()], ..acknowledgement(port) }),
+                wire(WireObject {
+                    stray_ports: vec![extra.wire()],
+                    ..acknowledgement(port)
+                }),
                 Violation::ExtraPorts,
             ),
             (
                 "an interrupt port",
-                wire(WireObject { interrupt_port: PortField::Port(extra.wire()), ..acknowledgement(port) }),
+                wire(WireObject {
+                    interrupt_port: PortField::Port(extra.wire()),
+                    ..acknowledgement(port)
+                }),
                 Violation::ExtraPorts,
             ),
             ("not an object", Data::Value(1), Violation::NotAnObject),
@@ -120,7 +173,9 @@ fn invalid_acknowledgement_fails_the_listeners_handshake() {
         let (_, extra) = pair.outsider_channel();
         let (name, bad, violation) = acks(port, extra).swap_remove(case);
         // The knocker's page posts the bad acknowledgement instead of its core's.
-        let via = pair.reply_port(Side::Knocker).expect("the knocker holds the answer's port");
+        let via = pair
+            .reply_port(Side::Knocker)
+            .expect("the knocker holds the answer's port");
         pair.forge(Side::Knocker, via, bad);
         pair.drive();
 
@@ -128,7 +183,11 @@ fn invalid_acknowledgement_fails_the_listeners_handshake() {
         assert_eq!(
             pair.listener.events,
             [
-                Event::Failed { waiter: Waiter::Send(SendId(1)), error: error.clone(), unsent: Some(9) },
+                Event::Failed {
+                    waiter: Waiter::Send(SendId(1)),
+                    error: error.clone(),
+                    unsent: Some(9)
+                },
                 Event::Closed(error.clone())
             ],
             "{name}"
@@ -154,7 +213,14 @@ fn acknowledgement_version_is_not_checked() {
     pair.drive();
     let (_, port) = pair.outsider_channel();
     let via = pair.reply_port(Side::Knocker).unwrap();
-    pair.forge(Side::Knocker, via, Data::Wire(WireObject { version: Scalar::Num(7.0), ..acknowledgement(port) }));
+    pair.forge(
+        Side::Knocker,
+        via,
+        Data::Wire(WireObject {
+            version: Scalar::Num(7.0),
+            ..acknowledgement(port)
+        }),
+    );
     pair.drive();
     assert_eq!(pair.listener.core.handshake_state(), HandshakeState::Connected);
     assert_eq!(pair.listener.events, [Event::Connected]);

@@ -9,21 +9,77 @@ use common::*;
 
 fn bad_knocks(port: End, extra: End) -> Vec<(&'static str, WireObject<Payload>, Violation)> {
     vec![
-        ("$version 2", WireObject { version: Scalar::Num(2.0), ..knock(port) }, Violation::WrongVersion),
-        ("$version 0", WireObject { version: Scalar::Num(0.0), ..knock(port) }, Violation::WrongVersion),
-        ("$version \"1\"", WireObject { version: Scalar::Str("1".into()), ..knock(port) }, Violation::WrongVersion),
-        ("$version true", WireObject { version: Scalar::Bool(true), ..knock(port) }, Violation::WrongVersion),
-        ("no $version", WireObject { version: Scalar::Absent, ..knock(port) }, Violation::WrongVersion),
-        ("no port", WireObject { response_port: PortField::Absent, ..knock(port) }, Violation::MissingResponsePort),
         (
-            "$responsePort not a port",
-            WireObject { response_port: PortField::NotAPort, stray_ports: vec![port.wire()], ..knock(extra) },
+            "$version 2",
+            WireObject {
+                version: Scalar::Num(2.0),
+                ..knock(port)
+            },
+            Violation::WrongVersion,
+        ),
+        (
+            "$version 0",
+            WireObject {
+                version: Scalar::Num(0.0),
+                ..knock(port)
+            },
+            Violation::WrongVersion,
+        ),
+        (
+            "$version \"1\"",
+            WireObject {
+                version: Scalar::Str("1".into()),
+                ..knock(port)
+            },
+            Violation::WrongVersion,
+        ),
+        (
+            "$version true",
+            WireObject {
+                version: Scalar::Bool(true),
+                ..knock(port)
+            },
+            Violation::WrongVersion,
+        ),
+        (
+            "no $version",
+            WireObject {
+                version: Scalar::Absent,
+                ..knock(port)
+            },
+            Violation::WrongVersion,
+        ),
+        (
+            "no port",
+            WireObject {
+                response_port: PortField::Absent,
+                ..knock(port)
+            },
             Violation::MissingResponsePort,
         ),
-        ("a stray port", WireObject { stray_ports: vec![extra.wire()], ..knock(port) }, Violation::ExtraPorts),
+        (
+            "$responsePort not a port",
+            WireObject {
+                response_port: PortField::NotAPort,
+                stray_ports: vec![port.wire()],
+                ..knock(extra)
+            },
+            Violation::MissingResponsePort,
+        ),
+        (
+            "a stray port",
+            WireObject {
+                stray_ports: vec![extra.wire()],
+                ..knock(port)
+            },
+            Violation::ExtraPorts,
+        ),
         (
             "an interrupt port",
-            WireObject { interrupt_port: PortField::Port(extra.wire()), ..knock(port) },
+            WireObject {
+                interrupt_port: PortField::Port(extra.wire()),
+                ..knock(port)
+            },
             Violation::ExtraPorts,
         ),
     ]
@@ -50,7 +106,13 @@ fn invalid_knock_fails_the_handshake() {
         assert_eq!(pair.listener.events, [Event::Closed(error.clone())], "{name}");
         assert_closed_cleanly(&pair, Side::Listener, &error);
         assert_eq!(pair.listener.stop_listening_count(), 1, "{name}");
-        assert!(pair.listener.observations.iter().any(|o| o.step == Step::Failed(error.clone())), "{name}");
+        assert!(
+            pair.listener
+                .observations
+                .iter()
+                .any(|o| o.step == Step::Failed(error.clone())),
+            "{name}"
+        );
 
         // The knocker is not told (nothing was answered) and goes on knocking into the void.
         assert_eq!(pair.knocker.core.handshake_state(), HandshakeState::Knocking, "{name}");
@@ -64,7 +126,10 @@ fn invalid_knock_after_a_valid_one_is_not_heard() {
     // The first acceptable knock ends listening: a bad one queued behind it changes nothing.
     let mut pair = Pair::new(Timing::default());
     let (_, port) = pair.outsider_channel();
-    pair.post_window(Data::Wire(WireObject { version: Scalar::Num(2.0), ..knock(port) }));
+    pair.post_window(Data::Wire(WireObject {
+        version: Scalar::Num(2.0),
+        ..knock(port)
+    }));
     pair.auto_acknowledge = true;
     pair.drive();
     assert_eq!(pair.knock_checks.len(), 1);

@@ -27,8 +27,9 @@ fn knocker_knocks_again_every_interval_with_fresh_channels() {
             _ => None,
         })
         .collect();
-    let expected: Vec<_> =
-        (0..6).map(|i| (Instant::default() + timing.knock_interval * i, LISTENER_WINDOW, i + 1)).collect();
+    let expected: Vec<_> = (0..6)
+        .map(|i| (Instant::default() + timing.knock_interval * i, LISTENER_WINDOW, i + 1))
+        .collect();
     assert_eq!(attempts, expected);
 
     let channels: Vec<PortId> = pair.knocker.knock_channels().into_iter().map(|(_, c)| c).collect();
@@ -42,26 +43,42 @@ fn knocker_knocks_again_every_interval_with_fresh_channels() {
     assert_eq!(pair.knocker.closed_ports(), channels[..2]);
     assert_eq!(pair.knocker.core.poll_timeout(), Some(pair.now + timing.knock_interval));
     use {Direction::*, MessageKind::*};
-    assert!(pair.knocker.messages_observed().iter().all(|m| *m == (Outgoing, Knock, 0)), "every knock is generation 0");
+    assert!(
+        pair.knocker
+            .messages_observed()
+            .iter()
+            .all(|m| *m == (Outgoing, Knock, 0)),
+        "every knock is generation 0"
+    );
 }
 
 #[test]
 fn knocker_keeps_the_newest_rounds_open_on_every_target() {
-    let timing = Timing { knocks_kept_open: 2, ..Timing::default() };
+    let timing = Timing {
+        knocks_kept_open: 2,
+        ..Timing::default()
+    };
     let pair = unanswered(timing, 3, 5);
     let knocks = pair.knocker.knock_channels();
     assert_eq!(knocks.len(), 15);
     let targets: Vec<_> = knocks.iter().map(|(t, _)| t.0).collect();
     assert_eq!(targets, [0, 1, 2].repeat(5));
     let channels: Vec<_> = knocks.iter().map(|(_, c)| *c).collect();
-    assert_eq!(pair.knocker.open_ports(), channels[9..], "the last two rounds, on all three targets");
+    assert_eq!(
+        pair.knocker.open_ports(),
+        channels[9..],
+        "the last two rounds, on all three targets"
+    );
     assert_eq!(pair.knocker.closed_ports(), channels[..9]);
     assert_eq!(pair.outsider_inbox.len(), 10, "strangers got their knocks");
 }
 
 #[test]
 fn knocks_kept_open_of_zero_still_keeps_the_newest_round() {
-    let timing = Timing { knocks_kept_open: 0, ..Timing::default() };
+    let timing = Timing {
+        knocks_kept_open: 0,
+        ..Timing::default()
+    };
     let pair = unanswered(timing, 2, 3);
     let channels: Vec<_> = pair.knocker.knock_channels().iter().map(|(_, c)| *c).collect();
     assert_eq!(pair.knocker.open_ports(), channels[4..]);
@@ -94,7 +111,11 @@ fn zero_knock_interval_does_not_spin() {
     // ever. The timer must move forward; run it on a thread so a regression fails, not hangs.
     let (done, finished) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let timing = Timing { knock_interval: ms(0), handshake_timeout: ms(50), ..Timing::default() };
+        let timing = Timing {
+            knock_interval: ms(0),
+            handshake_timeout: ms(50),
+            ..Timing::default()
+        };
         let mut pair = Pair::new(timing);
         pair.listener_up = false;
         pair.advance(ms(10));
@@ -102,7 +123,9 @@ fn zero_knock_interval_does_not_spin() {
         pair.advance(ms(100));
         let _ = done.send((knocks, pair.knocker.core.closed_with().cloned()));
     });
-    let (knocks, closed) = finished.recv_timeout(std::time::Duration::from_secs(20)).expect("handle_timeout returned");
+    let (knocks, closed) = finished
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("handle_timeout returned");
     assert!((2..=12).contains(&knocks), "knocked {knocks} times in 10 ms");
     assert_eq!(closed, Some(Error::TimedOut(Stage::Handshake)));
 }

@@ -36,9 +36,18 @@ fn listener_ignores_window_messages_that_are_not_knocks() {
         with_port(&mut pair, listen),
         with_port(&mut pair, acknowledgement),
         with_port(&mut pair, |p| message(1, p)),
-        with_port(&mut pair, |p| WireObject { kind: Scalar::Num(1.0), ..knock(p) }),
-        with_port(&mut pair, |p| WireObject { kind: Scalar::Str("👋 ".into()), ..knock(p) }),
-        with_port(&mut pair, |p| WireObject { is_object: false, ..knock(p) }),
+        with_port(&mut pair, |p| WireObject {
+            kind: Scalar::Num(1.0),
+            ..knock(p)
+        }),
+        with_port(&mut pair, |p| WireObject {
+            kind: Scalar::Str("👋 ".into()),
+            ..knock(p)
+        }),
+        with_port(&mut pair, |p| WireObject {
+            is_object: false,
+            ..knock(p)
+        }),
     ];
     let count = not_knocks.len();
     for data in not_knocks {
@@ -46,9 +55,22 @@ fn listener_ignores_window_messages_that_are_not_knocks() {
     }
     pair.drive();
 
-    assert_eq!(pair.knock_checks.len(), count - 1, "the undeserialisable one is only noted");
-    assert!(pair.knock_checks.iter().all(|c| *c == KnockCheck::NotAKnock), "{:?}", pair.knock_checks);
-    let ignored = pair.listener.observations.iter().filter(|o| matches!(o.step, Step::Ignored { .. })).count();
+    assert_eq!(
+        pair.knock_checks.len(),
+        count - 1,
+        "the undeserialisable one is only noted"
+    );
+    assert!(
+        pair.knock_checks.iter().all(|c| *c == KnockCheck::NotAKnock),
+        "{:?}",
+        pair.knock_checks
+    );
+    let ignored = pair
+        .listener
+        .observations
+        .iter()
+        .filter(|o| matches!(o.step, Step::Ignored { .. }))
+        .count();
     assert_eq!(ignored, count);
     assert_eq!(pair.listener.core.handshake_state(), HandshakeState::Listening);
     assert!(pair.listener.window_listening);
@@ -59,7 +81,10 @@ fn listener_ignores_window_messages_that_are_not_knocks() {
     // The next knock is accepted as if nothing had happened.
     pair.auto_acknowledge = true;
     pair.advance(Timing::default().knock_interval);
-    assert_eq!(pair.knock_checks.last().map(|c| matches!(c, KnockCheck::Valid(_))), Some(true));
+    assert_eq!(
+        pair.knock_checks.last().map(|c| matches!(c, KnockCheck::Valid(_))),
+        Some(true)
+    );
     assert_eq!(pair.listener.core.handshake_state(), HandshakeState::Connected);
     assert_eq!(pair.knocker.core.handshake_state(), HandshakeState::Connected);
 }
@@ -71,7 +96,10 @@ fn messages_the_web_layer_refused_are_only_observed() {
     let mut pair = listener_not_knocked_yet();
     pair.listener.core.ignore("wrong origin", pair.now);
     pair.pump();
-    assert_eq!(pair.listener.observations.last().map(|o| &o.step), Some(&Step::Ignored { reason: "wrong origin" }));
+    assert_eq!(
+        pair.listener.observations.last().map(|o| &o.step),
+        Some(&Step::Ignored { reason: "wrong origin" })
+    );
     assert_eq!(pair.listener.core.handshake_state(), HandshakeState::Listening);
     assert!(pair.listener.performed.is_empty() && pair.listener.events.is_empty());
 }

@@ -14,7 +14,10 @@ fn listener_stops_listening_exactly_when_it_accepts() {
     pair.listener_up = true;
     pair.post_window(Data::Value(1));
     pair.drive();
-    assert!(pair.listener.window_listening, "ignoring a stranger's message keeps listening");
+    assert!(
+        pair.listener.window_listening,
+        "ignoring a stranger's message keeps listening"
+    );
     assert_eq!(pair.listener.stop_listening_count(), 0);
 
     pair.advance_undelivered(Timing::default().knock_interval);
@@ -24,7 +27,14 @@ fn listener_stops_listening_exactly_when_it_accepts() {
     // StopListening comes first, before the answer is posted.
     let accepted = &pair.listener.performed;
     assert!(
-        matches!(accepted[..], [Action::StopListening, Action::Post { body: Body::Listen, .. }, Action::ClosePort(_)]),
+        matches!(
+            accepted[..],
+            [
+                Action::StopListening,
+                Action::Post { body: Body::Listen, .. },
+                Action::ClosePort(_)
+            ]
+        ),
         "{accepted:?}"
     );
     assert_eq!(pair.listener.stop_listening_count(), 1);
@@ -51,13 +61,19 @@ fn knock_queued_behind_the_accepted_one_is_ignored() {
     pair.step();
     assert_eq!(pair.knock_checks.len(), 2);
     assert_eq!(pair.knock_checks[1], KnockCheck::NotAKnock);
-    assert!(pair
-        .listener
-        .observations
-        .iter()
-        .any(|o| o.step == Step::Ignored { reason: "knock after listening ended" }));
-    assert_eq!(pair.listener.core.handshake_state(), HandshakeState::AwaitingAcknowledgement);
-    assert_eq!(pair.listener.open_ports().len(), 1, "only the reply channel; the late knock's port is closed");
+    assert!(pair.listener.observations.iter().any(|o| o.step
+        == Step::Ignored {
+            reason: "knock after listening ended"
+        }));
+    assert_eq!(
+        pair.listener.core.handshake_state(),
+        HandshakeState::AwaitingAcknowledgement
+    );
+    assert_eq!(
+        pair.listener.open_ports().len(),
+        1,
+        "only the reply channel; the late knock's port is closed"
+    );
 }
 
 #[test]

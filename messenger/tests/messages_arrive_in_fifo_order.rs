@@ -25,7 +25,9 @@ fn messages_arrive_in_fifo_order_under_many_queued_sends_on_both_sides() {
     let mut expected_knocker = vec![(Waiter::FirstMessage, 2_000)];
     expected_knocker.extend((1..N).map(|i| (Waiter::Send(knocker[i as usize - 1]), 2_000 + i)));
     assert_eq!(pair.knocker.replies(), expected_knocker);
-    let expected_listener: Vec<_> = (0..N).map(|i| (Waiter::Send(listener[i as usize]), 1_000 + i)).collect();
+    let expected_listener: Vec<_> = (0..N)
+        .map(|i| (Waiter::Send(listener[i as usize]), 1_000 + i))
+        .collect();
     assert_eq!(pair.listener.replies(), expected_listener);
 
     // The knocker's last send is out and waits for a reply that the listener has not sent.
@@ -54,5 +56,8 @@ fn each_send_resolves_with_the_peers_next_message() {
     }
     let expected: Vec<_> = requests.iter().map(|(id, r)| (Waiter::Send(*id), r + 1)).collect();
     assert_eq!(pair.listener.replies(), expected);
-    assert_eq!(pair.knocker.received(), requests.iter().map(|(_, r)| *r).collect::<Vec<_>>());
+    assert_eq!(
+        pair.knocker.received(),
+        requests.iter().map(|(_, r)| *r).collect::<Vec<_>>()
+    );
 }

@@ -46,19 +46,33 @@ fn multi_use_interrupts_arrive_in_order_until_closed() {
     assert_eq!(
         observed(Side::Knocker),
         [
-            Step::InterruptOpened { channel, kind: InterruptKind::MultiUse, direction: Incoming },
+            Step::InterruptOpened {
+                channel,
+                kind: InterruptKind::MultiUse,
+                direction: Incoming
+            },
             Step::InterruptClosed { channel }
         ]
     );
     assert_eq!(
         observed(Side::Listener),
-        [Step::InterruptOpened { channel: port, kind: InterruptKind::MultiUse, direction: Outgoing }]
+        [Step::InterruptOpened {
+            channel: port,
+            kind: InterruptKind::MultiUse,
+            direction: Outgoing
+        }]
     );
     let emitted = pair
         .listener
         .observations
         .iter()
-        .filter(|o| o.step == Step::Interrupt { channel: port, direction: Outgoing })
+        .filter(|o| {
+            o.step
+                == Step::Interrupt {
+                    channel: port,
+                    direction: Outgoing,
+                }
+        })
         .count();
     assert_eq!(emitted, 7);
 }
@@ -68,7 +82,10 @@ fn messageerror_on_an_interrupt_channel_ends_only_that_channel() {
     let (mut pair, channel, port) = host_asks_for_interrupts(InterruptKind::MultiUse);
     pair.forge(Side::Listener, port, Data::Undeserializable);
     pair.drive();
-    assert_eq!(pair.knocker.interrupt_endings(channel), [Some(Error::ProtocolViolation(Violation::Undeserializable))]);
+    assert_eq!(
+        pair.knocker.interrupt_endings(channel),
+        [Some(Error::ProtocolViolation(Violation::Undeserializable))]
+    );
     assert!(!pair.is_open(Side::Knocker, channel));
     assert!(pair.knocker.core.closed_with().is_none(), "the session goes on");
     pair.send(Side::Listener, 3);

@@ -10,7 +10,10 @@ use common::*;
 fn one_time_interrupt_delivers_once_then_closes() {
     let (mut pair, channel, port) = host_asks_for_interrupts(InterruptKind::OneTime);
     assert_eq!(pair.emit(Side::Listener, port, 7), Ok(()));
-    assert!(!pair.is_open(Side::Listener, port), "the emitter closes its port at once");
+    assert!(
+        !pair.is_open(Side::Listener, port),
+        "the emitter closes its port at once"
+    );
     assert_eq!(pair.emit(Side::Listener, port, 8), Err(Error::InterruptSpent));
     pair.drive();
     let interrupt_events: Vec<_> = pair
@@ -21,10 +24,17 @@ fn one_time_interrupt_delivers_once_then_closes() {
         .collect();
     assert_eq!(
         interrupt_events,
-        [&Event::Interrupt { channel, payload: 7 }, &Event::InterruptEnded { channel, error: None }]
+        [
+            &Event::Interrupt { channel, payload: 7 },
+            &Event::InterruptEnded { channel, error: None }
+        ]
     );
     assert!(!pair.is_open(Side::Knocker, channel));
-    assert!(pair.listener.observations.iter().any(|o| o.step == Step::InterruptClosed { channel: port }));
+    assert!(pair
+        .listener
+        .observations
+        .iter()
+        .any(|o| o.step == Step::InterruptClosed { channel: port }));
     assert!(pair.knocker.core.closed_with().is_none() && pair.listener.core.closed_with().is_none());
 }
 
@@ -50,9 +60,8 @@ fn stale_interrupt_on_an_ended_channel_is_ignored() {
     pair.knocker.core.handle_interrupt(channel, 2, pair.now);
     pair.pump();
     assert_eq!(pair.knocker.interrupts_on(channel), [1]);
-    assert!(pair
-        .knocker
-        .observations
-        .iter()
-        .any(|o| o.step == Step::Ignored { reason: "interrupt on a closed channel" }));
+    assert!(pair.knocker.observations.iter().any(|o| o.step
+        == Step::Ignored {
+            reason: "interrupt on a closed channel"
+        }));
 }

@@ -14,7 +14,9 @@ fn listener_waiting() -> (Pair, PortId) {
     pair.send(Side::Listener, 2);
     pair.drive();
     assert_eq!(pair.knocker.received(), [1]);
-    let via = pair.reply_port(Side::Knocker).expect("the knocker holds the reply port");
+    let via = pair
+        .reply_port(Side::Knocker)
+        .expect("the knocker holds the reply port");
     (pair, via)
 }
 
@@ -22,16 +24,26 @@ fn violations(port: End, extra: End) -> Vec<(&'static str, Data, Violation)> {
     let wire = |w: WireObject<Payload>| Data::Wire(w);
     vec![
         ("a handshake answer", wire(listen(port)), Violation::WrongType),
-        ("a replayed acknowledgement", wire(acknowledgement(port)), Violation::WrongType),
+        (
+            "a replayed acknowledgement",
+            wire(acknowledgement(port)),
+            Violation::WrongType,
+        ),
         ("a knock", wire(knock(port)), Violation::WrongType),
         (
             "$type on a message",
-            wire(WireObject { kind: Scalar::Str("x".into()), ..message(3, port) }),
+            wire(WireObject {
+                kind: Scalar::Str("x".into()),
+                ..message(3, port)
+            }),
             Violation::WrongType,
         ),
         (
             "no port",
-            wire(WireObject { response_port: PortField::Absent, ..message(3, port) }),
+            wire(WireObject {
+                response_port: PortField::Absent,
+                ..message(3, port)
+            }),
             Violation::MissingResponsePort,
         ),
         (
@@ -45,15 +57,28 @@ fn violations(port: End, extra: End) -> Vec<(&'static str, Data, Violation)> {
         ),
         (
             "a stray port",
-            wire(WireObject { stray_ports: vec![extra.wire()], ..message(3, port) }),
+            wire(WireObject {
+                stray_ports: vec![extra.wire()],
+                ..message(3, port)
+            }),
             Violation::ExtraPorts,
         ),
         (
             "$interruptPort not a port",
-            wire(WireObject { interrupt_port: PortField::NotAPort, ..message(3, port) }),
+            wire(WireObject {
+                interrupt_port: PortField::NotAPort,
+                ..message(3, port)
+            }),
             Violation::MalformedInterruptPort,
         ),
-        ("no message field", wire(WireObject { message: None, ..message(3, port) }), Violation::MissingMessage),
+        (
+            "no message field",
+            wire(WireObject {
+                message: None,
+                ..message(3, port)
+            }),
+            Violation::MissingMessage,
+        ),
         ("not an object", Data::Value(3), Violation::NotAnObject),
         ("messageerror", Data::Undeserializable, Violation::Undeserializable),
     ]
@@ -73,8 +98,16 @@ fn protocol_violations_fail_closed() {
         assert_eq!(
             pair.listener.events,
             [
-                Event::Failed { waiter: Waiter::Send(SendId(1)), error: error.clone(), unsent: None },
-                Event::Failed { waiter: Waiter::Send(SendId(2)), error: error.clone(), unsent: Some(2) },
+                Event::Failed {
+                    waiter: Waiter::Send(SendId(1)),
+                    error: error.clone(),
+                    unsent: None
+                },
+                Event::Failed {
+                    waiter: Waiter::Send(SendId(2)),
+                    error: error.clone(),
+                    unsent: Some(2)
+                },
                 Event::Closed(error.clone()),
             ],
             "{name}"
@@ -95,8 +128,16 @@ fn violation_ends_the_knockers_first_message_wait() {
     assert_eq!(
         pair.knocker.events,
         [
-            Event::Failed { waiter: Waiter::FirstMessage, error: error.clone(), unsent: None },
-            Event::Failed { waiter: Waiter::Send(SendId(1)), error: error.clone(), unsent: Some(5) },
+            Event::Failed {
+                waiter: Waiter::FirstMessage,
+                error: error.clone(),
+                unsent: None
+            },
+            Event::Failed {
+                waiter: Waiter::Send(SendId(1)),
+                error: error.clone(),
+                unsent: Some(5)
+            },
             Event::Closed(error.clone()),
         ]
     );
@@ -138,7 +179,11 @@ fn stale_message_on_a_used_port_fails_closed() {
     let error = Error::ProtocolViolation(Violation::UsedPort);
     assert_eq!(
         pair.listener.events.first(),
-        Some(&Event::Failed { waiter: Waiter::Send(SendId(1)), error: error.clone(), unsent: None })
+        Some(&Event::Failed {
+            waiter: Waiter::Send(SendId(1)),
+            error: error.clone(),
+            unsent: None
+        })
     );
     assert_closed_cleanly(&pair, Side::Listener, &error);
 }
@@ -158,7 +203,10 @@ fn stale_message_while_it_is_our_turn_fails_closed() {
     let (_, port) = pair.outsider_channel();
     pair.hand_in(Side::Knocker, via, message(3, port));
     let error = Error::ProtocolViolation(Violation::OutOfTurn);
-    assert!(!pair.knocker.events.iter().any(|e| matches!(e, Event::Failed { .. })), "no wait was pending");
+    assert!(
+        !pair.knocker.events.iter().any(|e| matches!(e, Event::Failed { .. })),
+        "no wait was pending"
+    );
     assert_closed_cleanly(&pair, Side::Knocker, &error);
 }
 
@@ -175,27 +223,44 @@ fn stale_message_during_the_handshake_fails_the_handshake() {
 
 #[test]
 fn stale_message_on_an_old_knock_channel_is_ignored_while_knocking() {
-    let mut pair = Pair::new(Timing { knocks_kept_open: 1, ..Timing::default() });
+    let mut pair = Pair::new(Timing {
+        knocks_kept_open: 1,
+        ..Timing::default()
+    });
     pair.listener_up = false;
     pair.advance(Timing::default().knock_interval);
     let old = pair.knocker.closed_ports()[0];
     let (_, port) = pair.outsider_channel();
     pair.hand_in(Side::Knocker, old, listen(port));
     assert_eq!(pair.knocker.core.handshake_state(), HandshakeState::Knocking);
-    assert!(pair
+    assert!(pair.knocker.observations.iter().any(|o| o.step
+        == Step::Ignored {
+            reason: "message on a closed knock port"
+        }));
+    assert!(!pair
         .knocker
-        .observations
+        .open_ports()
         .iter()
-        .any(|o| o.step == Step::Ignored { reason: "message on a closed knock port" }));
-    assert!(!pair.knocker.open_ports().iter().any(|p| pair.knocker.closed_ports().contains(p)));
-    assert_eq!(pair.knocker.open_ports().len(), 1, "the port that came along was closed");
+        .any(|p| pair.knocker.closed_ports().contains(p)));
+    assert_eq!(
+        pair.knocker.open_ports().len(),
+        1,
+        "the port that came along was closed"
+    );
 }
 
 /// After failing with `error`, `side` accepts nothing: sends and emits fail with the error (the
 /// value handed back), incoming messages are refused and their ports closed, nothing is emitted.
 fn assert_nothing_further_is_accepted(pair: &mut Pair, side: Side, error: &Error, name: &str) {
     let events = pair.peer(side).events.len();
-    assert_eq!(pair.try_send(side, 77, None), Err(SendError { error: error.clone(), unsent: Some(77) }), "{name}");
+    assert_eq!(
+        pair.try_send(side, 77, None),
+        Err(SendError {
+            error: error.clone(),
+            unsent: Some(77)
+        }),
+        "{name}"
+    );
     assert_eq!(pair.emit(side, PortId(1), 78), Err(error.clone()), "{name}");
     if side == Side::Knocker {
         assert_eq!(pair.acknowledge(), Err(error.clone()), "{name}");
@@ -208,7 +273,15 @@ fn assert_nothing_further_is_accepted(pair: &mut Pair, side: Side, error: &Error
     let on = pair.peer(side).closed_ports()[0];
     pair.hand_in(side, on, message(80, port));
     pair.advance(ms(60_000));
-    assert_eq!(pair.peer(side).events.len(), events, "{name}: nothing more was reported");
+    assert_eq!(
+        pair.peer(side).events.len(),
+        events,
+        "{name}: nothing more was reported"
+    );
     assert_eq!(pair.peer(side).open_ports(), [], "{name}");
-    assert_eq!(pair.peer(side).core.closed_with(), Some(error), "{name}: the first error stays");
+    assert_eq!(
+        pair.peer(side).core.closed_with(),
+        Some(error),
+        "{name}: the first error stays"
+    );
 }

@@ -96,7 +96,11 @@ fn apply(pair: &mut Pair, ledger: &mut Ledger, op: Op) {
                     ledger.sent.entry(side).or_default().push((id, payload));
                 }
                 Err(refused) => {
-                    assert_eq!(Some(refused.error), closed, "only a closed side refuses, with its error");
+                    assert_eq!(
+                        Some(refused.error),
+                        closed,
+                        "only a closed side refuses, with its error"
+                    );
                     assert_eq!(refused.unsent, Some(payload), "and hands the value back");
                 }
             }
@@ -107,8 +111,9 @@ fn apply(pair: &mut Pair, ledger: &mut Ledger, op: Op) {
             }
         }
         Op::Lose(n) => {
-            let objects: Vec<usize> =
-                (0..pair.in_flight().len()).filter(|i| matches!(pair.in_flight()[*i].data, Data::Wire(_))).collect();
+            let objects: Vec<usize> = (0..pair.in_flight().len())
+                .filter(|i| matches!(pair.in_flight()[*i].data, Data::Wire(_)))
+                .collect();
             if let Some(index) = nth(&objects, n) {
                 pair.lose(index);
             }
@@ -117,7 +122,9 @@ fn apply(pair: &mut Pair, ledger: &mut Ledger, op: Op) {
         Op::Advance { millis, deliver: true } => pair.advance(ms(millis)),
         Op::Advance { millis, deliver: false } => pair.advance_undelivered(ms(millis)),
         Op::Emit(side, n) => {
-            let Some(held) = nth(&pair.peer(side).held_interrupts(), n) else { return };
+            let Some(held) = nth(&pair.peer(side).held_interrupts(), n) else {
+                return;
+            };
             let payload = ledger.payload();
             let expected = match pair.peer(side).core.closed_with() {
                 Some(error) => Err(error.clone()),
@@ -151,9 +158,17 @@ fn apply(pair: &mut Pair, ledger: &mut Ledger, op: Op) {
 
 /// Checked after every operation.
 fn check_running(pair: &Pair) {
-    let messages = pair.in_flight().iter().filter(|p| matches!(&p.data, Data::Wire(w) if w.message.is_some())).count();
+    let messages = pair
+        .in_flight()
+        .iter()
+        .filter(|p| matches!(&p.data, Data::Wire(w) if w.message.is_some()))
+        .count();
     assert!(messages <= 1, "{messages} application messages in flight at once");
-    assert!(pair.unheard.is_empty(), "a message reached a port nobody listens on: {:?}", pair.unheard);
+    assert!(
+        pair.unheard.is_empty(),
+        "a message reached a port nobody listens on: {:?}",
+        pair.unheard
+    );
     for side in Side::BOTH {
         let peer = pair.peer(side);
         if let Some(at) = peer.events.iter().position(|e| matches!(e, Event::Closed(_))) {
@@ -189,11 +204,15 @@ fn check_outcome(pair: &Pair, ledger: &Ledger) {
                 .iter()
                 .filter(|e| matches!(e, Event::Received { waiter, .. } | Event::Failed { waiter, .. } if *waiter == Waiter::Send(*id)))
                 .collect();
-            let [outcome] = outcomes[..] else { panic!("{sender:?} send {id:?} has outcomes {outcomes:?}") };
+            let [outcome] = outcomes[..] else {
+                panic!("{sender:?} send {id:?} has outcomes {outcomes:?}")
+            };
             let arrived = index < received.len();
             match outcome {
                 Event::Received { .. } => assert!(arrived, "a reply to a message that never arrived"),
-                Event::Failed { unsent: Some(unsent), .. } => {
+                Event::Failed {
+                    unsent: Some(unsent), ..
+                } => {
                     assert_eq!(unsent, payload, "the unsent value is handed back");
                     assert!(!arrived, "{payload} arrived, yet was reported unsent");
                 }
@@ -206,12 +225,20 @@ fn check_outcome(pair: &Pair, ledger: &Ledger) {
             .filter(|e| {
                 matches!(
                     e,
-                    Event::Received { waiter: Waiter::FirstMessage, .. }
-                        | Event::Failed { waiter: Waiter::FirstMessage, .. }
+                    Event::Received {
+                        waiter: Waiter::FirstMessage,
+                        ..
+                    } | Event::Failed {
+                        waiter: Waiter::FirstMessage,
+                        ..
+                    }
                 )
             })
             .count();
-        assert!(first <= usize::from(sender == Side::Knocker), "{sender:?} first-message outcomes: {first}");
+        assert!(
+            first <= usize::from(sender == Side::Knocker),
+            "{sender:?} first-message outcomes: {first}"
+        );
     }
 
     // Interrupts: per channel, a prefix of what was emitted on its other end; at most one on a
@@ -228,12 +255,23 @@ fn check_outcome(pair: &Pair, ledger: &Ledger) {
                 heard.len() <= emitted.len() && heard[..] == emitted[..heard.len()],
                 "{side:?} {channel:?}: heard {heard:?} of {emitted:?}"
             );
-            assert_eq!(peer.interrupt_endings(*channel).len(), 1, "{side:?} {channel:?} ended once");
-            let ended =
-                peer.events.iter().position(|e| matches!(e, Event::InterruptEnded { channel: c, .. } if c == channel));
-            let last_heard =
-                peer.events.iter().rposition(|e| matches!(e, Event::Interrupt { channel: c, .. } if c == channel));
-            assert!(last_heard < ended, "{side:?} {channel:?} heard an interrupt after its end");
+            assert_eq!(
+                peer.interrupt_endings(*channel).len(),
+                1,
+                "{side:?} {channel:?} ended once"
+            );
+            let ended = peer
+                .events
+                .iter()
+                .position(|e| matches!(e, Event::InterruptEnded { channel: c, .. } if c == channel));
+            let last_heard = peer
+                .events
+                .iter()
+                .rposition(|e| matches!(e, Event::Interrupt { channel: c, .. } if c == channel));
+            assert!(
+                last_heard < ended,
+                "{side:?} {channel:?} heard an interrupt after its end"
+            );
         }
         for held in peer.held_interrupts() {
             if held.kind == InterruptKind::OneTime {
@@ -245,7 +283,11 @@ fn check_outcome(pair: &Pair, ledger: &Ledger) {
 
     // Observations: generations go up by one per message, and both sides number a message alike.
     let numbered = |side: Side| -> Vec<(Direction, MessageKind, u64)> {
-        pair.peer(side).messages_observed().into_iter().filter(|m| m.1 != MessageKind::Knock).collect()
+        pair.peer(side)
+            .messages_observed()
+            .into_iter()
+            .filter(|m| m.1 != MessageKind::Knock)
+            .collect()
     };
     let (knocker, listener) = (numbered(Side::Knocker), numbered(Side::Listener));
     for messages in [&knocker, &listener] {
@@ -254,7 +296,11 @@ fn check_outcome(pair: &Pair, ledger: &Ledger) {
         }
     }
     for (k, l) in knocker.iter().zip(&listener) {
-        assert_eq!(k.1, l.1, "generation {} is one message: {knocker:?} / {listener:?}", k.2);
+        assert_eq!(
+            k.1, l.1,
+            "generation {} is one message: {knocker:?} / {listener:?}",
+            k.2
+        );
         assert_ne!(k.0, l.0, "generation {} went one way: {knocker:?} / {listener:?}", k.2);
     }
     // Every interrupt channel the observer saw open, it saw closed.
@@ -269,7 +315,11 @@ fn check_outcome(pair: &Pair, ledger: &Ledger) {
                 _ => {}
             }
         }
-        assert!(open.is_empty(), "{side:?}: the observer still sees {:?} open", open.keys().collect::<Vec<_>>());
+        assert!(
+            open.is_empty(),
+            "{side:?}: the observer still sees {:?} open",
+            open.keys().collect::<Vec<_>>()
+        );
     }
 }
 

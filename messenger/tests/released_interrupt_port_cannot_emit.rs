@@ -11,7 +11,11 @@ fn released_interrupt_port_cannot_emit() {
     pair.emit(Side::Listener, port, 1).unwrap();
     pair.release_interrupt(Side::Listener, port);
     assert!(!pair.is_open(Side::Listener, port));
-    assert!(pair.listener.observations.iter().any(|o| o.step == Step::InterruptClosed { channel: port }));
+    assert!(pair
+        .listener
+        .observations
+        .iter()
+        .any(|o| o.step == Step::InterruptClosed { channel: port }));
     assert_eq!(pair.emit(Side::Listener, port, 2), Err(Error::InterruptSpent));
     let closed = pair.listener.closed_ports().len();
     pair.release_interrupt(Side::Listener, port); // twice: nothing happens
@@ -26,8 +30,14 @@ fn released_interrupt_port_cannot_emit() {
 fn emitting_on_a_port_that_is_not_an_interrupt_port_is_refused() {
     let (mut pair, _, _) = host_asks_for_interrupts(InterruptKind::MultiUse);
     let reply = pair.reply_port(Side::Listener).unwrap();
-    assert!(pair.emit(Side::Listener, reply, 1).is_err(), "the reply port is not for interrupts");
-    assert!(pair.emit(Side::Listener, PortId(9_999), 1).is_err(), "nor is a port never seen");
+    assert!(
+        pair.emit(Side::Listener, reply, 1).is_err(),
+        "the reply port is not for interrupts"
+    );
+    assert!(
+        pair.emit(Side::Listener, PortId(9_999), 1).is_err(),
+        "nor is a port never seen"
+    );
     assert!(pair.in_flight().is_empty());
     assert!(pair.is_open(Side::Listener, reply), "and the reply port is left alone");
     pair.release_interrupt(Side::Listener, reply); // not an interrupt port: ignored

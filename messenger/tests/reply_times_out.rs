@@ -22,8 +22,16 @@ fn reply_times_out_when_the_peer_never_answers() {
     assert_eq!(
         pair.listener.events,
         [
-            Event::Failed { waiter: Waiter::Send(id), error: error.clone(), unsent: None },
-            Event::Failed { waiter: Waiter::Send(SendId(2)), error: error.clone(), unsent: Some(2) },
+            Event::Failed {
+                waiter: Waiter::Send(id),
+                error: error.clone(),
+                unsent: None
+            },
+            Event::Failed {
+                waiter: Waiter::Send(SendId(2)),
+                error: error.clone(),
+                unsent: Some(2)
+            },
             Event::Closed(error.clone()),
         ]
     );
@@ -48,11 +56,19 @@ fn reply_timer_restarts_with_every_message() {
     pair.drive();
     assert_eq!(pair.listener.received(), [2]);
     let reply = pair.listener.observations.iter().find_map(|o| match o.step {
-        Step::Message { direction: Direction::Incoming, reply_after, .. } => Some(reply_after),
+        Step::Message {
+            direction: Direction::Incoming,
+            reply_after,
+            ..
+        } => Some(reply_after),
         _ => None,
     });
     assert_eq!(reply, Some(Some(ms(900))));
-    assert_eq!(pair.listener.core.poll_timeout(), None, "the listener's timer stopped with the reply");
+    assert_eq!(
+        pair.listener.core.poll_timeout(),
+        None,
+        "the listener's timer stopped with the reply"
+    );
 
     pair.advance(ms(999));
     assert!(Side::BOTH.iter().all(|s| pair.peer(*s).core.closed_with().is_none()));
@@ -70,8 +86,16 @@ fn knockers_wait_for_the_first_message_times_out() {
     assert_eq!(
         pair.knocker.events,
         [
-            Event::Failed { waiter: Waiter::FirstMessage, error: error.clone(), unsent: None },
-            Event::Failed { waiter: Waiter::Send(SendId(1)), error: error.clone(), unsent: Some(5) },
+            Event::Failed {
+                waiter: Waiter::FirstMessage,
+                error: error.clone(),
+                unsent: None
+            },
+            Event::Failed {
+                waiter: Waiter::Send(SendId(1)),
+                error: error.clone(),
+                unsent: Some(5)
+            },
             Event::Closed(error.clone()),
         ]
     );
@@ -80,7 +104,10 @@ fn knockers_wait_for_the_first_message_times_out() {
 
 #[test]
 fn without_a_reply_timeout_a_wait_lasts_for_ever() {
-    let mut pair = Pair::connected(Timing { reply_timeout: None, ..Timing::default() });
+    let mut pair = Pair::connected(Timing {
+        reply_timeout: None,
+        ..Timing::default()
+    });
     pair.send(Side::Listener, 1);
     pair.drive();
     assert_eq!(pair.listener.core.poll_timeout(), None);

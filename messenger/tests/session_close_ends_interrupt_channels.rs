@@ -12,11 +12,22 @@ fn session_failure_ends_interrupt_channels_with_its_error() {
     let (_, given) = pair.outsider_channel();
     // The remote's page breaks the protocol: the host's session fails and so does the channel.
     let via = pair.reply_port(Side::Listener).unwrap();
-    pair.forge(Side::Listener, via, Data::Wire(WireObject { message: None, ..message(0, given) }));
+    pair.forge(
+        Side::Listener,
+        via,
+        Data::Wire(WireObject {
+            message: None,
+            ..message(0, given)
+        }),
+    );
     pair.drive();
     let error = Error::ProtocolViolation(Violation::MissingMessage);
     assert_eq!(pair.knocker.interrupt_endings(channel), [Some(error.clone())]);
-    let ended = pair.knocker.events.iter().position(|e| matches!(e, Event::InterruptEnded { .. }));
+    let ended = pair
+        .knocker
+        .events
+        .iter()
+        .position(|e| matches!(e, Event::InterruptEnded { .. }));
     let closed = pair.knocker.events.iter().position(|e| matches!(e, Event::Closed(_)));
     assert!(ended < closed, "the channel ends before the session reports its end");
     assert_closed_cleanly(&pair, Side::Knocker, &error);
@@ -46,7 +57,10 @@ fn session_close_ends_one_time_and_multi_use_channels_alike() {
     assert_closed_cleanly(&pair, Side::Listener, &error);
     assert!(pair.is_open(Side::Knocker, pair.knocker.interrupt_channels[&many]));
     pair.close(Side::Knocker);
-    assert_eq!(pair.knocker.interrupt_endings(pair.knocker.interrupt_channels[&many]), [Some(Error::Closed)]);
+    assert_eq!(
+        pair.knocker.interrupt_endings(pair.knocker.interrupt_channels[&many]),
+        [Some(Error::Closed)]
+    );
     assert_closed_cleanly(&pair, Side::Knocker, &Error::Closed);
 }
 

@@ -6,7 +6,10 @@ mod common;
 use common::*;
 
 fn application_messages_in_flight(pair: &Pair) -> usize {
-    pair.in_flight().iter().filter(|p| matches!(&p.data, Data::Wire(w) if w.message.is_some())).count()
+    pair.in_flight()
+        .iter()
+        .filter(|p| matches!(&p.data, Data::Wire(w) if w.message.is_some()))
+        .count()
 }
 
 #[test]
@@ -18,7 +21,11 @@ fn listener_speaks_first_and_knocker_waits_for_its_turn() {
     pair.drive();
     assert!(pair.listener.core.is_our_turn());
     assert!(!pair.knocker.core.is_our_turn());
-    assert_eq!(pair.knocker.core.queued_sends(), 1, "the knocker's send waits for the listener's first message");
+    assert_eq!(
+        pair.knocker.core.queued_sends(),
+        1,
+        "the knocker's send waits for the listener's first message"
+    );
     assert_eq!(application_messages_in_flight(&pair), 0);
 
     pair.send(Side::Knocker, 2);
@@ -32,11 +39,19 @@ fn listener_speaks_first_and_knocker_waits_for_its_turn() {
     assert_eq!(application_messages_in_flight(&pair), 1);
     pair.step();
     assert_eq!(pair.knocker.received(), [10]);
-    assert_eq!(pair.knocker.core.queued_sends(), 1, "one went out the moment the turn came");
+    assert_eq!(
+        pair.knocker.core.queued_sends(),
+        1,
+        "one went out the moment the turn came"
+    );
     assert_eq!(application_messages_in_flight(&pair), 1);
     pair.drive();
     assert_eq!(pair.listener.received(), [1]);
-    assert_eq!(pair.knocker.core.queued_sends(), 1, "the second waits for the listener's next message");
+    assert_eq!(
+        pair.knocker.core.queued_sends(),
+        1,
+        "the second waits for the listener's next message"
+    );
     assert!(pair.listener.core.is_our_turn());
 }
 
@@ -87,7 +102,10 @@ fn every_message_uses_a_fresh_port_once() {
         vias.dedup();
         assert_eq!(vias.len(), 5, "{side:?} posted twice on one port");
         for (via, _) in &posts {
-            assert!(pair.peer(side).closed_ports().contains(via), "{side:?} closed {via:?} after using it");
+            assert!(
+                pair.peer(side).closed_ports().contains(via),
+                "{side:?} closed {via:?} after using it"
+            );
         }
     }
     // At rest each side holds one port: the listener its next reply port, the knocker the port

@@ -66,9 +66,17 @@ fn profile(id: u64) -> Profile {
     Profile {
         id,
         name: format!("Zoë «{id}» 名前 👋🤝👂"),
-        tags: vec!["".into(), "a\"quote\"".into(), "back\\slash".into(), "new\nline\u{0}nul".into()],
+        tags: vec![
+            "".into(),
+            "a\"quote\"".into(),
+            "back\\slash".into(),
+            "new\nline\u{0}nul".into(),
+        ],
         location: (id % 2 == 0).then_some((51.5, -0.125)),
-        shape: Shape::Struct { width: 1.5, height: -2.25 },
+        shape: Shape::Struct {
+            width: 1.5,
+            height: -2.25,
+        },
         children: vec![Profile {
             id: id + 1,
             name: "child".into(),
@@ -96,7 +104,11 @@ fn listener_payloads() -> Vec<Payload> {
         Payload::Text("ascii, 中文, Ελληνικά, עברית, emoji 🧑‍🚀, combining é".into()),
         Payload::Profile(profile(7)),
         Payload::Maybe(None),
-        Payload::List(vec![Payload::Nothing, Payload::Flag(false), Payload::Bytes(vec![0, 127, 255])]),
+        Payload::List(vec![
+            Payload::Nothing,
+            Payload::Flag(false),
+            Payload::Bytes(vec![0, 127, 255]),
+        ]),
         Payload::Float(1.5),
     ]
 }
@@ -129,11 +141,15 @@ async fn same_page_handshake_and_round_trips_carry_every_payload_shape() {
     for (from_listener, from_knocker) in listener_payloads().into_iter().zip(knocker_payloads()) {
         // The knocker's turn: its message answers the listener's pending send.
         let knocker_pending = knocker.send(from_knocker.clone());
-        let got = within(STEP, "the knocker's message", listener_pending).await.expect("listener receives");
+        let got = within(STEP, "the knocker's message", listener_pending)
+            .await
+            .expect("listener receives");
         assert_eq!(got.message, from_knocker);
         // The listener's turn: its message answers the knocker's send.
         listener_pending = Box::pin(listener.send(from_listener.clone()));
-        let got = within(STEP, "the listener's message", knocker_pending).await.expect("knocker receives");
+        let got = within(STEP, "the listener's message", knocker_pending)
+            .await
+            .expect("knocker receives");
         assert_eq!(got.message, from_listener);
     }
     assert_eq!(listener.status().closed_with, None);
@@ -173,7 +189,10 @@ async fn floats_arrive_bit_for_bit() {
     let knocker_pending = pair.knocker.send(values.to_vec());
     let got = within(STEP, "floats", pair.listener_pending).await.unwrap();
     drop(knocker_pending);
-    assert_eq!(got.message.iter().map(|f| f.to_bits()).collect::<Vec<_>>(), values.map(f64::to_bits).to_vec());
+    assert_eq!(
+        got.message.iter().map(|f| f.to_bits()).collect::<Vec<_>>(),
+        values.map(f64::to_bits).to_vec()
+    );
 }
 
 /// Integers that a JavaScript number cannot hold exactly (beyond ±2^53) must not change value
@@ -186,13 +205,23 @@ async fn integers_beyond_two_to_the_53_are_not_silently_rounded() {
     let big: u64 = (1 << 53) + 1;
     let pair = connect_pair::<u8, u64>(page_config(), page_config(), 0).await;
     let knocker_pending = Box::pin(pair.knocker.send(big));
-    match within(STEP, "a big integer", futures::future::select(knocker_pending, pair.listener_pending)).await {
+    match within(
+        STEP,
+        "a big integer",
+        futures::future::select(knocker_pending, pair.listener_pending),
+    )
+    .await
+    {
         Either::Left((Err(failed), _)) => {
             assert!(matches!(failed.error, Error::EncodeFailed(_)), "failed with {failed:?}")
         }
         Either::Left((Ok(_), _)) => unreachable!("the listener never replies in this test"),
         Either::Right((received, _)) => {
-            assert_eq!(received.expect("the listener receives").message, big, "2^53 + 1 changed in transit")
+            assert_eq!(
+                received.expect("the listener receives").message,
+                big,
+                "2^53 + 1 changed in transit"
+            )
         }
     }
 }
@@ -217,7 +246,10 @@ async fn unit_and_option_payloads_round_trip() {
     let knocker_pending = pair.knocker.send(());
     within(STEP, "unit", pair.listener_pending).await.unwrap();
     let _pending = pair.listener.send(Some(200));
-    assert_eq!(within(STEP, "Some(200)", knocker_pending).await.unwrap().message, Some(200));
+    assert_eq!(
+        within(STEP, "Some(200)", knocker_pending).await.unwrap().message,
+        Some(200)
+    );
 }
 
 #[wasm_bindgen_test]
@@ -231,9 +263,18 @@ async fn sends_queue_in_order_and_each_resolves_with_the_next_reply() {
         let got = within(STEP, "a queued message", listener_pending).await.unwrap();
         assert_eq!(got.message, n * 10, "queued sends go out first in, first out");
         listener_pending = Box::pin(pair.listener.send(n * 10 + 1));
-        knocker_results.push(within(STEP, "the reply to a queued send", knocker_pending).await.unwrap().message);
+        knocker_results.push(
+            within(STEP, "the reply to a queued send", knocker_pending)
+                .await
+                .unwrap()
+                .message,
+        );
     }
-    assert_eq!(knocker_results, vec![11, 21, 31, 41], "each send resolves with the peer's next message");
+    assert_eq!(
+        knocker_results,
+        vec![11, 21, 31, 41],
+        "each send resolves with the peer's next message"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -250,8 +291,16 @@ async fn ports_do_not_pile_up_and_generations_agree() {
         let knocker_pending = pair.knocker.send(n);
         assert_eq!(within(STEP, "a message", listener_pending).await.unwrap().message, n);
         // Between turns each side holds exactly one port: the one it will post on or listen on.
-        assert_eq!(pair.listener.status().open_ports, 1, "listener holds only the peer's reply port");
-        assert_eq!(pair.knocker.status().open_ports, 1, "knocker listens only on its reply port");
+        assert_eq!(
+            pair.listener.status().open_ports,
+            1,
+            "listener holds only the peer's reply port"
+        );
+        assert_eq!(
+            pair.knocker.status().open_ports,
+            1,
+            "knocker listens only on its reply port"
+        );
         listener_pending = Box::pin(pair.listener.send(n));
         assert_eq!(within(STEP, "a reply", knocker_pending).await.unwrap().message, n);
     }
@@ -261,18 +310,32 @@ async fn ports_do_not_pile_up_and_generations_agree() {
             .steps()
             .into_iter()
             .filter_map(|step| match step {
-                Step::Message { direction: d, kind, generation, .. } if d == direction => Some((kind, generation)),
+                Step::Message {
+                    direction: d,
+                    kind,
+                    generation,
+                    ..
+                } if d == direction => Some((kind, generation)),
                 _ => None,
             })
             .collect()
     };
     let knocker_out = generations(&knocker_trace, Direction::Outgoing);
     let listener_in = generations(&listener_trace, Direction::Incoming);
-    assert_eq!(knocker_out, listener_in, "what one side sent is what the other received, numbered alike");
-    assert_eq!(generations(&listener_trace, Direction::Outgoing), generations(&knocker_trace, Direction::Incoming));
+    assert_eq!(
+        knocker_out, listener_in,
+        "what one side sent is what the other received, numbered alike"
+    );
+    assert_eq!(
+        generations(&listener_trace, Direction::Outgoing),
+        generations(&knocker_trace, Direction::Incoming)
+    );
     assert_eq!(knocker_out[0], (MessageKind::Knock, 0));
     assert_eq!(knocker_out[1], (MessageKind::Acknowledge, 2));
-    assert_eq!(generations(&listener_trace, Direction::Outgoing)[0], (MessageKind::Listen, 1));
+    assert_eq!(
+        generations(&listener_trace, Direction::Outgoing)[0],
+        (MessageKind::Listen, 1)
+    );
 }
 
 #[wasm_bindgen_test]
@@ -314,7 +377,10 @@ struct Click {
 }
 
 fn click(n: u32) -> Click {
-    Click { button: format!("action-{n}"), n }
+    Click {
+        button: format!("action-{n}"),
+        n,
+    }
 }
 
 #[wasm_bindgen_test]
@@ -340,11 +406,17 @@ async fn multi_use_interrupts_arrive_in_order_outside_the_turns() {
     }
     // The turn-taking conversation goes on alongside, and the channel outlives it.
     let listener_pending = pair.listener.send("answered".into());
-    assert_eq!(within(STEP, "the answer", knocker_pending).await.unwrap().message, "answered");
+    assert_eq!(
+        within(STEP, "the answer", knocker_pending).await.unwrap().message,
+        "answered"
+    );
     let knocker_pending = pair.knocker.send("next".into());
     within(STEP, "next", listener_pending).await.unwrap();
     emitter.emit(&click(99)).unwrap();
-    assert_eq!(within(STEP, "a later interrupt", clicks.next()).await, Some(Ok(click(99))));
+    assert_eq!(
+        within(STEP, "a later interrupt", clicks.next()).await,
+        Some(Ok(click(99)))
+    );
     drop(knocker_pending);
 }
 
@@ -361,7 +433,11 @@ async fn one_time_interrupt_resolves_with_the_first_and_a_second_emit_is_spent()
     assert_eq!(emitter.emit(&true), Ok(()));
     assert_eq!(emitter.emit(&false), Err(Error::InterruptSpent));
     assert_eq!(within(STEP, "the one-time interrupt", confirmed).await, Ok(true));
-    assert_eq!(pair.knocker.status().open_ports, knocker_ports - 1, "the one-time port is closed after use");
+    assert_eq!(
+        pair.knocker.status().open_ports,
+        knocker_ports - 1,
+        "the one-time port is closed after use"
+    );
     assert_eq!(emitter.emit(&false), Err(Error::InterruptSpent), "still spent");
 }
 
@@ -369,7 +445,10 @@ async fn one_time_interrupt_resolves_with_the_first_and_a_second_emit_is_spent()
 async fn one_time_interrupt_whose_request_was_never_sent_fails_closed() {
     let (request, never) = InterruptRequest::one_time::<u8>();
     drop(request);
-    assert_eq!(within(STEP, "the unsent one-time interrupt", never).await, Err(Error::Closed));
+    assert_eq!(
+        within(STEP, "the unsent one-time interrupt", never).await,
+        Err(Error::Closed)
+    );
 }
 
 #[wasm_bindgen_test]
@@ -386,18 +465,37 @@ async fn dropping_the_stream_closes_the_channel_but_not_the_session() {
 
     let ports_before = pair.knocker.status().open_ports;
     drop(clicks);
-    assert_eq!(pair.knocker.status().open_ports, ports_before - 1, "the interrupt port was closed at once");
+    assert_eq!(
+        pair.knocker.status().open_ports,
+        ports_before - 1,
+        "the interrupt port was closed at once"
+    );
     assert_eq!(knocker_trace.count(|s| matches!(s, Step::InterruptClosed { .. })), 1);
     // The emitter cannot know: posting on a port whose other end is closed is a silent no-op in
     // browsers. What is observable is that nothing arrives any more.
-    let incoming = |s: &Step| matches!(s, Step::Interrupt { direction: Direction::Incoming, .. });
+    let incoming = |s: &Step| {
+        matches!(
+            s,
+            Step::Interrupt {
+                direction: Direction::Incoming,
+                ..
+            }
+        )
+    };
     let heard = knocker_trace.count(incoming);
     assert_eq!(emitter.emit(&click(2)), Ok(()));
     TimeoutFuture::new(QUIET).await;
-    assert_eq!(knocker_trace.count(incoming), heard, "no interrupt reached the closed channel");
+    assert_eq!(
+        knocker_trace.count(incoming),
+        heard,
+        "no interrupt reached the closed channel"
+    );
     // The session itself is unaffected.
     let _listener_pending = pair.listener.send("still here".into());
-    assert_eq!(within(STEP, "a reply", knocker_pending).await.unwrap().message, "still here");
+    assert_eq!(
+        within(STEP, "a reply", knocker_pending).await.unwrap().message,
+        "still here"
+    );
     assert_eq!(pair.knocker.status().closed_with, None);
 }
 
@@ -412,7 +510,11 @@ async fn an_undecodable_interrupt_ends_its_channel_but_not_the_session() {
     emitter.emit(&"not a click".to_owned()).unwrap();
     let first = within(STEP, "the bad interrupt", clicks.next()).await;
     assert!(matches!(first, Some(Err(Error::DecodeFailed(_)))), "got {first:?}");
-    assert_eq!(within(STEP, "the end of the stream", clicks.next()).await, None, "the stream ends after its error");
+    assert_eq!(
+        within(STEP, "the end of the stream", clicks.next()).await,
+        None,
+        "the stream ends after its error"
+    );
     assert_eq!(pair.knocker.status().closed_with, None);
     let _listener_pending = pair.listener.send("fine".into());
     assert_eq!(within(STEP, "a reply", knocker_pending).await.unwrap().message, "fine");
@@ -427,7 +529,11 @@ async fn a_dropped_interrupt_sender_stops_emitting() {
     let ports = pair.listener.status().open_ports;
     let emitter = got.take_interrupt::<Click>().unwrap();
     drop(emitter);
-    assert_eq!(pair.listener.status().open_ports, ports - 1, "the held interrupt port is closed on drop");
+    assert_eq!(
+        pair.listener.status().open_ports,
+        ports - 1,
+        "the held interrupt port is closed on drop"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -439,7 +545,13 @@ async fn dropping_the_stream_before_its_request_goes_out_closes_the_channel() {
     let queued = pair.knocker.send_with_interrupt("second".into(), request);
     // The application loses interest before the request ever left.
     drop(stream);
-    assert_eq!(within(STEP, "the first send", pair.listener_pending).await.unwrap().message, "first");
+    assert_eq!(
+        within(STEP, "the first send", pair.listener_pending)
+            .await
+            .unwrap()
+            .message,
+        "first"
+    );
     let listener_pending = pair.listener.send("reply".into());
     assert_eq!(within(STEP, "the reply", first).await.unwrap().message, "reply");
     // The queued send went out now, with its interrupt port...
@@ -448,7 +560,11 @@ async fn dropping_the_stream_before_its_request_goes_out_closes_the_channel() {
     assert!(got.has_interrupt());
     // ...but nobody on the knocker's side listens for interrupts any more, so the knocker must
     // not keep that channel open: it holds its reply port only.
-    assert_eq!(pair.knocker.status().open_ports, 1, "the abandoned interrupt channel was closed");
+    assert_eq!(
+        pair.knocker.status().open_ports,
+        1,
+        "the abandoned interrupt channel was closed"
+    );
     drop(queued);
 }
 
@@ -456,9 +572,19 @@ async fn dropping_the_stream_before_its_request_goes_out_closes_the_channel() {
 async fn knocking_on_nothing_or_listening_outside_a_worker_fails_cleanly() {
     let result = within(STEP, "knock on no target", knock(page_config(), vec![])).await;
     assert!(matches!(result, Err(Error::Unsupported(_))), "got {result:?}");
-    let result = within(STEP, "knock on the worker scope", knock(page_config(), vec![Target::WorkerScope])).await;
+    let result = within(
+        STEP,
+        "knock on the worker scope",
+        knock(page_config(), vec![Target::WorkerScope]),
+    )
+    .await;
     assert!(matches!(result, Err(Error::Unsupported(_))), "got {result:?}");
-    let result = within(STEP, "listen to the worker scope", listen::<u8, u8>(page_config(), Source::WorkerScope)).await;
+    let result = within(
+        STEP,
+        "listen to the worker scope",
+        listen::<u8, u8>(page_config(), Source::WorkerScope),
+    )
+    .await;
     assert!(matches!(result, Err(Error::Unsupported(_))), "got {result:?}");
 }
 
@@ -500,9 +626,16 @@ async fn close_fails_pending_work_and_ends_interrupt_streams() {
     assert_eq!(failed.unsent, None, "the in-flight message had left this side");
     let failed = within(STEP, "the queued send to fail", queued).await.unwrap_err();
     assert_eq!(failed.error, Error::Closed);
-    assert_eq!(failed.unsent.as_deref(), Some("queued"), "a never-posted message is handed back");
+    assert_eq!(
+        failed.unsent.as_deref(),
+        Some("queued"),
+        "a never-posted message is handed back"
+    );
     assert_eq!(within(STEP, "closed()", closed).await, Error::Closed);
-    assert_eq!(within(STEP, "the stream's error", clicks.next()).await, Some(Err(Error::Closed)));
+    assert_eq!(
+        within(STEP, "the stream's error", clicks.next()).await,
+        Some(Err(Error::Closed))
+    );
     assert_eq!(within(STEP, "the stream's end", clicks.next()).await, None);
     assert_eq!(within(STEP, "the one-time wait", once).await, Err(Error::Closed));
 
@@ -510,9 +643,14 @@ async fn close_fails_pending_work_and_ends_interrupt_streams() {
     assert_eq!(status.state, HandshakeState::Closed);
     assert_eq!(status.closed_with, Some(Error::Closed));
     assert_eq!(status.open_ports, 0, "every port is closed");
-    let after = within(STEP, "a send after close", pair.knocker.send("late".into())).await.unwrap_err();
+    let after = within(STEP, "a send after close", pair.knocker.send("late".into()))
+        .await
+        .unwrap_err();
     assert_eq!((after.error, after.unsent.as_deref()), (Error::Closed, Some("late")));
-    assert_eq!(within(STEP, "closed() after close", pair.knocker.closed()).await, Error::Closed);
+    assert_eq!(
+        within(STEP, "closed() after close", pair.knocker.closed()).await,
+        Error::Closed
+    );
     pair.knocker.close(); // closing twice is harmless
     assert_eq!(pair.knocker.status().closed_with, Some(Error::Closed));
     // The emitter on the other side cannot tell (no close event exists for ports).
@@ -529,9 +667,15 @@ async fn dropping_the_messenger_closes_it() {
     assert!(closer.is_open());
     drop(pair.knocker);
     assert!(!closer.is_open());
-    assert_eq!(within(STEP, "the in-flight send", in_flight).await.unwrap_err().error, Error::Closed);
+    assert_eq!(
+        within(STEP, "the in-flight send", in_flight).await.unwrap_err().error,
+        Error::Closed
+    );
     assert_eq!(within(STEP, "closed()", closed).await, Error::Closed);
-    assert_eq!(within(STEP, "the stream", clicks.next()).await, Some(Err(Error::Closed)));
+    assert_eq!(
+        within(STEP, "the stream", clicks.next()).await,
+        Some(Err(Error::Closed))
+    );
     assert_eq!(within(STEP, "the stream's end", clicks.next()).await, None);
     drop(pair.listener_pending);
 }
@@ -542,7 +686,10 @@ async fn a_closer_closes_from_elsewhere() {
     let closer = pair.listener.closer();
     let pending = pair.listener_pending;
     closer.close();
-    assert_eq!(within(STEP, "the pending send", pending).await.unwrap_err().error, Error::Closed);
+    assert_eq!(
+        within(STEP, "the pending send", pending).await.unwrap_err().error,
+        Error::Closed
+    );
     assert_eq!(pair.listener.status().closed_with, Some(Error::Closed));
     assert!(!closer.is_open());
 }
@@ -570,7 +717,12 @@ async fn an_observer_may_close_the_session_from_its_callback() {
         // the listener's second 5.
         let second_message_in = matches!(
             observation.step,
-            Step::Message { direction: Direction::Incoming, kind: MessageKind::Message, generation: 5, .. }
+            Step::Message {
+                direction: Direction::Incoming,
+                kind: MessageKind::Message,
+                generation: 5,
+                ..
+            }
         );
         if second_message_in {
             // Re-entering the messenger from the observer must neither panic nor deadlock.
@@ -582,7 +734,10 @@ async fn an_observer_may_close_the_session_from_its_callback() {
     let pair = connect_pair::<u8, u8>(page_config(), knocker_config, 1).await;
     *closer.borrow_mut() = Some(pair.knocker.closer());
     let knocker_pending = pair.knocker.send(2);
-    assert_eq!(within(STEP, "a message", pair.listener_pending).await.unwrap().message, 2);
+    assert_eq!(
+        within(STEP, "a message", pair.listener_pending).await.unwrap().message,
+        2
+    );
     let _listener_pending = pair.listener.send(3);
     // The message is delivered, then the observer closes the session.
     assert_eq!(within(STEP, "the reply", knocker_pending).await.unwrap().message, 3);
@@ -594,10 +749,18 @@ async fn raw_sends_carry_what_json_cannot() {
     let pair = connect_pair::<serde_json::Value, serde_json::Value>(page_config(), page_config(), 1.into()).await;
     // The knocker answers raw; the listener's typed send decodes it.
     let knocker_raw = pair.knocker.send_raw(JsValue::from_str("plain"));
-    assert_eq!(within(STEP, "a raw value", pair.listener_pending).await.unwrap().message, "plain");
+    assert_eq!(
+        within(STEP, "a raw value", pair.listener_pending)
+            .await
+            .unwrap()
+            .message,
+        "plain"
+    );
     // Raw both ways: a cyclic object (structured clone keeps the cycle) and a Map.
     let listener_raw = pair.listener.send_raw(cyclic_object());
-    let cyclic = within(STEP, "a raw cyclic object", knocker_raw).await.expect("raw values are not decoded");
+    let cyclic = within(STEP, "a raw cyclic object", knocker_raw)
+        .await
+        .expect("raw values are not decoded");
     assert_eq!(get(&cyclic, "self"), cyclic, "the cycle survived");
     let map = js_sys::Map::new();
     map.set(&JsValue::from_f64(1.0), &JsValue::from_str("one"));
@@ -621,11 +784,19 @@ async fn knocking_times_out_when_nobody_answers_and_knocks_again_with_fresh_chan
         .observe(page_config())
         .handshake_timeout(Duration::from_millis(600))
         .knock_interval(Duration::from_millis(100));
-    let result = within(STEP, "the handshake timeout", knock(config, vec![Target::Window(window)])).await;
+    let result = within(
+        STEP,
+        "the handshake timeout",
+        knock(config, vec![Target::Window(window)]),
+    )
+    .await;
     assert_eq!(result.unwrap_err(), Error::TimedOut(Stage::Handshake));
     trace.assert_failed_with(&Error::TimedOut(Stage::Handshake));
     let attempts = trace.count(|s| matches!(s, Step::KnockSent { .. }));
-    assert!(attempts >= 3, "the knocker knocked again while unanswered: {attempts} knocks");
+    assert!(
+        attempts >= 3,
+        "the knocker knocked again while unanswered: {attempts} knocks"
+    );
     // Every knock carried a different port.
     let mut ports: Vec<JsValue> = Vec::new();
     while knocks.unread() > 0 {
@@ -641,8 +812,15 @@ async fn knocking_times_out_when_nobody_answers_and_knocks_again_with_fresh_chan
 #[wasm_bindgen_test]
 async fn listening_times_out_when_nobody_knocks() {
     let trace = Trace::default();
-    let config = trace.observe(page_config()).handshake_timeout(Duration::from_millis(300));
-    let result = within(STEP, "the handshake timeout", listen::<u8, u8>(config, Source::AnyWindow)).await;
+    let config = trace
+        .observe(page_config())
+        .handshake_timeout(Duration::from_millis(300));
+    let result = within(
+        STEP,
+        "the handshake timeout",
+        listen::<u8, u8>(config, Source::AnyWindow),
+    )
+    .await;
     assert_eq!(result.unwrap_err(), Error::TimedOut(Stage::Handshake));
     trace.assert_failed_with(&Error::TimedOut(Stage::Handshake));
 }
@@ -650,14 +828,20 @@ async fn listening_times_out_when_nobody_knocks() {
 #[wasm_bindgen_test]
 async fn an_unacknowledged_answer_leaves_the_listener_to_time_out() {
     let trace = Trace::default();
-    let listener_config = trace.observe(page_config()).handshake_timeout(Duration::from_millis(500));
+    let listener_config = trace
+        .observe(page_config())
+        .handshake_timeout(Duration::from_millis(500));
     let listening = listen::<u8, u8>(listener_config, Source::AnyWindow);
-    let answered = within(STEP, "an answer", knock(page_config(), vec![Target::Window(window())])).await.unwrap();
+    let answered = within(STEP, "an answer", knock(page_config(), vec![Target::Window(window())]))
+        .await
+        .unwrap();
     // The knocker gives up before acknowledging.
     drop(answered);
     let result = within(STEP, "the listener's timeout", listening).await;
     assert_eq!(result.unwrap_err(), Error::TimedOut(Stage::Handshake));
-    assert!(trace.steps().contains(&Step::Handshake(HandshakeState::AwaitingAcknowledgement)));
+    assert!(trace
+        .steps()
+        .contains(&Step::Handshake(HandshakeState::AwaitingAcknowledgement)));
 }
 
 #[wasm_bindgen_test]
@@ -669,7 +853,11 @@ async fn a_knock_posted_after_the_handshake_gets_no_answer() {
     let delivered = Inbox::on_target(&window, Some("👋"));
     let late = channel();
     let answers = Inbox::on_port(&late.port1());
-    let knock = build(r#"{"$type":"👋","$version":1,"$responsePort":"@0"}"#, &[&late.port2()], &JsValue::NULL);
+    let knock = build(
+        r#"{"$type":"👋","$version":1,"$responsePort":"@0"}"#,
+        &[&late.port2()],
+        &JsValue::NULL,
+    );
     post_to_window(&window, &knock, &page_origin(), &[&late.port2()]);
     delivered.next(STEP, "the late knock to reach the window").await;
     TimeoutFuture::new(QUIET).await;
@@ -678,7 +866,10 @@ async fn a_knock_posted_after_the_handshake_gets_no_answer() {
     answers.close();
     // The session is unaffected.
     let knocker_pending = pair.knocker.send(2);
-    assert_eq!(within(STEP, "a message", pair.listener_pending).await.unwrap().message, 2);
+    assert_eq!(
+        within(STEP, "a message", pair.listener_pending).await.unwrap().message,
+        2
+    );
     let _pending = pair.listener.send(3);
     assert_eq!(within(STEP, "a reply", knocker_pending).await.unwrap().message, 3);
 }
@@ -693,15 +884,30 @@ async fn the_observer_sees_the_handshake_states_in_order() {
     )
     .await;
     let states = |trace: &Trace| -> Vec<HandshakeState> {
-        trace.steps().into_iter().filter_map(|s| match s { Step::Handshake(h) => Some(h), _ => None }).collect()
+        trace
+            .steps()
+            .into_iter()
+            .filter_map(|s| match s {
+                Step::Handshake(h) => Some(h),
+                _ => None,
+            })
+            .collect()
     };
     assert_eq!(
         states(&knocker_trace),
-        vec![HandshakeState::Knocking, HandshakeState::Answered, HandshakeState::Connected]
+        vec![
+            HandshakeState::Knocking,
+            HandshakeState::Answered,
+            HandshakeState::Connected
+        ]
     );
     assert_eq!(
         states(&listener_trace),
-        vec![HandshakeState::Listening, HandshakeState::AwaitingAcknowledgement, HandshakeState::Connected]
+        vec![
+            HandshakeState::Listening,
+            HandshakeState::AwaitingAcknowledgement,
+            HandshakeState::Connected
+        ]
     );
 }
 
@@ -709,7 +915,9 @@ async fn the_observer_sees_the_handshake_states_in_order() {
 async fn an_answered_session_closed_before_acknowledging_cannot_finish() {
     let listener_config = page_config().handshake_timeout(Duration::from_millis(400));
     let listening = listen::<u8, u8>(listener_config, Source::AnyWindow);
-    let answered = within(STEP, "an answer", knock(page_config(), vec![Target::Window(window())])).await.unwrap();
+    let answered = within(STEP, "an answer", knock(page_config(), vec![Target::Window(window())]))
+        .await
+        .unwrap();
     let closer = answered.closer();
     assert!(closer.is_open());
     closer.close();
@@ -717,39 +925,67 @@ async fn an_answered_session_closed_before_acknowledging_cannot_finish() {
     let finished = within(STEP, "finish_handshake", answered.finish_handshake::<u8, u8>()).await;
     assert_eq!(finished.unwrap_err(), Error::Closed);
     // No acknowledgement went out: the listener gives up on its own.
-    assert_eq!(within(STEP, "the listener", listening).await.unwrap_err(), Error::TimedOut(Stage::Handshake));
+    assert_eq!(
+        within(STEP, "the listener", listening).await.unwrap_err(),
+        Error::TimedOut(Stage::Handshake)
+    );
 }
 
 #[wasm_bindgen_test]
 fn a_detached_iframe_is_no_target() {
-    let iframe: web_sys::HtmlIFrameElement =
-        window().document().unwrap().create_element("iframe").unwrap().unchecked_into();
+    let iframe: web_sys::HtmlIFrameElement = window()
+        .document()
+        .unwrap()
+        .create_element("iframe")
+        .unwrap()
+        .unchecked_into();
     assert!(matches!(Target::iframe(&iframe), Err(Error::Unsupported(_))));
 }
 
 #[wasm_bindgen_test]
 fn encode_and_decode_check_limits_and_json_form() {
-    let limits = messenger::Limits { max_bytes: 32, max_depth: 2 };
+    let limits = messenger::Limits {
+        max_bytes: 32,
+        max_depth: 2,
+    };
     let value = messenger::encode(&vec![Some("ü".to_owned()), None]).unwrap();
     assert_eq!(json_text(&value), "[\"ü\",null]");
-    assert_eq!(messenger::decode::<Vec<Option<String>>>(&value, &limits).unwrap(), vec![Some("ü".into()), None]);
-    assert_eq!(messenger::decode::<serde_json::Value>(&deep_array(3), &limits), Err(Error::TooDeep { limit: 2 }));
+    assert_eq!(
+        messenger::decode::<Vec<Option<String>>>(&value, &limits).unwrap(),
+        vec![Some("ü".into()), None]
+    );
+    assert_eq!(
+        messenger::decode::<serde_json::Value>(&deep_array(3), &limits),
+        Err(Error::TooDeep { limit: 2 })
+    );
     assert_eq!(
         messenger::decode::<String>(&JsValue::from_str(&"z".repeat(40)), &limits),
         Err(Error::TooLarge { size: 42, limit: 32 })
     );
-    assert!(matches!(messenger::decode::<serde_json::Value>(&cyclic_object(), &limits), Err(Error::DecodeFailed(_))));
-    assert!(matches!(messenger::decode::<u8>(&JsValue::UNDEFINED, &limits), Err(Error::DecodeFailed(_))));
+    assert!(matches!(
+        messenger::decode::<serde_json::Value>(&cyclic_object(), &limits),
+        Err(Error::DecodeFailed(_))
+    ));
+    assert!(matches!(
+        messenger::decode::<u8>(&JsValue::UNDEFINED, &limits),
+        Err(Error::DecodeFailed(_))
+    ));
     let mut map = std::collections::HashMap::new();
     map.insert(vec![1u8], 1u8);
-    assert!(matches!(messenger::encode(&map), Err(Error::EncodeFailed(_))), "JSON keys must be strings");
+    assert!(
+        matches!(messenger::encode(&map), Err(Error::EncodeFailed(_))),
+        "JSON keys must be strings"
+    );
 }
 
 #[wasm_bindgen_test]
 fn wildcard_and_opaque_origins_are_refused() {
     assert!(matches!(Config::new("*"), Err(Error::OriginRefused(_))));
     assert!(matches!(Config::new("null"), Err(Error::OriginRefused(_))));
-    assert!(matches!(Config::new(&format!("{}/path", page_origin())), Err(Error::OriginRefused(_))));
+    assert!(matches!(
+        Config::new(&format!("{}/path", page_origin())),
+        Err(Error::OriginRefused(_))
+    ));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -784,7 +1020,9 @@ async fn handle(request: Request) -> Result<Reply<Response>, String> {
 async fn the_handler_loop_answers_each_message_until_its_last_reply() {
     let window = window();
     let listening = listen::<Request, Response>(page_config(), Source::Window(window.clone()));
-    let answered = within(STEP, "an answer", knock(page_config(), vec![Target::Window(window)])).await.unwrap();
+    let answered = within(STEP, "an answer", knock(page_config(), vec![Target::Window(window)]))
+        .await
+        .unwrap();
     let serving = answered.serve(
         |received: Received<Request>| handle(received.message),
         |error: String| Some(Reply::new(Response::Failure(error))),
@@ -800,12 +1038,25 @@ async fn the_handler_loop_answers_each_message_until_its_last_reply() {
     let (ended, (listener, answers)) = within(STEP, "the loop", join(serving, remote)).await;
     assert_eq!(
         answers,
-        vec![Response::Sum(5), Response::Failure("the handler failed".into()), Response::Sum(0), Response::Goodbye]
+        vec![
+            Response::Sum(5),
+            Response::Failure("the handler failed".into()),
+            Response::Sum(0),
+            Response::Goodbye
+        ]
     );
-    let Ok(LoopEnd::Finished { messenger, next }) = ended else { panic!("the loop finished: {ended:?}") };
+    let Ok(LoopEnd::Finished { messenger, next }) = ended else {
+        panic!("the loop finished: {ended:?}")
+    };
     // After the last reply the messenger is handed back, and `next` is the answer to it.
     let _pending = listener.send(Request::Add(20, 22));
-    assert_eq!(within(STEP, "the answer to the last reply", next).await.unwrap().message, Request::Add(20, 22));
+    assert_eq!(
+        within(STEP, "the answer to the last reply", next)
+            .await
+            .unwrap()
+            .message,
+        Request::Add(20, 22)
+    );
     assert_eq!(messenger.status().closed_with, None);
 }
 
@@ -813,7 +1064,9 @@ async fn the_handler_loop_answers_each_message_until_its_last_reply() {
 async fn the_handler_loop_stops_gives_up_and_attaches_interrupts() {
     let window = window();
     let listening = listen::<Request, Response>(page_config(), Source::Window(window.clone()));
-    let answered = within(STEP, "an answer", knock(page_config(), vec![Target::Window(window)])).await.unwrap();
+    let answered = within(STEP, "an answer", knock(page_config(), vec![Target::Window(window)]))
+        .await
+        .unwrap();
     let streams = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
     let kept = streams.clone();
     let serving = answered.serve(
@@ -837,7 +1090,9 @@ async fn the_handler_loop_stops_gives_up_and_attaches_interrupts() {
         let listener = listening.await.expect("connected");
         let mut got = listener.send(Request::Subscribe).await.expect("subscribed");
         assert_eq!(got.message, Response::Subscribed);
-        let emitter = got.take_interrupt::<Click>().expect("the handler's reply carried an interrupt port");
+        let emitter = got
+            .take_interrupt::<Click>()
+            .expect("the handler's reply carried an interrupt port");
         emitter.emit(&click(5)).unwrap();
         // A failing handler whose error handler gives up ends the loop with `GaveUp`.
         let pending = listener.send(Request::Fail);
@@ -855,23 +1110,40 @@ async fn the_handler_loop_stops_gives_up_and_attaches_interrupts() {
 async fn a_stopped_handler_loop_hands_the_messenger_back() {
     let window = window();
     let listening = listen::<Request, Response>(page_config(), Source::Window(window.clone()));
-    let answered = within(STEP, "an answer", knock(page_config(), vec![Target::Window(window)])).await.unwrap();
+    let answered = within(STEP, "an answer", knock(page_config(), vec![Target::Window(window)]))
+        .await
+        .unwrap();
     let serving = answered.serve(|received: Received<Request>| handle(received.message), |_: String| None);
     let stopper = serving.stopper();
     let remote = async {
         let listener = listening.await.expect("connected");
-        assert_eq!(listener.send(Request::Add(1, 1)).await.expect("an answer").message, Response::Sum(2));
+        assert_eq!(
+            listener.send(Request::Add(1, 1)).await.expect("an answer").message,
+            Response::Sum(2)
+        );
         // The loop now waits for the next message; stop it there.
         stopper.stop();
         listener
     };
     let (ended, listener) = within(STEP, "the loop", join(serving, remote)).await;
-    let Ok(LoopEnd::Stopped(messenger)) = ended else { panic!("the loop stopped: {ended:?}") };
-    assert_eq!(messenger.status().closed_with, None, "stopping the loop does not close the session");
+    let Ok(LoopEnd::Stopped(messenger)) = ended else {
+        panic!("the loop stopped: {ended:?}")
+    };
+    assert_eq!(
+        messenger.status().closed_with,
+        None,
+        "stopping the loop does not close the session"
+    );
     // The session goes on without the loop: the listener's next message reaches the knocker
     // (whose loop would have handled it), and the knocker's next send answers it.
     let listener_pending = listener.send(Request::Add(2, 2));
     let knocker_pending = messenger.send(Response::Sum(99));
-    assert_eq!(within(STEP, "the knocker's answer", listener_pending).await.unwrap().message, Response::Sum(99));
+    assert_eq!(
+        within(STEP, "the knocker's answer", listener_pending)
+            .await
+            .unwrap()
+            .message,
+        Response::Sum(99)
+    );
     drop(knocker_pending);
 }

@@ -89,7 +89,10 @@ struct Counts {
 }
 
 fn counts() -> Counts {
-    Counts { window: live_listeners("Window"), ports: live_listeners("MessagePort") }
+    Counts {
+        window: live_listeners("Window"),
+        ports: live_listeners("MessagePort"),
+    }
 }
 
 fn start_counting() -> Counts {
@@ -104,7 +107,13 @@ fn the_counter_sees_gloo_listeners_come_and_go() {
     let on_window = gloo_events::EventListener::new(&window(), "message", |_| {});
     let ports = channel();
     let on_port = gloo_events::EventListener::new(&ports.port1(), "message", |_| {});
-    assert_eq!(counts(), Counts { window: before.window + 1, ports: before.ports + 1 });
+    assert_eq!(
+        counts(),
+        Counts {
+            window: before.window + 1,
+            ports: before.ports + 1
+        }
+    );
     drop(on_window);
     drop(on_port);
     assert_eq!(counts(), before);
@@ -117,7 +126,11 @@ async fn a_full_session_then_close_leaves_no_listener() {
     // Connected: the listener's temporary window listeners are gone already.
     assert_eq!(counts().window, before.window, "no window listener after the handshake");
     // Only the one port due to speak next is listened on (message + messageerror).
-    assert_eq!(counts().ports, before.ports + 2, "one listened port in the whole session");
+    assert_eq!(
+        counts().ports,
+        before.ports + 2,
+        "one listened port in the whole session"
+    );
 
     let (request, mut clicks) = InterruptRequest::multi_use::<u32>();
     let knocker_pending = pair.knocker.send_with_interrupt(1, request);
@@ -129,7 +142,11 @@ async fn a_full_session_then_close_leaves_no_listener() {
     assert_eq!(counts().ports, before.ports + 4);
     let listener_pending = pair.listener.send(2);
     within(STEP, "a reply", knocker_pending).await.unwrap();
-    assert_eq!(counts().ports, before.ports + 4, "the used reply port's listeners were removed");
+    assert_eq!(
+        counts().ports,
+        before.ports + 4,
+        "the used reply port's listeners were removed"
+    );
 
     pair.knocker.close();
     pair.listener.close();
@@ -157,7 +174,11 @@ async fn dropping_the_messengers_leaves_no_listener() {
 async fn dropping_a_pending_listen_removes_its_window_listeners() {
     let before = start_counting();
     let listening = listen::<u8, u8>(page_config(), Source::AnyWindow);
-    assert_eq!(counts().window, before.window + 2, "message and messageerror on the window");
+    assert_eq!(
+        counts().window,
+        before.window + 2,
+        "message and messageerror on the window"
+    );
     // Not a single knock arrives; nothing is left once the future is dropped.
     assert!(quiet_for(50, listening).await.is_none());
     assert_eq!(counts(), before);
@@ -177,8 +198,14 @@ async fn dropping_a_pending_knock_removes_its_port_listeners() {
 async fn dropping_an_unacknowledged_answer_removes_every_listener() {
     let before = start_counting();
     let listening = listen::<u8, u8>(page_config(), Source::AnyWindow);
-    let answered = within(STEP, "an answer", knock(page_config(), vec![Target::Window(window())])).await.unwrap();
-    assert_eq!(counts().window, before.window, "the window listeners went with the accepted knock");
+    let answered = within(STEP, "an answer", knock(page_config(), vec![Target::Window(window())]))
+        .await
+        .unwrap();
+    assert_eq!(
+        counts().window,
+        before.window,
+        "the window listeners went with the accepted knock"
+    );
     drop(answered);
     drop(listening);
     assert_eq!(counts(), before);
@@ -192,7 +219,10 @@ async fn timed_out_handshakes_leave_no_listener() {
     let iframe: web_sys::HtmlIFrameElement = document.create_element("iframe").unwrap().unchecked_into();
     document.body().unwrap().append_child(&iframe).unwrap();
     let short = || page_config().handshake_timeout(Duration::from_millis(300));
-    let knocking = knock(short().knock_interval(Duration::from_millis(30)), vec![Target::iframe(&iframe).unwrap()]);
+    let knocking = knock(
+        short().knock_interval(Duration::from_millis(30)),
+        vec![Target::iframe(&iframe).unwrap()],
+    );
     let listening = listen::<u8, u8>(short(), Source::AnyWindow);
     let (knocked, listened) = within(STEP, "both timeouts", join(knocking, listening)).await;
     assert_eq!(knocked.unwrap_err(), Error::TimedOut(Stage::Handshake));
@@ -206,7 +236,11 @@ async fn a_failed_handshake_leaves_no_listener() {
     let before = start_counting();
     let listening = listen::<u8, u8>(page_config(), Source::AnyWindow);
     let bad = channel();
-    let knock = build(r#"{"$type":"👋","$version":2,"$responsePort":"@0"}"#, &[&bad.port2()], &JsValue::NULL);
+    let knock = build(
+        r#"{"$type":"👋","$version":2,"$responsePort":"@0"}"#,
+        &[&bad.port2()],
+        &JsValue::NULL,
+    );
     post_to_window(&window(), &knock, &page_origin(), &[&bad.port2()]);
     let result = within(STEP, "the failed handshake", listening).await;
     assert!(matches!(result, Err(Error::HandshakeFailed(_))), "got {result:?}");
@@ -219,10 +253,18 @@ async fn a_worker_listener_removes_its_worker_listeners_once_connected() {
     let worker = knocking_worker();
     let before = (counts(), live_listeners("Worker"));
     let listening = listen::<u32, u32>(page_config(), Source::Worker(worker.clone()));
-    assert_eq!(live_listeners("Worker"), before.1 + 2, "message and messageerror on the worker");
+    assert_eq!(
+        live_listeners("Worker"),
+        before.1 + 2,
+        "message and messageerror on the worker"
+    );
     worker.post_message(&JsValue::NULL).unwrap(); // "knock now"
     let messenger = within(STEP, "the worker's knock", listening).await.expect("connected");
-    assert_eq!(live_listeners("Worker"), before.1, "the worker listeners went with the accepted knock");
+    assert_eq!(
+        live_listeners("Worker"),
+        before.1,
+        "the worker listeners went with the accepted knock"
+    );
     assert_eq!(within(STEP, "a reply", messenger.send(5)).await.unwrap().message, 1);
     drop(messenger);
     assert_eq!((counts(), live_listeners("Worker")), before);

@@ -7,8 +7,7 @@ mod web_support;
 use futures::StreamExt;
 use gloo_timers::future::TimeoutFuture;
 use messenger::{
-    knock, listen, Config, Error, HandshakeState, InterruptRequest, Limits, Messenger, Source, Step, Target,
-    Violation,
+    knock, listen, Config, Error, HandshakeState, InterruptRequest, Limits, Messenger, Source, Step, Target, Violation,
 };
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use wasm_bindgen::JsValue;
@@ -35,17 +34,72 @@ const BAD_LISTEN: &[(&str, &str, usize, Violation)] = &[
     ("a string instead of an object", r#""🤝""#, 0, Violation::NotAnObject),
     ("a number with a port", "1", 1, Violation::NotAnObject),
     ("null", "null", 0, Violation::NotAnObject),
-    ("$version 2", r#"{"$type":"🤝","$version":2,"$responsePort":"@0"}"#, 1, Violation::WrongVersion),
-    ("$version \"1\"", r#"{"$type":"🤝","$version":"1","$responsePort":"@0"}"#, 1, Violation::WrongVersion),
-    ("no $version", r#"{"$type":"🤝","$responsePort":"@0"}"#, 1, Violation::WrongVersion),
-    ("the knock's $type", r#"{"$type":"👋","$version":1,"$responsePort":"@0"}"#, 1, Violation::WrongType),
-    ("the acknowledgement's $type", r#"{"$type":"👂","$version":1,"$responsePort":"@0"}"#, 1, Violation::WrongType),
-    ("no $type", r#"{"$version":1,"$responsePort":"@0"}"#, 1, Violation::WrongType),
-    ("no $responsePort", r#"{"$type":"🤝","$version":1}"#, 0, Violation::MissingResponsePort),
-    ("a $responsePort that is a string", r#"{"$type":"🤝","$version":1,"$responsePort":"port"}"#, 0, Violation::MissingResponsePort),
-    ("a port not named $responsePort", r#"{"$type":"🤝","$version":1,"port":"@0"}"#, 1, Violation::MissingResponsePort),
-    ("an extra transferred port", r#"{"$type":"🤝","$version":1,"$responsePort":"@0"}"#, 2, Violation::ExtraPorts),
-    ("an $interruptPort", r#"{"$type":"🤝","$version":1,"$responsePort":"@0","$interruptPort":"@1"}"#, 2, Violation::ExtraPorts),
+    (
+        "$version 2",
+        r#"{"$type":"🤝","$version":2,"$responsePort":"@0"}"#,
+        1,
+        Violation::WrongVersion,
+    ),
+    (
+        "$version \"1\"",
+        r#"{"$type":"🤝","$version":"1","$responsePort":"@0"}"#,
+        1,
+        Violation::WrongVersion,
+    ),
+    (
+        "no $version",
+        r#"{"$type":"🤝","$responsePort":"@0"}"#,
+        1,
+        Violation::WrongVersion,
+    ),
+    (
+        "the knock's $type",
+        r#"{"$type":"👋","$version":1,"$responsePort":"@0"}"#,
+        1,
+        Violation::WrongType,
+    ),
+    (
+        "the acknowledgement's $type",
+        r#"{"$type":"👂","$version":1,"$responsePort":"@0"}"#,
+        1,
+        Violation::WrongType,
+    ),
+    (
+        "no $type",
+        r#"{"$version":1,"$responsePort":"@0"}"#,
+        1,
+        Violation::WrongType,
+    ),
+    (
+        "no $responsePort",
+        r#"{"$type":"🤝","$version":1}"#,
+        0,
+        Violation::MissingResponsePort,
+    ),
+    (
+        "a $responsePort that is a string",
+        r#"{"$type":"🤝","$version":1,"$responsePort":"port"}"#,
+        0,
+        Violation::MissingResponsePort,
+    ),
+    (
+        "a port not named $responsePort",
+        r#"{"$type":"🤝","$version":1,"port":"@0"}"#,
+        1,
+        Violation::MissingResponsePort,
+    ),
+    (
+        "an extra transferred port",
+        r#"{"$type":"🤝","$version":1,"$responsePort":"@0"}"#,
+        2,
+        Violation::ExtraPorts,
+    ),
+    (
+        "an $interruptPort",
+        r#"{"$type":"🤝","$version":1,"$responsePort":"@0","$interruptPort":"@1"}"#,
+        2,
+        Violation::ExtraPorts,
+    ),
 ];
 
 #[wasm_bindgen_test]
@@ -54,11 +108,17 @@ async fn a_bad_listen_answer_fails_the_knocker_with_handshake_failed() {
     for &(case, json, ports, violation) in BAD_LISTEN {
         let knocks = Inbox::on_target(&window, Some("👋"));
         let trace = Trace::default();
-        let config = trace.observe(page_config()).knock_interval(std::time::Duration::from_millis(50));
+        let config = trace
+            .observe(page_config())
+            .knock_interval(std::time::Duration::from_millis(50));
         let knocking = knock(config, vec![Target::Window(window.clone())]);
         let knock = js_receive_knock(&knocks).await;
         let ports = fresh_ports(ports);
-        post(&knock.response_port(), &build(json, &refs(&ports), &JsValue::NULL), &refs(&ports));
+        post(
+            &knock.response_port(),
+            &build(json, &refs(&ports), &JsValue::NULL),
+            &refs(&ports),
+        );
         let result = within(STEP, case, knocking).await;
         let expected = Error::HandshakeFailed(violation);
         assert_eq!(result.unwrap_err(), expected, "{case}");
@@ -81,16 +141,30 @@ async fn a_well_formed_answer_with_unknown_extension_fields_is_accepted() {
     knocks.close();
     let next = channel();
     let acks = Inbox::on_port(&next.port1());
-    let listen = build(r#"{"$type":"🤝","$version":1,"$responsePort":"@0","$nonce":"abc","$future":{"x":[1]}}"#, &[&next.port2()], &JsValue::NULL);
+    let listen = build(
+        r#"{"$type":"🤝","$version":1,"$responsePort":"@0","$nonce":"abc","$future":{"x":[1]}}"#,
+        &[&next.port2()],
+        &JsValue::NULL,
+    );
     post(&knock.response_port(), &listen, &[&next.port2()]);
-    let answered = within(STEP, "the answer", knocking).await.expect("extension fields are ignored");
+    let answered = within(STEP, "the answer", knocking)
+        .await
+        .expect("extension fields are ignored");
     let finishing = answered.finish_handshake::<u8, u8>();
     let js_side = async {
         let ack = acks.next(STEP, "👂").await;
         assert_eq!(ack.field("$type").as_string().as_deref(), Some("👂"));
         assert_eq!(ack.field("$raw"), JsValue::TRUE, "the acknowledgement says $raw: true");
         let reply = channel();
-        post(&ack.response_port(), &build(r#"{"message":5,"$responsePort":"@0"}"#, &[&reply.port2()], &JsValue::NULL), &[&reply.port2()]);
+        post(
+            &ack.response_port(),
+            &build(
+                r#"{"message":5,"$responsePort":"@0"}"#,
+                &[&reply.port2()],
+                &JsValue::NULL,
+            ),
+            &[&reply.port2()],
+        );
         reply
     };
     let (finished, _reply) = within(STEP, "the first message", futures::future::join(finishing, js_side)).await;
@@ -103,11 +177,36 @@ async fn a_well_formed_answer_with_unknown_extension_fields_is_accepted() {
 // Knocks, seen by a Rust listener.
 
 const BAD_KNOCK: &[(&str, &str, usize, Violation)] = &[
-    ("$version 2", r#"{"$type":"👋","$version":2,"$responsePort":"@0"}"#, 1, Violation::WrongVersion),
-    ("no $version", r#"{"$type":"👋","$responsePort":"@0"}"#, 1, Violation::WrongVersion),
-    ("no $responsePort", r#"{"$type":"👋","$version":1}"#, 0, Violation::MissingResponsePort),
-    ("a port not named $responsePort", r#"{"$type":"👋","$version":1,"p":"@0"}"#, 1, Violation::MissingResponsePort),
-    ("an extra transferred port", r#"{"$type":"👋","$version":1,"$responsePort":"@0"}"#, 2, Violation::ExtraPorts),
+    (
+        "$version 2",
+        r#"{"$type":"👋","$version":2,"$responsePort":"@0"}"#,
+        1,
+        Violation::WrongVersion,
+    ),
+    (
+        "no $version",
+        r#"{"$type":"👋","$responsePort":"@0"}"#,
+        1,
+        Violation::WrongVersion,
+    ),
+    (
+        "no $responsePort",
+        r#"{"$type":"👋","$version":1}"#,
+        0,
+        Violation::MissingResponsePort,
+    ),
+    (
+        "a port not named $responsePort",
+        r#"{"$type":"👋","$version":1,"p":"@0"}"#,
+        1,
+        Violation::MissingResponsePort,
+    ),
+    (
+        "an extra transferred port",
+        r#"{"$type":"👋","$version":1,"$responsePort":"@0"}"#,
+        2,
+        Violation::ExtraPorts,
+    ),
 ];
 
 #[wasm_bindgen_test]
@@ -117,7 +216,12 @@ async fn a_bad_knock_fails_the_listener_with_handshake_failed() {
         let trace = Trace::default();
         let listening = listen::<u8, u8>(trace.observe(page_config()), Source::Window(window.clone()));
         let ports = fresh_ports(ports);
-        post_to_window(&window, &build(json, &refs(&ports), &JsValue::NULL), &page_origin(), &refs(&ports));
+        post_to_window(
+            &window,
+            &build(json, &refs(&ports), &JsValue::NULL),
+            &page_origin(),
+            &refs(&ports),
+        );
         let result = within(STEP, case, listening).await;
         let expected = Error::HandshakeFailed(violation);
         assert_eq!(result.unwrap_err(), expected, "{case}");
@@ -140,18 +244,33 @@ async fn messages_that_are_not_knocks_are_ignored_by_a_listener() {
         (r#"{"$type":"🤝","$version":1,"$responsePort":"@0"}"#, refs(&ports)),
         (r#"["👋",1]"#, vec![]),
     ] {
-        post_to_window(&window, &build(json, &refs(&ports), &JsValue::NULL), &page_origin(), &transfer);
+        post_to_window(
+            &window,
+            &build(json, &refs(&ports), &JsValue::NULL),
+            &page_origin(),
+            &transfer,
+        );
     }
-    trace.wait_for(6, "six ignored messages", |s| matches!(s, Step::Ignored { reason: "not a knock" })).await;
+    trace
+        .wait_for(6, "six ignored messages", |s| {
+            matches!(s, Step::Ignored { reason: "not a knock" })
+        })
+        .await;
     // Still listening: a valid knock now connects.
-    let answered = within(STEP, "an answer", knock(page_config(), vec![Target::Window(window.clone())])).await;
+    let answered = within(
+        STEP,
+        "an answer",
+        knock(page_config(), vec![Target::Window(window.clone())]),
+    )
+    .await;
     let finishing = answered.expect("answered").finish_handshake::<u8, u8>();
     let listener_side = async {
         let listener = listening.await.expect("connected");
         let pending = listener.send(1);
         (listener, pending)
     };
-    let ((listener, _pending), finished) = within(STEP, "connected", futures::future::join(listener_side, finishing)).await;
+    let ((listener, _pending), finished) =
+        within(STEP, "connected", futures::future::join(listener_side, finishing)).await;
     assert_eq!(finished.expect("first message").1.message, 1);
     assert_eq!(listener.status().state, HandshakeState::Connected);
 }
@@ -159,10 +278,30 @@ async fn messages_that_are_not_knocks_are_ignored_by_a_listener() {
 /// A bad `👂` after a valid knock.
 const BAD_ACKNOWLEDGE: &[(&str, &str, usize, Violation)] = &[
     ("a non-object", "true", 0, Violation::NotAnObject),
-    ("the listen $type", r#"{"$type":"🤝","$version":1,"$responsePort":"@0"}"#, 1, Violation::WrongType),
-    ("an application message", r#"{"message":1,"$responsePort":"@0"}"#, 1, Violation::WrongType),
-    ("no $responsePort", r#"{"$type":"👂","$raw":true}"#, 0, Violation::MissingResponsePort),
-    ("an extra transferred port", r#"{"$type":"👂","$raw":true,"$responsePort":"@0"}"#, 2, Violation::ExtraPorts),
+    (
+        "the listen $type",
+        r#"{"$type":"🤝","$version":1,"$responsePort":"@0"}"#,
+        1,
+        Violation::WrongType,
+    ),
+    (
+        "an application message",
+        r#"{"message":1,"$responsePort":"@0"}"#,
+        1,
+        Violation::WrongType,
+    ),
+    (
+        "no $responsePort",
+        r#"{"$type":"👂","$raw":true}"#,
+        0,
+        Violation::MissingResponsePort,
+    ),
+    (
+        "an extra transferred port",
+        r#"{"$type":"👂","$raw":true,"$responsePort":"@0"}"#,
+        2,
+        Violation::ExtraPorts,
+    ),
 ];
 
 #[wasm_bindgen_test]
@@ -173,11 +312,19 @@ async fn a_bad_acknowledgement_fails_the_listener_with_handshake_failed() {
         let listening = listen::<u8, u8>(trace.observe(page_config()), Source::Window(window.clone()));
         let knock_channel = channel();
         let answers = Inbox::on_port(&knock_channel.port1());
-        let knock = build(r#"{"$type":"👋","$version":1,"$responsePort":"@0"}"#, &[&knock_channel.port2()], &JsValue::NULL);
+        let knock = build(
+            r#"{"$type":"👋","$version":1,"$responsePort":"@0"}"#,
+            &[&knock_channel.port2()],
+            &JsValue::NULL,
+        );
         post_to_window(&window, &knock, &page_origin(), &[&knock_channel.port2()]);
         let answer = answers.next(STEP, "🤝").await;
         let ports = fresh_ports(ports);
-        post(&answer.response_port(), &build(json, &refs(&ports), &JsValue::NULL), &refs(&ports));
+        post(
+            &answer.response_port(),
+            &build(json, &refs(&ports), &JsValue::NULL),
+            &refs(&ports),
+        );
         let result = within(STEP, case, listening).await;
         let expected = Error::HandshakeFailed(violation);
         assert_eq!(result.unwrap_err(), expected, "{case}");
@@ -214,18 +361,35 @@ async fn reply_fails_with<In: DeserializeOwned + std::fmt::Debug + 'static>(
     let question = inbox.next(STEP, "the listener's message").await;
     assert_eq!(question.field("message").as_string().as_deref(), Some("question"));
     let ports = fresh_ports(ports);
-    post(&question.response_port(), &build(json, &refs(&ports), &payload), &refs(&ports));
-    let failed = within(STEP, case, pending).await.err().unwrap_or_else(|| panic!("{case}: the send failed"));
+    post(
+        &question.response_port(),
+        &build(json, &refs(&ports), &payload),
+        &refs(&ports),
+    );
+    let failed = within(STEP, case, pending)
+        .await
+        .err()
+        .unwrap_or_else(|| panic!("{case}: the send failed"));
     assert_eq!(failed.unsent, None, "{case}: the message had been posted");
     let error = failed.error;
     let status = listener.status();
-    assert_eq!(status.closed_with, Some(error.clone()), "{case}: the session is closed with the error");
+    assert_eq!(
+        status.closed_with,
+        Some(error.clone()),
+        "{case}: the session is closed with the error"
+    );
     assert_eq!(status.state, HandshakeState::Closed, "{case}");
     assert_eq!(status.open_ports, 0, "{case}: every port was closed");
     assert_eq!(within(STEP, "closed()", closed).await, error, "{case}");
     trace.assert_failed_with(&error);
-    let later = within(STEP, "a later send", listener.send("again".into())).await.unwrap_err();
-    assert_eq!((later.error, later.unsent.as_deref()), (error.clone(), Some("again")), "{case}");
+    let later = within(STEP, "a later send", listener.send("again".into()))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (later.error, later.unsent.as_deref()),
+        (error.clone(), Some("again")),
+        "{case}"
+    );
     inbox.close();
     (error, listener)
 }
@@ -233,15 +397,60 @@ async fn reply_fails_with<In: DeserializeOwned + std::fmt::Debug + 'static>(
 const BAD_MESSAGE: &[(&str, &str, usize, Violation)] = &[
     ("a number", "42", 0, Violation::NotAnObject),
     ("a string with a port", r#""message""#, 1, Violation::NotAnObject),
-    ("no $responsePort", r#"{"message":{"id":1,"name":"x"}}"#, 0, Violation::MissingResponsePort),
-    ("a $responsePort that is not a port", r#"{"message":{"id":1,"name":"x"},"$responsePort":{}}"#, 0, Violation::MissingResponsePort),
-    ("an extra transferred port", r#"{"message":{"id":1,"name":"x"},"$responsePort":"@0"}"#, 2, Violation::ExtraPorts),
-    ("no message field", r#"{"$responsePort":"@0"}"#, 1, Violation::MissingMessage),
-    ("a handshake $type", r#"{"$type":"👂","$raw":true,"$responsePort":"@0"}"#, 1, Violation::WrongType),
-    ("a replayed knock", r#"{"$type":"👋","$version":1,"message":1,"$responsePort":"@0"}"#, 1, Violation::WrongType),
-    ("an $interruptPort that is not a port", r#"{"message":{"id":1,"name":"x"},"$responsePort":"@0","$interruptPort":7}"#, 1, Violation::MalformedInterruptPort),
-    ("one port as both $responsePort and $interruptPort", r#"{"message":{"id":1,"name":"x"},"$responsePort":"@0","$interruptPort":"@0"}"#, 1, Violation::MalformedInterruptPort),
-    ("a port inside the payload", r#"{"message":{"id":1,"name":"x","p":"@1"},"$responsePort":"@0"}"#, 2, Violation::ExtraPorts),
+    (
+        "no $responsePort",
+        r#"{"message":{"id":1,"name":"x"}}"#,
+        0,
+        Violation::MissingResponsePort,
+    ),
+    (
+        "a $responsePort that is not a port",
+        r#"{"message":{"id":1,"name":"x"},"$responsePort":{}}"#,
+        0,
+        Violation::MissingResponsePort,
+    ),
+    (
+        "an extra transferred port",
+        r#"{"message":{"id":1,"name":"x"},"$responsePort":"@0"}"#,
+        2,
+        Violation::ExtraPorts,
+    ),
+    (
+        "no message field",
+        r#"{"$responsePort":"@0"}"#,
+        1,
+        Violation::MissingMessage,
+    ),
+    (
+        "a handshake $type",
+        r#"{"$type":"👂","$raw":true,"$responsePort":"@0"}"#,
+        1,
+        Violation::WrongType,
+    ),
+    (
+        "a replayed knock",
+        r#"{"$type":"👋","$version":1,"message":1,"$responsePort":"@0"}"#,
+        1,
+        Violation::WrongType,
+    ),
+    (
+        "an $interruptPort that is not a port",
+        r#"{"message":{"id":1,"name":"x"},"$responsePort":"@0","$interruptPort":7}"#,
+        1,
+        Violation::MalformedInterruptPort,
+    ),
+    (
+        "one port as both $responsePort and $interruptPort",
+        r#"{"message":{"id":1,"name":"x"},"$responsePort":"@0","$interruptPort":"@0"}"#,
+        1,
+        Violation::MalformedInterruptPort,
+    ),
+    (
+        "a port inside the payload",
+        r#"{"message":{"id":1,"name":"x","p":"@1"},"$responsePort":"@0"}"#,
+        2,
+        Violation::ExtraPorts,
+    ),
 ];
 
 #[wasm_bindgen_test]
@@ -284,20 +493,37 @@ async fn payloads_without_a_json_form_fail_decoding() {
 
 #[wasm_bindgen_test]
 async fn an_oversized_payload_is_too_large() {
-    let config = page_config().limits(Limits { max_bytes: 64, max_depth: 32 });
+    let config = page_config().limits(Limits {
+        max_bytes: 64,
+        max_depth: 32,
+    });
     let payload = JsValue::from_str(&"x".repeat(100));
     let json = r#"{"message":"@payload","$responsePort":"@0"}"#;
     let (error, _) = reply_fails_with::<String>("100 characters", config, json, 1, payload).await;
-    assert_eq!(error, Error::TooLarge { size: 102, limit: 64 }, "the JSON text of the string is 102 bytes");
+    assert_eq!(
+        error,
+        Error::TooLarge { size: 102, limit: 64 },
+        "the JSON text of the string is 102 bytes"
+    );
     // Exactly at the limit is fine.
-    let config = page_config().limits(Limits { max_bytes: 102, max_depth: 32 });
+    let config = page_config().limits(Limits {
+        max_bytes: 102,
+        max_depth: 32,
+    });
     let (listener, inbox) = js_knocker_connected::<String, String>(config).await;
     let pending = listener.send("q".into());
     let question = inbox.next(STEP, "the question").await;
     let reply = channel();
-    let value = build(r#"{"message":"@payload","$responsePort":"@0"}"#, &[&reply.port2()], &JsValue::from_str(&"x".repeat(100)));
+    let value = build(
+        r#"{"message":"@payload","$responsePort":"@0"}"#,
+        &[&reply.port2()],
+        &JsValue::from_str(&"x".repeat(100)),
+    );
     post(&question.response_port(), &value, &[&reply.port2()]);
-    assert_eq!(within(STEP, "a reply at the limit", pending).await.unwrap().message, "x".repeat(100));
+    assert_eq!(
+        within(STEP, "a reply at the limit", pending).await.unwrap().message,
+        "x".repeat(100)
+    );
 }
 
 #[wasm_bindgen_test]
@@ -307,10 +533,16 @@ async fn a_deeply_nested_payload_is_too_deep() {
     // postMessage throws a RangeError), so the deepest it can post stands in for "very deep".
     let deepest = deepest_postable(10_000);
     console_log!("posting {deepest} levels of arrays");
-    assert!(deepest >= 1_000, "the browser posts at least 1,000 levels (it posts {deepest})");
+    assert!(
+        deepest >= 1_000,
+        "the browser posts at least 1,000 levels (it posts {deepest})"
+    );
     for levels in [33, deepest] {
         let payload = deep_array(levels);
-        assert!(json_text(&payload).is_string(), "the browser can serialise {levels} levels");
+        assert!(
+            json_text(&payload).is_string(),
+            "the browser can serialise {levels} levels"
+        );
         let case = format!("{levels} levels of arrays");
         let (error, _) = reply_fails_with::<serde_json::Value>(&case, page_config(), json, 1, payload).await;
         assert_eq!(error, Error::TooDeep { limit: 32 }, "{case}");
@@ -320,7 +552,11 @@ async fn a_deeply_nested_payload_is_too_deep() {
     let pending = listener.send("q".into());
     let question = inbox.next(STEP, "the question").await;
     let reply = channel();
-    post(&question.response_port(), &build(json, &[&reply.port2()], &deep_array(32)), &[&reply.port2()]);
+    post(
+        &question.response_port(),
+        &build(json, &[&reply.port2()], &deep_array(32)),
+        &[&reply.port2()],
+    );
     let got = within(STEP, "32 levels", pending).await.unwrap().message;
     let mut depth = 0;
     let mut value = &got;
@@ -342,13 +578,25 @@ async fn the_knockers_first_message_is_checked_too() {
     knocks.close();
     let next = channel();
     let acks = Inbox::on_port(&next.port1());
-    post(&knock.response_port(), &build(r#"{"$type":"🤝","$version":1,"$responsePort":"@0"}"#, &[&next.port2()], &JsValue::NULL), &[&next.port2()]);
+    post(
+        &knock.response_port(),
+        &build(
+            r#"{"$type":"🤝","$version":1,"$responsePort":"@0"}"#,
+            &[&next.port2()],
+            &JsValue::NULL,
+        ),
+        &[&next.port2()],
+    );
     let answered = within(STEP, "the answer", knocking).await.expect("answered");
     let finishing = answered.finish_handshake::<u8, Strict>();
     let js_side = async {
         let ack = acks.next(STEP, "👂").await;
         let reply = channel();
-        let first = build(r#"{"message":{"id":1,"name":"x","extra":0},"$responsePort":"@0"}"#, &[&reply.port2()], &JsValue::NULL);
+        let first = build(
+            r#"{"message":{"id":1,"name":"x","extra":0},"$responsePort":"@0"}"#,
+            &[&reply.port2()],
+            &JsValue::NULL,
+        );
         post(&ack.response_port(), &first, &[&reply.port2()]);
     };
     let (finished, ()) = within(STEP, "the first message", futures::future::join(finishing, js_side)).await;
@@ -363,16 +611,29 @@ async fn the_knockers_first_message_is_checked_too() {
 #[wasm_bindgen_test]
 async fn bad_interrupts_end_their_channel_with_a_typed_error_but_not_the_session() {
     // Large enough for the deep array's JSON text, so that its depth is what is refused.
-    let config = page_config().limits(Limits { max_bytes: 8_192, max_depth: 4 });
+    let config = page_config().limits(Limits {
+        max_bytes: 8_192,
+        max_depth: 4,
+    });
     let (listener, inbox) = js_knocker_connected::<String, String>(config).await;
     type Expected = fn(&Error) -> bool;
     let cases: Vec<(&str, JsValue, Expected)> = vec![
         ("too large", JsValue::from_str(&"y".repeat(10_000)), |e| {
-            matches!(e, Error::TooLarge { size: 10_002, limit: 8_192 })
+            matches!(
+                e,
+                Error::TooLarge {
+                    size: 10_002,
+                    limit: 8_192
+                }
+            )
         }),
-        ("too deep", deep_array(deepest_postable(10_000)), |e| *e == Error::TooDeep { limit: 4 }),
+        ("too deep", deep_array(deepest_postable(10_000)), |e| {
+            *e == Error::TooDeep { limit: 4 }
+        }),
         ("cyclic", cyclic_object(), |e| matches!(e, Error::DecodeFailed(_))),
-        ("the wrong type", JsValue::from_f64(1.0), |e| matches!(e, Error::DecodeFailed(_))),
+        ("the wrong type", JsValue::from_f64(1.0), |e| {
+            matches!(e, Error::DecodeFailed(_))
+        }),
     ];
     let mut pending = None;
     for (case, payload, expected) in cases {
@@ -381,18 +642,37 @@ async fn bad_interrupts_end_their_channel_with_a_typed_error_but_not_the_session
         let sent = listener.send_with_interrupt(format!("watch {case}"), request);
         let message = inbox_next(&inbox, &mut pending).await;
         let interrupt_port: MessagePort = wasm_bindgen::JsCast::unchecked_into(message.field("$interruptPort"));
-        assert_eq!(message.ports.len(), 2, "{case}: reply port and interrupt port are transferred");
+        assert_eq!(
+            message.ports.len(),
+            2,
+            "{case}: reply port and interrupt port are transferred"
+        );
         post(&interrupt_port, &JsValue::from_str("fine"), &[]);
         post(&interrupt_port, &payload, &[]);
         post(&interrupt_port, &JsValue::from_str("never seen"), &[]);
-        assert_eq!(within(STEP, "a good interrupt", stream.next()).await, Some(Ok("fine".to_owned())), "{case}");
+        assert_eq!(
+            within(STEP, "a good interrupt", stream.next()).await,
+            Some(Ok("fine".to_owned())),
+            "{case}"
+        );
         let bad = within(STEP, case, stream.next()).await;
-        assert!(matches!(&bad, Some(Err(error)) if expected(error)), "{case}: got {bad:?}");
-        assert_eq!(within(STEP, "the stream's end", stream.next()).await, None, "{case}: the channel ended");
+        assert!(
+            matches!(&bad, Some(Err(error)) if expected(error)),
+            "{case}: got {bad:?}"
+        );
+        assert_eq!(
+            within(STEP, "the stream's end", stream.next()).await,
+            None,
+            "{case}: the channel ended"
+        );
         assert_eq!(listener.status().closed_with, None, "{case}: the session goes on");
         // Answer the message so that it is the listener's turn again.
         let next = channel();
-        let answer = build(r#"{"message":"ok","$responsePort":"@0"}"#, &[&next.port2()], &JsValue::NULL);
+        let answer = build(
+            r#"{"message":"ok","$responsePort":"@0"}"#,
+            &[&next.port2()],
+            &JsValue::NULL,
+        );
         post(&message.response_port(), &answer, &[&next.port2()]);
         assert_eq!(within(STEP, "the answer", sent).await.unwrap().message, "ok");
         pending = Some(Inbox::on_port(&next.port1()));

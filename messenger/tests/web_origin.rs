@@ -25,7 +25,11 @@ use web_sys::HtmlIFrameElement;
 wasm_bindgen_test_configure!(run_in_browser);
 
 fn page_port() -> String {
-    page_origin().rsplit(':').next().expect("the test page has a port").to_owned()
+    page_origin()
+        .rsplit(':')
+        .next()
+        .expect("the test page has a port")
+        .to_owned()
 }
 
 /// The origin the fixture is loaded from: same host address, other host name, so another origin.
@@ -34,11 +38,20 @@ fn remote_origin() -> String {
 }
 
 fn fixture_url(mode: &str, query: &str) -> String {
-    format!("{}/tests/web_fixtures/peer.html?parent={}&mode={mode}{query}", remote_origin(), page_origin())
+    format!(
+        "{}/tests/web_fixtures/peer.html?parent={}&mode={mode}{query}",
+        remote_origin(),
+        page_origin()
+    )
 }
 
 fn new_iframe() -> HtmlIFrameElement {
-    let iframe: HtmlIFrameElement = window().document().unwrap().create_element("iframe").unwrap().unchecked_into();
+    let iframe: HtmlIFrameElement = window()
+        .document()
+        .unwrap()
+        .create_element("iframe")
+        .unwrap()
+        .unchecked_into();
     // wasm-bindgen-test-runner serves everything with COOP same-origin + COEP require-corp, so a
     // cross-origin iframe may only load as `credentialless` (the fixture cannot send CORP).
     iframe.set_attribute("credentialless", "").unwrap();
@@ -56,7 +69,13 @@ async fn load(iframe: &HtmlIFrameElement, url: &str) {
     });
     iframe.set_src(url);
     if iframe.parent_node().is_none() {
-        window().document().unwrap().body().unwrap().append_child(iframe).unwrap();
+        window()
+            .document()
+            .unwrap()
+            .body()
+            .unwrap()
+            .append_child(iframe)
+            .unwrap();
     }
     within(LOAD, "the iframe to load", rx).await.unwrap();
 }
@@ -68,7 +87,9 @@ async fn cross_origin_iframe(mode: &str) -> HtmlIFrameElement {
 }
 
 fn remote_config() -> Config {
-    Config::new(&remote_origin()).unwrap().handshake_timeout(Duration::from_secs(5))
+    Config::new(&remote_origin())
+        .unwrap()
+        .handshake_timeout(Duration::from_secs(5))
 }
 
 /// What the fixture peer sends.
@@ -80,7 +101,11 @@ enum FromPeer {
 }
 
 fn knock_object(port: &web_sys::MessagePort) -> JsValue {
-    build(r#"{"$type":"👋","$version":1,"$responsePort":"@0"}"#, &[port], &JsValue::NULL)
+    build(
+        r#"{"$type":"👋","$version":1,"$responsePort":"@0"}"#,
+        &[port],
+        &JsValue::NULL,
+    )
 }
 
 fn ignored(reason: &'static str) -> impl Fn(&Step) -> bool {
@@ -94,15 +119,21 @@ where
     F: std::future::Future<Output = Result<messenger::Messenger<u8, u8>, Error>>,
 {
     let mut listening = Box::pin(listening);
-    assert!(quiet_for(50, &mut listening).await.is_none(), "the listener did not connect or fail");
+    assert!(
+        quiet_for(50, &mut listening).await.is_none(),
+        "the listener did not connect or fail"
+    );
     let answered = within(STEP, "an answer", knock(page_config(), vec![Target::Window(window())])).await;
-    let finishing = answered.expect("the listener answers a valid knock").finish_handshake::<u8, u8>();
+    let finishing = answered
+        .expect("the listener answers a valid knock")
+        .finish_handshake::<u8, u8>();
     let listener_side = async {
         let listener = listening.await.expect("connected");
         let pending = listener.send(7);
         (listener, pending)
     };
-    let ((listener, _pending), finished) = within(STEP, "connected", futures::future::join(listener_side, finishing)).await;
+    let ((listener, _pending), finished) =
+        within(STEP, "connected", futures::future::join(listener_side, finishing)).await;
     assert_eq!(finished.expect("the first message").1.message, 7);
     assert_eq!(listener.status().state, HandshakeState::Connected);
 }
@@ -118,8 +149,15 @@ async fn an_untrusted_synthetic_knock_is_ignored() {
     let probe = channel();
     let answers = Inbox::on_port(&probe.port1());
     // Everything about it is right except that script made it: isTrusted is false.
-    dispatch_untrusted(&window, &knock_object(&probe.port2()), &page_origin(), &[&probe.port2()]);
-    trace.wait_for(1, "the synthetic knock to be ignored", ignored("untrusted event")).await;
+    dispatch_untrusted(
+        &window,
+        &knock_object(&probe.port2()),
+        &page_origin(),
+        &[&probe.port2()],
+    );
+    trace
+        .wait_for(1, "the synthetic knock to be ignored", ignored("untrusted event"))
+        .await;
     tick().await;
     assert_eq!(answers.unread(), 0, "no 🤝 for a synthetic event");
     answers.close();
@@ -141,11 +179,19 @@ async fn a_knock_from_an_opaque_origin_is_ignored() {
          parent.postMessage({ $type: '👋', $version: 1, $responsePort: c.port2 }, '*', [c.port2]);</script>",
     );
     let answered_by_mistake = Inbox::on_target(&window, Some("answered"));
-    window.document().unwrap().body().unwrap().append_child(&iframe).unwrap();
+    window
+        .document()
+        .unwrap()
+        .body()
+        .unwrap()
+        .append_child(&iframe)
+        .unwrap();
     let knock = delivered.next(STEP, "the sandboxed knock").await;
     assert_eq!(knock.origin, "null");
     assert!(knock.trusted, "a real cross-context message");
-    trace.wait_for(1, "the knock to be ignored", ignored("wrong origin")).await;
+    trace
+        .wait_for(1, "the knock to be ignored", ignored("wrong origin"))
+        .await;
     tick().await;
     assert_eq!(answered_by_mistake.unread(), 0);
     delivered.close();
@@ -168,14 +214,22 @@ async fn origins_match_exactly() {
     ];
     for configured in near_misses {
         let trace = Trace::default();
-        let config = trace.observe(Config::new(&configured).unwrap()).handshake_timeout(Duration::from_millis(400));
+        let config = trace
+            .observe(Config::new(&configured).unwrap())
+            .handshake_timeout(Duration::from_millis(400));
         let listening = listen::<u8, u8>(config, Source::AnyWindow);
         let probe = channel();
         let answers = Inbox::on_port(&probe.port1());
         post_to_window(&window(), &knock_object(&probe.port2()), &origin, &[&probe.port2()]);
-        trace.wait_for(1, "the knock to be ignored", ignored("wrong origin")).await;
+        trace
+            .wait_for(1, "the knock to be ignored", ignored("wrong origin"))
+            .await;
         let result = within(STEP, "the listener's timeout", listening).await;
-        assert_eq!(result.unwrap_err(), Error::TimedOut(Stage::Handshake), "configured {configured}");
+        assert_eq!(
+            result.unwrap_err(),
+            Error::TimedOut(Stage::Handshake),
+            "configured {configured}"
+        );
         assert_eq!(answers.unread(), 0, "configured {configured}: no answer");
         answers.close();
     }
@@ -185,14 +239,27 @@ async fn origins_match_exactly() {
 async fn a_knock_from_another_window_than_the_expected_one_is_ignored() {
     // Expect the (same-origin) iframe's window; the page itself knocks: right origin, wrong source.
     let iframe = new_iframe();
-    window().document().unwrap().body().unwrap().append_child(&iframe).unwrap();
+    window()
+        .document()
+        .unwrap()
+        .body()
+        .unwrap()
+        .append_child(&iframe)
+        .unwrap();
     let expected = iframe.content_window().unwrap();
     let trace = Trace::default();
     let listening = listen::<u8, u8>(trace.observe(page_config()), Source::Window(expected));
     let probe = channel();
     let answers = Inbox::on_port(&probe.port1());
-    post_to_window(&window(), &knock_object(&probe.port2()), &page_origin(), &[&probe.port2()]);
-    trace.wait_for(1, "the knock to be ignored", ignored("wrong source")).await;
+    post_to_window(
+        &window(),
+        &knock_object(&probe.port2()),
+        &page_origin(),
+        &[&probe.port2()],
+    );
+    trace
+        .wait_for(1, "the knock to be ignored", ignored("wrong source"))
+        .await;
     tick().await;
     assert_eq!(answers.unread(), 0);
     answers.close();
@@ -207,17 +274,32 @@ async fn a_knock_from_another_window_than_the_expected_one_is_ignored() {
 async fn the_page_knocks_on_a_cross_origin_iframe() {
     let problems = Inbox::on_target(&window(), Some("problem"));
     let iframe = cross_origin_iframe("listen").await;
-    let answered = within(STEP, "the iframe's 🤝", knock(remote_config(), vec![Target::iframe(&iframe).unwrap()]))
-        .await
-        .expect("the cross-origin peer answers");
-    let (messenger, first) = within(STEP, "the first message", answered.finish_handshake::<String, FromPeer>())
-        .await
-        .expect("connected");
+    let answered = within(
+        STEP,
+        "the iframe's 🤝",
+        knock(remote_config(), vec![Target::iframe(&iframe).unwrap()]),
+    )
+    .await
+    .expect("the cross-origin peer answers");
+    let (messenger, first) = within(
+        STEP,
+        "the first message",
+        answered.finish_handshake::<String, FromPeer>(),
+    )
+    .await
+    .expect("connected");
     assert_eq!(first.message, FromPeer::Hello { hello: remote_origin() });
     for n in 1..=3 {
         let text = format!("across origins {n} 🌐");
         let reply = within(STEP, "an echo", messenger.send(text.clone())).await.unwrap();
-        assert_eq!(reply.message, FromPeer::Echo { echo: text, count: n, origin: remote_origin() });
+        assert_eq!(
+            reply.message,
+            FromPeer::Echo {
+                echo: text,
+                count: n,
+                origin: remote_origin()
+            }
+        );
     }
     assert_eq!(problems.unread(), 0);
     problems.close();
@@ -231,12 +313,24 @@ async fn knocks_for_another_origin_are_dropped_by_the_browser() {
     // document, so the browser never delivers them: the handshake times out.
     let problems = Inbox::on_target(&window(), Some("problem"));
     let iframe = cross_origin_iframe("listen").await;
-    let config = page_config().handshake_timeout(Duration::from_millis(500)).knock_interval(Duration::from_millis(50));
-    let result = within(STEP, "the handshake timeout", knock(config, vec![Target::iframe(&iframe).unwrap()])).await;
+    let config = page_config()
+        .handshake_timeout(Duration::from_millis(500))
+        .knock_interval(Duration::from_millis(50));
+    let result = within(
+        STEP,
+        "the handshake timeout",
+        knock(config, vec![Target::iframe(&iframe).unwrap()]),
+    )
+    .await;
     assert_eq!(result.unwrap_err(), Error::TimedOut(Stage::Handshake));
     assert_eq!(problems.unread(), 0, "the peer never saw a knock");
     // The same iframe answers a knock with the right origin.
-    let answered = within(STEP, "an answer", knock(remote_config(), vec![Target::iframe(&iframe).unwrap()])).await;
+    let answered = within(
+        STEP,
+        "an answer",
+        knock(remote_config(), vec![Target::iframe(&iframe).unwrap()]),
+    )
+    .await;
     assert!(answered.is_ok());
     problems.close();
     iframe.remove();
@@ -245,7 +339,13 @@ async fn knocks_for_another_origin_are_dropped_by_the_browser() {
 #[wasm_bindgen_test]
 async fn a_cross_origin_iframe_knocks_on_the_page() {
     let iframe = new_iframe();
-    window().document().unwrap().body().unwrap().append_child(&iframe).unwrap();
+    window()
+        .document()
+        .unwrap()
+        .body()
+        .unwrap()
+        .append_child(&iframe)
+        .unwrap();
     // The listener expects exactly the iframe's window, from exactly the remote origin.
     let listening = listen::<String, FromPeer>(remote_config(), Source::Window(iframe.content_window().unwrap()));
     load(&iframe, &fixture_url("knock", "")).await;
@@ -253,7 +353,14 @@ async fn a_cross_origin_iframe_knocks_on_the_page() {
     for n in 1..=3 {
         let text = format!("to the knocker {n}");
         let reply = within(STEP, "an echo", messenger.send(text.clone())).await.unwrap();
-        assert_eq!(reply.message, FromPeer::Echo { echo: text, count: n, origin: remote_origin() });
+        assert_eq!(
+            reply.message,
+            FromPeer::Echo {
+                echo: text,
+                count: n,
+                origin: remote_origin()
+            }
+        );
     }
     messenger.close();
     iframe.remove();
@@ -266,9 +373,13 @@ async fn knocks_from_a_cross_origin_iframe_are_ignored_by_a_listener_for_another
     // its own origin, which this listener was not configured for.
     load(&iframe, &fixture_url("knock", "")).await;
     let trace = Trace::default();
-    let config = trace.observe(page_config()).handshake_timeout(Duration::from_millis(800));
+    let config = trace
+        .observe(page_config())
+        .handshake_timeout(Duration::from_millis(800));
     let listening = listen::<u8, u8>(config, Source::AnyWindow);
-    trace.wait_for(2, "the iframe's knocks to be ignored", ignored("wrong origin")).await;
+    trace
+        .wait_for(2, "the iframe's knocks to be ignored", ignored("wrong origin"))
+        .await;
     let result = within(STEP, "the listener's timeout", listening).await;
     assert_eq!(result.unwrap_err(), Error::TimedOut(Stage::Handshake));
     iframe.remove();
@@ -291,39 +402,90 @@ async fn a_reconnector_starts_a_new_session_on_every_load() {
         },
     );
     load(&iframe, &fixture_url("listen", "&load=1")).await;
-    let answered = within(STEP, "the first session", answers.next()).await.unwrap().expect("answered");
-    let (first, hello) = within(STEP, "the first message", answered.finish_handshake::<String, FromPeer>()).await.unwrap();
+    let answered = within(STEP, "the first session", answers.next())
+        .await
+        .unwrap()
+        .expect("answered");
+    let (first, hello) = within(
+        STEP,
+        "the first message",
+        answered.finish_handshake::<String, FromPeer>(),
+    )
+    .await
+    .unwrap();
     assert_eq!(hello.message, FromPeer::Hello { hello: remote_origin() });
     let reply = within(STEP, "an echo", first.send("one".into())).await.unwrap();
-    assert_eq!(reply.message, FromPeer::Echo { echo: "one".into(), count: 1, origin: remote_origin() });
+    assert_eq!(
+        reply.message,
+        FromPeer::Echo {
+            echo: "one".into(),
+            count: 1,
+            origin: remote_origin()
+        }
+    );
 
     // The iframe navigates: the old session is superseded, pending work fails, a new one starts.
     // Pending work: an interrupt channel the peer keeps (and never emits on).
     let (request, mut interrupts) = InterruptRequest::multi_use::<u32>();
-    within(STEP, "an echo", first.send_with_interrupt("keep this".into(), request)).await.unwrap();
+    within(STEP, "an echo", first.send_with_interrupt("keep this".into(), request))
+        .await
+        .unwrap();
     let closed = first.closed();
     load(&iframe, &fixture_url("listen", "&load=2")).await;
     assert_eq!(within(STEP, "the old session to end", closed).await, Error::Superseded);
-    assert_eq!(within(STEP, "the interrupt wait", interrupts.next()).await, Some(Err(Error::Superseded)));
-    let late = within(STEP, "a send on the old session", first.send("late".into())).await.unwrap_err();
+    assert_eq!(
+        within(STEP, "the interrupt wait", interrupts.next()).await,
+        Some(Err(Error::Superseded))
+    );
+    let late = within(STEP, "a send on the old session", first.send("late".into()))
+        .await
+        .unwrap_err();
     assert_eq!((late.error, late.unsent.as_deref()), (Error::Superseded, Some("late")));
-    let answered = within(STEP, "the second session", answers.next()).await.unwrap().expect("answered again");
-    let (second, _) = within(STEP, "the first message", answered.finish_handshake::<String, FromPeer>()).await.unwrap();
+    let answered = within(STEP, "the second session", answers.next())
+        .await
+        .unwrap()
+        .expect("answered again");
+    let (second, _) = within(
+        STEP,
+        "the first message",
+        answered.finish_handshake::<String, FromPeer>(),
+    )
+    .await
+    .unwrap();
     let reply = within(STEP, "an echo", second.send("two".into())).await.unwrap();
-    assert_eq!(reply.message, FromPeer::Echo { echo: "two".into(), count: 1, origin: remote_origin() });
+    assert_eq!(
+        reply.message,
+        FromPeer::Echo {
+            echo: "two".into(),
+            count: 1,
+            origin: remote_origin()
+        }
+    );
     assert!(*knocks.borrow() >= 2, "a configuration per load");
 
     // `close_current` ends the session now; the next load starts another.
     reconnector.close_current();
     assert_eq!(second.status().closed_with, Some(Error::Closed));
     load(&iframe, &fixture_url("listen", "&load=3")).await;
-    let answered = within(STEP, "the third session", answers.next()).await.unwrap().expect("answered");
-    let (third, _) = within(STEP, "the first message", answered.finish_handshake::<String, FromPeer>()).await.unwrap();
+    let answered = within(STEP, "the third session", answers.next())
+        .await
+        .unwrap()
+        .expect("answered");
+    let (third, _) = within(
+        STEP,
+        "the first message",
+        answered.finish_handshake::<String, FromPeer>(),
+    )
+    .await
+    .unwrap();
 
     // Dropping the reconnector closes the current session and stops watching the iframe.
     drop(reconnector);
     assert_eq!(third.status().closed_with, Some(Error::Closed));
     load(&iframe, &fixture_url("listen", "&load=4")).await;
-    assert!(within(STEP, "the callback to be gone", answers.next()).await.is_none(), "no session after the reconnector is gone");
+    assert!(
+        within(STEP, "the callback to be gone", answers.next()).await.is_none(),
+        "no session after the reconnector is gone"
+    );
     iframe.remove();
 }

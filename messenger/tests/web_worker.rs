@@ -109,7 +109,10 @@ enum FromWorker {
 }
 
 fn to_worker(text: &str) -> ToWorker {
-    ToWorker { text: text.to_owned(), emit: vec![] }
+    ToWorker {
+        text: text.to_owned(),
+        emit: vec![],
+    }
 }
 
 /// The worker's `{ $type: "problem" }` reports, collected in JavaScript.
@@ -130,18 +133,38 @@ async fn assert_no_problems(reports: &Inbox) {
 async fn the_page_knocks_on_a_javascript_worker() {
     let worker = spawn_worker(WORKER);
     let reports = problems(&worker);
-    let answered = within(STEP, "the worker's 🤝", knock(page_config(), vec![Target::Worker(worker.clone())]))
-        .await
-        .expect("the worker answers the knock");
-    let (messenger, first) =
-        within(STEP, "the worker's first message", answered.finish_handshake::<ToWorker, FromWorker>())
-            .await
-            .expect("the worker speaks first");
-    assert_eq!(first.message, FromWorker::Hello { hello: "from the worker 👷".into() });
+    let answered = within(
+        STEP,
+        "the worker's 🤝",
+        knock(page_config(), vec![Target::Worker(worker.clone())]),
+    )
+    .await
+    .expect("the worker answers the knock");
+    let (messenger, first) = within(
+        STEP,
+        "the worker's first message",
+        answered.finish_handshake::<ToWorker, FromWorker>(),
+    )
+    .await
+    .expect("the worker speaks first");
+    assert_eq!(
+        first.message,
+        FromWorker::Hello {
+            hello: "from the worker 👷".into()
+        }
+    );
     for n in 1..=5 {
         let message = to_worker(&format!("message {n} ✉"));
-        let reply = within(STEP, "the worker's echo", messenger.send(message.clone())).await.expect("an echo");
-        assert_eq!(reply.message, FromWorker::Echo { echo: message, count: n });
+        let reply = within(STEP, "the worker's echo", messenger.send(message.clone()))
+            .await
+            .expect("an echo");
+        assert_eq!(
+            reply.message,
+            FromWorker::Echo {
+                echo: message,
+                count: n
+            }
+        );
     }
     assert_no_problems(&reports).await;
     messenger.close();
@@ -154,13 +177,25 @@ async fn a_javascript_worker_knocks_on_the_page() {
     let reports = problems(&worker);
     // The listener is installed before the worker is told to knock.
     let listening = listen::<ToWorker, FromWorker>(page_config(), Source::Worker(worker.clone()));
-    worker.post_message(&js_sys::JSON::parse(r#"{"cmd":"knock"}"#).unwrap()).unwrap();
-    let messenger = within(STEP, "the worker's knock and 👂", listening).await.expect("connected to the worker");
+    worker
+        .post_message(&js_sys::JSON::parse(r#"{"cmd":"knock"}"#).unwrap())
+        .unwrap();
+    let messenger = within(STEP, "the worker's knock and 👂", listening)
+        .await
+        .expect("connected to the worker");
     // The listener speaks first; the worker answers every message.
     for n in 1..=5 {
         let message = to_worker(&"🔁".repeat(n as usize));
-        let reply = within(STEP, "the worker's echo", messenger.send(message.clone())).await.expect("an echo");
-        assert_eq!(reply.message, FromWorker::Echo { echo: message, count: n });
+        let reply = within(STEP, "the worker's echo", messenger.send(message.clone()))
+            .await
+            .expect("an echo");
+        assert_eq!(
+            reply.message,
+            FromWorker::Echo {
+                echo: message,
+                count: n
+            }
+        );
     }
     assert_no_problems(&reports).await;
     messenger.close();
@@ -171,27 +206,55 @@ async fn a_javascript_worker_knocks_on_the_page() {
 async fn a_javascript_worker_emits_interrupts_of_both_kinds() {
     let worker = spawn_worker(WORKER);
     let listening = listen::<ToWorker, FromWorker>(page_config(), Source::Worker(worker.clone()));
-    worker.post_message(&js_sys::JSON::parse(r#"{"cmd":"knock"}"#).unwrap()).unwrap();
+    worker
+        .post_message(&js_sys::JSON::parse(r#"{"cmd":"knock"}"#).unwrap())
+        .unwrap();
     let messenger = within(STEP, "connected", listening).await.unwrap();
 
     let (request, mut stream) = InterruptRequest::multi_use::<u32>();
-    let message = ToWorker { text: "emit some".into(), emit: vec![3, 1, 4, 1, 5] };
-    let reply = within(STEP, "an echo", messenger.send_with_interrupt(message.clone(), request)).await.unwrap();
-    assert_eq!(reply.message, FromWorker::Echo { echo: message, count: 1 });
+    let message = ToWorker {
+        text: "emit some".into(),
+        emit: vec![3, 1, 4, 1, 5],
+    };
+    let reply = within(STEP, "an echo", messenger.send_with_interrupt(message.clone(), request))
+        .await
+        .unwrap();
+    assert_eq!(
+        reply.message,
+        FromWorker::Echo {
+            echo: message,
+            count: 1
+        }
+    );
     for expected in [3, 1, 4, 1, 5] {
         assert_eq!(within(STEP, "an interrupt", stream.next()).await, Some(Ok(expected)));
     }
 
     let (request, once) = InterruptRequest::one_time::<u32>();
-    let message = ToWorker { text: "emit twice on a one-time port".into(), emit: vec![9, 8] };
-    within(STEP, "an echo", messenger.send_with_interrupt(message, request)).await.unwrap();
-    assert_eq!(within(STEP, "the one-time interrupt", once).await, Ok(9), "the first interrupt wins");
+    let message = ToWorker {
+        text: "emit twice on a one-time port".into(),
+        emit: vec![9, 8],
+    };
+    within(STEP, "an echo", messenger.send_with_interrupt(message, request))
+        .await
+        .unwrap();
+    assert_eq!(
+        within(STEP, "the one-time interrupt", once).await,
+        Ok(9),
+        "the first interrupt wins"
+    );
     // The multi-use stream is unaffected by the one-time channel.
-    let message = ToWorker { text: "no emits".into(), emit: vec![] };
+    let message = ToWorker {
+        text: "no emits".into(),
+        emit: vec![],
+    };
     within(STEP, "an echo", messenger.send(message)).await.unwrap();
     assert_eq!(messenger.status().closed_with, None);
     messenger.close();
-    assert_eq!(within(STEP, "the stream's error", stream.next()).await, Some(Err(Error::Closed)));
+    assert_eq!(
+        within(STEP, "the stream's error", stream.next()).await,
+        Some(Err(Error::Closed))
+    );
     worker.terminate();
 }
 
@@ -199,7 +262,12 @@ async fn a_javascript_worker_emits_interrupts_of_both_kinds() {
 async fn knocking_on_a_silent_worker_times_out() {
     let worker = spawn_worker("self.onmessage = () => {};");
     let config = page_config().handshake_timeout(std::time::Duration::from_millis(400));
-    let result = within(STEP, "the handshake timeout", knock(config, vec![Target::Worker(worker.clone())])).await;
+    let result = within(
+        STEP,
+        "the handshake timeout",
+        knock(config, vec![Target::Worker(worker.clone())]),
+    )
+    .await;
     assert_eq!(result.unwrap_err(), Error::TimedOut(Stage::Handshake));
     worker.terminate();
 }
@@ -212,7 +280,11 @@ async fn a_worker_listener_ignores_window_knocks() {
     let listening = listen::<u8, u8>(config, Source::Worker(worker.clone()));
     let probe = channel();
     let answers = Inbox::on_port(&probe.port1());
-    let knock = build(r#"{"$type":"👋","$version":1,"$responsePort":"@0"}"#, &[&probe.port2()], &JsValue::NULL);
+    let knock = build(
+        r#"{"$type":"👋","$version":1,"$responsePort":"@0"}"#,
+        &[&probe.port2()],
+        &JsValue::NULL,
+    );
     post_to_window(&window(), &knock, &page_origin(), &[&probe.port2()]);
     let result = within(STEP, "the handshake timeout", listening).await;
     assert_eq!(result.unwrap_err(), Error::TimedOut(Stage::Handshake));

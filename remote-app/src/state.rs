@@ -161,18 +161,35 @@ impl EosState {
             }
             EosAction::ActionsReady => self.actions_ready = true,
             EosAction::Asked(question) => self.question = Some(QuestionView { question, status: None }),
-            EosAction::Clicked { outcome, question: true } => {
+            EosAction::Clicked {
+                outcome,
+                question: true,
+            } => {
                 if let Some(view) = &mut self.question {
                     view.status = Some(outcome);
                 }
             }
-            EosAction::Clicked { outcome, question: false } => self.notice = Some(outcome),
-            EosAction::EditNew => self.editor = Some(Editor { editing: Editing::New, draft: Draft::default() }),
+            EosAction::Clicked {
+                outcome,
+                question: false,
+            } => self.notice = Some(outcome),
+            EosAction::EditNew => {
+                self.editor = Some(Editor {
+                    editing: Editing::New,
+                    draft: Draft::default(),
+                })
+            }
             EosAction::EditSelected => {
                 if let Some(item) = &self.selected {
                     self.editor = Some(Editor {
-                        editing: Editing::Existing { id: item.id, revision: item.revision },
-                        draft: Draft { title: item.title.clone(), body: item.body.clone() },
+                        editing: Editing::Existing {
+                            id: item.id,
+                            revision: item.revision,
+                        },
+                        draft: Draft {
+                            title: item.title.clone(),
+                            body: item.body.clone(),
+                        },
                     });
                 }
             }
@@ -204,8 +221,14 @@ impl EosState {
             PhosphorescenceReply::Item { item } => {
                 // A save answers with the stored note: the editor is done with it.
                 let saved = match &self.editor {
-                    Some(Editor { editing: Editing::Existing { id, .. }, .. }) => *id == item.id,
-                    Some(Editor { editing: Editing::New, draft }) => draft.title == item.title,
+                    Some(Editor {
+                        editing: Editing::Existing { id, .. },
+                        ..
+                    }) => *id == item.id,
+                    Some(Editor {
+                        editing: Editing::New,
+                        draft,
+                    }) => draft.title == item.title,
                     None => false,
                 };
                 if saved {
@@ -257,7 +280,12 @@ mod tests {
     use super::*;
 
     fn item(id: u64, title: &str, revision: u32) -> Item {
-        Item { id: ItemId(id), title: title.into(), body: String::new(), revision }
+        Item {
+            id: ItemId(id),
+            title: title.into(),
+            body: String::new(),
+            revision,
+        }
     }
 
     #[test]
@@ -271,7 +299,9 @@ mod tests {
             greeting: "hello".into(),
             offers: vec![],
         }));
-        state.apply(EosAction::Replied(PhosphorescenceReply::Items { items: vec![ItemSummary::from(&item(1, "a", 1))] }));
+        state.apply(EosAction::Replied(PhosphorescenceReply::Items {
+            items: vec![ItemSummary::from(&item(1, "a", 1))],
+        }));
         assert_eq!(state.connection.word(), "connected");
         assert_eq!(state.greeting.as_deref(), Some("hello"));
         assert_eq!(state.notes.len(), 1);
@@ -284,7 +314,13 @@ mod tests {
         state.apply(EosAction::Replied(PhosphorescenceReply::Item { item: item(2, "b", 1) }));
         state.apply(EosAction::EditSelected);
         state.apply(EosAction::EditTitle("c".into()));
-        assert_eq!(state.editor.as_ref().unwrap().editing, Editing::Existing { id: ItemId(2), revision: 1 });
+        assert_eq!(
+            state.editor.as_ref().unwrap().editing,
+            Editing::Existing {
+                id: ItemId(2),
+                revision: 1
+            }
+        );
         state.apply(EosAction::Replied(PhosphorescenceReply::Item { item: item(2, "c", 2) }));
         assert_eq!(state.editor, None);
         assert_eq!(state.selected.as_ref().unwrap().revision, 2);
@@ -295,11 +331,20 @@ mod tests {
         let mut state = EosState::default();
         state.apply(EosAction::Replied(PhosphorescenceReply::Item { item: item(2, "b", 1) }));
         state.apply(EosAction::EditSelected);
-        let errors = vec![FieldError { field: Field::Title, problem: Problem::Empty }];
-        state.apply(EosAction::Replied(PhosphorescenceReply::Failed { failure: Failure::Invalid { errors } }));
+        let errors = vec![FieldError {
+            field: Field::Title,
+            problem: Problem::Empty,
+        }];
+        state.apply(EosAction::Replied(PhosphorescenceReply::Failed {
+            failure: Failure::Invalid { errors },
+        }));
         assert_eq!(state.error.as_deref(), Some("invalid note: the title is empty"));
         assert!(state.editor.is_some(), "the user's text stays");
-        state.apply(EosAction::Replied(PhosphorescenceReply::Failed { failure: Failure::Stale { current: item(2, "b2", 3) } }));
+        state.apply(EosAction::Replied(PhosphorescenceReply::Failed {
+            failure: Failure::Stale {
+                current: item(2, "b2", 3),
+            },
+        }));
         assert_eq!(state.selected.as_ref().unwrap().revision, 3);
         assert!(state.error.as_deref().unwrap().contains("changed meanwhile"));
     }
@@ -307,7 +352,9 @@ mod tests {
     #[test]
     fn deleting_forgets_the_note() {
         let mut state = EosState::default();
-        state.apply(EosAction::Replied(PhosphorescenceReply::Items { items: vec![ItemSummary::from(&item(1, "a", 1))] }));
+        state.apply(EosAction::Replied(PhosphorescenceReply::Items {
+            items: vec![ItemSummary::from(&item(1, "a", 1))],
+        }));
         state.apply(EosAction::Replied(PhosphorescenceReply::Item { item: item(1, "a", 1) }));
         state.apply(EosAction::Replied(PhosphorescenceReply::Deleted { id: ItemId(1) }));
         assert!(state.notes.is_empty() && state.selected.is_none());
@@ -316,7 +363,9 @@ mod tests {
     #[test]
     fn version_mismatch_is_shown() {
         let mut state = EosState::default();
-        state.apply(EosAction::Replied(PhosphorescenceReply::Failed { failure: Failure::VersionMismatch { host: 1, eos: 2 } }));
+        state.apply(EosAction::Replied(PhosphorescenceReply::Failed {
+            failure: Failure::VersionMismatch { host: 1, eos: 2 },
+        }));
         assert!(state.version_problem.as_deref().unwrap().contains("v1"));
     }
 

@@ -76,7 +76,11 @@ pub struct ItemSummary {
 
 impl From<&Item> for ItemSummary {
     fn from(item: &Item) -> Self {
-        ItemSummary { id: item.id, title: item.title.clone(), revision: item.revision }
+        ItemSummary {
+            id: item.id,
+            title: item.title.clone(),
+            revision: item.revision,
+        }
     }
 }
 
@@ -95,15 +99,28 @@ impl Draft {
     pub fn validate(&self) -> Result<(), Vec<FieldError>> {
         let mut errors = Vec::new();
         if self.title.trim().is_empty() {
-            errors.push(FieldError { field: Field::Title, problem: Problem::Empty });
+            errors.push(FieldError {
+                field: Field::Title,
+                problem: Problem::Empty,
+            });
         }
         if self.title.chars().count() > MAX_TITLE_CHARS {
-            errors.push(FieldError { field: Field::Title, problem: Problem::TooLong { max: MAX_TITLE_CHARS } });
+            errors.push(FieldError {
+                field: Field::Title,
+                problem: Problem::TooLong { max: MAX_TITLE_CHARS },
+            });
         }
         if self.body.chars().count() > MAX_BODY_CHARS {
-            errors.push(FieldError { field: Field::Body, problem: Problem::TooLong { max: MAX_BODY_CHARS } });
+            errors.push(FieldError {
+                field: Field::Body,
+                problem: Problem::TooLong { max: MAX_BODY_CHARS },
+            });
         }
-        if errors.is_empty() { Ok(()) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
     }
 }
 
@@ -306,7 +323,11 @@ impl std::fmt::Display for Failure {
                 write!(f, "invalid note: {}", list.join("; "))
             }
             Failure::Stale { current } => {
-                write!(f, "note {} changed meanwhile (now revision {})", current.id, current.revision)
+                write!(
+                    f,
+                    "note {} changed meanwhile (now revision {})",
+                    current.id, current.revision
+                )
             }
             Failure::VersionMismatch { host, eos } => {
                 write!(f, "protocol mismatch: host speaks v{host}, Eos speaks v{eos}")

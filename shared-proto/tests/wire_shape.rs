@@ -6,7 +6,12 @@ use serde_json::{json, Value};
 use shared_proto::*;
 
 fn item() -> Item {
-    Item { id: ItemId(7), title: "Groceries".into(), body: "eggs".into(), revision: 3 }
+    Item {
+        id: ItemId(7),
+        title: "Groceries".into(),
+        body: "eggs".into(),
+        revision: 3,
+    }
 }
 
 /// Serialises to exactly `expected` and decodes back to the same value.
@@ -19,20 +24,45 @@ fn pinned<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(value: 
 #[test]
 fn requests_have_pinned_shapes() {
     pinned(
-        EosRequest::Introduce { app: "Eos".into(), protocol_version: 1, greeting: "hi".into() },
+        EosRequest::Introduce {
+            app: "Eos".into(),
+            protocol_version: 1,
+            greeting: "hi".into(),
+        },
         json!({"kind": "introduce", "app": "Eos", "protocol_version": 1, "greeting": "hi"}),
     );
     pinned(EosRequest::ListItems {}, json!({"kind": "list_items"}));
-    pinned(EosRequest::GetItem { id: ItemId(7) }, json!({"kind": "get_item", "id": 7}));
     pinned(
-        EosRequest::CreateItem { draft: Draft { title: "t".into(), body: "b".into() } },
+        EosRequest::GetItem { id: ItemId(7) },
+        json!({"kind": "get_item", "id": 7}),
+    );
+    pinned(
+        EosRequest::CreateItem {
+            draft: Draft {
+                title: "t".into(),
+                body: "b".into(),
+            },
+        },
         json!({"kind": "create_item", "draft": {"title": "t", "body": "b"}}),
     );
     pinned(
-        EosRequest::UpdateItem { id: ItemId(7), revision: 3, draft: Draft { title: "t".into(), body: "".into() } },
+        EosRequest::UpdateItem {
+            id: ItemId(7),
+            revision: 3,
+            draft: Draft {
+                title: "t".into(),
+                body: "".into(),
+            },
+        },
         json!({"kind": "update_item", "id": 7, "revision": 3, "draft": {"title": "t", "body": ""}}),
     );
-    pinned(EosRequest::DeleteItem { id: ItemId(7), revision: 3 }, json!({"kind": "delete_item", "id": 7, "revision": 3}));
+    pinned(
+        EosRequest::DeleteItem {
+            id: ItemId(7),
+            revision: 3,
+        },
+        json!({"kind": "delete_item", "id": 7, "revision": 3}),
+    );
     pinned(EosRequest::Poll {}, json!({"kind": "poll"}));
 }
 
@@ -43,36 +73,63 @@ fn replies_have_pinned_shapes() {
             host: "Phosphorescence".into(),
             protocol_version: 1,
             greeting: "hello".into(),
-            offers: vec![Capability::Read, Capability::Write, Capability::Actions, Capability::Questions],
+            offers: vec![
+                Capability::Read,
+                Capability::Write,
+                Capability::Actions,
+                Capability::Questions,
+            ],
         },
         json!({"kind": "welcome", "host": "Phosphorescence", "protocol_version": 1, "greeting": "hello",
                "offers": ["read", "write", "actions", "questions"]}),
     );
     pinned(
-        PhosphorescenceReply::Items { items: vec![ItemSummary::from(&item())] },
+        PhosphorescenceReply::Items {
+            items: vec![ItemSummary::from(&item())],
+        },
         json!({"kind": "items", "items": [{"id": 7, "title": "Groceries", "revision": 3}]}),
     );
     pinned(
         PhosphorescenceReply::Item { item: item() },
         json!({"kind": "item", "item": {"id": 7, "title": "Groceries", "body": "eggs", "revision": 3}}),
     );
-    pinned(PhosphorescenceReply::Deleted { id: ItemId(7) }, json!({"kind": "deleted", "id": 7}));
     pinned(
-        PhosphorescenceReply::Polled { question: Some(Question { id: 2, prompt: "Pick".into() }) },
+        PhosphorescenceReply::Deleted { id: ItemId(7) },
+        json!({"kind": "deleted", "id": 7}),
+    );
+    pinned(
+        PhosphorescenceReply::Polled {
+            question: Some(Question {
+                id: 2,
+                prompt: "Pick".into(),
+            }),
+        },
         json!({"kind": "polled", "question": {"id": 2, "prompt": "Pick"}}),
     );
-    pinned(PhosphorescenceReply::Polled { question: None }, json!({"kind": "polled", "question": null}));
+    pinned(
+        PhosphorescenceReply::Polled { question: None },
+        json!({"kind": "polled", "question": null}),
+    );
 }
 
 #[test]
 fn failures_have_pinned_shapes() {
     let failed = |failure| PhosphorescenceReply::Failed { failure };
-    pinned(failed(Failure::NotFound { id: ItemId(9) }), json!({"kind": "failed", "failure": {"reason": "not_found", "id": 9}}));
+    pinned(
+        failed(Failure::NotFound { id: ItemId(9) }),
+        json!({"kind": "failed", "failure": {"reason": "not_found", "id": 9}}),
+    );
     pinned(
         failed(Failure::Invalid {
             errors: vec![
-                FieldError { field: Field::Title, problem: Problem::Empty },
-                FieldError { field: Field::Body, problem: Problem::TooLong { max: 2000 } },
+                FieldError {
+                    field: Field::Title,
+                    problem: Problem::Empty,
+                },
+                FieldError {
+                    field: Field::Body,
+                    problem: Problem::TooLong { max: 2000 },
+                },
             ],
         }),
         json!({"kind": "failed", "failure": {"reason": "invalid", "errors": [
@@ -88,16 +145,31 @@ fn failures_have_pinned_shapes() {
         failed(Failure::VersionMismatch { host: 1, eos: 2 }),
         json!({"kind": "failed", "failure": {"reason": "version_mismatch", "host": 1, "eos": 2}}),
     );
-    pinned(failed(Failure::NotIntroduced {}), json!({"kind": "failed", "failure": {"reason": "not_introduced"}}));
+    pinned(
+        failed(Failure::NotIntroduced {}),
+        json!({"kind": "failed", "failure": {"reason": "not_introduced"}}),
+    );
 }
 
 #[test]
 fn interrupts_have_pinned_shapes() {
-    pinned(EosInterrupt::Share { id: ItemId(1) }, json!({"action": "share", "id": 1}));
+    pinned(
+        EosInterrupt::Share { id: ItemId(1) },
+        json!({"action": "share", "id": 1}),
+    );
     pinned(EosInterrupt::Pin { id: ItemId(1) }, json!({"action": "pin", "id": 1}));
     pinned(EosInterrupt::AskForAttention {}, json!({"action": "ask_for_attention"}));
-    pinned(EosAnswer::Chose { question: 2, id: ItemId(1) }, json!({"answer": "chose", "question": 2, "id": 1}));
-    pinned(EosAnswer::Declined { question: 2 }, json!({"answer": "declined", "question": 2}));
+    pinned(
+        EosAnswer::Chose {
+            question: 2,
+            id: ItemId(1),
+        },
+        json!({"answer": "chose", "question": 2, "id": 1}),
+    );
+    pinned(
+        EosAnswer::Declined { question: 2 },
+        json!({"answer": "declined", "question": 2}),
+    );
 }
 
 #[test]
@@ -108,26 +180,41 @@ fn unknown_fields_are_refused() {
         json!({"kind": "create_item", "draft": {"title": "t", "body": "b", "owner": "x"}}),
         json!({"kind": "nonsense"}),
     ] {
-        assert!(serde_json::from_value::<EosRequest>(bad.clone()).is_err(), "{bad} was accepted");
+        assert!(
+            serde_json::from_value::<EosRequest>(bad.clone()).is_err(),
+            "{bad} was accepted"
+        );
     }
     assert!(serde_json::from_value::<EosInterrupt>(json!({"action": "pin", "id": 1, "x": 0})).is_err());
 }
 
 #[test]
 fn drafts_are_validated() {
-    let draft = |title: &str, body: &str| Draft { title: title.into(), body: body.into() };
+    let draft = |title: &str, body: &str| Draft {
+        title: title.into(),
+        body: body.into(),
+    };
     assert_eq!(draft("Groceries", "eggs").validate(), Ok(()));
     assert_eq!(
         draft("   ", "").validate(),
-        Err(vec![FieldError { field: Field::Title, problem: Problem::Empty }])
+        Err(vec![FieldError {
+            field: Field::Title,
+            problem: Problem::Empty
+        }])
     );
     let long_title = "é".repeat(MAX_TITLE_CHARS + 1);
     let long_body = "x".repeat(MAX_BODY_CHARS + 1);
     assert_eq!(
         draft(&long_title, &long_body).validate(),
         Err(vec![
-            FieldError { field: Field::Title, problem: Problem::TooLong { max: MAX_TITLE_CHARS } },
-            FieldError { field: Field::Body, problem: Problem::TooLong { max: MAX_BODY_CHARS } },
+            FieldError {
+                field: Field::Title,
+                problem: Problem::TooLong { max: MAX_TITLE_CHARS }
+            },
+            FieldError {
+                field: Field::Body,
+                problem: Problem::TooLong { max: MAX_BODY_CHARS }
+            },
         ])
     );
     // Limits count characters, not bytes.

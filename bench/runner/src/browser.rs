@@ -12,20 +12,6 @@ use fantoccini::{Client, ClientBuilder};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{json, Value};
 
-/// The e2e harness's Chromium flags (`e2e/src/browser.rs`): headless, no sandbox (CI runs as
-/// root), and no attempt to reach hosts outside this machine.
-const HARNESS_ARGS: &[&str] = &[
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-];
-
 /// What the benchmark adds: `gc()` for forced collections, exact (not bucketed)
 /// `performance.memory` figures, and a separate process per site made explicit (it is
 /// Chromium's desktop default).
@@ -44,7 +30,7 @@ pub async fn open(
     profile: &Path,
     same_process: bool,
 ) -> Result<Client, String> {
-    let mut args: Vec<String> = HARNESS_ARGS
+    let mut args: Vec<String> = e2e::CHROMIUM_ARGS
         .iter()
         .chain(BENCH_ARGS)
         .map(|arg| arg.to_string())
@@ -54,7 +40,8 @@ pub async fn open(
         args.push("--disable-site-isolation-trials".to_owned());
     }
     args.push(format!("--user-data-dir={}", profile.display()));
-    args.push("--window-size=1280,800".to_owned());
+    let (width, height) = e2e::WINDOW_SIZE;
+    args.push(format!("--window-size={width},{height}"));
     let mut chrome_options = json!({ "args": args });
     if let Some(binary) = chrome_bin {
         chrome_options["binary"] = json!(binary.display().to_string());

@@ -24,7 +24,10 @@ pub fn QuestionPanel(props: &QuestionPanelProps) -> Html {
     let on_ask = props.on_ask.reform(|_: MouseEvent| ());
     // One question at a time: a second one would replace the first in Eos, leaving the first
     // channel open on the host until the session ends.
-    let waiting = matches!(props.question, QuestionState::Queued { .. } | QuestionState::Asked { .. });
+    let waiting = matches!(
+        props.question,
+        QuestionState::Queued { .. } | QuestionState::Asked { .. }
+    );
     html! {
         <div class="panel question">
             <button id="ask-question" onclick={on_ask} disabled={waiting}>{ "Ask Eos: which note to share?" }</button>

@@ -45,9 +45,11 @@ struct Shared {
 impl Shared {
     fn persist(&self) {
         if let Err(error) = LocalStorage::set(STORE_KEY, &*self.store.borrow()) {
-            self.dispatch.dispatch(HostAction::Problem(format!("Could not save the notes: {error}")));
+            self.dispatch
+                .dispatch(HostAction::Problem(format!("Could not save the notes: {error}")));
         }
-        self.dispatch.dispatch(HostAction::Notes(self.store.borrow().summaries()));
+        self.dispatch
+            .dispatch(HostAction::Notes(self.store.borrow().summaries()));
     }
 }
 
@@ -96,12 +98,19 @@ impl Session {
         let failed = |failure| PhosphorescenceReply::Failed { failure };
         let mut interrupt = None;
         let reply = match request {
-            EosRequest::Introduce { app, protocol_version, greeting } => {
+            EosRequest::Introduce {
+                app,
+                protocol_version,
+                greeting,
+            } => {
                 if protocol_version != PROTOCOL_VERSION {
                     dispatch.dispatch(HostAction::VersionMismatch(format!(
                         "{app} speaks protocol v{protocol_version}; this host speaks v{PROTOCOL_VERSION}."
                     )));
-                    failed(Failure::VersionMismatch { host: PROTOCOL_VERSION, eos: protocol_version })
+                    failed(Failure::VersionMismatch {
+                        host: PROTOCOL_VERSION,
+                        eos: protocol_version,
+                    })
                 } else {
                     self.introduced.set(true);
                     dispatch.dispatch(HostAction::Greeted(greeting));
@@ -110,7 +119,12 @@ impl Session {
                         host: "Phosphorescence".into(),
                         protocol_version: PROTOCOL_VERSION,
                         greeting: "hello from Phosphorescence".into(),
-                        offers: vec![Capability::Read, Capability::Write, Capability::Actions, Capability::Questions],
+                        offers: vec![
+                            Capability::Read,
+                            Capability::Write,
+                            Capability::Actions,
+                            Capability::Questions,
+                        ],
                     }
                 }
             }
@@ -120,13 +134,19 @@ impl Session {
                 Ok(item) => PhosphorescenceReply::Item { item },
                 Err(failure) => failed(failure),
             },
-            EosRequest::CreateItem { draft } => self.write(|store| store.create(draft).map(|item| PhosphorescenceReply::Item { item })),
-            EosRequest::UpdateItem { id, revision, draft } => {
-                self.write(|store| store.update(id, revision, draft).map(|item| PhosphorescenceReply::Item { item }))
+            EosRequest::CreateItem { draft } => {
+                self.write(|store| store.create(draft).map(|item| PhosphorescenceReply::Item { item }))
             }
-            EosRequest::DeleteItem { id, revision } => {
-                self.write(|store| store.delete(id, revision).map(|id| PhosphorescenceReply::Deleted { id }))
-            }
+            EosRequest::UpdateItem { id, revision, draft } => self.write(|store| {
+                store
+                    .update(id, revision, draft)
+                    .map(|item| PhosphorescenceReply::Item { item })
+            }),
+            EosRequest::DeleteItem { id, revision } => self.write(|store| {
+                store
+                    .delete(id, revision)
+                    .map(|id| PhosphorescenceReply::Deleted { id })
+            }),
             EosRequest::Poll {} => {
                 let question = self.shared.question.borrow_mut().take();
                 if let Some(question) = &question {
@@ -175,11 +195,25 @@ impl Session {
         spawn_local(async move {
             let action = match answer.await {
                 Ok(EosAnswer::Chose { question, id: item }) => {
-                    let title = store.store.borrow().get(item).map(|i| i.title.clone()).unwrap_or_default();
-                    HostAction::QuestionAnswered { id: question, answer: format!("chose {item} “{title}”") }
+                    let title = store
+                        .store
+                        .borrow()
+                        .get(item)
+                        .map(|i| i.title.clone())
+                        .unwrap_or_default();
+                    HostAction::QuestionAnswered {
+                        id: question,
+                        answer: format!("chose {item} “{title}”"),
+                    }
                 }
-                Ok(EosAnswer::Declined { question }) => HostAction::QuestionAnswered { id: question, answer: "declined".into() },
-                Err(error) => HostAction::QuestionFailed { id, why: crate::state::plain_words(&error) },
+                Ok(EosAnswer::Declined { question }) => HostAction::QuestionAnswered {
+                    id: question,
+                    answer: "declined".into(),
+                },
+                Err(error) => HostAction::QuestionFailed {
+                    id,
+                    why: crate::state::plain_words(&error),
+                },
             };
             dispatch.dispatch(action);
         });
@@ -189,7 +223,10 @@ impl Session {
 
 /// Serves one answered session until it ends.
 async fn serve(answered: Answered, shared: Rc<Shared>) {
-    let session = Rc::new(Session { shared, introduced: Cell::new(false) });
+    let session = Rc::new(Session {
+        shared,
+        introduced: Cell::new(false),
+    });
     let serving = answered.serve(
         move |received: Received<EosRequest>| {
             let reply = session.handle(received.into_message());
@@ -207,14 +244,21 @@ pub fn use_host_session(frame: NodeRef, dispatch: UseReducerDispatcher<HostState
     let shared: Rc<Shared> = use_memo((), |_| {
         // A missing or unreadable entry starts a fresh store with sample notes.
         let store = LocalStorage::get::<Store>(STORE_KEY).unwrap_or_default();
-        Shared { store: RefCell::new(store), question: RefCell::new(None), next_question: Cell::new(1), dispatch: dispatch.clone() }
+        Shared {
+            store: RefCell::new(store),
+            question: RefCell::new(None),
+            next_question: Cell::new(1),
+            dispatch: dispatch.clone(),
+        }
     });
     let reconnector = use_mut_ref(|| None::<Reconnector>);
 
     {
         let (shared, reconnector, frame) = (Rc::clone(&shared), reconnector.clone(), frame.clone());
         use_effect_with((), move |_| {
-            shared.dispatch.dispatch(HostAction::Notes(shared.store.borrow().summaries()));
+            shared
+                .dispatch
+                .dispatch(HostAction::Notes(shared.store.borrow().summaries()));
             if let Some(iframe) = frame.cast::<HtmlIFrameElement>() {
                 let observed = shared.dispatch.clone();
                 let config = move || {
@@ -234,7 +278,9 @@ pub fn use_host_session(frame: NodeRef, dispatch: UseReducerDispatcher<HostState
                     }
                 }));
             } else {
-                shared.dispatch.dispatch(HostAction::Problem("The iframe for Eos is missing.".into()));
+                shared
+                    .dispatch
+                    .dispatch(HostAction::Problem("The iframe for Eos is missing.".into()));
             }
             move || drop(reconnector.borrow_mut().take())
         });
@@ -260,7 +306,10 @@ pub fn use_host_session(frame: NodeRef, dispatch: UseReducerDispatcher<HostState
             let reviewed = {
                 let mut store = shared.store.borrow_mut();
                 let Some(item) = store.get(id).cloned() else { return };
-                let draft = Draft { title: item.title, body: format!("{}\n(reviewed on the host)", item.body) };
+                let draft = Draft {
+                    title: item.title,
+                    body: format!("{}\n(reviewed on the host)", item.body),
+                };
                 store.update(id, item.revision, draft)
             };
             match reviewed {
@@ -272,8 +321,16 @@ pub fn use_host_session(frame: NodeRef, dispatch: UseReducerDispatcher<HostState
     let ask = Callback::from(move |()| {
         let id = shared.next_question.get();
         shared.next_question.set(id + 1);
-        *shared.question.borrow_mut() = Some(Question { id, prompt: "Which note should Phosphorescence share?".into() });
+        *shared.question.borrow_mut() = Some(Question {
+            id,
+            prompt: "Which note should Phosphorescence share?".into(),
+        });
         shared.dispatch.dispatch(HostAction::QuestionQueued(id));
     });
-    HostSession { close, reload, ask, review }
+    HostSession {
+        close,
+        reload,
+        ask,
+        review,
+    }
 }

@@ -228,8 +228,7 @@ impl<P> Connection<P> {
 
     /// A knocker for `targets` targets (at least one); the first knocks are queued at once.
     pub fn knocker(timing: Timing, targets: usize, now: Instant) -> Self {
-        let mut connection =
-            Self::new(Role::Knocker, timing, State::Knocking { open: VecDeque::new() }, now);
+        let mut connection = Self::new(Role::Knocker, timing, State::Knocking { open: VecDeque::new() }, now);
         connection.targets = targets.max(1);
         connection.observe(now, Step::Handshake(HandshakeState::Knocking));
         connection.knock_all(now);
@@ -331,7 +330,16 @@ impl<P> Connection<P> {
             self.generation += 1;
         }
         let generation = if kind == MessageKind::Knock { 0 } else { self.generation };
-        self.observe(at, Step::Message { direction, kind, generation, reply_after, interrupt });
+        self.observe(
+            at,
+            Step::Message {
+                direction,
+                kind,
+                generation,
+                reply_after,
+                interrupt,
+            },
+        );
     }
 
     fn knock_all(&mut self, now: Instant) {
@@ -341,8 +349,17 @@ impl<P> Connection<P> {
             if let State::Knocking { open } = &mut self.state {
                 open.push_back(channel);
             }
-            self.actions.push_back(Action::Knock { target: TargetId(target), channel });
-            self.observe(now, Step::KnockSent { target: TargetId(target), attempt: self.knock_attempt });
+            self.actions.push_back(Action::Knock {
+                target: TargetId(target),
+                channel,
+            });
+            self.observe(
+                now,
+                Step::KnockSent {
+                    target: TargetId(target),
+                    attempt: self.knock_attempt,
+                },
+            );
             self.observe_message(now, Direction::Outgoing, MessageKind::Knock);
         }
         let keep = self.timing.knocks_kept_open.max(1) * self.targets;
@@ -369,7 +386,12 @@ impl<P> Connection<P> {
             // this is a message that was queued behind the accepted knock.
             let ports: Vec<_> = knock.ports().collect();
             ports.into_iter().for_each(|p| self.close_port(p));
-            self.observe(now, Step::Ignored { reason: "knock after listening ended" });
+            self.observe(
+                now,
+                Step::Ignored {
+                    reason: "knock after listening ended",
+                },
+            );
             return KnockCheck::NotAKnock;
         }
         let check = knock.check_knock();
@@ -450,37 +472,50 @@ impl<P> Connection<P> {
                     Err(violation) => reject(self, Some(Error::HandshakeFailed(violation))),
                 }
             }
-            State::Connected(Turn::Theirs { on: expected, waiter, since }) if expected == on => {
-                match message.check_message() {
-                    Ok((payload, reply_via, interrupt)) => {
-                        let interrupt = interrupt.map(|(port, once)| HeldInterrupt {
-                            port,
-                            kind: if once { InterruptKind::OneTime } else { InterruptKind::MultiUse },
-                        });
-                        self.observe_message_with(
+            State::Connected(Turn::Theirs {
+                on: expected,
+                waiter,
+                since,
+            }) if expected == on => match message.check_message() {
+                Ok((payload, reply_via, interrupt)) => {
+                    let interrupt = interrupt.map(|(port, once)| HeldInterrupt {
+                        port,
+                        kind: if once {
+                            InterruptKind::OneTime
+                        } else {
+                            InterruptKind::MultiUse
+                        },
+                    });
+                    self.observe_message_with(
+                        now,
+                        Direction::Incoming,
+                        MessageKind::Message,
+                        Some(now - since),
+                        interrupt.map(|i| i.kind),
+                    );
+                    self.close_port(on);
+                    self.timers.stop(Timer::Reply);
+                    self.state = State::Connected(Turn::Ours { reply_via });
+                    if let Some(held) = interrupt {
+                        self.held_interrupts.insert(held.port, held.kind);
+                        self.observe(
                             now,
-                            Direction::Incoming,
-                            MessageKind::Message,
-                            Some(now - since),
-                            interrupt.map(|i| i.kind),
-                        );
-                        self.close_port(on);
-                        self.timers.stop(Timer::Reply);
-                        self.state = State::Connected(Turn::Ours { reply_via });
-                        if let Some(held) = interrupt {
-                            self.held_interrupts.insert(held.port, held.kind);
-                            self.observe(now, Step::InterruptOpened {
+                            Step::InterruptOpened {
                                 channel: held.port,
                                 kind: held.kind,
                                 direction: Direction::Outgoing,
-                            });
-                        }
-                        self.events.push_back(Event::Received { waiter, message: payload, interrupt });
-                        self.pump(now);
+                            },
+                        );
                     }
-                    Err(violation) => reject(self, Some(Error::ProtocolViolation(violation))),
+                    self.events.push_back(Event::Received {
+                        waiter,
+                        message: payload,
+                        interrupt,
+                    });
+                    self.pump(now);
                 }
-            }
+                Err(violation) => reject(self, Some(Error::ProtocolViolation(violation))),
+            },
             State::Connected(Turn::Ours { .. }) if self.open_ports.contains(&on) => {
                 reject(self, Some(Error::ProtocolViolation(Violation::OutOfTurn)))
             }
@@ -488,12 +523,27 @@ impl<P> Connection<P> {
                 // A port this side no longer listens on; in a browser it cannot deliver, and
                 // before a session exists there is nothing to fail.
                 reject(self, None);
-                self.observe(now, Step::Ignored { reason: "message on a closed knock port" });
+                self.observe(
+                    now,
+                    Step::Ignored {
+                        reason: "message on a closed knock port",
+                    },
+                );
             }
             _ => {
-                let handshake = matches!(self.state, State::Answered { .. } | State::AwaitingAcknowledgement { .. });
+                let handshake = matches!(
+                    self.state,
+                    State::Answered { .. } | State::AwaitingAcknowledgement { .. }
+                );
                 let violation = Violation::UsedPort;
-                reject(self, Some(if handshake { Error::HandshakeFailed(violation) } else { Error::ProtocolViolation(violation) }))
+                reject(
+                    self,
+                    Some(if handshake {
+                        Error::HandshakeFailed(violation)
+                    } else {
+                        Error::ProtocolViolation(violation)
+                    }),
+                )
             }
         }
     }
@@ -519,10 +569,21 @@ impl<P> Connection<P> {
     /// An interrupt's payload arrived on interrupt channel `on`.
     pub fn handle_interrupt(&mut self, on: PortId, payload: P, now: Instant) {
         let Some(kind) = self.listening_on_interrupts.get(&on).copied() else {
-            self.observe(now, Step::Ignored { reason: "interrupt on a closed channel" });
+            self.observe(
+                now,
+                Step::Ignored {
+                    reason: "interrupt on a closed channel",
+                },
+            );
             return;
         };
-        self.observe(now, Step::Interrupt { channel: on, direction: Direction::Incoming });
+        self.observe(
+            now,
+            Step::Interrupt {
+                channel: on,
+                direction: Direction::Incoming,
+            },
+        );
         self.events.push_back(Event::Interrupt { channel: on, payload });
         if kind == InterruptKind::OneTime {
             self.end_interrupt(on, None, now);
@@ -559,7 +620,13 @@ impl<P> Connection<P> {
             None => Err(Error::InterruptSpent),
             Some(kind) => {
                 self.actions.push_back(Action::PostInterrupt { via, payload });
-                self.observe(now, Step::Interrupt { channel: via, direction: Direction::Outgoing });
+                self.observe(
+                    now,
+                    Step::Interrupt {
+                        channel: via,
+                        direction: Direction::Outgoing,
+                    },
+                );
                 if kind == InterruptKind::OneTime {
                     self.held_interrupts.remove(&via);
                     self.close_port(via);
@@ -593,7 +660,11 @@ impl<P> Connection<P> {
                 self.close_port(reply_via);
                 self.timers.stop(Timer::Handshake);
                 self.observe_message(now, Direction::Outgoing, MessageKind::Acknowledge);
-                self.state = State::Connected(Turn::Theirs { on, waiter: Waiter::FirstMessage, since: now });
+                self.state = State::Connected(Turn::Theirs {
+                    on,
+                    waiter: Waiter::FirstMessage,
+                    since: now,
+                });
                 if let Some(timeout) = self.timing.reply_timeout {
                     self.timers.set(Timer::Reply, now + timeout);
                 }
@@ -608,14 +679,12 @@ impl<P> Connection<P> {
 
     /// Queues `payload`; it is posted when it is this side's turn, FIFO. Its reply arrives as
     /// [`Event::Received`] with `Waiter::Send(id)`.
-    pub fn send(
-        &mut self,
-        payload: P,
-        interrupt: Option<InterruptKind>,
-        now: Instant,
-    ) -> Result<SendId, SendError<P>> {
+    pub fn send(&mut self, payload: P, interrupt: Option<InterruptKind>, now: Instant) -> Result<SendId, SendError<P>> {
         if let Some(error) = self.closed_with() {
-            return Err(SendError { error: error.clone(), unsent: Some(payload) });
+            return Err(SendError {
+                error: error.clone(),
+                unsent: Some(payload),
+            });
         }
         self.next_send += 1;
         let id = SendId(self.next_send);
@@ -626,7 +695,9 @@ impl<P> Connection<P> {
 
     /// Posts the next queued send if it is this side's turn.
     fn pump(&mut self, now: Instant) {
-        let State::Connected(Turn::Ours { reply_via }) = self.state else { return };
+        let State::Connected(Turn::Ours { reply_via }) = self.state else {
+            return;
+        };
         let Some(next) = self.queue.pop_front() else { return };
         let on = self.allocate_port();
         let interrupt = next.interrupt.map(|kind| {
@@ -644,9 +715,20 @@ impl<P> Connection<P> {
         self.close_port(reply_via);
         self.observe_message_with(now, Direction::Outgoing, MessageKind::Message, None, next.interrupt);
         if let Some((channel, kind)) = interrupt {
-            self.observe(now, Step::InterruptOpened { channel, kind, direction: Direction::Incoming });
+            self.observe(
+                now,
+                Step::InterruptOpened {
+                    channel,
+                    kind,
+                    direction: Direction::Incoming,
+                },
+            );
         }
-        self.state = State::Connected(Turn::Theirs { on, waiter: Waiter::Send(next.id), since: now });
+        self.state = State::Connected(Turn::Theirs {
+            on,
+            waiter: Waiter::Send(next.id),
+            since: now,
+        });
         if let Some(timeout) = self.timing.reply_timeout {
             self.timers.set(Timer::Reply, now + timeout);
         }
@@ -684,7 +766,11 @@ impl<P> Connection<P> {
             self.actions.push_back(Action::StopListening);
         }
         if let State::Connected(Turn::Theirs { waiter, .. }) = previous {
-            self.events.push_back(Event::Failed { waiter, error: error.clone(), unsent: None });
+            self.events.push_back(Event::Failed {
+                waiter,
+                error: error.clone(),
+                unsent: None,
+            });
         }
         while let Some(queued) = self.queue.pop_front() {
             self.events.push_back(Event::Failed {

@@ -17,7 +17,10 @@ pub struct Limits {
 impl Default for Limits {
     /// 1 MiB and 32 levels: generous for application messages, far below what hurts.
     fn default() -> Self {
-        Limits { max_bytes: 1 << 20, max_depth: 32 }
+        Limits {
+            max_bytes: 1 << 20,
+            max_depth: 32,
+        }
     }
 }
 
@@ -25,9 +28,18 @@ impl Default for Limits {
 ///
 /// Depth counts `[` and `{` outside string literals, so it is exact for valid JSON and
 /// conservative for anything else (which the decoder then rejects).
-pub fn check_json(text: &str, limits: &Limits) -> Result<(), Error> {
+pub fn check_json(text: impl AsRef<[u8]>, limits: &Limits) -> Result<(), Error> {
+    let text = text.as_ref();
     if text.len() > limits.max_bytes {
-        return Err(Error::TooLarge { size: text.len(), limit: limits.max_bytes });
+        return Err(Error::TooLarge {
+            size: text.len(),
+            limit: limits.max_bytes,
+        });
+    }
+    // Fast path: nesting can never exceed the number of opening brackets.
+    let openers = text.iter().filter(|byte| matches!(byte, b'[' | b'{')).count();
+    if openers <= limits.max_depth {
+        return Ok(());
     }
     let mut depth = 0usize;
     for (_, byte) in outside_strings(text) {
@@ -35,7 +47,9 @@ pub fn check_json(text: &str, limits: &Limits) -> Result<(), Error> {
             b'[' | b'{' => {
                 depth += 1;
                 if depth > limits.max_depth {
-                    return Err(Error::TooDeep { limit: limits.max_depth });
+                    return Err(Error::TooDeep {
+                        limit: limits.max_depth,
+                    });
                 }
             }
             b']' | b'}' => depth = depth.saturating_sub(1),
@@ -46,9 +60,9 @@ pub fn check_json(text: &str, limits: &Limits) -> Result<(), Error> {
 }
 
 /// The bytes of JSON text that are not inside a string literal, with their offsets.
-fn outside_strings(text: &str) -> impl Iterator<Item = (usize, u8)> + '_ {
+fn outside_strings(text: &[u8]) -> impl Iterator<Item = (usize, u8)> + '_ {
     let (mut in_string, mut escaped) = (false, false);
-    text.bytes().enumerate().filter(move |&(_, byte)| {
+    text.iter().copied().enumerate().filter(move |&(_, byte)| {
         if in_string {
             match (escaped, byte) {
                 (true, _) => escaped = false,
@@ -71,18 +85,33 @@ pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 /// Payloads become plain JavaScript values on the wire, where every number is an `f64`: 2^53 + 1
 /// would silently arrive as 2^53. Sending it is refused instead ([`Error::EncodeFailed`]).
 pub fn check_safe_integers(text: &str) -> Result<(), Error> {
+    // Fast path: every integer beyond MAX_SAFE_INTEGER has at least 16 digits in a row.
+    let mut run = 0;
+    let long_digit_run = text.bytes().any(|byte| {
+        run = if byte.is_ascii_digit() { run + 1 } else { 0 };
+        run >= 16
+    });
+    if !long_digit_run {
+        return Ok(());
+    }
     let check = |token: &str| {
         let integer = !token.contains(['.', 'e', 'E']);
         // A literal with more digits than u64 holds is out of range as well.
-        let unsafe_integer = integer && token.trim_start_matches('-').parse::<u64>().map_or(true, |n| n > MAX_SAFE_INTEGER);
+        let unsafe_integer = integer
+            && token
+                .trim_start_matches('-')
+                .parse::<u64>()
+                .map_or(true, |n| n > MAX_SAFE_INTEGER);
         match unsafe_integer {
-            true => Err(Error::EncodeFailed(format!("integer {token} is beyond what a JavaScript number holds exactly"))),
+            true => Err(Error::EncodeFailed(format!(
+                "integer {token} is beyond what a JavaScript number holds exactly"
+            ))),
             false => Ok(()),
         }
     };
     let mut number_start = None;
     let mut last = 0;
-    for (index, byte) in outside_strings(text) {
+    for (index, byte) in outside_strings(text.as_bytes()) {
         let in_number = matches!(byte, b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9');
         match (number_start, in_number) {
             (None, true) => number_start = Some(index),
@@ -104,11 +133,21 @@ pub fn check_safe_integers(text: &str) -> Result<(), Error> {
 mod tests {
     use super::*;
 
-    const LIMITS: Limits = Limits { max_bytes: 64, max_depth: 3 };
+    const LIMITS: Limits = Limits {
+        max_bytes: 64,
+        max_depth: 3,
+    };
 
     #[test]
     fn accepts_payloads_within_limits() {
-        for ok in ["1", "\"x\"", "[]", "[[[]]]", r#"{"a":{"b":[1]}}"#, r#"["[[[[", "\\\"[[["]"#] {
+        for ok in [
+            "1",
+            "\"x\"",
+            "[]",
+            "[[[]]]",
+            r#"{"a":{"b":[1]}}"#,
+            r#"["[[[[", "\\\"[[["]"#,
+        ] {
             assert_eq!(check_json(ok, &LIMITS), Ok(()), "{ok}");
         }
     }
@@ -116,18 +155,39 @@ mod tests {
     #[test]
     fn refuses_deep_nesting_before_parsing() {
         assert_eq!(check_json("[[[[]]]]", &LIMITS), Err(Error::TooDeep { limit: 3 }));
-        assert_eq!(check_json(r#"{"a":{"b":{"c":{}}}}"#, &LIMITS), Err(Error::TooDeep { limit: 3 }));
+        assert_eq!(
+            check_json(r#"{"a":{"b":{"c":{}}}}"#, &LIMITS),
+            Err(Error::TooDeep { limit: 3 })
+        );
         let bomb = "[".repeat(100_000);
-        let limits = Limits { max_bytes: usize::MAX, max_depth: 32 };
+        let limits = Limits {
+            max_bytes: usize::MAX,
+            max_depth: 32,
+        };
         assert_eq!(check_json(&bomb, &limits), Err(Error::TooDeep { limit: 32 }));
     }
 
     #[test]
     fn refuses_integers_javascript_would_round() {
-        for ok in ["0", "-1", "9007199254740991", "-9007199254740991", "1.5e300", "[1,2,{\"a\":-3}]", "\"99999999999999999999\""] {
+        for ok in [
+            "0",
+            "-1",
+            "9007199254740991",
+            "\"12345678901234567890\"",
+            "[1.2345678901234567890]",
+            "-9007199254740991",
+            "1.5e300",
+            "[1,2,{\"a\":-3}]",
+            "\"99999999999999999999\"",
+        ] {
             assert_eq!(check_safe_integers(ok), Ok(()), "{ok}");
         }
-        for bad in ["9007199254740992", "-9007199254740993", "[1,18446744073709551615]", "{\"a\":123456789012345678901234}"] {
+        for bad in [
+            "9007199254740992",
+            "-9007199254740993",
+            "[1,18446744073709551615]",
+            "{\"a\":123456789012345678901234}",
+        ] {
             assert!(matches!(check_safe_integers(bad), Err(Error::EncodeFailed(_))), "{bad}");
         }
     }

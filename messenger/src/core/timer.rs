@@ -93,7 +93,9 @@ impl Timers {
 
     /// Disarms and returns the first timer (in declaration order) whose deadline is `<= now`.
     pub fn take_expired(&mut self, now: Instant) -> Option<Timer> {
-        let timer = TIMERS.into_iter().find(|t| self.0[Self::slot(*t)].is_some_and(|d| d <= now))?;
+        let timer = TIMERS
+            .into_iter()
+            .find(|t| self.0[Self::slot(*t)].is_some_and(|d| d <= now))?;
         self.stop(timer);
         Some(timer)
     }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::{InterruptKind, PortId, TargetId, Instant};
+use super::{Instant, InterruptKind, PortId, TargetId};
 use crate::Error;
 
 /// One protocol step, stamped with the time it happened.

@@ -12,9 +12,7 @@ use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::MessagePort;
 
-use crate::core::{
-    field, Body, Limits, PortField, PortId, Scalar, WireObject, ACKNOWLEDGE, LISTEN, VERSION,
-};
+use crate::core::{field, Body, Limits, PortField, PortId, Scalar, WireObject, ACKNOWLEDGE, LISTEN, VERSION};
 use crate::Error;
 
 /// A port field before its port is registered with the core.
@@ -43,7 +41,12 @@ impl ReadWire {
         let response_port = field(self.response_port);
         let interrupt_port = field(self.interrupt_port);
         let stray_ports = self.stray_ports.into_iter().map(&mut register).collect();
-        WireObject { response_port, interrupt_port, stray_ports, ..self.object }
+        WireObject {
+            response_port,
+            interrupt_port,
+            stray_ports,
+            ..self.object
+        }
     }
 }
 
@@ -110,14 +113,19 @@ fn scalar(value: JsValue) -> Scalar {
 ///
 /// Structured-clone data has no getters or proxies, so these reads run no foreign code.
 pub(crate) fn read_wire(data: &JsValue, ports: &Array) -> ReadWire {
-    let mut transferred: Vec<MessagePort> =
-        ports.iter().filter_map(|port| port.dyn_into::<MessagePort>().ok()).collect();
+    let mut transferred: Vec<MessagePort> = ports
+        .iter()
+        .filter_map(|port| port.dyn_into::<MessagePort>().ok())
+        .collect();
     let mut take_port = |value: JsValue| -> FoundPort {
         if value.is_undefined() {
             return FoundPort::Absent;
         }
         // Only a port that really was transferred with this message counts.
-        match transferred.iter().position(|port| AsRef::<JsValue>::as_ref(port) == &value) {
+        match transferred
+            .iter()
+            .position(|port| AsRef::<JsValue>::as_ref(port) == &value)
+        {
             Some(index) => FoundPort::Port(transferred.swap_remove(index)),
             None => FoundPort::NotAPort,
         }
@@ -142,7 +150,12 @@ pub(crate) fn read_wire(data: &JsValue, ports: &Array) -> ReadWire {
         interrupt_once: scalar(fields.interrupt_once()) == Scalar::Bool(true),
         ..WireObject::default()
     };
-    ReadWire { object, response_port, interrupt_port, stray_ports: transferred }
+    ReadWire {
+        object,
+        response_port,
+        interrupt_port,
+        stray_ports: transferred,
+    }
 }
 
 /// `{ $type: "👋", $version: 1, $responsePort }`.
@@ -200,12 +213,30 @@ pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, Error> {
     js_sys::JSON::parse(&text).map_err(|e| Error::EncodeFailed(js_error_text(&e)))
 }
 
+// `TextEncoder.encode` on a JavaScript string: the browser's native UTF-8 encoder, then one copy
+// into wasm memory. (Taking the text as a Rust `String` would walk it character by character in
+// JavaScript glue, the slowest step for large payloads.)
+#[wasm_bindgen]
+extern "C" {
+    type TextEncoder;
+    #[wasm_bindgen(constructor)]
+    fn new() -> TextEncoder;
+    #[wasm_bindgen(method)]
+    fn encode(this: &TextEncoder, text: &js_sys::JsString) -> js_sys::Uint8Array;
+}
+
+thread_local! {
+    static UTF8: TextEncoder = TextEncoder::new();
+}
+
 /// Decodes an incoming payload, checking [`Limits`] on its JSON text before parsing it.
 pub fn decode<T: DeserializeOwned>(value: &JsValue, limits: &Limits) -> Result<T, Error> {
     let text = js_sys::JSON::stringify(value).map_err(|e| Error::DecodeFailed(js_error_text(&e)))?;
-    let text = text
-        .as_string()
-        .ok_or_else(|| Error::DecodeFailed("value has no JSON form".to_owned()))?;
-    crate::core::check_json(&text, limits)?;
-    serde_json::from_str(&text).map_err(|e| Error::DecodeFailed(e.to_string()))
+    // `JSON.stringify(undefined)` (or of a function) returns `undefined`, not a string.
+    if !text.is_string() {
+        return Err(Error::DecodeFailed("value has no JSON form".to_owned()));
+    }
+    let bytes = UTF8.with(|utf8| utf8.encode(&text)).to_vec();
+    crate::core::check_json(&bytes, limits)?;
+    serde_json::from_slice(&bytes).map_err(|e| Error::DecodeFailed(e.to_string()))
 }

@@ -27,8 +27,7 @@ use web_sys::{MessageChannel, MessageEvent, MessagePort};
 use super::codec::{self, js_error_text};
 use super::{Config, Observer, Source, Target};
 use crate::core::{
-    Action, Connection, Event, HeldInterrupt, Instant, InterruptKind, Limits, PortId,
-    SendId, WireObject, Waiter,
+    Action, Connection, Event, HeldInterrupt, Instant, InterruptKind, Limits, PortId, SendId, Waiter, WireObject,
 };
 use crate::Error;
 
@@ -255,8 +254,12 @@ impl Shared {
         {
             let mut inner = self.inner.borrow_mut();
             let inner = &mut *inner;
-            let abandoned: Vec<PortId> =
-                inner.sinks.iter().filter(|(_, sink)| sink.is_closed()).map(|(channel, _)| *channel).collect();
+            let abandoned: Vec<PortId> = inner
+                .sinks
+                .iter()
+                .filter(|(_, sink)| sink.is_closed())
+                .map(|(channel, _)| *channel)
+                .collect();
             for channel in abandoned {
                 inner.core.close_interrupt(channel, now);
             }
@@ -286,7 +289,11 @@ impl Shared {
     /// The handshake state and whether it is this side's turn, for display.
     pub fn status(&self) -> (crate::core::HandshakeState, Option<Error>, usize) {
         let inner = self.inner.borrow();
-        (inner.core.handshake_state(), inner.core.closed_with().cloned(), inner.core.open_port_count())
+        (
+            inner.core.handshake_state(),
+            inner.core.closed_with().cloned(),
+            inner.core.open_port_count(),
+        )
     }
 }
 
@@ -362,7 +369,9 @@ impl PortHandlers {
         let weak = Rc::downgrade(shared);
         let on_message = Closure::new(move |event: MessageEvent| {
             let Some(shared) = weak.upgrade() else { return };
-            let Some((id, interrupts)) = shared.listened_port(&event) else { return };
+            let Some((id, interrupts)) = shared.listened_port(&event) else {
+                return;
+            };
             if interrupts {
                 let payload = event.data();
                 // Interrupts carry no ports; any that came along are closed unread.
@@ -414,8 +423,15 @@ fn listen_on(shared: &Rc<Shared>, port: MessagePort, interrupts: bool) -> PortSl
     });
     // addEventListener alone does not start a port's queue.
     port.start();
-    let listening = Listening { on_message: on_message.clone(), on_error: on_error.clone(), interrupts };
-    PortSlot { port, listening: Some(listening) }
+    let listening = Listening {
+        on_message: on_message.clone(),
+        on_error: on_error.clone(),
+        interrupts,
+    };
+    PortSlot {
+        port,
+        listening: Some(listening),
+    }
 }
 
 /// Names every port that came with a message and keeps it (to post on, or to close).
@@ -453,7 +469,10 @@ fn window_listeners(shared: &Rc<Shared>, source: Source) -> Result<[EventListene
         // Penpal's order: source, then shape, then origin; plus: script-made events are refused.
         let ignored = if !event.is_trusted() {
             Some("untrusted event")
-        } else if expected_window.as_ref().is_some_and(|w| event.source().map(JsValue::from).as_ref() != Some(w)) {
+        } else if expected_window
+            .as_ref()
+            .is_some_and(|w| event.source().map(JsValue::from).as_ref() != Some(w))
+        {
             Some("wrong source")
         } else if check_origin && !shared.config_origin.matches(&event.origin()) {
             Some("wrong origin")
@@ -520,8 +539,16 @@ fn perform(shared: &Rc<Shared>, action: Action<JsValue>) -> Result<(), Error> {
                 None => Err(Error::Unsupported("no such knock target")),
             }
         }
-        Action::Post { via, reply_channel, body, interrupt, send } => {
-            let Some(via) = port(shared, via) else { return Err(Error::Closed) };
+        Action::Post {
+            via,
+            reply_channel,
+            body,
+            interrupt,
+            send,
+        } => {
+            let Some(via) = port(shared, via) else {
+                return Err(Error::Closed);
+            };
             let reply = open_channel(shared, reply_channel, false)?;
             let interrupt_port = match interrupt {
                 Some((channel, kind)) => {
@@ -547,7 +574,8 @@ fn perform(shared: &Rc<Shared>, action: Action<JsValue>) -> Result<(), Error> {
             let object = codec::body_object(body, &reply, interrupt_port.as_ref().map(|(p, once)| (p, *once)));
             let mut ports = vec![&reply];
             ports.extend(interrupt_port.as_ref().map(|(p, _)| p));
-            via.post_message_with_transferable(&object, &transfer(&ports)).map_err(browser)
+            via.post_message_with_transferable(&object, &transfer(&ports))
+                .map_err(browser)
         }
         Action::PostInterrupt { via, payload } => match port(shared, via) {
             Some(via) => via.post_message(&payload).map_err(browser),
@@ -579,7 +607,11 @@ fn dispatch(shared: &Rc<Shared>, event: Event<JsValue>) {
                 let _ = tx.send(Ok(()));
             }
         }
-        Event::Received { waiter, message, interrupt } => {
+        Event::Received {
+            waiter,
+            message,
+            interrupt,
+        } => {
             let waiting = shared.inner.borrow_mut().waiters.remove(&waiter);
             let delivered = waiting.is_some_and(|tx| tx.send(Ok(Delivery { message, interrupt })).is_ok());
             if let (false, Some(held)) = (delivered, interrupt) {

@@ -42,20 +42,40 @@ impl InterruptRequest {
     /// A multi-use channel: interrupts arrive on the stream until it is dropped or the session ends.
     pub fn multi_use<I: DeserializeOwned>() -> (Self, InterruptStream<I>) {
         let (request, receiver) = Self::new(InterruptKind::MultiUse);
-        (request, InterruptStream { receiver, ended: false, _type: PhantomData })
+        (
+            request,
+            InterruptStream {
+                receiver,
+                ended: false,
+                _type: PhantomData,
+            },
+        )
     }
 
     /// A one-time channel: the future resolves with the first interrupt; the port is then closed
     /// and a second emit on the other side fails with [`Error::InterruptSpent`].
     pub fn one_time<I: DeserializeOwned>() -> (Self, OneTimeInterrupt<I>) {
         let (request, receiver) = Self::new(InterruptKind::OneTime);
-        (request, OneTimeInterrupt { receiver, _type: PhantomData })
+        (
+            request,
+            OneTimeInterrupt {
+                receiver,
+                _type: PhantomData,
+            },
+        )
     }
 
     fn new(kind: InterruptKind) -> (Self, ChannelReceiver) {
         let (sink, receiver) = mpsc::unbounded();
         let binding = Binding::default();
-        (InterruptRequest { kind, sink, binding: binding.clone() }, ChannelReceiver { receiver, binding })
+        (
+            InterruptRequest {
+                kind,
+                sink,
+                binding: binding.clone(),
+            },
+            ChannelReceiver { receiver, binding },
+        )
     }
 
     /// Which kind of channel this requests.
@@ -71,7 +91,9 @@ impl InterruptRequest {
 
 impl fmt::Debug for InterruptRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("InterruptRequest").field("kind", &self.kind).finish_non_exhaustive()
+        f.debug_struct("InterruptRequest")
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
     }
 }
 
@@ -85,7 +107,12 @@ impl ChannelReceiver {
     fn poll_decoded<I: DeserializeOwned>(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<I, Error>>> {
         let item = match ready!(Pin::new(&mut self.receiver).poll_next(cx)) {
             Some(Ok(value)) => {
-                let limits = self.binding.borrow().as_ref().map(|(_, limits)| *limits).unwrap_or_default();
+                let limits = self
+                    .binding
+                    .borrow()
+                    .as_ref()
+                    .map(|(_, limits)| *limits)
+                    .unwrap_or_default();
                 Some(decode(&value, &limits))
             }
             Some(Err(error)) => Some(Err(error)),
@@ -145,7 +172,9 @@ impl<I: DeserializeOwned> Stream for InterruptStream<I> {
 
 impl<I> fmt::Debug for InterruptStream<I> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("InterruptStream").field("ended", &self.ended).finish_non_exhaustive()
+        f.debug_struct("InterruptStream")
+            .field("ended", &self.ended)
+            .finish_non_exhaustive()
     }
 }
 
@@ -203,11 +232,17 @@ pub struct InterruptSender<I> {
 
 impl<I> InterruptSender<I> {
     pub(crate) fn new(shared: Weak<Shared>, held: HeldInterrupt) -> Self {
-        InterruptSender { held: Held { shared, held }, _type: PhantomData }
+        InterruptSender {
+            held: Held { shared, held },
+            _type: PhantomData,
+        }
     }
 
     pub(crate) fn retype<J>(self) -> InterruptSender<J> {
-        InterruptSender { held: self.held, _type: PhantomData }
+        InterruptSender {
+            held: self.held,
+            _type: PhantomData,
+        }
     }
 
     /// One-time or multi-use.
@@ -229,6 +264,8 @@ impl<I: Serialize> InterruptSender<I> {
 
 impl<I> fmt::Debug for InterruptSender<I> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("InterruptSender").field("kind", &self.kind()).finish_non_exhaustive()
+        f.debug_struct("InterruptSender")
+            .field("kind", &self.kind())
+            .finish_non_exhaustive()
     }
 }

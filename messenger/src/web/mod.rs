@@ -117,7 +117,10 @@ pub enum Target {
 impl Target {
     /// The window of `iframe`, or [`Error::Unsupported`] when it is not attached to a document.
     pub fn iframe(iframe: &web_sys::HtmlIFrameElement) -> Result<Self, Error> {
-        iframe.content_window().map(Target::Window).ok_or(Error::Unsupported("iframe has no window"))
+        iframe
+            .content_window()
+            .map(Target::Window)
+            .ok_or(Error::Unsupported("iframe has no window"))
     }
 }
 

@@ -25,7 +25,11 @@ pub struct Reply<Out> {
 impl<Out> Reply<Out> {
     /// A reply carrying `message`.
     pub fn new(message: Out) -> Self {
-        Reply { message, interrupt: None, last: false }
+        Reply {
+            message,
+            interrupt: None,
+            last: false,
+        }
     }
 
     /// Attaches an interrupt channel the peer may emit on (see [`InterruptRequest`]).
@@ -158,7 +162,10 @@ impl Answered {
                 };
                 let next = messenger.send_inner(reply.message, reply.interrupt);
                 if reply.last {
-                    return Ok(LoopEnd::Finished { messenger, next: Box::pin(next) });
+                    return Ok(LoopEnd::Finished {
+                        messenger,
+                        next: Box::pin(next),
+                    });
                 }
                 incoming = match select(pin!(next), stopped.next()).await {
                     Either::Left((received, _)) => received.map_err(SendError::into_error)?,
@@ -166,6 +173,9 @@ impl Answered {
                 };
             }
         };
-        Serving { future: Box::pin(future), stop }
+        Serving {
+            future: Box::pin(future),
+            stop,
+        }
     }
 }

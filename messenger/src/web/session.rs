@@ -52,10 +52,15 @@ pub struct Answered {
 
 impl Answered {
     /// Sends the acknowledgement and waits for the listener's first message.
-    pub async fn finish_handshake<Out, In: DeserializeOwned>(self) -> Result<(Messenger<Out, In>, Received<In>), Error> {
+    pub async fn finish_handshake<Out, In: DeserializeOwned>(
+        self,
+    ) -> Result<(Messenger<Out, In>, Received<In>), Error> {
         let first = self.shared.acknowledge()?;
         let messenger = Messenger::new(self.shared.clone());
-        let receiver = Receiver { shared: Rc::downgrade(&self.shared), limits: self.shared.limits };
+        let receiver = Receiver {
+            shared: Rc::downgrade(&self.shared),
+            limits: self.shared.limits,
+        };
         let received = receiver.receive(first).await.map_err(|(error, _)| error)?;
         Ok((messenger, received))
     }
@@ -139,7 +144,10 @@ pub struct Messenger<Out, In> {
 
 impl<Out, In> Messenger<Out, In> {
     fn new(shared: Rc<Shared>) -> Self {
-        Messenger { shared, _types: PhantomData }
+        Messenger {
+            shared,
+            _types: PhantomData,
+        }
     }
 
     /// Closes the session: pending sends and interrupt waits fail with [`Error::Closed`], every
@@ -162,7 +170,11 @@ impl<Out, In> Messenger<Out, In> {
     /// The session's state for display.
     pub fn status(&self) -> Status {
         let (state, closed_with, open_ports) = self.shared.status();
-        Status { state, closed_with, open_ports }
+        Status {
+            state,
+            closed_with,
+            open_ports,
+        }
     }
 
     /// Sends a raw JavaScript value (the escape hatch: no encoding, no limits); resolves with the
@@ -205,11 +217,19 @@ impl<Out: Serialize + 'static, In: DeserializeOwned + 'static> Messenger<Out, In
             let sink = interrupt.map(|request| request.bind(&self.shared));
             self.shared.send(value, sink)
         });
-        let receiver = Receiver { shared: Rc::downgrade(&self.shared), limits: self.shared.limits };
+        let receiver = Receiver {
+            shared: Rc::downgrade(&self.shared),
+            limits: self.shared.limits,
+        };
         async move {
             let reply = match queued {
                 Ok(reply) => reply,
-                Err(error) => return Err(SendError { error, unsent: Some(message) }),
+                Err(error) => {
+                    return Err(SendError {
+                        error,
+                        unsent: Some(message),
+                    })
+                }
             };
             receiver.receive(reply).await.map_err(|(error, unsent)| SendError {
                 error,
@@ -231,7 +251,9 @@ impl Receiver {
         reply: futures::channel::oneshot::Receiver<Result<Delivery, Failure>>,
     ) -> Result<Received<In>, Failure> {
         let delivery = reply.await.unwrap_or(Err((Error::Closed, false)))?;
-        let interrupt = delivery.interrupt.map(|held: HeldInterrupt| InterruptSender::new(self.shared.clone(), held));
+        let interrupt = delivery
+            .interrupt
+            .map(|held: HeldInterrupt| InterruptSender::new(self.shared.clone(), held));
         match decode::<In>(&delivery.message, &self.limits) {
             Ok(message) => Ok(Received { message, interrupt }),
             Err(error) => {
@@ -253,7 +275,9 @@ impl<Out, In> Drop for Messenger<Out, In> {
 
 impl<Out, In> fmt::Debug for Messenger<Out, In> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Messenger").field("status", &self.status()).finish_non_exhaustive()
+        f.debug_struct("Messenger")
+            .field("status", &self.status())
+            .finish_non_exhaustive()
     }
 }
 

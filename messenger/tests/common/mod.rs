@@ -278,7 +278,12 @@ impl Peer {
         self.observations
             .iter()
             .filter_map(|o| match o.step {
-                Step::Message { direction, kind, generation, .. } => Some((direction, kind, generation)),
+                Step::Message {
+                    direction,
+                    kind,
+                    generation,
+                    ..
+                } => Some((direction, kind, generation)),
                 _ => None,
             })
             .collect()
@@ -313,7 +318,10 @@ impl Peer {
 
     /// How many `StopListening` actions it performed.
     pub fn stop_listening_count(&self) -> usize {
-        self.performed.iter().filter(|a| matches!(a, Action::StopListening)).count()
+        self.performed
+            .iter()
+            .filter(|a| matches!(a, Action::StopListening))
+            .count()
     }
 
     /// The channel ids of the knocks it sent, in order.
@@ -386,7 +394,11 @@ impl Pair {
         pair.auto_acknowledge = true;
         pair.drive();
         for side in Side::BOTH {
-            assert_eq!(pair.peer(side).core.handshake_state(), HandshakeState::Connected, "{side:?}");
+            assert_eq!(
+                pair.peer(side).core.handshake_state(),
+                HandshakeState::Connected,
+                "{side:?}"
+            );
             pair.peer_mut(side).clear_logs();
         }
         pair
@@ -493,7 +505,10 @@ impl Pair {
                 }
             }
             if answered && self.auto_acknowledge {
-                self.knocker.core.acknowledge(self.now).expect("answered, so the acknowledgement is due");
+                self.knocker
+                    .core
+                    .acknowledge(self.now)
+                    .expect("answered, so the acknowledgement is due");
             }
             if !progressed {
                 break;
@@ -501,7 +516,12 @@ impl Pair {
         }
         for side in Side::BOTH {
             let peer = self.peer(side);
-            assert_eq!(peer.open.len(), peer.core.open_port_count(), "{side:?}: the model holds {:?} open", peer.open);
+            assert_eq!(
+                peer.open.len(),
+                peer.core.open_port_count(),
+                "{side:?}: the model holds {:?} open",
+                peer.open
+            );
         }
     }
 
@@ -556,7 +576,10 @@ impl Pair {
     /// Delivers message `index` of [`Pair::in_flight`] (which must be deliverable) and performs
     /// what follows.
     pub fn deliver(&mut self, index: usize) {
-        assert!(self.deliverable().contains(&index), "message {index} cannot be delivered yet");
+        assert!(
+            self.deliverable().contains(&index),
+            "message {index} cannot be delivered yet"
+        );
         let packet = self.in_flight.remove(index);
         let now = self.now;
         match packet.to {
@@ -633,9 +656,18 @@ impl Pair {
         let end = self.now + duration;
         self.settle(deliver);
         loop {
-            let next = Side::BOTH.iter().filter_map(|s| self.peer(*s).core.poll_timeout()).min();
-            let Some(deadline) = next.filter(|d| *d <= end) else { break };
-            assert!(deadline >= self.now, "a deadline in the past: {deadline:?} < {:?}", self.now);
+            let next = Side::BOTH
+                .iter()
+                .filter_map(|s| self.peer(*s).core.poll_timeout())
+                .min();
+            let Some(deadline) = next.filter(|d| *d <= end) else {
+                break;
+            };
+            assert!(
+                deadline >= self.now,
+                "a deadline in the past: {deadline:?} < {:?}",
+                self.now
+            );
             self.now = deadline;
             for side in Side::BOTH {
                 let now = self.now;
@@ -675,7 +707,9 @@ impl Pair {
     /// Posting on a port that is closed does nothing, as in a browser. Ports in `data` must be
     /// outsider ends.
     pub fn forge(&mut self, side: Side, via: PortId, data: Data) {
-        let Some(&end) = self.peer(side).ports.get(&via) else { panic!("{side:?} never held {via:?}") };
+        let Some(&end) = self.peer(side).ports.get(&via) else {
+            panic!("{side:?} never held {via:?}")
+        };
         if self.peer(side).open.contains(&via) {
             self.post(end, data);
         }
@@ -683,7 +717,11 @@ impl Pair {
 
     /// Script outside both messengers posts `data` on the outsider end `via`.
     pub fn post_from_outsider(&mut self, via: End, data: Data) {
-        assert_eq!(self.ends[via.0].holder, Holder::Outsider, "{via:?} is not the outsider's");
+        assert_eq!(
+            self.ends[via.0].holder,
+            Holder::Outsider,
+            "{via:?} is not the outsider's"
+        );
         self.post(via, data);
     }
 
@@ -698,7 +736,11 @@ impl Pair {
     /// `wire` must be outsider ends.
     pub fn hand_in(&mut self, side: Side, on: PortId, wire: WireObject<Payload>) {
         for end in Data::Wire(wire.clone()).carried() {
-            assert_eq!(self.ends[end.0].holder, Holder::Outsider, "{end:?} is not the outsider's");
+            assert_eq!(
+                self.ends[end.0].holder,
+                Holder::Outsider,
+                "{end:?} is not the outsider's"
+            );
             self.ends[end.0].holder = Holder::InTransit;
         }
         let wire = self.land_ports(side, wire);
@@ -710,7 +752,10 @@ impl Pair {
     /// The port `side` holds as its current `$responsePort`: where its next message goes.
     pub fn reply_port(&self, side: Side) -> Option<PortId> {
         let peer = self.peer(side);
-        let mut ports = peer.open.iter().filter(|id| self.ends[peer.ports[id].0].usage == Use::Reply);
+        let mut ports = peer
+            .open
+            .iter()
+            .filter(|id| self.ends[peer.ports[id].0].usage == Use::Reply);
         let port = ports.next().copied();
         assert!(ports.next().is_none(), "{side:?} holds more than one response port");
         port
@@ -721,9 +766,13 @@ impl Pair {
     pub fn counterpart(&self, side: Side, id: PortId) -> Option<(Side, PortId)> {
         let end = *self.peer(side).ports.get(&id)?;
         let other = self.ends[end.0].peer;
-        Side::BOTH
-            .into_iter()
-            .find_map(|s| self.peer(s).ports.iter().find(|(_, e)| **e == other).map(|(id, _)| (s, *id)))
+        Side::BOTH.into_iter().find_map(|s| {
+            self.peer(s)
+                .ports
+                .iter()
+                .find(|(_, e)| **e == other)
+                .map(|(id, _)| (s, *id))
+        })
     }
 
     /// Whether the end `side` calls `id` is open.
@@ -735,8 +784,16 @@ impl Pair {
 
     fn channel(&mut self) -> (End, End) {
         let (a, b) = (End(self.ends.len()), End(self.ends.len() + 1));
-        self.ends.push(EndState { peer: b, holder: Holder::InTransit, usage: Use::Stray });
-        self.ends.push(EndState { peer: a, holder: Holder::InTransit, usage: Use::Stray });
+        self.ends.push(EndState {
+            peer: b,
+            holder: Holder::InTransit,
+            usage: Use::Stray,
+        });
+        self.ends.push(EndState {
+            peer: a,
+            holder: Holder::InTransit,
+            usage: Use::Stray,
+        });
         (a, b)
     }
 
@@ -754,7 +811,10 @@ impl Pair {
         let peer = self.peer(side);
         assert!(peer.open.contains(&id), "{side:?} posts on {id:?}, which is not open");
         let end = peer.ports[&id];
-        assert_eq!(self.ends[end.0].usage, usage, "{side:?} posts on {id:?}, which is not a {usage:?} port");
+        assert_eq!(
+            self.ends[end.0].usage, usage,
+            "{side:?} posts on {id:?}, which is not a {usage:?} port"
+        );
         end
     }
 
@@ -767,7 +827,10 @@ impl Pair {
             wire.interrupt_port = PortField::Port(self.land(side, End::from_wire(id), Use::Emit));
         }
         let strays = std::mem::take(&mut wire.stray_ports);
-        wire.stray_ports = strays.into_iter().map(|id| self.land(side, End::from_wire(id), Use::Stray)).collect();
+        wire.stray_ports = strays
+            .into_iter()
+            .map(|id| self.land(side, End::from_wire(id), Use::Stray))
+            .collect();
         wire
     }
 
@@ -787,7 +850,10 @@ impl Pair {
     fn transmit(&mut self, to: Dest, data: Data) {
         for end in data.carried() {
             let holder = self.ends[end.0].holder;
-            assert!(matches!(holder, Holder::InTransit | Holder::Outsider), "a port held as {holder:?} is transferred");
+            assert!(
+                matches!(holder, Holder::InTransit | Holder::Outsider),
+                "a port held as {holder:?} is transferred"
+            );
             self.ends[end.0].holder = Holder::InTransit;
         }
         self.in_flight.push(Packet { to, data });
@@ -822,7 +888,13 @@ impl Pair {
                 let knock = WireObject::handshake(KNOCK, Some(VERSION), given.wire());
                 self.transmit(Dest::Window(target), Data::Wire(knock));
             }
-            Action::Post { via, reply_channel, body, interrupt, send } => {
+            Action::Post {
+                via,
+                reply_channel,
+                body,
+                interrupt,
+                send,
+            } => {
                 let via = self.expect_open(side, via, Use::Reply);
                 let (kept, given) = self.channel();
                 self.hold(side, reply_channel, kept, Use::Messages);
@@ -889,7 +961,10 @@ pub fn ms(millis: u64) -> Duration {
 
 /// Timing for tests: the defaults with a reply timeout.
 pub fn timing() -> Timing {
-    Timing { reply_timeout: Some(ms(1_000)), ..Timing::default() }
+    Timing {
+        reply_timeout: Some(ms(1_000)),
+        ..Timing::default()
+    }
 }
 
 /// Asserts that `side` is closed with `error`, reported it once as the last event, holds no port
@@ -900,7 +975,11 @@ pub fn assert_closed_cleanly(pair: &Pair, side: Side, error: &Error) {
     assert_eq!(peer.core.handshake_state(), HandshakeState::Closed);
     let closes = peer.events.iter().filter(|e| matches!(e, Event::Closed(_))).count();
     assert_eq!(closes, 1, "{side:?} reports its end once: {:?}", peer.events);
-    assert_eq!(peer.events.last(), Some(&Event::Closed(error.clone())), "{side:?}: Closed is the last event");
+    assert_eq!(
+        peer.events.last(),
+        Some(&Event::Closed(error.clone())),
+        "{side:?}: Closed is the last event"
+    );
     assert_eq!(peer.open_ports(), Vec::<PortId>::new(), "{side:?} left ports open");
     assert_eq!(peer.core.open_port_count(), 0);
     assert_eq!(peer.core.poll_timeout(), None, "{side:?} left a timer armed");
@@ -917,8 +996,13 @@ pub fn host_asks_for_interrupts(kind: InterruptKind) -> (Pair, PortId, PortId) {
     let send = pair.send_with_interrupt(Side::Knocker, 2, kind);
     pair.drive();
     let channel = pair.knocker.interrupt_channels[&send];
-    let [held] = pair.listener.held_interrupts()[..] else { panic!("one interrupt port arrived") };
+    let [held] = pair.listener.held_interrupts()[..] else {
+        panic!("one interrupt port arrived")
+    };
     assert_eq!(held.kind, kind);
-    assert_eq!(pair.counterpart(Side::Listener, held.port), Some((Side::Knocker, channel)));
+    assert_eq!(
+        pair.counterpart(Side::Listener, held.port),
+        Some((Side::Knocker, channel))
+    );
     (pair, channel, held.port)
 }

@@ -18,8 +18,7 @@ use futures::StreamExt;
 use gloo_timers::future::TimeoutFuture;
 use js_sys::{Array, Reflect};
 use messenger::{
-    knock, listen, Config, Error, HandshakeState, Messenger, Observation, Received, SendError, Source,
-    Step, Target,
+    knock, listen, Config, Error, HandshakeState, Messenger, Observation, Received, SendError, Source, Step, Target,
 };
 use serde::{de::DeserializeOwned, Serialize};
 use wasm_bindgen::prelude::*;
@@ -228,7 +227,10 @@ impl Got {
     pub fn response_port(&self) -> MessagePort {
         let value = self.field("$responsePort");
         let port: MessagePort = value.clone().dyn_into().expect("$responsePort is a MessagePort");
-        assert!(self.ports.iter().any(|p| JsValue::from(p.clone()) == value), "$responsePort was transferred");
+        assert!(
+            self.ports.iter().any(|p| JsValue::from(p.clone()) == value),
+            "$responsePort was transferred"
+        );
         port
     }
 }
@@ -245,10 +247,15 @@ impl Inbox {
 
     /// The next message, within `millis`.
     pub async fn next(&self, millis: u32, what: &str) -> Got {
-        let item = within(millis, what, JsFuture::from(self.next_promise())).await.expect("inbox promise resolves");
+        let item = within(millis, what, JsFuture::from(self.next_promise()))
+            .await
+            .expect("inbox promise resolves");
         Got {
             data: get(&item, "data"),
-            ports: Array::from(&get(&item, "ports")).iter().map(|p| p.unchecked_into()).collect(),
+            ports: Array::from(&get(&item, "ports"))
+                .iter()
+                .map(|p| p.unchecked_into())
+                .collect(),
             origin: get(&item, "origin").as_string().unwrap_or_default(),
             trusted: get(&item, "trusted").as_bool().unwrap_or(false),
         }
@@ -266,7 +273,11 @@ pub struct Trace {
 impl Default for Trace {
     fn default() -> Self {
         let (notify, signal) = mpsc::unbounded();
-        Trace { seen: Rc::default(), signal: Rc::new(RefCell::new(signal)), notify }
+        Trace {
+            seen: Rc::default(),
+            signal: Rc::new(RefCell::new(signal)),
+            notify,
+        }
     }
 }
 
@@ -304,7 +315,11 @@ impl Trace {
         let steps = self.steps();
         let failures: Vec<&Step> = steps.iter().filter(|s| matches!(s, Step::Failed(_))).collect();
         assert_eq!(failures, vec![&Step::Failed(error.clone())], "trace: {steps:#?}");
-        assert_eq!(steps.last(), Some(&Step::Handshake(HandshakeState::Closed)), "trace: {steps:#?}");
+        assert_eq!(
+            steps.last(),
+            Some(&Step::Handshake(HandshakeState::Closed)),
+            "trace: {steps:#?}"
+        );
     }
 }
 
@@ -330,19 +345,32 @@ where
     let window = window();
     // The listener first: its window listener exists before the knock is posted.
     let listening = listen::<L, K>(listener_config, Source::Window(window.clone()));
-    let answered = within(STEP, "the knock to be answered", knock(knocker_config, vec![Target::Window(window)]))
-        .await
-        .expect("knock is answered");
+    let answered = within(
+        STEP,
+        "the knock to be answered",
+        knock(knocker_config, vec![Target::Window(window)]),
+    )
+    .await
+    .expect("knock is answered");
     let finishing = answered.finish_handshake::<K, L>();
     let listener_side = async {
         let listener = listening.await.expect("listener connects");
         let pending: Pending<L, K> = Box::pin(listener.send(first));
         (listener, pending)
     };
-    let ((listener, listener_pending), finished) =
-        within(STEP, "the handshake to complete", futures::future::join(listener_side, finishing)).await;
+    let ((listener, listener_pending), finished) = within(
+        STEP,
+        "the handshake to complete",
+        futures::future::join(listener_side, finishing),
+    )
+    .await;
     let (knocker, knocker_first) = finished.expect("knocker receives the listener's first message");
-    Pair { listener, listener_pending, knocker, knocker_first }
+    Pair {
+        listener,
+        listener_pending,
+        knocker,
+        knocker_first,
+    }
 }
 
 /// A raw JavaScript knocker in this page connected to a Rust listener on the page's window: the
@@ -353,7 +381,11 @@ pub async fn js_knocker_connected<Out, In>(config: Config) -> (Messenger<Out, In
     let listening = listen::<Out, In>(config, Source::Window(window.clone()));
     let knock_channel = channel();
     let answers = Inbox::on_port(&knock_channel.port1());
-    let knock = build(r#"{"$type":"👋","$version":1,"$responsePort":"@0"}"#, &[&knock_channel.port2()], &JsValue::NULL);
+    let knock = build(
+        r#"{"$type":"👋","$version":1,"$responsePort":"@0"}"#,
+        &[&knock_channel.port2()],
+        &JsValue::NULL,
+    );
     post_to_window(&window, &knock, &page_origin(), &[&knock_channel.port2()]);
     let answer = answers.next(STEP, "🤝").await;
     assert_eq!(answer.field("$type").as_string().as_deref(), Some("🤝"));
@@ -361,9 +393,15 @@ pub async fn js_knocker_connected<Out, In>(config: Config) -> (Messenger<Out, In
     assert_eq!(answer.ports.len(), 1, "🤝 transfers exactly its reply port");
     let next = channel();
     let inbox = Inbox::on_port(&next.port1());
-    let ack = build(r#"{"$type":"👂","$raw":true,"$responsePort":"@0"}"#, &[&next.port2()], &JsValue::NULL);
+    let ack = build(
+        r#"{"$type":"👂","$raw":true,"$responsePort":"@0"}"#,
+        &[&next.port2()],
+        &JsValue::NULL,
+    );
     post(&answer.response_port(), &ack, &[&next.port2()]);
-    let listener = within(STEP, "the listener to connect", listening).await.expect("listener connects");
+    let listener = within(STEP, "the listener to connect", listening)
+        .await
+        .expect("listener connects");
     (listener, inbox)
 }
 

@@ -14,7 +14,9 @@ pub fn App() -> Html {
     let connected = state.connection == Connection::Connected;
 
     let detail = match &state.connection {
-        Connection::NotEmbedded => format!("Eos runs inside Phosphorescence ({HOST_ORIGIN}); opened on its own it has no host to talk to."),
+        Connection::NotEmbedded => {
+            format!("Eos runs inside Phosphorescence ({HOST_ORIGIN}); opened on its own it has no host to talk to.")
+        }
         Connection::Listening => format!("waiting for a knock from {HOST_ORIGIN}"),
         Connection::Connected => "connected to the host".into(),
         Connection::Closed(reason) => reason.clone(),

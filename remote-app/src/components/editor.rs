@@ -21,18 +21,28 @@ pub struct NoteEditorProps {
 pub fn NoteEditor(props: &NoteEditorProps) -> Html {
     let dispatch = props.dispatch.clone();
     let on_title = Callback::from(move |e: InputEvent| {
-        dispatch.dispatch(EosAction::EditTitle(e.target_unchecked_into::<HtmlInputElement>().value()))
+        dispatch.dispatch(EosAction::EditTitle(
+            e.target_unchecked_into::<HtmlInputElement>().value(),
+        ))
     });
     let dispatch = props.dispatch.clone();
     let on_body = Callback::from(move |e: InputEvent| {
-        dispatch.dispatch(EosAction::EditBody(e.target_unchecked_into::<HtmlTextAreaElement>().value()))
+        dispatch.dispatch(EosAction::EditBody(
+            e.target_unchecked_into::<HtmlTextAreaElement>().value(),
+        ))
     });
     let dispatch = props.dispatch.clone();
     let on_cancel = Callback::from(move |_: MouseEvent| dispatch.dispatch(EosAction::CancelEdit));
     let editor = props.editor.clone();
     let on_save = props.on_request.reform(move |_: MouseEvent| match editor.editing {
-        Editing::New => EosRequest::CreateItem { draft: editor.draft.clone() },
-        Editing::Existing { id, revision } => EosRequest::UpdateItem { id, revision, draft: editor.draft.clone() },
+        Editing::New => EosRequest::CreateItem {
+            draft: editor.draft.clone(),
+        },
+        Editing::Existing { id, revision } => EosRequest::UpdateItem {
+            id,
+            revision,
+            draft: editor.draft.clone(),
+        },
     });
     let heading = match props.editor.editing {
         Editing::New => "New note".to_string(),

@@ -24,7 +24,9 @@ pub fn NoteDetail(props: &NoteDetailProps) -> Html {
     let (id, revision) = (props.item.id, props.item.revision);
     let dispatch = props.dispatch.clone();
     let on_edit = Callback::from(move |_: MouseEvent| dispatch.dispatch(EosAction::EditSelected));
-    let on_delete = props.on_request.reform(move |_: MouseEvent| EosRequest::DeleteItem { id, revision });
+    let on_delete = props
+        .on_request
+        .reform(move |_: MouseEvent| EosRequest::DeleteItem { id, revision });
     let on_share = props.on_act.reform(move |_: MouseEvent| EosInterrupt::Share { id });
     let on_pin = props.on_act.reform(move |_: MouseEvent| EosInterrupt::Pin { id });
     html! {

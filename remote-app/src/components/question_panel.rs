@@ -19,7 +19,9 @@ pub struct QuestionPanelProps {
 #[component]
 pub fn QuestionPanel(props: &QuestionPanelProps) -> Html {
     let question = props.question.question.id;
-    let on_decline = props.on_answer.reform(move |_: MouseEvent| EosAnswer::Declined { question });
+    let on_decline = props
+        .on_answer
+        .reform(move |_: MouseEvent| EosAnswer::Declined { question });
     html! {
         <section id="question" class="question" data-question={question.to_string()}>
             <h2>{ "The host asks: " }<span id="question-prompt">{ &props.question.question.prompt }</span></h2>

@@ -78,7 +78,10 @@ async fn ask(
     channels: &RefCell<Channels>,
     dispatch: &UseReducerDispatcher<EosState>,
 ) -> bool {
-    let refresh = matches!(request, EosRequest::CreateItem { .. } | EosRequest::UpdateItem { .. } | EosRequest::DeleteItem { .. });
+    let refresh = matches!(
+        request,
+        EosRequest::CreateItem { .. } | EosRequest::UpdateItem { .. } | EosRequest::DeleteItem { .. }
+    );
     let introduce = matches!(request, EosRequest::Introduce { .. });
     dispatch.dispatch(EosAction::Sent);
     let mut received = match messenger.send(request).await {
@@ -95,7 +98,9 @@ async fn ask(
                 dispatch.dispatch(EosAction::ActionsReady);
             }
         }
-        PhosphorescenceReply::Polled { question: Some(question) } => {
+        PhosphorescenceReply::Polled {
+            question: Some(question),
+        } => {
             let question = question.clone();
             channels.borrow_mut().answer = received.take_interrupt();
             dispatch.dispatch(EosAction::Asked(question));
@@ -205,7 +210,10 @@ pub fn use_eos_session(dispatch: UseReducerDispatcher<EosState>) -> EosSession {
                 Some(Err(error)) => format!("Not delivered: {error}."),
                 None => "Not delivered: no channel to the host.".into(),
             };
-            dispatch.dispatch(EosAction::Clicked { outcome, question: false });
+            dispatch.dispatch(EosAction::Clicked {
+                outcome,
+                question: false,
+            });
         })
     };
     let answer = Callback::from(move |answer: EosAnswer| {
@@ -214,7 +222,10 @@ pub fn use_eos_session(dispatch: UseReducerDispatcher<EosState>) -> EosSession {
             Some(Err(error)) => format!("Not delivered: {error}."),
             None => "Not delivered: no question channel.".into(),
         };
-        dispatch.dispatch(EosAction::Clicked { outcome, question: true });
+        dispatch.dispatch(EosAction::Clicked {
+            outcome,
+            question: true,
+        });
     });
     EosSession { request, act, answer }
 }
