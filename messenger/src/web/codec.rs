@@ -213,30 +213,13 @@ pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, Error> {
     js_sys::JSON::parse(&text).map_err(|e| Error::EncodeFailed(js_error_text(&e)))
 }
 
-// `TextEncoder.encode` on a JavaScript string: the browser's native UTF-8 encoder, then one copy
-// into wasm memory. (Taking the text as a Rust `String` would walk it character by character in
-// JavaScript glue, the slowest step for large payloads.)
-#[wasm_bindgen]
-extern "C" {
-    type TextEncoder;
-    #[wasm_bindgen(constructor)]
-    fn new() -> TextEncoder;
-    #[wasm_bindgen(method)]
-    fn encode(this: &TextEncoder, text: &js_sys::JsString) -> js_sys::Uint8Array;
-}
-
-thread_local! {
-    static UTF8: TextEncoder = TextEncoder::new();
-}
-
 /// Decodes an incoming payload, checking [`Limits`] on its JSON text before parsing it.
 pub fn decode<T: DeserializeOwned>(value: &JsValue, limits: &Limits) -> Result<T, Error> {
     let text = js_sys::JSON::stringify(value).map_err(|e| Error::DecodeFailed(js_error_text(&e)))?;
     // `JSON.stringify(undefined)` (or of a function) returns `undefined`, not a string.
-    if !text.is_string() {
-        return Err(Error::DecodeFailed("value has no JSON form".to_owned()));
-    }
-    let bytes = UTF8.with(|utf8| utf8.encode(&text)).to_vec();
-    crate::core::check_json(&bytes, limits)?;
-    serde_json::from_slice(&bytes).map_err(|e| Error::DecodeFailed(e.to_string()))
+    let text = text
+        .as_string()
+        .ok_or_else(|| Error::DecodeFailed("value has no JSON form".to_owned()))?;
+    crate::core::check_json(&text, limits)?;
+    serde_json::from_str(&text).map_err(|e| Error::DecodeFailed(e.to_string()))
 }
