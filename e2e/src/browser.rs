@@ -188,19 +188,7 @@ impl Browser {
     /// The browser console so far (all frames), one line per entry, via chromedriver's
     /// log endpoint. Empty when the driver does not offer it.
     pub async fn console(&self) -> Vec<String> {
-        let Ok(Value::Array(entries)) = self.client().issue_cmd(BrowserLog).await else {
-            return Vec::new();
-        };
-        entries
-            .iter()
-            .map(|entry| {
-                format!(
-                    "[{}] {}",
-                    entry["level"].as_str().unwrap_or("?"),
-                    entry["message"].as_str().unwrap_or_default()
-                )
-            })
-            .collect()
+        console_of(self.client()).await
     }
 
     /// Ends the session (which quits Chromium) and removes the profile.
@@ -239,6 +227,24 @@ impl std::fmt::Debug for Browser {
 /// browser console.
 #[derive(Debug)]
 struct BrowserLog;
+
+/// The browser console of `client`'s session so far (all frames), one line per entry, via
+/// chromedriver's log endpoint. Empty when the driver does not offer it.
+pub async fn console_of(client: &Client) -> Vec<String> {
+    let Ok(Value::Array(entries)) = client.issue_cmd(BrowserLog).await else {
+        return Vec::new();
+    };
+    entries
+        .iter()
+        .map(|entry| {
+            format!(
+                "[{}] {}",
+                entry["level"].as_str().unwrap_or("?"),
+                entry["message"].as_str().unwrap_or_default()
+            )
+        })
+        .collect()
+}
 
 impl WebDriverCompatibleCommand for BrowserLog {
     fn endpoint(

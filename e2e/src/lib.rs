@@ -60,7 +60,7 @@ mod page;
 mod server;
 mod world;
 
-pub use browser::{Browser, Chromedriver, CHROMIUM_ARGS, WINDOW_SIZE};
+pub use browser::{console_of, Browser, Chromedriver, CHROMIUM_ARGS, WINDOW_SIZE};
 pub use config::Config;
 pub use error::{Error, ErrorKind, Result};
 pub use page::Probe;

@@ -85,35 +85,9 @@ impl WebDriverCompatibleCommand for Cdp {
     }
 }
 
-/// chromedriver's (non-W3C, long-standing) `POST /session/{id}/se/log`: the browser console.
-#[derive(Debug)]
-pub struct BrowserLog;
-
-impl WebDriverCompatibleCommand for BrowserLog {
-    fn endpoint(&self, base_url: &url::Url, session_id: Option<&str>) -> Result<url::Url, url::ParseError> {
-        base_url.join(&format!("session/{}/se/log", session_id.unwrap_or_default()))
-    }
-
-    fn method_and_body(&self, _request_url: &url::Url) -> (Method, Option<String>) {
-        (Method::POST, Some(r#"{"type":"browser"}"#.to_owned()))
-    }
-}
-
 /// The browser console so far, one line per entry (empty when the driver does not offer it).
 pub async fn console(client: &Client) -> Vec<String> {
-    let Ok(Value::Array(entries)) = client.issue_cmd(BrowserLog).await else {
-        return Vec::new();
-    };
-    entries
-        .iter()
-        .map(|entry| {
-            format!(
-                "[{}] {}",
-                entry["level"].as_str().unwrap_or("?"),
-                entry["message"].as_str().unwrap_or_default()
-            )
-        })
-        .collect()
+    e2e::console_of(client).await
 }
 
 /// Whether the iframe showing `remote_origin` runs out of process (Chromium lists an

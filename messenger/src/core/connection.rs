@@ -427,6 +427,14 @@ impl<P> Connection<P> {
         check
     }
 
+    /// The knock channels still open (empty unless knocking), leaving none behind.
+    fn take_knock_ports(&mut self) -> VecDeque<PortId> {
+        match &mut self.state {
+            State::Knocking { open } => std::mem::take(open),
+            _ => VecDeque::new(),
+        }
+    }
+
     /// A message that arrived on port `on`.
     pub fn handle_message(&mut self, on: PortId, mut message: WireObject<P>, now: Instant) {
         let carried: Vec<PortId> = message.ports().collect();
@@ -442,13 +450,10 @@ impl<P> Connection<P> {
                 match message.check_handshake(LISTEN, true) {
                     Ok(reply_via) => {
                         self.observe_message(now, Direction::Incoming, MessageKind::Listen);
-                        let State::Knocking { open } =
-                            std::mem::replace(&mut self.state, State::Answered { reply_via })
-                        else {
-                            unreachable!("matched Knocking above")
-                        };
+                        let knocks = self.take_knock_ports();
+                        self.state = State::Answered { reply_via };
                         // The first valid answer wins: every knock channel, this one included, is done.
-                        open.into_iter().for_each(|p| self.close_port(p));
+                        knocks.into_iter().for_each(|p| self.close_port(p));
                         // The handshake timer keeps running until the acknowledgement: an
                         // application that never finishes the handshake must not wait for ever.
                         self.timers.stop(Timer::Knock);
