@@ -116,7 +116,7 @@ pub enum EosAction {
     Connected,
     /// The session ended.
     Closed(String),
-    /// A request went out.
+    /// A request the user waits for went out (polls do not count).
     Sent,
     /// The host replied.
     Replied(PhosphorescenceReply),
@@ -156,7 +156,9 @@ impl EosState {
             }
             EosAction::Sent => self.in_flight += 1,
             EosAction::Replied(reply) => {
-                self.in_flight = self.in_flight.saturating_sub(1);
+                if !matches!(reply, PhosphorescenceReply::Polled { .. }) {
+                    self.in_flight = self.in_flight.saturating_sub(1);
+                }
                 self.replied(reply);
             }
             EosAction::ActionsReady => self.actions_ready = true,
@@ -347,6 +349,16 @@ mod tests {
         }));
         assert_eq!(state.selected.as_ref().unwrap().revision, 3);
         assert!(state.error.as_deref().unwrap().contains("changed meanwhile"));
+    }
+
+    #[test]
+    fn polls_do_not_show_as_busy() {
+        let mut state = EosState::default();
+        state.apply(EosAction::Sent);
+        state.apply(EosAction::Replied(PhosphorescenceReply::Polled { question: None }));
+        assert_eq!(state.in_flight, 1, "a poll's reply does not end the user's request");
+        state.apply(EosAction::Replied(PhosphorescenceReply::Items { items: vec![] }));
+        assert_eq!(state.in_flight, 0);
     }
 
     #[test]

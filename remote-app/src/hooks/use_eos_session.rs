@@ -83,7 +83,10 @@ async fn ask(
         EosRequest::CreateItem { .. } | EosRequest::UpdateItem { .. } | EosRequest::DeleteItem { .. }
     );
     let introduce = matches!(request, EosRequest::Introduce { .. });
-    dispatch.dispatch(EosAction::Sent);
+    // A poll only hands the host its turn; it is not something the user waits for.
+    if !matches!(request, EosRequest::Poll {}) {
+        dispatch.dispatch(EosAction::Sent);
+    }
     let mut received = match messenger.send(request).await {
         Ok(received) => received,
         Err(failed) => {
