@@ -14,7 +14,8 @@ use std::time::Duration;
 use futures::channel::{mpsc, oneshot};
 use futures::StreamExt;
 use messenger::{
-    knock, listen, Answered, Config, Error, HandshakeState, InterruptRequest, Reconnector, Source, Stage, Step, Target,
+    knock, listen, Answered, Config, Error, HandshakeState, InterruptRequest, Messenger, Received, Reconnector, Source,
+    Stage, Step, Target,
 };
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
@@ -385,6 +386,21 @@ async fn knocks_from_a_cross_origin_iframe_are_ignored_by_a_listener_for_another
     iframe.remove();
 }
 
+/// The reconnector's next answered session, handshake finished, with its first message.
+async fn next_session(
+    answers: &mut mpsc::UnboundedReceiver<Result<Answered, Error>>,
+    which: &str,
+) -> (Messenger<String, FromPeer>, Received<FromPeer>) {
+    let answered = within(STEP, which, answers.next()).await.unwrap().expect("answered");
+    within(
+        STEP,
+        "the first message",
+        answered.finish_handshake::<String, FromPeer>(),
+    )
+    .await
+    .unwrap()
+}
+
 #[wasm_bindgen_test]
 async fn a_reconnector_starts_a_new_session_on_every_load() {
     let (tx, mut answers) = mpsc::unbounded::<Result<Answered, Error>>();
@@ -402,17 +418,7 @@ async fn a_reconnector_starts_a_new_session_on_every_load() {
         },
     );
     load(&iframe, &fixture_url("listen", "&load=1")).await;
-    let answered = within(STEP, "the first session", answers.next())
-        .await
-        .unwrap()
-        .expect("answered");
-    let (first, hello) = within(
-        STEP,
-        "the first message",
-        answered.finish_handshake::<String, FromPeer>(),
-    )
-    .await
-    .unwrap();
+    let (first, hello) = next_session(&mut answers, "the first session").await;
     assert_eq!(hello.message, FromPeer::Hello { hello: remote_origin() });
     let reply = within(STEP, "an echo", first.send("one".into())).await.unwrap();
     assert_eq!(
@@ -441,17 +447,7 @@ async fn a_reconnector_starts_a_new_session_on_every_load() {
         .await
         .unwrap_err();
     assert_eq!((late.error, late.unsent.as_deref()), (Error::Superseded, Some("late")));
-    let answered = within(STEP, "the second session", answers.next())
-        .await
-        .unwrap()
-        .expect("answered again");
-    let (second, _) = within(
-        STEP,
-        "the first message",
-        answered.finish_handshake::<String, FromPeer>(),
-    )
-    .await
-    .unwrap();
+    let (second, _) = next_session(&mut answers, "the second session").await;
     let reply = within(STEP, "an echo", second.send("two".into())).await.unwrap();
     assert_eq!(
         reply.message,
@@ -467,17 +463,7 @@ async fn a_reconnector_starts_a_new_session_on_every_load() {
     reconnector.close_current();
     assert_eq!(second.status().closed_with, Some(Error::Closed));
     load(&iframe, &fixture_url("listen", "&load=3")).await;
-    let answered = within(STEP, "the third session", answers.next())
-        .await
-        .unwrap()
-        .expect("answered");
-    let (third, _) = within(
-        STEP,
-        "the first message",
-        answered.finish_handshake::<String, FromPeer>(),
-    )
-    .await
-    .unwrap();
+    let (third, _) = next_session(&mut answers, "the third session").await;
 
     // Dropping the reconnector closes the current session and stops watching the iframe.
     drop(reconnector);

@@ -355,6 +355,17 @@ pub enum EosInterrupt {
     AskForAttention {},
 }
 
+impl std::fmt::Display for EosInterrupt {
+    /// The action in words, as both apps show it (`share #2`, `ask for attention`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EosInterrupt::Share { id } => write!(f, "share {id}"),
+            EosInterrupt::Pin { id } => write!(f, "pin {id}"),
+            EosInterrupt::AskForAttention {} => f.write_str("ask for attention"),
+        }
+    }
+}
+
 /// The user's answer to a [`Question`], on its one-time interrupt channel.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "answer", rename_all = "snake_case", deny_unknown_fields)]

@@ -220,3 +220,10 @@ fn drafts_are_validated() {
     // Limits count characters, not bytes.
     assert_eq!(draft(&"é".repeat(MAX_TITLE_CHARS), "").validate(), Ok(()));
 }
+
+#[test]
+fn interrupts_read_as_words() {
+    assert_eq!(EosInterrupt::Share { id: ItemId(2) }.to_string(), "share #2");
+    assert_eq!(EosInterrupt::Pin { id: ItemId(2) }.to_string(), "pin #2");
+    assert_eq!(EosInterrupt::AskForAttention {}.to_string(), "ask for attention");
+}

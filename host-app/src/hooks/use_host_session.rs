@@ -83,14 +83,6 @@ fn reply_kind(reply: &PhosphorescenceReply) -> &'static str {
     }
 }
 
-fn describe(interrupt: &EosInterrupt) -> String {
-    match interrupt {
-        EosInterrupt::Share { id } => format!("share {id}"),
-        EosInterrupt::Pin { id } => format!("pin {id}"),
-        EosInterrupt::AskForAttention {} => "ask for attention".into(),
-    }
-}
-
 impl Session {
     fn handle(&self, request: EosRequest) -> Reply<PhosphorescenceReply> {
         let dispatch = &self.shared.dispatch;
@@ -180,7 +172,7 @@ impl Session {
         let dispatch = self.shared.dispatch.clone();
         spawn_local(async move {
             while let Some(Ok(action)) = actions.next().await {
-                dispatch.dispatch(HostAction::Interrupt(describe(&action)));
+                dispatch.dispatch(HostAction::Interrupt(action.to_string()));
             }
         });
         request

@@ -766,8 +766,8 @@ impl<P> Connection<P> {
             return;
         }
         let previous = std::mem::replace(&mut self.state, State::Closed(error.clone()));
-        if matches!(previous, State::Listening | State::Knocking { .. }) || self.role == Role::Listener {
-            // Removing listeners that are already gone is a no-op in the web layer.
+        if matches!(previous, State::Listening) {
+            // Only a listener that never accepted a knock still has its window listeners.
             self.actions.push_back(Action::StopListening);
         }
         if let State::Connected(Turn::Theirs { waiter, .. }) = previous {

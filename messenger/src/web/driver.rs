@@ -286,14 +286,14 @@ impl Shared {
         rx
     }
 
-    /// The handshake state and whether it is this side's turn, for display.
-    pub fn status(&self) -> (crate::core::HandshakeState, Option<Error>, usize) {
+    /// A snapshot of the session for display.
+    pub fn status(&self) -> super::Status {
         let inner = self.inner.borrow();
-        (
-            inner.core.handshake_state(),
-            inner.core.closed_with().cloned(),
-            inner.core.open_port_count(),
-        )
+        super::Status {
+            state: inner.core.handshake_state(),
+            closed_with: inner.core.closed_with().cloned(),
+            open_ports: inner.core.open_port_count(),
+        }
     }
 }
 

@@ -57,10 +57,7 @@ impl Answered {
     ) -> Result<(Messenger<Out, In>, Received<In>), Error> {
         let first = self.shared.acknowledge()?;
         let messenger = Messenger::new(self.shared.clone());
-        let receiver = Receiver {
-            shared: Rc::downgrade(&self.shared),
-            limits: self.shared.limits,
-        };
+        let receiver = Receiver::of(&self.shared);
         let received = receiver.receive(first).await.map_err(|(error, _)| error)?;
         Ok((messenger, received))
     }
@@ -169,12 +166,7 @@ impl<Out, In> Messenger<Out, In> {
 
     /// The session's state for display.
     pub fn status(&self) -> Status {
-        let (state, closed_with, open_ports) = self.shared.status();
-        Status {
-            state,
-            closed_with,
-            open_ports,
-        }
+        self.shared.status()
     }
 
     /// Sends a raw JavaScript value (the escape hatch: no encoding, no limits); resolves with the
@@ -217,10 +209,7 @@ impl<Out: Serialize + 'static, In: DeserializeOwned + 'static> Messenger<Out, In
             let sink = interrupt.map(|request| request.bind(&self.shared));
             self.shared.send(value, sink)
         });
-        let receiver = Receiver {
-            shared: Rc::downgrade(&self.shared),
-            limits: self.shared.limits,
-        };
+        let receiver = Receiver::of(&self.shared);
         async move {
             let reply = match queued {
                 Ok(reply) => reply,
@@ -246,6 +235,13 @@ struct Receiver {
 }
 
 impl Receiver {
+    fn of(shared: &Rc<Shared>) -> Self {
+        Receiver {
+            shared: Rc::downgrade(shared),
+            limits: shared.limits,
+        }
+    }
+
     async fn receive<In: DeserializeOwned>(
         self,
         reply: futures::channel::oneshot::Receiver<Result<Delivery, Failure>>,
@@ -299,7 +295,9 @@ impl Closer {
 
     /// Whether the session still exists and has not ended.
     pub fn is_open(&self) -> bool {
-        self.0.upgrade().is_some_and(|shared| shared.status().1.is_none())
+        self.0
+            .upgrade()
+            .is_some_and(|shared| shared.status().closed_with.is_none())
     }
 }
 

@@ -54,15 +54,6 @@ fn plain_words(error: &Error) -> String {
     }
 }
 
-/// A user action in words.
-fn describe(action: &EosInterrupt) -> String {
-    match action {
-        EosInterrupt::Share { id } => format!("share {id}"),
-        EosInterrupt::Pin { id } => format!("pin {id}"),
-        EosInterrupt::AskForAttention {} => "ask for attention".into(),
-    }
-}
-
 /// Whether this page runs inside another window's iframe.
 fn parent_window() -> Option<web_sys::Window> {
     let window = web_sys::window()?;
@@ -209,7 +200,7 @@ pub fn use_eos_session(dispatch: UseReducerDispatcher<EosState>) -> EosSession {
         let (channels, dispatch) = (Rc::clone(&channels), dispatch.clone());
         Callback::from(move |action: EosInterrupt| {
             let outcome = match channels.borrow().actions.as_ref().map(|sender| sender.emit(&action)) {
-                Some(Ok(())) => format!("Sent to the host: {}.", describe(&action)),
+                Some(Ok(())) => format!("Sent to the host: {action}."),
                 Some(Err(error)) => format!("Not delivered: {error}."),
                 None => "Not delivered: no channel to the host.".into(),
             };
