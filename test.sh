@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
-# Runs every test layer, stopping at the first failure:
+# Runs every test layer:
 #
 #   native  cargo test of messenger, shared-proto, host-app and remote-app on the host
 #           (the protocol core, the reducers, doc tests)
-#   web     messenger's wasm-bindgen tests in headless Chromium
-#   e2e     release builds of both apps served on three origins, driven through chromedriver
+#   web     messenger's wasm-bindgen tests, in each browser engine
+#   e2e     release builds of both apps served on three origins, every test driven through
+#           WebDriver in each browser engine; then the benchmark in miniature (Chromium)
 #
 # Usage: ./test.sh [native|web|e2e]   (no argument: all three, in that order)
 #
+# Engines: Chromium, Firefox ESR and WebKitGTK (under a virtual display). BROWSERS=chromium
+# (or any comma-separated subset of chromium,firefox,webkit) runs fewer, for quick local loops;
+# the default, and CI, run all three.
+#
 # Installs the tools a layer needs first (scripts/tools.sh). Logs go to target/test-logs/,
-# e2e screenshots to target/e2e-screenshots/. Each layer ends with a line
-# "<layer>: N passed, N failed, N skipped" and the run with "total: ...".
+# e2e screenshots to target/e2e-screenshots/<engine>/. A layer prints one count line per engine,
+# "web[firefox]: N passed, N failed, N skipped" (the native layer: "native: ..."), every engine
+# runs even when an earlier one failed, and the run ends with "total: ...". The run stops after
+# the first layer that failed.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -19,7 +26,7 @@ cd "$ROOT"
 source scripts/tools.sh
 
 usage() {
-  sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 LAYERS=(native web e2e)
@@ -30,6 +37,7 @@ case "${1:-all}" in
   *) usage >&2; exit 2 ;;
 esac
 [[ $# -le 1 ]] || { usage >&2; exit 2; }
+read -r -a ENGINES <<<"$(engines_from_env)"
 
 # The e2e origins. They differ from serve.sh's 8080/8081 so both can run at once.
 export E2E_HOST_PORT="${E2E_HOST_PORT:-18080}"
@@ -63,48 +71,67 @@ count_results() {
     END { printf "%d %d %d\n", passed, failed, ignored }'
 }
 
-# run_layer_step LAYER LOG COMMAND...: runs the command with its output on the terminal
-# and appended to LOG, adds its test counts to the layer's, and fails the run if the
-# command failed.
-run_layer_step() {
-  local layer=$1 log=$2
+# run_step NAME LOG COMMAND...: runs the command with its output on the terminal and appended
+# to LOG; on failure, records it in FAILURES (the part's summary then fails).
+run_step() {
+  local name=$1 log=$2
   shift 2
-  [[ $1 == build_app ]] || say "$layer: $*"
+  [[ $1 == build_app ]] || say "$name: $*"
   local status=0
   "$@" 2>&1 | tee -a "$log" || status=$?
   if [[ $status -ne 0 ]]; then
-    finish_layer "$layer" "$log" "failed: '$*' exited with status $status"
+    FAILURES+=("$name: '$*' exited with status $status (log: ${log#"$ROOT"/})")
   fi
+  return $status
 }
 
-# finish_layer LAYER LOG [FAILURE]: prints the layer's summary line and adds it to the
-# totals; exits the run on failure, or when the layer ran no test at all.
-finish_layer() {
-  local layer=$1 log=$2 failure=${3:-} passed failed skipped
+# summarise NAME LOG: prints "NAME: N passed, N failed, N skipped" for LOG, adds it to the
+# totals, and records a failure when the part failed or ran no test at all.
+summarise() {
+  local name=$1 log=$2 passed failed skipped
   read -r passed failed skipped < <(count_results "$log")
   TOTAL_PASSED=$((TOTAL_PASSED + passed))
   TOTAL_FAILED=$((TOTAL_FAILED + failed))
   TOTAL_SKIPPED=$((TOTAL_SKIPPED + skipped))
-  printf '\n%s: %d passed, %d failed, %d skipped\n' "$layer" "$passed" "$failed" "$skipped"
-  if [[ -z $failure && $failed -eq 0 && $passed -eq 0 ]]; then
-    failure="ran no test"
+  SUMMARY+=("$(printf '%s: %d passed, %d failed, %d skipped' "$name" "$passed" "$failed" "$skipped")")
+  printf '\n%s\n' "${SUMMARY[-1]}"
+  if [[ $failed -eq 0 && $passed -eq 0 ]]; then
+    FAILURES+=("$name: ran no test (log: ${log#"$ROOT"/})")
+  elif [[ $failed -gt 0 ]]; then
+    FAILURES+=("$name: $failed failed (log: ${log#"$ROOT"/})")
   fi
-  if [[ -n $failure ]]; then
-    printf '%s%s layer %s (log: %s)%s\n' "$RED" "$layer" "$failure" "${log#"$ROOT"/}" "$PLAIN" >&2
+}
+
+# finish_layer LAYER: ends the layer; exits the run when any part of it failed.
+finish_layer() {
+  local layer=$1
+  if [[ ${#FAILURES[@]} -gt 0 ]]; then
+    printf '%s%s layer failed:%s\n' "$RED" "$layer" "$PLAIN" >&2
+    printf '  %s\n' "${FAILURES[@]}" >&2
     print_total
     exit 1
   fi
-  printf '%s layer passed in %ds (log: %s)\n' "$layer" "$((SECONDS - LAYER_STARTED))" "${log#"$ROOT"/}"
+  printf '%s layer passed in %ds\n' "$layer" "$((SECONDS - LAYER_STARTED))"
 }
 
 print_total() {
-  printf '\ntotal: %d passed, %d failed, %d skipped\n' "$TOTAL_PASSED" "$TOTAL_FAILED" "$TOTAL_SKIPPED"
+  printf '\n'
+  [[ ${#SUMMARY[@]} -eq 0 ]] || printf '%s\n' "${SUMMARY[@]}"
+  printf 'total: %d passed, %d failed, %d skipped\n' "$TOTAL_PASSED" "$TOTAL_FAILED" "$TOTAL_SKIPPED"
 }
 
+SUMMARY=()
 start_layer() {
   LAYER_STARTED=$SECONDS
-  : >"$LOG_DIR/$1.log"
+  FAILURES=()
   printf '\n%s=== %s ===%s\n' "$BOLD" "$2" "$PLAIN" >&2
+}
+
+# new_log NAME: an empty log file target/test-logs/NAME.log, printed.
+new_log() {
+  local log="$LOG_DIR/$1.log"
+  : >"$log"
+  printf '%s' "$log"
 }
 
 # ---------------------------------------------------------------------------------------
@@ -112,22 +139,35 @@ start_layer() {
 
 layer_native() {
   start_layer native "native: the crates' own tests on the host"
-  local log="$LOG_DIR/native.log"
+  local log
+  log="$(new_log native)"
   # --exclude e2e here and -p e2e in the e2e layer. Feature unification differs between any
   # two cargo selections, so some dependencies get built twice from an empty target/; this
   # pair builds 255 units (measured: 38 s + 43 s on 2 cores), `--workspace` here with
   # `--workspace --test browser` there 294 units (125 s + 46 s). Warm, neither rebuilds.
   # bench-runner depends on e2e, so it goes with the e2e layer's selection as well.
-  run_layer_step native "$log" cargo test --workspace --exclude e2e --exclude bench-runner
-  finish_layer native "$log"
+  run_step native "$log" cargo test --workspace --exclude e2e --exclude bench-runner || true
+  summarise native "$log"
+  finish_layer native
 }
 
 layer_web() {
-  start_layer web "web: messenger's wasm-bindgen tests in headless Chromium"
-  local log="$LOG_DIR/web.log"
-  # The runner (.cargo/config.toml) uses $CHROMEDRIVER and messenger/webdriver.json.
-  run_layer_step web "$log" cargo test -p messenger --target wasm32-unknown-unknown
-  finish_layer web "$log"
+  start_layer web "web: messenger's wasm-bindgen tests in ${ENGINES[*]}"
+  local engine log
+  # Compiled once; each engine then runs the same test binaries.
+  log="$(new_log web-build)"
+  run_step web "$log" cargo test -p messenger --target wasm32-unknown-unknown --no-run || {
+    finish_layer web
+  }
+  for engine in "${ENGINES[@]}"; do
+    log="$(new_log "web-$engine")"
+    # The runner (.cargo/config.toml) drives the engine whose driver variable is set, with the
+    # capabilities in messenger/webdriver.json. --no-fail-fast: every binary reports.
+    run_step "web[$engine]" "$log" with_engine "$engine" \
+      cargo test -p messenger --target wasm32-unknown-unknown --no-fail-fast || true
+    summarise "web[$engine]" "$log"
+  done
+  finish_layer web
 }
 
 # build_app APP DIST: the release build trunk serves, as the e2e tests see it.
@@ -168,30 +208,46 @@ cleanup_e2e() {
 }
 
 layer_e2e() {
-  start_layer e2e "e2e: both apps' release builds on three origins in headless Chromium"
-  local log="$LOG_DIR/e2e.log"
+  start_layer e2e "e2e: both apps' release builds on three origins, in ${ENGINES[*]}"
+  local engine log
+  log="$(new_log e2e-build)"
   # Compile-time origins of the apps (read with option_env!): the e2e ports, not serve.sh's.
   export PHOS_REMOTE_ORIGIN="http://localhost:$E2E_REMOTE_PORT"
   export EOS_HOST_ORIGIN="http://localhost:$E2E_HOST_PORT"
-  run_layer_step e2e "$log" build_app host-app "$E2E_HOST_DIST"
-  run_layer_step e2e "$log" build_app remote-app "$E2E_REMOTE_DIST"
+  run_step e2e "$log" build_app host-app "$E2E_HOST_DIST" || finish_layer e2e
+  run_step e2e "$log" build_app remote-app "$E2E_REMOTE_DIST" || finish_layer e2e
+  # The harness's and bench-runner's own unit tests (--lib --bins) need no browser: they run
+  # once, as "e2e[harness]". The browser tests (--test browser: the messenger's handshake and
+  # origins; --test demo: the demo's flows) are `test = false`, so that a plain `cargo test`
+  # without the builds does not run them, and run once per engine. One package selection for
+  # both, so e2e's dependencies are built once.
+  local selection=(-p e2e -p bench-runner)
+  log="$(new_log e2e-harness)"
+  run_step "e2e[harness]" "$log" cargo test "${selection[@]}" --lib --bins || true
+  summarise "e2e[harness]" "$log"
+  [[ ${#FAILURES[@]} -eq 0 ]] || finish_layer e2e
+  local tests=(cargo test "${selection[@]}" --test browser --test demo)
 
   rm -rf "$ROOT/target/e2e-screenshots" "$ROOT/target/e2e-logs"
   E2E_PROFILE_ROOT="$ROOT/target/e2e-profiles/run-$$"
   mkdir -p "$E2E_PROFILE_ROOT"
   export E2E_PROFILE_ROOT
   trap cleanup_e2e EXIT
-  # --lib: the harness's own unit tests; --test browser and --test demo: the browser tests
-  # (the messenger's handshake and origins; the demo's flows), which are `test = false` so
-  # that a plain `cargo test` without the builds does not run them.
-  # bench-runner's own unit tests ride along (same selection, no second build of e2e's deps).
-  run_layer_step e2e "$log" env E2E_RUN_ID="$E2E_RUN_ID" \
-    cargo test -p e2e -p bench-runner --lib --bins --test browser --test demo
+  for engine in "${ENGINES[@]}"; do
+    log="$(new_log "e2e-$engine")"
+    run_step "e2e[$engine]" "$log" env E2E_RUN_ID="$E2E_RUN_ID" \
+      with_engine "$engine" "${tests[@]}" --no-fail-fast || true
+    summarise "e2e[$engine]" "$log"
+  done
   # The benchmark in miniature, so it cannot rot: every variant and figure runs and every
-  # reply is checked; no timing is asserted (BENCHMARKS.md has the real run).
-  run_layer_step e2e "$log" scripts/bench.sh --smoke
-  finish_layer e2e "$log"
-  say "e2e screenshots: target/e2e-screenshots/"
+  # reply is checked; no timing is asserted (BENCHMARKS.md has the real run). It measures
+  # Chromium's renderers, so it runs when Chromium is among the engines.
+  if [[ " ${ENGINES[*]} " == *" chromium "* ]]; then
+    log="$(new_log bench-smoke)"
+    run_step "bench smoke" "$log" scripts/bench.sh --smoke || true
+  fi
+  finish_layer e2e
+  say "e2e screenshots: target/e2e-screenshots/<engine>/"
 }
 
 # ---------------------------------------------------------------------------------------
@@ -200,12 +256,12 @@ say "installing what is missing (scripts/tools.sh)"
 declare -A NEEDED=()
 for layer in "${LAYERS[@]}"; do
   case $layer in
-    web) NEEDED[target]=1 NEEDED[browser]=1 NEEDED[bindgen]=1 ;;
-    e2e) NEEDED[target]=1 NEEDED[browser]=1 NEEDED[bindgen]=1 NEEDED[wasm_opt]=1 NEEDED[trunk]=1 ;;
+    web) NEEDED[target]=1 NEEDED[browsers]=1 NEEDED[bindgen]=1 ;;
+    e2e) NEEDED[target]=1 NEEDED[browsers]=1 NEEDED[bindgen]=1 NEEDED[wasm_opt]=1 NEEDED[trunk]=1 ;;
   esac
 done
 [[ -z ${NEEDED[target]:-} ]] || install_wasm_target
-[[ -z ${NEEDED[browser]:-} ]] || install_browser
+[[ -z ${NEEDED[browsers]:-} ]] || install_engines "${ENGINES[@]}"
 [[ -z ${NEEDED[wasm_opt]:-} ]] || install_wasm_opt
 [[ -z ${NEEDED[bindgen]:-} ]] || install_wasm_bindgen_cli
 [[ -z ${NEEDED[trunk]:-} ]] || install_trunk

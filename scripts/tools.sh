@@ -11,12 +11,22 @@
 #   install_wasm_bindgen_cli   wasm-bindgen + wasm-bindgen-test-runner, the Cargo.lock version
 #   install_wasm_opt           wasm-opt (binaryen 132 from npm) into .tools/binaryen
 #   install_browser            chromium + chromedriver (Debian packages)
-#   install_all                all of the above
+#   install_engines ENGINE...  the browsers and drivers of the named engines (chromium,
+#                              firefox, webkit): Debian packages in one apt call, geckodriver
+#                              0.37.1 with cargo install
+#   install_all                all of the above, for every engine
 #   tools_env                  PATH and the variables the tools need (run by sourcing)
+#
+#   engines_from_env           the engines in $BROWSERS (comma-separated; default all three)
+#   with_engine ENGINE CMD...  runs CMD with that engine's WebDriver variable set (and only
+#                              that one) and, for webkit, a virtual display (xvfb-run)
 set -euo pipefail
 
 TOOLS_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TRUNK_VERSION="0.21.14"
+GECKODRIVER_VERSION="0.37.1"
+# Every engine the tests run in, in the order they run.
+ALL_ENGINES=(chromium firefox webkit)
 BINARYEN_VERSION="132.0.0"
 BINARYEN_DIR="$TOOLS_ROOT/.tools/binaryen"
 
@@ -63,8 +73,6 @@ tools_env() {
   prepend_path "$HOME/.cargo/bin"
   prepend_path "$BINARYEN_DIR/node_modules/.bin"
   export PATH
-  # wasm-bindgen-test-runner and the e2e tests find the driver here.
-  export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
   # Stops trunk asking crates.io whether a newer trunk exists on every run.
   export TRUNK_SKIP_VERSION_CHECK=true
   command -v cargo >/dev/null || die "cargo is not on PATH: install Rust with rustup first"
@@ -140,19 +148,106 @@ install_wasm_opt() {
   "$wasm_opt" --version >/dev/null || die "wasm-opt from binaryen@$BINARYEN_VERSION does not run"
 }
 
-install_browser() {
-  if [[ -x /usr/bin/chromium && -x /usr/bin/chromedriver ]]; then
-    say "chromium + chromedriver: installed ($(/usr/bin/chromedriver --version 2>/dev/null | cut -d' ' -f1-2))"
+# The Debian packages an engine needs, and the file that shows they are installed.
+engine_packages() {
+  case $1 in
+    chromium) echo "chromium chromium-driver" ;;
+    firefox) echo "firefox-esr" ;;
+    # WebKitGTK has no headless mode: it draws into a virtual X display (xvfb-run needs xauth).
+    webkit) echo "webkit2gtk-driver xvfb xauth" ;;
+  esac
+}
+
+engine_ready() {
+  case $1 in
+    chromium) [[ -x /usr/bin/chromium && -x /usr/bin/chromedriver ]] ;;
+    firefox) [[ -x /usr/bin/firefox-esr ]] ;;
+    webkit) [[ -x /usr/bin/WebKitWebDriver ]] && command -v xvfb-run >/dev/null && command -v xauth >/dev/null ;;
+  esac
+}
+
+install_geckodriver() {
+  local found
+  found="$(geckodriver --version 2>/dev/null | head -n 1 || true)"
+  if [[ $found == "geckodriver $GECKODRIVER_VERSION"* ]]; then
+    say "geckodriver $GECKODRIVER_VERSION: installed ($(command -v geckodriver))"
     return
   fi
-  say "chromium + chromedriver: missing; installing the Debian packages (the browser tests and the e2e tests drive them)"
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get update
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver
+  say "geckodriver $GECKODRIVER_VERSION: ${found:-not found}; installing with cargo install into ~/.cargo/bin (Firefox's WebDriver; takes ~4 minutes)"
+  cargo install geckodriver --version "=$GECKODRIVER_VERSION" --locked
+}
+
+# install_engines ENGINE...: what the named engines need, one apt call for all of them.
+install_engines() {
+  local engine missing=() names=()
+  for engine in "$@"; do
+    if engine_ready "$engine"; then
+      names+=("$engine: installed")
+    else
+      # shellcheck disable=SC2207 # the package lists are single words
+      missing+=($(engine_packages "$engine"))
+      names+=("$engine: missing")
+    fi
+  done
+  say "browsers: ${names[*]}"
+  if [[ ${#missing[@]} -gt 0 ]]; then
+    say "installing Debian packages: ${missing[*]}"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
+  fi
+  for engine in "$@"; do
+    engine_ready "$engine" || die "$engine: still missing after installing $(engine_packages "$engine")"
+    [[ $engine != firefox ]] || install_geckodriver
+  done
+}
+
+install_browser() {
+  install_engines chromium
+}
+
+# The engines named in $BROWSERS (comma-separated), or all of them; unknown names are an error.
+engines_from_env() {
+  local list="${BROWSERS:-}" engine known
+  if [[ -z ${list// /} ]]; then
+    echo "${ALL_ENGINES[*]}"
+    return
+  fi
+  local chosen=()
+  IFS=',' read -r -a requested <<<"$list"
+  for engine in "${requested[@]}"; do
+    engine="${engine// /}"
+    [[ -n $engine ]] || continue
+    known=""
+    for candidate in "${ALL_ENGINES[@]}"; do
+      [[ $candidate == "$engine" ]] && known=1
+    done
+    [[ -n $known ]] || die "BROWSERS: unknown engine '$engine' (known: ${ALL_ENGINES[*]})"
+    chosen+=("$engine")
+  done
+  [[ ${#chosen[@]} -gt 0 ]] || die "BROWSERS='$list' names no engine"
+  echo "${chosen[*]}"
+}
+
+# with_engine ENGINE CMD...: CMD with exactly one WebDriver variable, the one wasm-bindgen-test-
+# runner and the e2e harness read for that engine (the runner picks whichever is set), and
+# E2E_BROWSER for the e2e harness.
+with_engine() {
+  local engine=$1
+  shift
+  local vars=(-u CHROMEDRIVER -u GECKODRIVER -u SAFARIDRIVER "E2E_BROWSER=$engine")
+  case $engine in
+    chromium) env "${vars[@]}" CHROMEDRIVER=/usr/bin/chromedriver "$@" ;;
+    firefox) env "${vars[@]}" GECKODRIVER="$(command -v geckodriver)" "$@" ;;
+    # -a: a free display number, so parallel runs do not collide. The server is stopped with
+    # the command.
+    webkit) env "${vars[@]}" SAFARIDRIVER=/usr/bin/WebKitWebDriver xvfb-run -a -s "-screen 0 1280x1024x24" "$@" ;;
+    *) die "unknown engine '$engine'" ;;
+  esac
 }
 
 install_all() {
   install_wasm_target
-  install_browser
+  install_engines "${ALL_ENGINES[@]}"
   install_wasm_opt
   install_wasm_bindgen_cli
   install_trunk

@@ -1,4 +1,4 @@
-//! chromedriver and one headless Chromium session.
+//! A WebDriver server (chromedriver, geckodriver or WebKitWebDriver) and one browser session.
 
 use std::io::{Read, Write};
 use std::net::TcpStream as StdTcpStream;
@@ -9,15 +9,15 @@ use std::time::{Duration, Instant};
 use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder};
 use hyper_util::client::legacy::connect::HttpConnector;
-use serde_json::{json, Value};
+use serde_json::Value;
 use tokio::process::{Child, Command};
 
-use crate::{Config, Error, ErrorKind, Result};
+use crate::{Config, Engine, Error, ErrorKind, Result};
 
-/// How long chromedriver may take to accept connections.
+/// How long a WebDriver server may take to accept connections.
 const DRIVER_START_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// The Chromium flags of every session: headless, no sandbox (CI runs as root), and no
+/// The Chromium flags of every Chromium session: headless, no sandbox (CI runs as root), and no
 /// attempt to reach hosts outside this machine.
 pub const CHROMIUM_ARGS: &[&str] = &[
     "--headless=new",
@@ -34,9 +34,11 @@ pub const CHROMIUM_ARGS: &[&str] = &[
 /// The browser window size.
 pub const WINDOW_SIZE: (u32, u32) = (1280, 800);
 
-/// A running `chromedriver` on a free local port. Dropping it kills the process.
+/// A running WebDriver server for one [`Engine`] on a free local port. Dropping it kills the
+/// process.
 #[derive(Debug)]
-pub struct Chromedriver {
+pub struct Driver {
+    engine: Engine,
     path: PathBuf,
     port: u16,
     log: PathBuf,
@@ -44,11 +46,12 @@ pub struct Chromedriver {
 }
 
 impl Chromedriver {
-    /// Starts `path` on a free port, writing its log to `log`, and waits until it accepts
-    /// connections.
-    pub async fn start(path: &Path, log: &Path) -> Result<Self> {
+    /// Starts `path`, the WebDriver server of `engine`, on a free port, writing its log to
+    /// `log`, and waits until it accepts connections.
+    pub async fn start(engine: Engine, path: &Path, log: &Path) -> Result<Self> {
         let failed = |problem: String| -> Error {
-            ErrorKind::Chromedriver {
+            ErrorKind::Driver {
+                engine,
                 path: path.to_path_buf(),
                 problem,
             }
@@ -58,19 +61,22 @@ impl Chromedriver {
             std::fs::create_dir_all(dir).map_err(|source| Error::io(format!("creating {}", dir.display()), source))?;
         }
         let port = free_port()?;
+        let (args, logs_itself) = engine.driver_args(port, log);
+        let stderr = if logs_itself {
+            Stdio::null()
+        } else {
+            std::fs::File::create(log)
+                .map_err(|source| Error::io(format!("creating {}", log.display()), source))?
+                .into()
+        };
         let mut child = Command::new(path)
-            .arg(format!("--port={port}"))
-            .arg(format!("--log-path={}", log.display()))
+            .args(&args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .kill_on_drop(true)
             .spawn()
-            .map_err(|error| {
-                failed(format!(
-                    "cannot be started: {error} (install it with `apt-get install chromium-driver` or set CHROMEDRIVER)"
-                ))
-            })?;
+            .map_err(|error| failed(format!("cannot be started: {error} ({})", engine.install_hint())))?;
         let started = Instant::now();
         loop {
             if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
@@ -90,7 +96,8 @@ impl Chromedriver {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        Ok(Chromedriver {
+        Ok(Driver {
+            engine,
             path: path.to_path_buf(),
             port,
             log: log.to_path_buf(),
@@ -101,6 +108,11 @@ impl Chromedriver {
     /// The WebDriver endpoint, `http://127.0.0.1:<port>`.
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The engine it drives.
+    pub fn engine(&self) -> Engine {
+        self.engine
     }
 
     /// The binary that was started.
@@ -121,10 +133,10 @@ impl Chromedriver {
     }
 }
 
-/// One WebDriver session in headless Chromium with its own temporary profile.
+/// One WebDriver session in the driver's engine, with its own temporary profile.
 ///
 /// Close it with [`Browser::close`]. If it is dropped without that (a panic during
-/// teardown), `Drop` still deletes the session synchronously so that no Chromium outlives
+/// teardown), `Drop` still deletes the session synchronously so that no browser outlives
 /// the test, and the profile folder is removed.
 pub struct Browser {
     client: Option<Client>,
@@ -134,35 +146,23 @@ pub struct Browser {
 }
 
 impl Browser {
-    /// Opens a session on `driver` with the flags in [`CHROMIUM_ARGS`], a fresh
-    /// `--user-data-dir` under `config.profile_root` and a [`WINDOW_SIZE`] window.
-    pub async fn open(driver: &Chromedriver, config: &Config) -> Result<Self> {
+    /// Opens a session on `driver` with its engine's capabilities (for Chromium the flags in
+    /// [`CHROMIUM_ARGS`]), a fresh profile under `config.profile_root` and a [`WINDOW_SIZE`]
+    /// window.
+    pub async fn open(driver: &Driver, config: &Config) -> Result<Self> {
         std::fs::create_dir_all(&config.profile_root)
             .map_err(|source| Error::io(format!("creating {}", config.profile_root.display()), source))?;
+        let engine = driver.engine;
         let profile = tempfile::Builder::new()
-            .prefix("chromium-")
+            .prefix(&format!("{engine}-"))
             .tempdir_in(&config.profile_root)
             .map_err(|source| Error::io("creating a browser profile folder", source))?;
-        let mut args: Vec<String> = CHROMIUM_ARGS.iter().map(|arg| arg.to_string()).collect();
-        args.push(format!("--user-data-dir={}", profile.path().display()));
-        args.push(format!("--window-size={},{}", WINDOW_SIZE.0, WINDOW_SIZE.1));
-        let mut chrome_options = json!({ "args": args });
-        if let Some(binary) = &config.chrome_bin {
-            chrome_options["binary"] = json!(binary.display().to_string());
-        }
-        let capabilities = json!({
-            "browserName": "chrome",
-            "goog:chromeOptions": chrome_options,
-            "goog:loggingPrefs": { "browser": "ALL" },
-            "timeouts": { "pageLoad": 30_000, "script": 10_000, "implicit": 0 },
-        });
-        let Value::Object(capabilities) = capabilities else {
-            unreachable!("json! of an object literal is an object")
-        };
+        let capabilities = engine.capabilities(profile.path(), config.browser_bin.as_deref());
         let client = ClientBuilder::new(HttpConnector::new())
             .capabilities(capabilities)
             .connect(&driver.url())
-            .await?;
+            .await
+            .map_err(|source| ErrorKind::Session { engine, source })?;
         let session_id = client.session_id().await.ok().flatten();
         let browser = Browser {
             client: Some(client),
@@ -186,12 +186,13 @@ impl Browser {
     }
 
     /// The browser console so far (all frames), one line per entry, via chromedriver's
-    /// log endpoint. Empty when the driver does not offer it.
+    /// log endpoint. Empty when the driver does not offer it (geckodriver and WebKitWebDriver
+    /// do not; Firefox's console is in geckodriver's log instead).
     pub async fn console(&self) -> Vec<String> {
         console_of(self.client()).await
     }
 
-    /// Ends the session (which quits Chromium) and removes the profile.
+    /// Ends the session (which quits the browser) and removes the profile.
     pub async fn close(mut self) -> Result<()> {
         let client = self.client.take().expect("close takes the client only once");
         client
@@ -207,7 +208,7 @@ impl Drop for Browser {
             return;
         }
         if let Some(session_id) = &self.session_id {
-            // Best effort: a panic brought us here; Chromium must not outlive the test.
+            // Best effort: a panic brought us here; the browser must not outlive the test.
             let _ = delete_session_blocking(self.driver_port, session_id);
         }
     }
@@ -263,10 +264,10 @@ impl WebDriverCompatibleCommand for BrowserLog {
 /// A free local port, found by binding port 0 and letting it go again.
 fn free_port() -> Result<u16> {
     let listener = std::net::TcpListener::bind(("127.0.0.1", 0))
-        .map_err(|source| Error::io("finding a free port for chromedriver", source))?;
+        .map_err(|source| Error::io("finding a free port for the WebDriver server", source))?;
     let port = listener
         .local_addr()
-        .map_err(|source| Error::io("finding a free port for chromedriver", source))?
+        .map_err(|source| Error::io("finding a free port for the WebDriver server", source))?
         .port();
     Ok(port)
 }

@@ -3,6 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::Engine;
+
 /// The harness's configuration; see the crate docs for the variables.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -18,10 +20,12 @@ pub struct Config {
     pub remote_port: u16,
     /// Port of the third origin.
     pub attacker_port: u16,
-    /// The `chromedriver` binary.
-    pub chromedriver: PathBuf,
-    /// The browser binary, when it is not left to chromedriver to find.
-    pub chrome_bin: Option<PathBuf>,
+    /// The engine the tests drive (`E2E_BROWSER`).
+    pub engine: Engine,
+    /// The engine's WebDriver binary (`CHROMEDRIVER`, `GECKODRIVER` or `SAFARIDRIVER`).
+    pub driver: PathBuf,
+    /// The browser binary, when it is not left to the driver to find.
+    pub browser_bin: Option<PathBuf>,
     /// How long one wait for a page state may take.
     pub wait_timeout: Duration,
     /// How long one whole test may take.
@@ -30,7 +34,7 @@ pub struct Config {
     pub profile_root: PathBuf,
     /// Where screenshots are saved.
     pub screenshot_dir: PathBuf,
-    /// Where chromedriver logs are saved.
+    /// Where WebDriver server logs and browser consoles are saved.
     pub log_dir: PathBuf,
 }
 
@@ -43,18 +47,22 @@ impl Config {
         let target = std::env::var_os("CARGO_TARGET_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(|| root.join("target"));
-        let chromedriver = path_var("CHROMEDRIVER").unwrap_or_else(|| {
-            let debian = PathBuf::from("/usr/bin/chromedriver");
-            if debian.exists() {
-                debian
-            } else {
-                PathBuf::from("chromedriver")
-            }
+        let engine = match std::env::var("E2E_BROWSER") {
+            Ok(name) if !name.is_empty() => Engine::from_name(name.trim()).ok_or(crate::ErrorKind::Config {
+                name: "E2E_BROWSER",
+                value: name,
+                problem: "is not one of chromium, firefox, webkit",
+            })?,
+            _ => Engine::Chromium,
+        };
+        let driver = path_var(engine.driver_var()).unwrap_or_else(|| engine.default_driver());
+        let (browser_var, browser_default) = engine.browser_binary();
+        let browser_bin = path_var(browser_var).or_else(|| {
+            let default = PathBuf::from(browser_default);
+            default.exists().then_some(default)
         });
-        let chrome_bin = path_var("CHROME_BIN").or_else(|| {
-            let debian = PathBuf::from("/usr/bin/chromium");
-            debian.exists().then_some(debian)
-        });
+        // Each engine's screenshots and logs in a folder of its own, so one run keeps all three.
+        let per_engine = |dir: PathBuf| dir.join(engine.name());
         Ok(Config {
             host_dist: path_var("E2E_HOST_DIST").unwrap_or_else(|| target.join("e2e-dist/host")),
             remote_dist: path_var("E2E_REMOTE_DIST").unwrap_or_else(|| target.join("e2e-dist/remote")),
@@ -62,13 +70,14 @@ impl Config {
             host_port: number_var("E2E_HOST_PORT", 18080)?,
             remote_port: number_var("E2E_REMOTE_PORT", 18081)?,
             attacker_port: number_var("E2E_ATTACKER_PORT", 18082)?,
-            chromedriver,
-            chrome_bin,
+            engine,
+            driver,
+            browser_bin,
             wait_timeout: Duration::from_secs(number_var("E2E_TIMEOUT_SECS", 20)?),
             test_timeout: Duration::from_secs(number_var("E2E_TEST_TIMEOUT_SECS", 120)?),
             profile_root: path_var("E2E_PROFILE_ROOT").unwrap_or_else(|| target.join("e2e-profiles")),
-            screenshot_dir: path_var("E2E_SCREENSHOT_DIR").unwrap_or_else(|| target.join("e2e-screenshots")),
-            log_dir: path_var("E2E_LOG_DIR").unwrap_or_else(|| target.join("e2e-logs")),
+            screenshot_dir: per_engine(path_var("E2E_SCREENSHOT_DIR").unwrap_or_else(|| target.join("e2e-screenshots"))),
+            log_dir: per_engine(path_var("E2E_LOG_DIR").unwrap_or_else(|| target.join("e2e-logs"))),
         })
     }
 

@@ -40,17 +40,24 @@ pub enum ErrorKind {
         /// The cause.
         source: std::io::Error,
     },
-    /// `chromedriver` could not be started or did not come up.
-    #[error("chromedriver at {path} {problem}")]
-    Chromedriver {
+    /// The WebDriver server could not be started or did not come up.
+    #[error("the {engine} WebDriver server at {path} {problem}")]
+    Driver {
+        /// The engine it is for.
+        engine: crate::Engine,
         /// The binary.
         path: PathBuf,
         /// What happened.
         problem: String,
     },
     /// The WebDriver session could not be created.
-    #[error("cannot open a Chromium session through chromedriver: {0}")]
-    Session(#[from] fantoccini::error::NewSessionError),
+    #[error("cannot open a {engine} session: {source}")]
+    Session {
+        /// The engine.
+        engine: crate::Engine,
+        /// The cause.
+        source: fantoccini::error::NewSessionError,
+    },
     /// A WebDriver command failed.
     #[error("webdriver command failed while {doing}: {source}")]
     WebDriver {
@@ -160,12 +167,6 @@ impl From<ErrorKind> for Error {
             kind: Box::new(kind),
             notes: Vec::new(),
         }
-    }
-}
-
-impl From<fantoccini::error::NewSessionError> for Error {
-    fn from(source: fantoccini::error::NewSessionError) -> Self {
-        ErrorKind::Session(source).into()
     }
 }
 

@@ -5,8 +5,10 @@
 //! * three in-process static HTTP servers on three `localhost` ports, which are three
 //!   different origins: the host app's release build, the remote app's release build, and
 //!   an "attacker" origin that serves the pages in `e2e/fixtures/`;
-//! * a `chromedriver` on a free port, killed when the world is dropped;
-//! * one WebDriver session in headless Chromium with a fresh, temporary profile.
+//! * the WebDriver server of the chosen [`Engine`] (chromedriver, geckodriver or
+//!   WebKitWebDriver) on a free port, killed when the world is dropped;
+//! * one WebDriver session in that engine (Chromium and Firefox headless, WebKitGTK on the
+//!   X display it is given) with a fresh, temporary profile.
 //!
 //! [`World::run`] starts all of that, runs the test body, and always tears it down again —
 //! when the body returns an error, when it panics and when it runs out of time — and on
@@ -39,13 +41,19 @@
 //! | `E2E_HOST_PORT` | `18080` | port of the host origin |
 //! | `E2E_REMOTE_PORT` | `18081` | port of the remote origin |
 //! | `E2E_ATTACKER_PORT` | `18082` | port of the third ("attacker") origin |
-//! | `CHROMEDRIVER` | `/usr/bin/chromedriver`, else `chromedriver` on `PATH` | the driver |
-//! | `CHROME_BIN` | `/usr/bin/chromium` when it exists | the browser binary |
+//! | `E2E_BROWSER` | `chromium` | the engine: `chromium`, `firefox` or `webkit` |
+//! | `CHROMEDRIVER` | `/usr/bin/chromedriver` | Chromium's driver |
+//! | `GECKODRIVER` | `~/.cargo/bin/geckodriver` (`cargo install`) | Firefox's driver |
+//! | `SAFARIDRIVER` | `/usr/bin/WebKitWebDriver` | WebKitGTK's driver (the name wasm-bindgen-test-runner reads) |
+//! | `CHROME_BIN`, `FIREFOX_BIN`, `WEBKIT_BIN` | Debian's `chromium`, `firefox-esr`, WebKitGTK's `MiniBrowser` | the browser binary |
 //! | `E2E_TIMEOUT_SECS` | `20` | how long one wait for a page state may take |
 //! | `E2E_TEST_TIMEOUT_SECS` | `120` | how long one whole test may take |
 //! | `E2E_PROFILE_ROOT` | `target/e2e-profiles` | where temporary browser profiles go |
-//! | `E2E_SCREENSHOT_DIR` | `target/e2e-screenshots` | where screenshots go |
-//! | `E2E_LOG_DIR` | `target/e2e-logs` | where chromedriver logs go |
+//! | `E2E_SCREENSHOT_DIR` | `target/e2e-screenshots` | where screenshots go (in a folder per engine) |
+//! | `E2E_LOG_DIR` | `target/e2e-logs` | where driver logs and consoles go (in a folder per engine) |
+//!
+//! WebKitGTK needs an X display: `./test.sh` runs its tests under `xvfb-run`; by hand,
+//! `E2E_BROWSER=webkit xvfb-run -a cargo test -p e2e --test demo`.
 //!
 //! The apps must have been built for these origins: `./test.sh` builds `host-app` with
 //! `PHOS_REMOTE_ORIGIN=http://localhost:18081` and `remote-app` with
@@ -55,12 +63,14 @@
 
 mod browser;
 mod config;
+mod engine;
 mod error;
 mod page;
 mod server;
 mod world;
 
-pub use browser::{console_of, Browser, Chromedriver, CHROMIUM_ARGS, WINDOW_SIZE};
+pub use browser::{console_of, Browser, Driver, CHROMIUM_ARGS, WINDOW_SIZE};
+pub use engine::Engine;
 pub use config::Config;
 pub use error::{Error, ErrorKind, Result};
 pub use page::Probe;

@@ -9,7 +9,7 @@ use fantoccini::{Client, Locator};
 use futures::FutureExt;
 
 use crate::server::ensure_site;
-use crate::{Browser, Chromedriver, Config, Error, ErrorKind, Result, StaticServer};
+use crate::{Browser, Config, Driver, Error, ErrorKind, Result, StaticServer};
 
 /// Tests in one process share the three fixed ports, so they take turns.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -26,14 +26,14 @@ const REPORT_LINES: usize = 40;
 const BUILD_HINT: &str = "build both apps first with `./test.sh e2e` (it runs `trunk build --release` for the e2e origins), or point E2E_HOST_DIST / E2E_REMOTE_DIST at existing builds";
 
 /// Everything one end-to-end test runs against: the servers of the three origins,
-/// chromedriver and a browser session. Created and torn down by [`World::run`].
+/// the engine's WebDriver server and a browser session. Created and torn down by [`World::run`].
 pub struct World {
     config: Config,
     name: String,
     host: Option<StaticServer>,
     remote: Option<StaticServer>,
     attacker: Option<StaticServer>,
-    driver: Option<Chromedriver>,
+    driver: Option<Driver>,
     browser: Option<Browser>,
     /// The page last navigated to and the frames entered since, for messages.
     location: Mutex<(String, Vec<String>)>,
@@ -80,12 +80,12 @@ impl World {
         };
         let attacker =
             StaticServer::start("attacker", &config.fixtures, config.attacker_port, "E2E_ATTACKER_PORT").await?;
-        let log = config.log_dir.join(format!("{name}-chromedriver.log"));
-        let driver = Chromedriver::start(&config.chromedriver, &log).await?;
+        let log = config.log_dir.join(format!("{name}-driver.log"));
+        let driver = Driver::start(config.engine, &config.driver, &log).await?;
         let browser = match Browser::open(&driver, &config).await {
             Ok(browser) => browser,
             Err(mut error) => {
-                error.note(format!("chromedriver log: {}", driver.log_path().display()));
+                error.note(format!("WebDriver log: {}", driver.log_path().display()));
                 driver.stop().await;
                 return Err(error);
             }
@@ -102,7 +102,7 @@ impl World {
         })
     }
 
-    /// Reports a failure, then closes the browser, stops chromedriver and the servers.
+    /// Reports a failure, then closes the browser, stops the WebDriver server and the servers.
     async fn finish(mut self, result: Result<()>) -> Result<()> {
         let console = match &self.browser {
             Some(browser) => bounded(TEARDOWN_TIMEOUT, browser.console()).await.unwrap_or_default(),
@@ -130,7 +130,7 @@ impl World {
                     error.note(server.report());
                 }
                 if let Some(driver) = &self.driver {
-                    error.note(format!("chromedriver log: {}", driver.log_path().display()));
+                    error.note(format!("WebDriver log: {}", driver.log_path().display()));
                 }
                 Err(error)
             }

@@ -1,5 +1,5 @@
 //! End-to-end tests: both demo apps' release builds on their own origins, in headless
-//! Chromium.
+//! every engine (Chromium, Firefox, WebKitGTK; `E2E_BROWSER`).
 //!
 //! Run them with `./test.sh e2e`, which builds the apps for the test origins first. They are
 //! not part of plain `cargo test` (`test = false` in `Cargo.toml`), because without the

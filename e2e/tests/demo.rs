@@ -1,5 +1,5 @@
 //! End-to-end tests of the demo's flows: Phosphorescence (the host page) and Eos (the notes app
-//! in its cross-origin iframe), driven by real clicks and key presses in headless Chromium.
+//! in its cross-origin iframe), driven by real clicks and key presses in each engine (`E2E_BROWSER`).
 //!
 //! Run them with `./test.sh e2e`, which builds both apps for the test origins first. Like
 //! `browser.rs` they are not part of plain `cargo test` (`test = false` in `Cargo.toml`).

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use e2e::{Chromedriver, StaticServer};
+use e2e::{Driver, Engine, StaticServer};
 use fantoccini::Client;
 use serde_json::Value;
 
@@ -209,8 +209,15 @@ async fn run(options: &Options) -> Result<(), String> {
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."));
     std::fs::create_dir_all(&bench_dir).map_err(|e| format!("creating {}: {e}", bench_dir.display()))?;
+    // The benchmark measures Chromium (its CPU profiles come from the DevTools protocol).
+    if harness.engine != Engine::Chromium {
+        return Err(format!(
+            "the benchmark runs in Chromium only, not {} (unset E2E_BROWSER)",
+            harness.engine
+        ));
+    }
     let driver_log = bench_dir.join("chromedriver.log");
-    let driver = Chromedriver::start(&harness.chromedriver, &driver_log)
+    let driver = Driver::start(Engine::Chromium, &harness.driver, &driver_log)
         .await
         .map_err(|e| e.to_string())?;
     // The harness's profile folder (E2E_PROFILE_ROOT), so that ./test.sh's clean-up of stray
@@ -223,7 +230,7 @@ async fn run(options: &Options) -> Result<(), String> {
         .map_err(|e| format!("creating a browser profile: {e}"))?;
     let client = match browser::open(
         &driver.url(),
-        harness.chrome_bin.as_deref(),
+        harness.browser_bin.as_deref(),
         profile.path(),
         options.same_process,
     )

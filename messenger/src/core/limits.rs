@@ -1,4 +1,16 @@
-//! Bounds on incoming payloads, checked on their JSON text before any decoding.
+//! Bounds on incoming payloads, judged before anything is turned into text or decoded.
+//!
+//! Two checks, in this order:
+//!
+//! 1. [`Budget`] accounts for a walk over the *received value* (the web layer's walk, iterative,
+//!    in document order): it refuses as soon as the nesting passes [`Limits::max_depth`] or a
+//!    lower bound of the JSON text's size passes [`Limits::max_bytes`]. Nothing engine-specific
+//!    has run yet, so a 100,000-deep array is [`Error::TooDeep`] in every engine (Firefox's
+//!    `JSON.stringify` would throw "too much recursion" on it, and a size check on the text would
+//!    make WebKit say `TooLarge`), and a sparse array of length 2^26 or a 50 MB string is
+//!    [`Error::TooLarge`] before its text exists.
+//! 2. [`check_json`] measures the exact text the value became, which the walk's lower bound let
+//!    through (an escaped or non-ASCII string is longer as text than it is long).
 
 use crate::Error;
 
@@ -11,8 +23,16 @@ pub struct Limits {
     /// Largest accepted payload, in bytes of its JSON text.
     pub max_bytes: usize,
     /// Deepest accepted nesting of arrays and objects (a scalar has depth 0, `[]` depth 1).
+    ///
+    /// At most [`MAX_DEPTH`]: the decoder (`serde_json`) goes no deeper, and a larger limit
+    /// counts as [`MAX_DEPTH`] (so [`Error::TooDeep`] then names [`MAX_DEPTH`]). That keeps every
+    /// payload that passes the limits within what every engine's `JSON.stringify` can write.
     pub max_depth: usize,
 }
+
+/// The deepest nesting any [`Limits`] admits: what `serde_json` decodes (its recursion limit
+/// refuses the 128th level).
+pub const MAX_DEPTH: usize = 127;
 
 impl Default for Limits {
     /// 1 MiB and 32 levels: generous for application messages, far below what hurts.
@@ -20,6 +40,97 @@ impl Default for Limits {
         Limits {
             max_bytes: 1 << 20,
             max_depth: 32,
+        }
+    }
+}
+
+/// The cost of a value's JSON text, counted during a walk in document order against [`Limits`].
+///
+/// The walk reports what it meets: [`Budget::open`] and [`Budget::close`] for arrays and objects
+/// (two bytes for the brackets), [`Budget::add`] for everything else it knows a lower bound of
+/// (a scalar's text, a comma, a member's quoted key and colon). [`Budget::reserve`] refuses a
+/// container whose *smallest possible* text already does not fit, before a single element is
+/// visited: an array of `n` elements is at least `2n + 1` bytes (`[0,0,…]`), which is how a sparse
+/// array, a few bytes on the wire, is refused without walking its holes.
+///
+/// ```
+/// use messenger::core::{Budget, Limits};
+/// use messenger::Error;
+/// let mut budget = Budget::new(Limits { max_bytes: 10, max_depth: 1 });
+/// budget.open().unwrap(); // [
+/// assert_eq!(budget.open(), Err(Error::TooDeep { limit: 1 })); // [[
+/// let mut budget = Budget::new(Limits { max_bytes: 10, max_depth: 1 });
+/// assert_eq!(budget.reserve(1 << 26), Err(Error::TooLarge { size: (1 << 27) + 1, limit: 10 }));
+/// ```
+#[derive(Debug, Clone)]
+pub struct Budget {
+    limits: Limits,
+    bytes: usize,
+    depth: usize,
+}
+
+impl Budget {
+    /// A budget for one payload.
+    pub fn new(limits: Limits) -> Self {
+        Budget {
+            limits: Limits {
+                max_depth: limits.max_depth.min(MAX_DEPTH),
+                ..limits
+            },
+            bytes: 0,
+            depth: 0,
+        }
+    }
+
+    /// Bytes counted so far (a lower bound of the text's size).
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Nesting of the container being walked (0 at the top level).
+    pub fn depth(&self) -> usize {
+        self.depth
+    }
+
+    /// Counts `bytes` more of the text; refuses once the total passes [`Limits::max_bytes`].
+    pub fn add(&mut self, bytes: usize) -> Result<(), Error> {
+        self.bytes = self.bytes.saturating_add(bytes);
+        self.within_size(self.bytes)
+    }
+
+    /// Refuses an array of `elements` elements whose smallest text (`[0,0,…]`) cannot fit,
+    /// counting nothing; called before [`Budget::open`], so `[]` is part of the bound.
+    pub fn reserve(&self, elements: usize) -> Result<(), Error> {
+        let smallest = match elements {
+            0 => 2,
+            n => n.saturating_mul(2).saturating_add(1),
+        };
+        self.within_size(self.bytes.saturating_add(smallest))
+    }
+
+    /// Enters an array or object: one level deeper, two bytes for its brackets.
+    pub fn open(&mut self) -> Result<(), Error> {
+        if self.depth >= self.limits.max_depth {
+            return Err(Error::TooDeep {
+                limit: self.limits.max_depth,
+            });
+        }
+        self.depth += 1;
+        self.add(2)
+    }
+
+    /// Leaves the innermost array or object.
+    pub fn close(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
+    }
+
+    fn within_size(&self, size: usize) -> Result<(), Error> {
+        match size > self.limits.max_bytes {
+            true => Err(Error::TooLarge {
+                size,
+                limit: self.limits.max_bytes,
+            }),
+            false => Ok(()),
         }
     }
 }
@@ -190,6 +301,69 @@ mod tests {
         ] {
             assert!(matches!(check_safe_integers(bad), Err(Error::EncodeFailed(_))), "{bad}");
         }
+    }
+
+    #[test]
+    fn budget_refuses_depth_as_soon_as_it_is_passed() {
+        let mut budget = Budget::new(LIMITS);
+        for _ in 0..3 {
+            budget.open().unwrap();
+        }
+        assert_eq!(budget.open(), Err(Error::TooDeep { limit: 3 }));
+        assert_eq!(budget.depth(), 3, "a refused level is not entered");
+        budget.close();
+        budget.open().unwrap();
+    }
+
+    #[test]
+    fn depth_beyond_what_the_decoder_reads_counts_as_max_depth() {
+        let nested = |levels: usize| "[".repeat(levels) + &"]".repeat(levels);
+        assert!(serde_json::from_str::<serde_json::Value>(&nested(MAX_DEPTH)).is_ok());
+        assert!(serde_json::from_str::<serde_json::Value>(&nested(MAX_DEPTH + 1)).is_err());
+        let mut budget = Budget::new(Limits {
+            max_bytes: usize::MAX,
+            max_depth: 100_000,
+        });
+        for _ in 0..MAX_DEPTH {
+            budget.open().unwrap();
+        }
+        assert_eq!(budget.open(), Err(Error::TooDeep { limit: MAX_DEPTH }));
+    }
+
+    #[test]
+    fn budget_counts_bytes_and_reports_the_total_that_passed_the_limit() {
+        let mut budget = Budget::new(LIMITS);
+        budget.add(60).unwrap();
+        budget.add(4).unwrap();
+        assert_eq!(budget.bytes(), 64, "exactly at the limit is fine");
+        assert_eq!(budget.add(1), Err(Error::TooLarge { size: 65, limit: 64 }));
+        let mut budget = Budget::new(LIMITS);
+        assert_eq!(
+            budget.add(usize::MAX).and_then(|()| budget.add(usize::MAX)),
+            Err(Error::TooLarge {
+                size: usize::MAX,
+                limit: 64
+            }),
+            "saturates instead of overflowing"
+        );
+    }
+
+    #[test]
+    fn budget_reserves_the_smallest_text_of_an_array_before_walking_it() {
+        let budget = Budget::new(LIMITS);
+        // [0,0,...,0]: 31 elements are 63 bytes, 32 are 65.
+        assert_eq!(budget.reserve(31), Ok(()));
+        assert_eq!(budget.reserve(32), Err(Error::TooLarge { size: 65, limit: 64 }));
+        assert_eq!(budget.reserve(0), Ok(()));
+        // A sparse array's length is all it takes: no element is visited.
+        assert_eq!(
+            budget.reserve(1 << 26),
+            Err(Error::TooLarge {
+                size: (1 << 27) + 1,
+                limit: 64
+            })
+        );
+        assert_eq!(budget.bytes(), 0, "reserving counts nothing");
     }
 
     #[test]

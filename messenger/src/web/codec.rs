@@ -2,9 +2,10 @@
 //! encoding/decoding payloads through JSON.
 //!
 //! Payloads are decoded through `JSON.stringify` + `serde_json` rather than serde-wasm-bindgen:
-//! the JSON text can be measured against the [`Limits`] *before* anything is parsed,
-//! `serde_json` honours `#[serde(deny_unknown_fields)]` and bounds recursion, and `JSON.stringify`
-//! turns cycles and values without a JSON form into catchable errors instead of a crash.
+//! `serde_json` honours `#[serde(deny_unknown_fields)]` and bounds recursion. Before any text is
+//! made, a bounded walk of the received value ([`super::walk`]) judges it against the
+//! [`Limits`], so size and depth are refused the same way in every engine and before anything
+//! is expanded or copied.
 
 use js_sys::{Array, Object, Reflect};
 use serde::{de::DeserializeOwned, Serialize};
@@ -213,8 +214,18 @@ pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, Error> {
     js_sys::JSON::parse(&text).map_err(|e| Error::EncodeFailed(js_error_text(&e)))
 }
 
-/// Decodes an incoming payload, checking [`Limits`] on its JSON text before parsing it.
+/// Decodes an incoming payload, judging it against the [`Limits`] before anything is copied.
+///
+/// In order: a bounded walk of the value ([`Error::TooDeep`], [`Error::TooLarge`] on a lower
+/// bound of its size, [`Error::DecodeFailed`] for cycles, `BigInt`s, `undefined` and objects
+/// that are neither arrays nor plain objects), then its JSON text's exact size
+/// ([`Error::TooLarge`]), then `serde_json` into `T` ([`Error::DecodeFailed`], unknown fields
+/// included when `T` denies them). The same value gives the same error in every engine.
+///
+/// `value` is expected to be structured-clone data (what `postMessage` delivers): it has no
+/// getters or proxies, so judging it runs no foreign code.
 pub fn decode<T: DeserializeOwned>(value: &JsValue, limits: &Limits) -> Result<T, Error> {
+    super::walk::measure(value, limits)?;
     let text = js_sys::JSON::stringify(value).map_err(|e| Error::DecodeFailed(js_error_text(&e)))?;
     // `JSON.stringify(undefined)` (or of a function) returns `undefined`, not a string.
     let text = text

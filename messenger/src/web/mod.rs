@@ -6,6 +6,7 @@ mod interrupt;
 mod reconnect;
 mod serve;
 mod session;
+mod walk;
 
 use std::fmt;
 use std::time::Duration;

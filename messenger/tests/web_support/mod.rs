@@ -102,6 +102,25 @@ export function deepest_postable(max) {
   return Math.floor(lo * 0.7);
 }
 export function cyclic_object() { const o = { name: 'loop' }; o.self = o; o.list = [o]; return o; }
+// A value JavaScript builds by name, for the table of bad payloads.
+export function js_value(name) {
+  switch (name) {
+    case 'sparse 2^24': { const a = []; a.length = 2 ** 24; return a; }
+    case 'string 4 MiB': return 'x'.repeat(4 * 1024 * 1024);
+    case 'zeros 10,000': return new Array(10000).fill(0);
+    case 'newlines 40': return '\n'.repeat(40);
+    case 'undefined': return undefined;
+    case 'bigint': return 5n;
+    case 'map': return new Map([['a', 1]]);
+    case 'date': return new Date(0);
+    case 'uint8array': return new Uint8Array(1 << 20);
+    case 'boxed string': return new String('x');
+    case 'nested map': return { ok: [1, { inner: new Map() }] };
+    case 'shared subtree': { let v = [0]; for (let i = 0; i < 30; i++) v = [v, v]; return v; }
+    case 'wide object': { const o = {}; for (let i = 0; i < 100000; i++) o['k' + i] = i; return o; }
+    default: throw new Error('no value named ' + name);
+  }
+}
 export function json_text(value) { return JSON.stringify(value); }
 
 // Collects the messages arriving on a port, a window or a worker, in order.
@@ -146,6 +165,8 @@ extern "C" {
     pub fn cyclic_object() -> JsValue;
     /// `JSON.stringify(value)`.
     pub fn json_text(value: &JsValue) -> JsValue;
+    /// A value built in JavaScript by name (see `js_value` above): sparse arrays, a `Map`, ...
+    pub fn js_value(name: &str) -> JsValue;
 
     /// Collects messages on a port, window or worker (JavaScript side, so nothing of the
     /// messenger is involved in receiving them).
