@@ -156,15 +156,14 @@ layer_web() {
   local engine log
   # Compiled once; each engine then runs the same test binaries.
   log="$(new_log web-build)"
-  run_step web "$log" cargo test -p messenger --target wasm32-unknown-unknown --no-run || {
-    finish_layer web
-  }
+  # --tests: the browser test binaries only (the doc tests already ran in the native layer).
+  local tests=(cargo test -p messenger --target wasm32-unknown-unknown --tests)
+  run_step web "$log" "${tests[@]}" --no-run || finish_layer web
   for engine in "${ENGINES[@]}"; do
     log="$(new_log "web-$engine")"
     # The runner (.cargo/config.toml) drives the engine whose driver variable is set, with the
     # capabilities in messenger/webdriver.json. --no-fail-fast: every binary reports.
-    run_step "web[$engine]" "$log" with_engine "$engine" \
-      cargo test -p messenger --target wasm32-unknown-unknown --no-fail-fast || true
+    run_step "web[$engine]" "$log" with_engine "$engine" "${tests[@]}" --no-fail-fast || true
     summarise "web[$engine]" "$log"
   done
   finish_layer web
@@ -233,10 +232,11 @@ layer_e2e() {
   mkdir -p "$E2E_PROFILE_ROOT"
   export E2E_PROFILE_ROOT
   trap cleanup_e2e EXIT
+  # From here on, every process the layer starts carries this run's id (see cleanup_e2e).
+  export E2E_RUN_ID
   for engine in "${ENGINES[@]}"; do
     log="$(new_log "e2e-$engine")"
-    run_step "e2e[$engine]" "$log" env E2E_RUN_ID="$E2E_RUN_ID" \
-      with_engine "$engine" "${tests[@]}" --no-fail-fast || true
+    run_step "e2e[$engine]" "$log" with_engine "$engine" "${tests[@]}" --no-fail-fast || true
     summarise "e2e[$engine]" "$log"
   done
   # The benchmark in miniature, so it cannot rot: every variant and figure runs and every

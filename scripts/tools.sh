@@ -25,6 +25,7 @@ set -euo pipefail
 TOOLS_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TRUNK_VERSION="0.21.14"
 GECKODRIVER_VERSION="0.37.1"
+EMOJI_FONT=/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf
 # Every engine the tests run in, in the order they run.
 ALL_ENGINES=(chromium firefox webkit)
 BINARYEN_VERSION="132.0.0"
@@ -189,6 +190,11 @@ install_engines() {
       names+=("$engine: missing")
     fi
   done
+  # Every engine draws the wire's 👋 🤝 👂 with it, in the demo and its screenshots.
+  if [[ ! -f $EMOJI_FONT ]]; then
+    missing+=(fonts-noto-color-emoji)
+    names+=("emoji font: missing")
+  fi
   say "browsers: ${names[*]}"
   if [[ ${#missing[@]} -gt 0 ]]; then
     say "installing Debian packages: ${missing[*]}"

@@ -45,7 +45,7 @@ pub struct Driver {
     child: Child,
 }
 
-impl Chromedriver {
+impl Driver {
     /// Starts `path`, the WebDriver server of `engine`, on a free port, writing its log to
     /// `log`, and waits until it accepts connections.
     pub async fn start(engine: Engine, path: &Path, log: &Path) -> Result<Self> {

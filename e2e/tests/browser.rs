@@ -1,4 +1,4 @@
-//! End-to-end tests: both demo apps' release builds on their own origins, in headless
+//! End-to-end tests: both demo apps' release builds on their own origins, in
 //! every engine (Chromium, Firefox, WebKitGTK; `E2E_BROWSER`).
 //!
 //! Run them with `./test.sh e2e`, which builds the apps for the test origins first. They are

@@ -187,6 +187,7 @@ pub fn plain_words(error: &Error) -> String {
         Error::Superseded => "Eos reloaded; the old session was replaced by a new one.".into(),
         Error::TimedOut(Stage::Handshake) => "Eos did not answer the knock in time.".into(),
         Error::TimedOut(Stage::Reply) => "Eos stopped replying (it may have been closed or reloaded).".into(),
+        Error::TimedOut(stage) => format!("Eos did not complete {stage} in time."),
         Error::ProtocolViolation(violation) => format!("Eos broke the protocol ({violation}); the session was closed."),
         Error::HandshakeFailed(violation) => format!("The handshake failed ({violation})."),
         Error::DecodeFailed(why) => format!("A message from Eos could not be read ({why}); the session was closed."),

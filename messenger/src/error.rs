@@ -52,6 +52,10 @@ pub enum Error {
         /// The configured limit.
         limit: usize,
     },
+    /// A peer sent more than this side holds: an interrupt channel passed a bound (it is closed;
+    /// the session goes on), or a send found the queue full (the value is handed back).
+    #[error("overloaded: {0}")]
+    Overloaded(Overload),
     /// A one-time interrupt channel was already used.
     #[error("interrupt channel already spent")]
     InterruptSpent,
@@ -67,8 +71,12 @@ pub enum Error {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Stage {
-    /// The handshake (knock → listen → acknowledge) as a whole.
+    /// The handshake (knock → listen → acknowledge) as a whole: for a listener, no acceptable
+    /// knock arrived; for a knocker, no valid answer.
     Handshake,
+    /// The listener answered a knock, but the knocker's acknowledgement (👂) did not come: the
+    /// knocking page went away or stopped mid-handshake.
+    Acknowledgement,
     /// The peer's reply to a message this side sent.
     Reply,
 }
@@ -77,18 +85,50 @@ impl std::fmt::Display for Stage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             Stage::Handshake => "the handshake",
+            Stage::Acknowledgement => "the acknowledgement of this side's answer",
             Stage::Reply => "a reply",
         })
     }
+}
+
+/// Which bound of the [`Limits`](crate::Limits) was passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum Overload {
+    /// More interrupts arrived on one channel than the application had taken
+    /// ([`Limits::max_pending_interrupts`](crate::Limits::max_pending_interrupts)).
+    #[error("more than {limit} interrupts waiting to be taken")]
+    PendingInterrupts {
+        /// The bound.
+        limit: usize,
+    },
+    /// One channel delivered more interrupts within a second than
+    /// [`Limits::max_interrupts_per_second`](crate::Limits::max_interrupts_per_second).
+    #[error("more than {limit} interrupts within a second")]
+    InterruptRate {
+        /// The bound.
+        limit: u32,
+    },
+    /// More sends were queued than [`Limits::max_queued_sends`](crate::Limits::max_queued_sends).
+    #[error("more than {limit} sends queued")]
+    QueuedSends {
+        /// The bound.
+        limit: usize,
+    },
 }
 
 /// How a peer broke the wire format or the turn-taking rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum Violation {
-    /// The message was not an object.
+    /// The message was not an object (and not `null`).
     #[error("message is not an object")]
     NotAnObject,
+    /// The message arrived as `null`. Chromium delivers a message it cannot deserialise because
+    /// it is nested too deeply (a few thousand levels) as `null`, without a `messageerror`; a
+    /// peer may also have posted `null` itself.
+    #[error("message arrived as null: the browser could not deserialise it (nested too deeply?), or the peer posted null")]
+    ArrivedNull,
     /// `$type` was missing or not the one this step expects.
     #[error("wrong $type")]
     WrongType,

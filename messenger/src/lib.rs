@@ -121,6 +121,6 @@ mod origin;
 mod web;
 
 pub use crate::core::{Direction, HandshakeState, InterruptKind, Limits, MessageKind, Observation, Step};
-pub use error::{Error, SendError, Stage, Violation};
+pub use error::{Error, Overload, SendError, Stage, Violation};
 pub use origin::{Origin, OriginError};
 pub use web::*;

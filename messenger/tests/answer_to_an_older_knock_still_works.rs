@@ -71,7 +71,6 @@ fn answer_to_a_knock_older_than_the_kept_rounds_is_lost() {
         .any(|p| matches!(&p.data, Data::Wire(w) if w.check_handshake(LISTEN, true).is_ok())));
 
     pair.advance(timing.handshake_timeout);
-    let error = Error::TimedOut(Stage::Handshake);
-    assert_closed_cleanly(&pair, Side::Knocker, &error);
-    assert_closed_cleanly(&pair, Side::Listener, &error);
+    assert_closed_cleanly(&pair, Side::Knocker, &Error::TimedOut(Stage::Handshake));
+    assert_closed_cleanly(&pair, Side::Listener, &Error::TimedOut(Stage::Acknowledgement));
 }

@@ -76,7 +76,8 @@ fn handshake_times_out_when_the_acknowledgement_never_comes() {
         HandshakeState::AwaitingAcknowledgement
     );
     pair.advance(ms(TIMEOUT));
-    assert_closed_cleanly(&pair, Side::Listener, &Error::TimedOut(Stage::Handshake));
+    // The listener did answer: what it missed is the acknowledgement, and it says so.
+    assert_closed_cleanly(&pair, Side::Listener, &Error::TimedOut(Stage::Acknowledgement));
     // The knocker's application never acknowledged either: its handshake timer, still running
     // after the answer, ends it too instead of leaving it waiting for ever.
     assert_closed_cleanly(&pair, Side::Knocker, &Error::TimedOut(Stage::Handshake));
@@ -94,7 +95,7 @@ fn handshake_times_out_when_the_acknowledgement_is_lost() {
     // The listener's page navigates away: the acknowledgement never arrives.
     pair.lose(0);
     pair.advance(ms(TIMEOUT));
-    assert_closed_cleanly(&pair, Side::Listener, &Error::TimedOut(Stage::Handshake));
+    assert_closed_cleanly(&pair, Side::Listener, &Error::TimedOut(Stage::Acknowledgement));
     // The knocker waits for the listener's first message, and gives up after the reply timeout.
     let error = Error::TimedOut(Stage::Reply);
     assert_closed_cleanly(&pair, Side::Knocker, &error);

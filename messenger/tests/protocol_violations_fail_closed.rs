@@ -80,6 +80,14 @@ fn violations(port: End, extra: End) -> Vec<(&'static str, Data, Violation)> {
             Violation::MissingMessage,
         ),
         ("not an object", Data::Value(3), Violation::NotAnObject),
+        (
+            "null (what Chromium delivers for a value too deep to deserialise)",
+            wire(WireObject {
+                is_null: true,
+                ..WireObject::default()
+            }),
+            Violation::ArrivedNull,
+        ),
         ("messageerror", Data::Undeserializable, Violation::Undeserializable),
     ]
 }

@@ -947,6 +947,7 @@ fn encode_and_decode_check_limits_and_json_form() {
     let limits = messenger::Limits {
         max_bytes: 32,
         max_depth: 2,
+        ..messenger::Limits::DEFAULT
     };
     let value = messenger::encode(&vec![Some("ü".to_owned()), None]).unwrap();
     assert_eq!(json_text(&value), "[\"ü\",null]");

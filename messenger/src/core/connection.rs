@@ -5,8 +5,52 @@ use std::time::Duration;
 
 use super::trace::{Direction, HandshakeState, MessageKind, Observation, Step};
 use super::wire::{KnockCheck, WireObject, ACKNOWLEDGE, LISTEN};
-use super::{Instant, InterruptKind, PortId, SendId, TargetId, Timer, Timers};
-use crate::{Error, SendError, Stage, Violation};
+use super::{Instant, InterruptKind, Limits, PortId, SendId, TargetId, Timer, Timers};
+use crate::{Error, Overload, SendError, Stage, Violation};
+
+/// How long an interrupt-rate window lasts.
+const RATE_WINDOW: Duration = Duration::from_secs(1);
+
+/// An interrupt channel this side listens on, with what its bounds count.
+#[derive(Debug, Clone, Copy)]
+struct Inbound {
+    kind: InterruptKind,
+    /// Delivered as [`Event::Interrupt`] and not yet reported taken.
+    pending: usize,
+    /// Start of the current rate window and the interrupts counted in it.
+    window: Option<(Instant, u32)>,
+}
+
+impl Inbound {
+    fn new(kind: InterruptKind) -> Self {
+        Inbound {
+            kind,
+            pending: 0,
+            window: None,
+        }
+    }
+
+    /// Counts one more arriving interrupt, or names the bound it passes.
+    fn admit(&mut self, limits: &Limits, now: Instant) -> Result<(), Overload> {
+        let (start, count) = match self.window {
+            Some((start, count)) if now < start + RATE_WINDOW => (start, count + 1),
+            _ => (now, 1),
+        };
+        self.window = Some((start, count));
+        if count > limits.max_interrupts_per_second {
+            return Err(Overload::InterruptRate {
+                limit: limits.max_interrupts_per_second,
+            });
+        }
+        if self.pending >= limits.max_pending_interrupts {
+            return Err(Overload::PendingInterrupts {
+                limit: limits.max_pending_interrupts,
+            });
+        }
+        self.pending += 1;
+        Ok(())
+    }
+}
 
 /// Which side of the handshake this connection plays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -194,7 +238,8 @@ pub struct Connection<P> {
     generation: u64,
     queue: VecDeque<Queued<P>>,
     open_ports: BTreeSet<PortId>,
-    listening_on_interrupts: BTreeMap<PortId, InterruptKind>,
+    listening_on_interrupts: BTreeMap<PortId, Inbound>,
+    limits: Limits,
     held_interrupts: BTreeMap<PortId, InterruptKind>,
     timers: Timers,
     actions: VecDeque<Action<P>>,
@@ -218,6 +263,7 @@ impl<P> Connection<P> {
             queue: VecDeque::new(),
             open_ports: BTreeSet::new(),
             listening_on_interrupts: BTreeMap::new(),
+            limits: Limits::DEFAULT,
             held_interrupts: BTreeMap::new(),
             timers,
             actions: VecDeque::new(),
@@ -233,6 +279,18 @@ impl<P> Connection<P> {
         connection.observe(now, Step::Handshake(HandshakeState::Knocking));
         connection.knock_all(now);
         connection
+    }
+
+    /// Applies `limits` (default [`Limits::DEFAULT`]): the interrupt and queue bounds are the
+    /// core's; payload size and depth are judged by the web layer before decoding.
+    /// Bounds already passed are judged anew from the next input on.
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.limits = limits;
+    }
+
+    /// The bounds in force.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
     }
 
     /// A listener; the web layer installs its temporary listeners alongside.
@@ -572,8 +630,13 @@ impl<P> Connection<P> {
     }
 
     /// An interrupt's payload arrived on interrupt channel `on`.
+    ///
+    /// The channel's bounds ([`Limits::max_interrupts_per_second`],
+    /// [`Limits::max_pending_interrupts`]) are judged first: an interrupt past one ends the
+    /// channel with [`Error::Overloaded`] instead of being delivered.
     pub fn handle_interrupt(&mut self, on: PortId, payload: P, now: Instant) {
-        let Some(kind) = self.listening_on_interrupts.get(&on).copied() else {
+        let limits = self.limits;
+        let Some(inbound) = self.listening_on_interrupts.get_mut(&on) else {
             self.observe(
                 now,
                 Step::Ignored {
@@ -582,6 +645,11 @@ impl<P> Connection<P> {
             );
             return;
         };
+        let kind = inbound.kind;
+        if let Err(overload) = inbound.admit(&limits, now) {
+            self.end_interrupt(on, Some(Error::Overloaded(overload)), now);
+            return;
+        }
         self.observe(
             now,
             Step::Interrupt {
@@ -592,6 +660,14 @@ impl<P> Connection<P> {
         self.events.push_back(Event::Interrupt { channel: on, payload });
         if kind == InterruptKind::OneTime {
             self.end_interrupt(on, None, now);
+        }
+    }
+
+    /// The application took one interrupt of `channel` (the web layer reports it when the
+    /// stream hands one out), making room under [`Limits::max_pending_interrupts`].
+    pub fn interrupt_taken(&mut self, channel: PortId) {
+        if let Some(inbound) = self.listening_on_interrupts.get_mut(&channel) {
+            inbound.pending = inbound.pending.saturating_sub(1);
         }
     }
 
@@ -691,6 +767,14 @@ impl<P> Connection<P> {
                 unsent: Some(payload),
             });
         }
+        if self.queue.len() >= self.limits.max_queued_sends {
+            return Err(SendError {
+                error: Error::Overloaded(Overload::QueuedSends {
+                    limit: self.limits.max_queued_sends,
+                }),
+                unsent: Some(payload),
+            });
+        }
         self.next_send += 1;
         let id = SendId(self.next_send);
         self.queue.push_back(Queued { id, payload, interrupt });
@@ -707,7 +791,7 @@ impl<P> Connection<P> {
         let on = self.allocate_port();
         let interrupt = next.interrupt.map(|kind| {
             let channel = self.allocate_port();
-            self.listening_on_interrupts.insert(channel, kind);
+            self.listening_on_interrupts.insert(channel, Inbound::new(kind));
             (channel, kind)
         });
         self.actions.push_back(Action::Post {
@@ -743,7 +827,13 @@ impl<P> Connection<P> {
     pub fn handle_timeout(&mut self, now: Instant) {
         while let Some(timer) = self.timers.take_expired(now) {
             match timer {
-                Timer::Handshake => self.fail(Error::TimedOut(Stage::Handshake), now),
+                Timer::Handshake => {
+                    let stage = match self.state {
+                        State::AwaitingAcknowledgement { .. } => Stage::Acknowledgement,
+                        _ => Stage::Handshake,
+                    };
+                    self.fail(Error::TimedOut(stage), now);
+                }
                 Timer::Reply => self.fail(Error::TimedOut(Stage::Reply), now),
                 Timer::Knock => {
                     if matches!(self.state, State::Knocking { .. }) {

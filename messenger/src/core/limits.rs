@@ -28,19 +28,42 @@ pub struct Limits {
     /// counts as [`MAX_DEPTH`] (so [`Error::TooDeep`] then names [`MAX_DEPTH`]). That keeps every
     /// payload that passes the limits within what every engine's `JSON.stringify` can write.
     pub max_depth: usize,
+    /// Most interrupts one multi-use channel may hold that arrived and were not yet taken by the
+    /// application. One more closes the channel with [`Error::Overloaded`]; the session and the
+    /// other channels go on.
+    pub max_pending_interrupts: usize,
+    /// Most interrupts one channel may deliver within one second (counted in windows of one
+    /// second from the first interrupt of each). One more closes the channel with
+    /// [`Error::Overloaded`].
+    pub max_interrupts_per_second: u32,
+    /// Most sends this side may queue while it waits for its turn. One more is refused with
+    /// [`Error::Overloaded`], the value handed back: a peer that stops answering cannot make this
+    /// side buffer without end.
+    pub max_queued_sends: usize,
 }
 
 /// The deepest nesting any [`Limits`] admits: what `serde_json` decodes (its recursion limit
 /// refuses the 128th level).
 pub const MAX_DEPTH: usize = 127;
 
+impl Limits {
+    /// The defaults, usable in `const` items (`Limits { max_bytes: 64, ..Limits::DEFAULT }`):
+    /// 1 MiB and 32 levels per payload; per interrupt channel 1,000 waiting and 1,000 a second;
+    /// 1,000 queued sends. Generous for an interactive application (a person clicks a few times a
+    /// second; a pointer reports 60–120 times), and a flood passes every one of them at once.
+    pub const DEFAULT: Limits = Limits {
+        max_bytes: 1 << 20,
+        max_depth: 32,
+        max_pending_interrupts: 1_000,
+        max_interrupts_per_second: 1_000,
+        max_queued_sends: 1_000,
+    };
+}
+
 impl Default for Limits {
-    /// 1 MiB and 32 levels: generous for application messages, far below what hurts.
+    /// [`Limits::DEFAULT`].
     fn default() -> Self {
-        Limits {
-            max_bytes: 1 << 20,
-            max_depth: 32,
-        }
+        Limits::DEFAULT
     }
 }
 
@@ -56,10 +79,10 @@ impl Default for Limits {
 /// ```
 /// use messenger::core::{Budget, Limits};
 /// use messenger::Error;
-/// let mut budget = Budget::new(Limits { max_bytes: 10, max_depth: 1 });
+/// let mut budget = Budget::new(Limits { max_bytes: 10, max_depth: 1, ..Limits::DEFAULT });
 /// budget.open().unwrap(); // [
 /// assert_eq!(budget.open(), Err(Error::TooDeep { limit: 1 })); // [[
-/// let mut budget = Budget::new(Limits { max_bytes: 10, max_depth: 1 });
+/// let mut budget = Budget::new(Limits { max_bytes: 10, max_depth: 1, ..Limits::DEFAULT });
 /// assert_eq!(budget.reserve(1 << 26), Err(Error::TooLarge { size: (1 << 27) + 1, limit: 10 }));
 /// ```
 #[derive(Debug, Clone)]
@@ -247,6 +270,7 @@ mod tests {
     const LIMITS: Limits = Limits {
         max_bytes: 64,
         max_depth: 3,
+        ..Limits::DEFAULT
     };
 
     #[test]
@@ -274,6 +298,7 @@ mod tests {
         let limits = Limits {
             max_bytes: usize::MAX,
             max_depth: 32,
+            ..Limits::DEFAULT
         };
         assert_eq!(check_json(&bomb, &limits), Err(Error::TooDeep { limit: 32 }));
     }
@@ -323,6 +348,7 @@ mod tests {
         let mut budget = Budget::new(Limits {
             max_bytes: usize::MAX,
             max_depth: 100_000,
+            ..Limits::DEFAULT
         });
         for _ in 0..MAX_DEPTH {
             budget.open().unwrap();

@@ -87,6 +87,9 @@ impl PortField {
 pub struct WireObject<P> {
     /// Whether the message was a (non-null) object at all.
     pub is_object: bool,
+    /// Whether the message was `null`: what Chromium delivers (without a `messageerror`) for a
+    /// value too deeply nested for it to deserialise, or what a peer posted literally.
+    pub is_null: bool,
     /// `$type`.
     pub kind: Scalar,
     /// `$version`.
@@ -107,6 +110,7 @@ impl<P> Default for WireObject<P> {
     fn default() -> Self {
         WireObject {
             is_object: false,
+            is_null: false,
             kind: Scalar::Absent,
             version: Scalar::Absent,
             message: None,
@@ -180,10 +184,18 @@ impl<P> WireObject<P> {
         }
     }
 
+    /// The violation of a message that is not an object at all.
+    fn not_an_object(&self) -> Violation {
+        match self.is_null {
+            true => Violation::ArrivedNull,
+            false => Violation::NotAnObject,
+        }
+    }
+
     /// Validates a handshake step (`$type`, optionally `$version`, exactly one port).
     pub fn check_handshake(&self, kind: &str, versioned: bool) -> Result<PortId, Violation> {
         if !self.is_object {
-            return Err(Violation::NotAnObject);
+            return Err(self.not_an_object());
         }
         if !self.has_type(kind) {
             return Err(Violation::WrongType);
@@ -202,7 +214,7 @@ impl<P> WireObject<P> {
     /// port, and the interrupt port with whether it is one-time.
     pub fn check_message(&mut self) -> Result<CheckedMessage<P>, Violation> {
         if !self.is_object {
-            return Err(Violation::NotAnObject);
+            return Err(self.not_an_object());
         }
         // A handshake object arriving after the handshake is a replay, not a message.
         if self.kind != Scalar::Absent {

@@ -133,7 +133,10 @@ pub(crate) fn read_wire(data: &JsValue, ports: &Array) -> ReadWire {
     };
     if !data.is_object() {
         return ReadWire {
-            object: WireObject::default(),
+            object: WireObject {
+                is_null: data.is_null(),
+                ..WireObject::default()
+            },
             response_port: FoundPort::Absent,
             interrupt_port: FoundPort::Absent,
             stray_ports: transferred,

@@ -41,7 +41,14 @@ pub(crate) struct Delivery {
 pub(crate) type Failure = (Error, bool);
 
 /// Where interrupts of one channel go.
-pub(crate) type InterruptSink = mpsc::UnboundedSender<Result<JsValue, Error>>;
+pub(crate) type InterruptSink = mpsc::UnboundedSender<Result<Delivered, Error>>;
+
+/// An interrupt handed to its channel's receiver, with the channel it came on (the receiver
+/// reports it taken, so that the core's bound on pending interrupts counts what is really held).
+pub(crate) struct Delivered {
+    pub channel: PortId,
+    pub payload: JsValue,
+}
 
 /// A port the session holds; dropping the slot removes the port's listeners, if it has them.
 struct PortSlot {
@@ -173,7 +180,8 @@ impl Shared {
     /// Starts a knocker; the returned receiver resolves when the listener answered.
     pub fn knock(config: Config, targets: Vec<Target>) -> Result<Started, Error> {
         let now = Instant::from_millis_f64(clock()?.now());
-        let core = Connection::knocker(config.timing, targets.len(), now);
+        let mut core = Connection::knocker(config.timing, targets.len(), now);
+        core.set_limits(config.limits);
         let shared = Shared::new(config, core, targets)?;
         let (tx, rx) = oneshot::channel();
         shared.inner.borrow_mut().handshake = Some(tx);
@@ -184,7 +192,8 @@ impl Shared {
     /// Starts a listener on `source`; the receiver resolves when the handshake completed.
     pub fn listen(config: Config, source: Source) -> Result<Started, Error> {
         let now = Instant::from_millis_f64(clock()?.now());
-        let core = Connection::listener(config.timing, now);
+        let mut core = Connection::listener(config.timing, now);
+        core.set_limits(config.limits);
         let shared = Shared::new(config, core, Vec::new())?;
         let listeners = window_listeners(&shared, source)?;
         let (tx, rx) = oneshot::channel();
@@ -337,6 +346,9 @@ fn drive(shared: &Rc<Shared>) {
     shared.driving.set(false);
 }
 
+/// The longest delay a browser timer honours: `i32::MAX` milliseconds, about 24.8 days.
+const MAX_TIMER_DELAY_MS: u32 = i32::MAX as u32;
+
 /// Keeps one browser timeout armed for the core's next deadline.
 fn reschedule(shared: &Rc<Shared>) {
     let deadline = shared.inner.borrow().core.poll_timeout();
@@ -348,8 +360,12 @@ fn reschedule(shared: &Rc<Shared>) {
     drop(old); // cancels the browser timeout, outside the borrow
     if let Some(deadline) = deadline {
         let millis = deadline.saturating_duration_since(shared.now()).as_millis();
+        // Browsers keep a timer's delay in a signed 32-bit integer: a longer one wraps to a
+        // negative delay and fires at once. A deadline further out than that is re-armed when
+        // this shorter timer fires.
+        let millis = u32::try_from(millis.min(MAX_TIMER_DELAY_MS.into())).unwrap_or(MAX_TIMER_DELAY_MS);
         let weak = Rc::downgrade(shared);
-        let timeout = Timeout::new(u32::try_from(millis).unwrap_or(u32::MAX), move || {
+        let timeout = Timeout::new(millis, move || {
             if let Some(shared) = weak.upgrade() {
                 shared.inner.borrow_mut().timer = None;
                 let now = shared.now();
@@ -638,7 +654,7 @@ fn dispatch(shared: &Rc<Shared>, event: Event<JsValue>) {
         }
         Event::Interrupt { channel, payload } => {
             let sink = shared.inner.borrow().sinks.get(&channel).cloned();
-            if sink.is_none_or(|sink| sink.unbounded_send(Ok(payload)).is_err()) {
+            if sink.is_none_or(|sink| sink.unbounded_send(Ok(Delivered { channel, payload })).is_err()) {
                 // The receiving side was dropped: close the channel.
                 let now = shared.now();
                 shared.inner.borrow_mut().core.close_interrupt(channel, now);

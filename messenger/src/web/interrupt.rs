@@ -21,10 +21,9 @@ use std::task::{Context, Poll};
 use futures::channel::mpsc;
 use futures::{ready, Stream};
 use serde::{de::DeserializeOwned, Serialize};
-use wasm_bindgen::JsValue;
 
 use super::codec::{decode, encode};
-use super::driver::{InterruptSink, Shared};
+use super::driver::{Delivered, InterruptSink, Shared};
 use crate::core::{HeldInterrupt, InterruptKind, Limits};
 use crate::Error;
 
@@ -99,21 +98,22 @@ impl fmt::Debug for InterruptRequest {
 
 /// The receiving end shared by both kinds; dropping it closes the channel's port at once.
 struct ChannelReceiver {
-    receiver: mpsc::UnboundedReceiver<Result<JsValue, Error>>,
+    receiver: mpsc::UnboundedReceiver<Result<Delivered, Error>>,
     binding: Binding,
 }
 
 impl ChannelReceiver {
     fn poll_decoded<I: DeserializeOwned>(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<I, Error>>> {
         let item = match ready!(Pin::new(&mut self.receiver).poll_next(cx)) {
-            Some(Ok(value)) => {
-                let limits = self
-                    .binding
-                    .borrow()
-                    .as_ref()
-                    .map(|(_, limits)| *limits)
-                    .unwrap_or_default();
-                Some(decode(&value, &limits))
+            Some(Ok(Delivered { channel, payload })) => {
+                let (shared, limits) = match self.binding.borrow().as_ref() {
+                    Some((shared, limits)) => (shared.upgrade(), *limits),
+                    None => (None, Limits::default()),
+                };
+                if let Some(shared) = shared {
+                    shared.with_core(|core, _| core.interrupt_taken(channel));
+                }
+                Some(decode(&payload, &limits))
             }
             Some(Err(error)) => Some(Err(error)),
             None => None,

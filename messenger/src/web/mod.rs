@@ -59,6 +59,11 @@ impl Config {
     }
 
     /// How long the whole handshake may take (default 10 s).
+    ///
+    /// Any duration is accepted, also beyond what one browser timer can wait (`i32::MAX`
+    /// milliseconds, about 24.8 days; a longer delay would wrap and fire at once): such a
+    /// deadline is reached through shorter timers, re-armed as each fires. The same holds for
+    /// every timeout below.
     pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
         self.timing.handshake_timeout = timeout;
         self

@@ -990,7 +990,12 @@ pub fn assert_closed_cleanly(pair: &Pair, side: Side, error: &Error) {
 /// `kind` and the listener (the remote) received it: returns the pair, the knocker's channel and
 /// the listener's port to emit on.
 pub fn host_asks_for_interrupts(kind: InterruptKind) -> (Pair, PortId, PortId) {
-    let mut pair = Pair::connected(timing());
+    host_asks_for_interrupts_with(kind, timing())
+}
+
+/// [`host_asks_for_interrupts`] with other timing.
+pub fn host_asks_for_interrupts_with(kind: InterruptKind, timing: Timing) -> (Pair, PortId, PortId) {
+    let mut pair = Pair::connected(timing);
     pair.send(Side::Listener, 1);
     pair.drive();
     let send = pair.send_with_interrupt(Side::Knocker, 2, kind);

@@ -106,7 +106,9 @@ export function cyclic_object() { const o = { name: 'loop' }; o.self = o; o.list
 export function js_value(name) {
   switch (name) {
     case 'sparse 2^24': { const a = []; a.length = 2 ** 24; return a; }
+    case 'sparse 2^26': { const a = []; a.length = 2 ** 26; return a; }
     case 'string 4 MiB': return 'x'.repeat(4 * 1024 * 1024);
+    case 'string 50 MB': return 'x'.repeat(50000000);
     case 'zeros 10,000': return new Array(10000).fill(0);
     case 'newlines 40': return '\n'.repeat(40);
     case 'undefined': return undefined;
@@ -122,6 +124,21 @@ export function js_value(name) {
   }
 }
 export function json_text(value) { return JSON.stringify(value); }
+// Posts `count` interrupts 0, 1, 2, ... on `port` at once.
+export function flood(port, count) { for (let i = 0; i < count; i++) port.postMessage(i); }
+// The bytes of this module's wasm memory (it never shrinks: what a copy grew stays).
+export function wasm_memory_bytes(memory) { return memory.buffer.byteLength; }
+// Counts calls of setTimeout from now on (the page's timers, the messenger's included).
+let timers_set = null;
+export function count_timers() {
+  if (timers_set === null) {
+    timers_set = 0;
+    const original = globalThis.setTimeout;
+    globalThis.setTimeout = function (...args) { timers_set += 1; return original.apply(this, args); };
+  }
+  const start = timers_set;
+  return () => timers_set - start;
+}
 
 // Collects the messages arriving on a port, a window or a worker, in order.
 export class Inbox {
@@ -167,6 +184,11 @@ extern "C" {
     pub fn json_text(value: &JsValue) -> JsValue;
     /// A value built in JavaScript by name (see `js_value` above): sparse arrays, a `Map`, ...
     pub fn js_value(name: &str) -> JsValue;
+    /// Posts `count` interrupts `0, 1, 2, ...` on `port` in one go.
+    pub fn flood(port: &MessagePort, count: u32);
+    fn wasm_memory_bytes(memory: &JsValue) -> f64;
+    /// A counter of `setTimeout` calls from now on; call the returned function to read it.
+    pub fn count_timers() -> js_sys::Function;
 
     /// Collects messages on a port, window or worker (JavaScript side, so nothing of the
     /// messenger is involved in receiving them).
@@ -210,6 +232,11 @@ fn array(ports: &[&MessagePort]) -> Array {
 /// Builds a wire object from JSON text; `"@0"`, `"@1"` name `ports`, `"@payload"` names `payload`.
 pub fn build(json: &str, ports: &[&MessagePort], payload: &JsValue) -> JsValue {
     wire(json, &array(ports), payload)
+}
+
+/// The size of this test binary's wasm memory, in bytes.
+pub fn wasm_memory() -> usize {
+    wasm_memory_bytes(&wasm_bindgen::memory()) as usize
 }
 
 /// Posts `value` on `port`, transferring `transfer`.

@@ -48,6 +48,9 @@ fn plain_words(error: &Error) -> String {
         Error::TimedOut(Stage::Handshake) => {
             format!("No knock from {HOST_ORIGIN} arrived. Eos talks only to that host, from inside its page.")
         }
+        Error::TimedOut(Stage::Acknowledgement) => format!(
+            "A knock from {HOST_ORIGIN} arrived and Eos answered it, but the host never acknowledged the answer (it went away mid-handshake). Reload the host page to try again."
+        ),
         Error::TimedOut(Stage::Reply) => "The host stopped answering: the session was closed.".into(),
         Error::Closed => "The session was closed.".into(),
         other => format!("The session ended: {other}."),
