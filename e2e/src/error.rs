@@ -152,7 +152,8 @@ impl Error {
         .into()
     }
 
-    pub(crate) fn io(doing: impl Into<String>, source: std::io::Error) -> Self {
+    /// An I/O failure while `doing` something.
+    pub fn io(doing: impl Into<String>, source: std::io::Error) -> Self {
         ErrorKind::Io {
             doing: doing.into(),
             source,

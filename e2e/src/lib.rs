@@ -4,7 +4,9 @@
 //!
 //! * three in-process static HTTP servers on three `localhost` ports, which are three
 //!   different origins: the host app's release build, the remote app's release build, and
-//!   an "attacker" origin that serves the pages in `e2e/fixtures/`;
+//!   an "attacker" origin that serves the pages in `e2e/fixtures/`; the host and remote
+//!   servers also serve those pages under `/fixtures/`, for scripted peers that must run on
+//!   *their* origin (a flooding remote, a host that speaks another protocol version);
 //! * the WebDriver server of the chosen [`Engine`] (chromedriver, geckodriver or
 //!   WebKitWebDriver) on a free port, killed when the world is dropped;
 //! * one WebDriver session in that engine (Chromium and Firefox headless, WebKitGTK on the

@@ -29,6 +29,29 @@ impl StaticServer {
     /// Serves `root` on `port` (`0` picks a free port). `role` names the origin in messages,
     /// `env_var` is the variable that chooses the port.
     pub async fn start(role: &'static str, root: &Path, port: u16, env_var: &'static str) -> Result<Self> {
+        Self::serve(role, root, None, port, env_var).await
+    }
+
+    /// Like [`StaticServer::start`], and also serves `fixtures` under `/fixtures/`: scripted
+    /// pages that must run *on this origin* (a hostile remote at the remote's origin, a host
+    /// speaking another protocol version at the host's).
+    pub async fn start_with_fixtures(
+        role: &'static str,
+        root: &Path,
+        fixtures: &Path,
+        port: u16,
+        env_var: &'static str,
+    ) -> Result<Self> {
+        Self::serve(role, root, Some(fixtures), port, env_var).await
+    }
+
+    async fn serve(
+        role: &'static str,
+        root: &Path,
+        fixtures: Option<&Path>,
+        port: u16,
+        env_var: &'static str,
+    ) -> Result<Self> {
         let listener = bind(port).await.map_err(|source| ErrorKind::Bind {
             role,
             port,
@@ -41,7 +64,11 @@ impl StaticServer {
             .port();
         let requests = Arc::new(Mutex::new(Vec::new()));
         let log = Arc::clone(&requests);
-        let app = Router::new()
+        let mut app = Router::new();
+        if let Some(fixtures) = fixtures {
+            app = app.nest_service("/fixtures", ServeDir::new(fixtures));
+        }
+        let app = app
             .fallback_service(ServeDir::new(root))
             .layer(middleware::from_fn(move |request: Request, next: Next| {
                 let log = Arc::clone(&log);

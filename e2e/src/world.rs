@@ -71,9 +71,22 @@ impl World {
         let (host, remote) = if with_apps {
             ensure_site(&config.host_dist, "the host-app release build", BUILD_HINT)?;
             ensure_site(&config.remote_dist, "the remote-app release build", BUILD_HINT)?;
-            let host = StaticServer::start("host", &config.host_dist, config.host_port, "E2E_HOST_PORT").await?;
-            let remote =
-                StaticServer::start("remote", &config.remote_dist, config.remote_port, "E2E_REMOTE_PORT").await?;
+            let host = StaticServer::start_with_fixtures(
+                "host",
+                &config.host_dist,
+                &config.fixtures,
+                config.host_port,
+                "E2E_HOST_PORT",
+            )
+            .await?;
+            let remote = StaticServer::start_with_fixtures(
+                "remote",
+                &config.remote_dist,
+                &config.fixtures,
+                config.remote_port,
+                "E2E_REMOTE_PORT",
+            )
+            .await?;
             (Some(host), Some(remote))
         } else {
             (None, None)

@@ -391,11 +391,7 @@ impl PortHandlers {
             if interrupts {
                 let payload = event.data();
                 // Interrupts carry no ports; any that came along are closed unread.
-                event.ports().for_each(&mut |p, _, _| {
-                    if let Ok(p) = p.dyn_into::<MessagePort>() {
-                        p.close();
-                    }
-                });
+                close_all(&event.ports());
                 shared.with_core(|core, now| core.handle_interrupt(id, payload, now));
             } else {
                 let read = codec::read_wire(&event.data(), &event.ports());
@@ -496,6 +492,9 @@ fn window_listeners(shared: &Rc<Shared>, source: Source) -> Result<[EventListene
             None
         };
         if let Some(reason) = ignored {
+            // Ports it carried are nobody's: close them, as the core does for a message that is
+            // not a knock.
+            close_all(&event.ports());
             shared.with_core(|core, now| core.ignore(reason, now));
             return;
         }
@@ -512,6 +511,15 @@ fn window_listeners(shared: &Rc<Shared>, source: Source) -> Result<[EventListene
         }
     });
     Ok([on_message, on_error])
+}
+
+/// Closes every port in `ports` (an event's `ports`).
+fn close_all(ports: &Array) {
+    ports.for_each(&mut |port, _, _| {
+        if let Ok(port) = port.dyn_into::<MessagePort>() {
+            port.close();
+        }
+    });
 }
 
 fn window() -> Result<web_sys::Window, Error> {
