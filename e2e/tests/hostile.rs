@@ -57,6 +57,40 @@ async fn element_count(w: &World) -> Result<usize> {
         .ok_or_else(|| Error::contract(format!("counting elements returned {value}")))
 }
 
+/// Starts timing, inside the host page, a click on note `id`'s "mark reviewed" until the note
+/// shows revision 2: from the click event's own time stamp (so the time the input waited for a
+/// busy page counts) to the DOM change, without WebDriver's polling in the figure.
+async fn time_review_of(w: &World, id: u64) -> Result<()> {
+    w.evaluate(
+        "const id = arguments[0];
+         const probe = window.__reviewProbe = { clicked: null, shown: null };
+         document.addEventListener('click', (event) => {
+           if (probe.clicked === null && event.target.closest('button.review-note')) probe.clicked = event.timeStamp;
+         }, true);
+         const list = document.getElementById('host-notes');
+         const observer = new MutationObserver(() => {
+           const note = list.querySelector(`li.host-note[data-id=\"${id}\"]`);
+           if (probe.clicked !== null && note && note.dataset.revision === '2') {
+             probe.shown = performance.now();
+             observer.disconnect();
+           }
+         });
+         observer.observe(list, { subtree: true, childList: true, attributes: true, characterData: true });",
+        vec![json!(id)],
+    )
+    .await
+    .map(drop)
+}
+
+/// The time [`time_review_of`] measured.
+async fn review_latency(w: &World) -> Result<Duration> {
+    let probe = w.evaluate("return window.__reviewProbe;", vec![]).await?;
+    match (probe["clicked"].as_f64(), probe["shown"].as_f64()) {
+        (Some(clicked), Some(shown)) => Ok(Duration::from_secs_f64((shown - clicked).max(0.0) / 1000.0)),
+        _ => Err(Error::contract(format!("the review probe saw {probe}"))),
+    }
+}
+
 /// Waits until the scripted Eos has had `at_least` more replies from the host.
 async fn scripted_eos_served(w: &World, at_least: u64) -> Result<()> {
     w.in_frame(FRAME, async |w| {
@@ -88,6 +122,7 @@ async fn a_remote_flooding_interrupts_leaves_the_host_responsive() -> Result<()>
     World::run("a_remote_flooding_interrupts_leaves_the_host_responsive", async |w| {
         host_with_scripted_eos(w, "flood", &format!("&count={FLOOD}")).await?;
         let elements_before = element_count(w).await?;
+        time_review_of(w, 1).await?;
         start_scripted_eos(w).await?;
 
         // During the flood: a click on the host takes effect within a second, and a trivial
@@ -97,7 +132,8 @@ async fn a_remote_flooding_interrupts_leaves_the_host_responsive() -> Result<()>
             .await?;
         w.wait_for_attribute(r#"#host-notes li.host-note[data-id="1"]"#, "data-revision", "2")
             .await?;
-        let click_to_effect = clicked.elapsed();
+        let seen_by_webdriver = clicked.elapsed();
+        let click_to_effect = review_latency(w).await?;
         let asked = Instant::now();
         w.evaluate("return 1;", vec![]).await?;
         let script_round_trip = asked.elapsed();
@@ -108,8 +144,14 @@ async fn a_remote_flooding_interrupts_leaves_the_host_responsive() -> Result<()>
             text.contains("too many")
         })
         .await?;
-        w.wait_for("#channels li.channel", "the action channel closed", |text| {
-            text.contains("closed")
+        // The flooded channel shows as closed (the host offers Eos a new one with its next reply,
+        // listed above it).
+        w.wait_until("the flooded action channel to show as closed", async |w| {
+            let channels = w.texts("#channels li.channel.closed").await?;
+            Ok(match channels.iter().any(|text| text.contains("session 2")) {
+                true => Probe::Ready(()),
+                false => Probe::NotYet(format!("closed channels: {channels:?}")),
+            })
         })
         .await?;
         let posted = w
@@ -139,7 +181,7 @@ async fn a_remote_flooding_interrupts_leaves_the_host_responsive() -> Result<()>
             "flood-figures",
             &[
                 format!("flood posted by the scripted Eos: {posted}"),
-                format!("click on the host to its effect during the flood: {click_to_effect:?}"),
+                format!("click on the host to its effect during the flood: {click_to_effect:?} in the page ({seen_by_webdriver:?} through WebDriver's polling)"),
                 format!("a trivial script's round trip during the flood: {script_round_trip:?}"),
                 format!("interrupts shown {interrupts_shown}, counted {interrupts_total}"),
                 format!("elements on the host page: {elements_before} before, {elements_after} after"),
@@ -158,9 +200,12 @@ async fn a_remote_flooding_interrupts_leaves_the_host_responsive() -> Result<()>
         let total: u64 = interrupts_total
             .parse()
             .map_err(|_| Error::contract(format!("#interrupts-total shows {interrupts_total:?}")))?;
-        if total == 0 || total > 1_000 {
+        // The rate bound is 1,000 a second. Chromium and Firefox deliver the whole flood within
+        // one second's window (1,000 taken); WebKit delivers it more slowly, so a second window
+        // may open before the bound trips (measured: 1,971). Far from 100,000 either way.
+        if total == 0 || total > 3_000 {
             return Err(Error::contract(format!(
-                "{total} interrupts were taken: the channel's bound (1,000) did not hold"
+                "{total} interrupts were taken: the channel's bound (1,000 a second) did not hold"
             )));
         }
         Ok(())
@@ -173,13 +218,15 @@ async fn a_remote_posting_junk_to_the_host_window_changes_nothing() -> Result<()
     World::run("a_remote_posting_junk_to_the_host_window_changes_nothing", async |w| {
         host_with_scripted_eos(w, "junk", &format!("&count={FLOOD}")).await?;
         let inspector_before = w.text("#inspector-total").await?;
+        // Session 1 (the real Eos) was superseded when the iframe changed: that note stays.
+        let errors_before = w.texts("#errors li").await?;
+        time_review_of(w, 2).await?;
         start_scripted_eos(w).await?;
-        let clicked = Instant::now();
         w.click(r#"#host-notes li.host-note[data-id="2"] button.review-note"#)
             .await?;
         w.wait_for_attribute(r#"#host-notes li.host-note[data-id="2"]"#, "data-revision", "2")
             .await?;
-        let click_to_effect = clicked.elapsed();
+        let click_to_effect = review_latency(w).await?;
         w.in_frame(FRAME, async |w| w.wait_for_text("#phase", "done").await)
             .await?;
         scripted_eos_served(w, 3).await?;
@@ -193,8 +240,10 @@ async fn a_remote_posting_junk_to_the_host_window_changes_nothing() -> Result<()
         w.wait_for_text("#connection-state", "connected").await?;
         w.wait_for_text("#connection-detail", "session 2 with Eos").await?;
         let errors = w.texts("#errors li").await?;
-        if !errors.is_empty() {
-            return Err(Error::contract(format!("the host shows errors: {errors:?}")));
+        if errors != errors_before {
+            return Err(Error::contract(format!(
+                "the host shows new errors: {errors:?} (before the junk: {errors_before:?})"
+            )));
         }
         w.wait_for_texts(
             "#host-notes li.host-note",
@@ -217,6 +266,31 @@ async fn a_remote_posting_junk_to_the_host_window_changes_nothing() -> Result<()
                 "the host was slow during the junk: {click_to_effect:?}"
             )));
         }
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_bad_interrupt_is_shown_and_a_new_action_channel_works() -> Result<()> {
+    World::run("a_bad_interrupt_is_shown_and_a_new_action_channel_works", async |w| {
+        host_with_scripted_eos(w, "bad", "").await?;
+        start_scripted_eos(w).await?;
+        // The library's rule: an interrupt that does not decode ends its channel (the valid
+        // one posted after it on the same channel is refused with it). The host says so...
+        w.wait_for("#interrupt-error", "the bad interrupt, in plain words", |text| {
+            text.contains("could not be read")
+        })
+        .await?;
+        // ... and offers a new action channel with its next reply, on which actions arrive.
+        w.in_frame(FRAME, async |w| {
+            w.wait_for_text("#phase", "done").await?;
+            w.wait_for_text("#new-channel", "yes").await?;
+            w.wait_for_text("#problem", "none").await
+        })
+        .await?;
+        w.wait_for_texts("#interrupts li.interrupt", &["share #1"]).await?;
+        w.screenshot("host-after-bad-interrupt").await?;
         Ok(())
     })
     .await

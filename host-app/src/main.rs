@@ -2,7 +2,10 @@
 
 mod components;
 mod config;
+mod frame;
+mod handler;
 mod hooks;
+mod outbox;
 mod state;
 mod store;
 

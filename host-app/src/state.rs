@@ -1,13 +1,100 @@
 //! What the host page shows, and the reducer that changes it. Plain Rust: tested natively.
+//!
+//! The page must stay responsive when Eos floods it: every list the reducer keeps is bounded
+//! ([`Recent`] keeps the latest entries and counts all of them), applying an action costs O(1)
+//! apart from those bounded lists, and the messenger's actions reach the reducer in one
+//! [`HostAction::Batch`] per animation frame (see [`crate::outbox`]), so the state is copied once
+//! per frame, not once per event.
 
+use std::collections::VecDeque;
 use std::rc::Rc;
 
-use messenger::{Direction, Error, HandshakeState, InterruptKind, MessageKind, Observation, Stage, Step};
+use messenger::{
+    Direction, Error, HandshakeState, InterruptKind, MessageKind, Observation, Overload, Stage, Step, Violation,
+};
 use shared_proto::ItemSummary;
 use yew::Reducible;
 
 /// How many wire rows the inspector keeps (the oldest go first).
-pub const WIRE_ROWS_KEPT: usize = 400;
+pub const WIRE_ROWS_KEPT: usize = 300;
+/// How many interrupts the interrupt panel keeps (the oldest go first).
+pub const INTERRUPTS_KEPT: usize = 300;
+/// How many interrupt channels the page remembers (the oldest go first; eight are shown).
+pub const CHANNELS_KEPT: usize = 100;
+/// How many errors the inspector keeps (the oldest go first).
+pub const ERRORS_KEPT: usize = 50;
+
+/// What the page adds to a failed handshake: the host does not knock again on its own until
+/// the iframe loads anew.
+pub const RELOAD_HINT: &str = " Press “Reload Eos” to try again.";
+
+/// The latest `KEEP` entries of a list that may grow without end, and how many there were.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recent<T, const KEEP: usize> {
+    latest: VecDeque<T>,
+    total: u64,
+}
+
+impl<T, const KEEP: usize> Default for Recent<T, KEEP> {
+    fn default() -> Self {
+        Recent {
+            latest: VecDeque::new(),
+            total: 0,
+        }
+    }
+}
+
+impl<T, const KEEP: usize> Recent<T, KEEP> {
+    /// Adds an entry, forgetting the oldest beyond `KEEP`.
+    pub fn push(&mut self, entry: T) {
+        self.total += 1;
+        self.keep(entry);
+    }
+
+    fn keep(&mut self, entry: T) {
+        if self.latest.len() == KEEP {
+            self.latest.pop_front();
+        }
+        self.latest.push_back(entry);
+    }
+
+    /// Adds everything `later` holds and counts everything it counted.
+    pub fn append(&mut self, later: Recent<T, KEEP>) {
+        self.total += later.total;
+        later.latest.into_iter().for_each(|entry| self.keep(entry));
+    }
+
+    /// The kept entries, oldest first.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &T> + ExactSizeIterator {
+        self.latest.iter()
+    }
+
+    /// How many entries are kept (at most `KEEP`).
+    pub fn len(&self) -> usize {
+        self.latest.len()
+    }
+
+    /// Whether nothing is kept.
+    pub fn is_empty(&self) -> bool {
+        self.latest.is_empty()
+    }
+
+    /// How many entries were ever added.
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+
+    fn latest_mut(&mut self) -> impl DoubleEndedIterator<Item = &mut T> {
+        self.latest.iter_mut()
+    }
+}
+
+/// The inspector's timeline.
+pub type Wire = Recent<WireRow, WIRE_ROWS_KEPT>;
+/// Interrupts received from Eos, in words.
+pub type Interrupts = Recent<String, INTERRUPTS_KEPT>;
+/// Errors in plain words.
+pub type Errors = Recent<String, ERRORS_KEPT>;
 
 /// The connection as the page shows it.
 #[derive(Debug, Clone, PartialEq)]
@@ -108,17 +195,19 @@ pub struct HostState {
     /// A protocol version problem, shown prominently.
     pub version_problem: Option<String>,
     /// The inspector's timeline, oldest first.
-    pub wire: Vec<WireRow>,
-    /// Interrupt channels, oldest first.
-    pub channels: Vec<ChannelRow>,
+    pub wire: Wire,
+    /// Interrupt channels, oldest first (at most [`CHANNELS_KEPT`]).
+    pub channels: VecDeque<ChannelRow>,
     /// Interrupts received from Eos, in order, in words.
-    pub interrupts: Vec<String>,
+    pub interrupts: Interrupts,
+    /// Why the last action channel ended early, in plain words (until the next session).
+    pub interrupt_error: Option<String>,
     /// The one-time question.
     pub question: QuestionState,
     /// The notes as the host stores them.
     pub notes: Vec<ItemSummary>,
     /// Errors in plain words, newest last.
-    pub errors: Vec<String>,
+    pub errors: Errors,
     /// A label for the next outgoing message (the handler's reply is labelled before it is posted).
     pending_reply_label: Option<String>,
 }
@@ -130,12 +219,13 @@ impl Default for HostState {
             session: 0,
             greeting: None,
             version_problem: None,
-            wire: Vec::new(),
-            channels: Vec::new(),
-            interrupts: Vec::new(),
+            wire: Wire::default(),
+            channels: VecDeque::new(),
+            interrupts: Interrupts::default(),
+            interrupt_error: None,
             question: QuestionState::Idle,
             notes: Vec::new(),
-            errors: Vec::new(),
+            errors: Errors::default(),
             pending_reply_label: None,
         }
     }
@@ -158,6 +248,18 @@ pub enum HostAction {
     Notes(Vec<ItemSummary>),
     /// Eos reported a user action.
     Interrupt(String),
+    /// Eos reported these user actions (many [`HostAction::Interrupt`]s, coalesced).
+    Interrupts(Interrupts),
+    /// `count` interrupts arrived on channel `channel` of the current session (many
+    /// `Observed(Step::Interrupt)`, coalesced).
+    InterruptsReceived {
+        /// The channel's port id.
+        channel: u64,
+        /// How many arrived.
+        count: usize,
+    },
+    /// The action channel ended on its own, the session going on; why, in plain words.
+    ActionsFailed(String),
     /// The user asked a question; it waits for Eos's next turn.
     QuestionQueued(u64),
     /// The question went out to Eos.
@@ -178,21 +280,64 @@ pub enum HostAction {
     },
     /// Something went wrong outside the protocol trace.
     Problem(String),
+    /// Several actions, applied in order with one copy of the state and one render.
+    Batch(Vec<HostAction>),
 }
 
 /// An error in plain words for a person watching the page.
+///
+/// A failed handshake (a knock not answered, an answer not acknowledged, an invalid answer) ends
+/// with [`RELOAD_HINT`]: the host knocks again only when the iframe loads anew.
 pub fn plain_words(error: &Error) -> String {
-    match error {
+    let words = match error {
         Error::Closed => "The session was closed on this page.".into(),
         Error::Superseded => "Eos reloaded; the old session was replaced by a new one.".into(),
         Error::TimedOut(Stage::Handshake) => "Eos did not answer the knock in time.".into(),
+        Error::TimedOut(Stage::Acknowledgement) => "The handshake with Eos did not complete in time.".into(),
         Error::TimedOut(Stage::Reply) => "Eos stopped replying (it may have been closed or reloaded).".into(),
         Error::TimedOut(stage) => format!("Eos did not complete {stage} in time."),
+        Error::ProtocolViolation(Violation::ArrivedNull) => "A message from Eos arrived empty (null): the browser \
+            could not read it (nested too deeply?) or Eos posted null; the session was closed."
+            .into(),
         Error::ProtocolViolation(violation) => format!("Eos broke the protocol ({violation}); the session was closed."),
+        Error::HandshakeFailed(Violation::ArrivedNull) => "The handshake failed: Eos's answer arrived empty (null), \
+            so the browser could not read it (nested too deeply?) or Eos posted null."
+            .into(),
         Error::HandshakeFailed(violation) => format!("The handshake failed ({violation})."),
         Error::DecodeFailed(why) => format!("A message from Eos could not be read ({why}); the session was closed."),
+        Error::Overloaded(Overload::InterruptRate { limit }) => {
+            format!("Eos sent too many actions (more than {limit} within a second); the action channel was closed.")
+        }
+        Error::Overloaded(Overload::PendingInterrupts { limit }) => format!(
+            "Eos sent actions faster than this page could take them (more than {limit} waiting); the action channel was closed."
+        ),
+        Error::Overloaded(Overload::QueuedSends { limit }) => {
+            format!("More than {limit} messages waited to go to Eos; the latest was refused.")
+        }
+        Error::Overloaded(overload) => format!("Eos sent more than this page holds ({overload})."),
         other => format!("Error: {other}."),
+    };
+    match error {
+        Error::HandshakeFailed(_) | Error::TimedOut(Stage::Handshake | Stage::Acknowledgement) => words + RELOAD_HINT,
+        _ => words,
     }
+}
+
+/// Why Eos's action channel ended, in plain words for the interrupt panel; `None` when it ended
+/// with the session (`session_open` false, or no error), whose reason the page shows already.
+///
+/// The messenger ends a multi-use channel on its own on a flood ([`Error::Overloaded`]) or on an
+/// interrupt that does not decode, and the session goes on: the host then offers Eos a new action
+/// channel with its next reply (see [`crate::handler::Handler::actions_ended`]).
+pub fn action_channel_failure(error: Option<&Error>, session_open: bool) -> Option<String> {
+    let error = error.filter(|_| session_open)?;
+    Some(match error {
+        Error::Overloaded(_) => plain_words(error),
+        Error::DecodeFailed(why) => {
+            format!("An action from Eos could not be read ({why}); the action channel was closed.")
+        }
+        other => format!("The action channel from Eos failed ({other}); it was closed."),
+    })
 }
 
 impl HostState {
@@ -203,7 +348,7 @@ impl HostState {
             HostAction::Request(label) => {
                 if let Some(row) = self
                     .wire
-                    .iter_mut()
+                    .latest_mut()
                     .rev()
                     .find(|r| r.direction == Direction::Incoming && r.kind == MessageKind::Message)
                 {
@@ -215,6 +360,13 @@ impl HostState {
             HostAction::VersionMismatch(problem) => self.version_problem = Some(problem),
             HostAction::Notes(notes) => self.notes = notes,
             HostAction::Interrupt(text) => self.interrupts.push(text),
+            HostAction::Interrupts(interrupts) => self.interrupts.append(interrupts),
+            HostAction::InterruptsReceived { channel, count } => {
+                if let Some(row) = self.channel(channel) {
+                    row.received += count;
+                }
+            }
+            HostAction::ActionsFailed(why) => self.interrupt_error = Some(why),
             HostAction::QuestionQueued(id) => self.question = QuestionState::Queued { id },
             HostAction::QuestionAsked(id) => self.question = QuestionState::Asked { id },
             HostAction::QuestionAnswered { id, answer } => self.question = QuestionState::Answered { id, answer },
@@ -226,6 +378,7 @@ impl HostState {
                 }
             }
             HostAction::Problem(problem) => self.errors.push(problem),
+            HostAction::Batch(actions) => actions.into_iter().for_each(|action| self.apply(action)),
         }
     }
 
@@ -236,6 +389,7 @@ impl HostState {
                 self.connection = Connection::Knocking;
                 self.greeting = None;
                 self.version_problem = None;
+                self.interrupt_error = None;
             }
             Step::Handshake(HandshakeState::Answered) => self.connection = Connection::Answered,
             Step::Handshake(HandshakeState::Connected) => self.connection = Connection::Connected,
@@ -273,22 +427,23 @@ impl HostState {
                     interrupt,
                     label,
                 });
-                if self.wire.len() > WIRE_ROWS_KEPT {
-                    self.wire.remove(0);
-                }
             }
-            Step::InterruptOpened { channel, kind, .. } => self.channels.push(ChannelRow {
-                session: self.session,
+            Step::InterruptOpened { channel, kind, .. } => {
+                if self.channels.len() == CHANNELS_KEPT {
+                    self.channels.pop_front();
+                }
+                self.channels.push_back(ChannelRow {
+                    session: self.session,
+                    channel: channel.0,
+                    kind,
+                    open: true,
+                    received: 0,
+                });
+            }
+            Step::Interrupt { channel, .. } => self.apply(HostAction::InterruptsReceived {
                 channel: channel.0,
-                kind,
-                open: true,
-                received: 0,
+                count: 1,
             }),
-            Step::Interrupt { channel, .. } => {
-                if let Some(row) = self.channel(channel.0) {
-                    row.received += 1;
-                }
-            }
             Step::InterruptClosed { channel } => {
                 if let Some(row) = self.channel(channel.0) {
                     row.open = false;
@@ -297,6 +452,11 @@ impl HostState {
             // Knock attempts show as knock rows; ignored window messages do not concern the host.
             _ => {}
         }
+    }
+
+    /// Whether the reducer does anything with `step` (the others need not wait for a frame).
+    pub fn concerns(step: &Step) -> bool {
+        !matches!(step, Step::KnockSent { .. } | Step::Ignored { .. })
     }
 
     fn channel(&mut self, channel: u64) -> Option<&mut ChannelRow> {
@@ -429,8 +589,135 @@ mod tests {
         ));
         state.apply(observed(2, Step::Failed(Error::TimedOut(Stage::Handshake))));
         assert_eq!(state.connection.word(), "closed");
-        assert_eq!(state.errors, ["Eos did not answer the knock in time."]);
+        let knock = "Eos did not answer the knock in time. Press “Reload Eos” to try again.";
+        assert_eq!(state.errors.iter().collect::<Vec<_>>(), [knock]);
+        assert_eq!(state.connection, Connection::Closed(knock.into()));
         assert!(!state.channels[0].open);
+    }
+
+    #[test]
+    fn a_failed_handshake_says_how_to_try_again() {
+        for error in [
+            Error::TimedOut(Stage::Handshake),
+            Error::TimedOut(Stage::Acknowledgement),
+            Error::HandshakeFailed(Violation::WrongVersion),
+            Error::HandshakeFailed(Violation::ArrivedNull),
+        ] {
+            assert!(
+                plain_words(&error).ends_with(RELOAD_HINT),
+                "{error:?}: {}",
+                plain_words(&error)
+            );
+        }
+        for error in [
+            Error::Closed,
+            Error::Superseded,
+            Error::TimedOut(Stage::Reply),
+            Error::ProtocolViolation(Violation::OutOfTurn),
+        ] {
+            assert!(!plain_words(&error).contains("Reload Eos"), "{error:?}");
+        }
+    }
+
+    #[test]
+    fn new_errors_read_as_plain_words() {
+        assert_eq!(
+            plain_words(&Error::Overloaded(Overload::InterruptRate { limit: 1000 })),
+            "Eos sent too many actions (more than 1000 within a second); the action channel was closed."
+        );
+        assert_eq!(
+            plain_words(&Error::Overloaded(Overload::PendingInterrupts { limit: 1000 })),
+            "Eos sent actions faster than this page could take them (more than 1000 waiting); the action channel was closed."
+        );
+        assert!(plain_words(&Error::ProtocolViolation(Violation::ArrivedNull))
+            .starts_with("A message from Eos arrived empty (null)"));
+        assert_eq!(
+            plain_words(&Error::TimedOut(Stage::Acknowledgement)),
+            "The handshake with Eos did not complete in time. Press “Reload Eos” to try again."
+        );
+    }
+
+    #[test]
+    fn an_action_channel_that_ends_alone_is_explained() {
+        let flood = Error::Overloaded(Overload::InterruptRate { limit: 1000 });
+        assert_eq!(
+            action_channel_failure(Some(&flood), true).as_deref(),
+            Some("Eos sent too many actions (more than 1000 within a second); the action channel was closed.")
+        );
+        assert_eq!(
+            action_channel_failure(Some(&Error::DecodeFailed("unknown variant `explode`".into())), true).as_deref(),
+            Some("An action from Eos could not be read (unknown variant `explode`); the action channel was closed.")
+        );
+        // The session ended: its own reason is on the page already.
+        assert_eq!(action_channel_failure(Some(&Error::Superseded), false), None);
+        assert_eq!(action_channel_failure(Some(&flood), false), None);
+        assert_eq!(action_channel_failure(None, true), None);
+
+        let mut state = HostState::default();
+        state.apply(observed(0, Step::Handshake(HandshakeState::Knocking)));
+        state.apply(HostAction::ActionsFailed("too many".into()));
+        assert_eq!(state.interrupt_error.as_deref(), Some("too many"));
+        state.apply(observed(1, Step::Handshake(HandshakeState::Knocking)));
+        assert_eq!(state.interrupt_error, None, "a new session starts clean");
+    }
+
+    #[test]
+    fn keeps_the_latest_interrupts_and_counts_them_all() {
+        let mut state = HostState::default();
+        for n in 0..1_234 {
+            state.apply(HostAction::Interrupt(format!("pin #{n}")));
+        }
+        let mut batch = Interrupts::default();
+        batch.push("share #1".into());
+        state.apply(HostAction::Interrupts(batch));
+        assert_eq!(state.interrupts.total(), 1_235);
+        assert_eq!(state.interrupts.len(), INTERRUPTS_KEPT);
+        assert_eq!(state.interrupts.iter().next().map(String::as_str), Some("pin #935"));
+        assert_eq!(state.interrupts.iter().last().map(String::as_str), Some("share #1"));
+    }
+
+    #[test]
+    fn coalesced_receipts_count_like_single_ones() {
+        let mut state = HostState::default();
+        state.apply(observed(0, Step::Handshake(HandshakeState::Knocking)));
+        state.apply(observed(
+            1,
+            Step::InterruptOpened {
+                channel: PortId(4),
+                kind: InterruptKind::MultiUse,
+                direction: Direction::Incoming,
+            },
+        ));
+        state.apply(HostAction::Batch(vec![
+            HostAction::InterruptsReceived { channel: 4, count: 500 },
+            observed(
+                2,
+                Step::Interrupt {
+                    channel: PortId(4),
+                    direction: Direction::Incoming,
+                },
+            ),
+            HostAction::InterruptsReceived { channel: 9, count: 3 },
+        ]));
+        assert_eq!(state.channels[0].received, 501);
+    }
+
+    #[test]
+    fn keeps_a_bounded_list_of_channels() {
+        let mut state = HostState::default();
+        state.apply(observed(0, Step::Handshake(HandshakeState::Knocking)));
+        for channel in 0..(CHANNELS_KEPT as u64 + 5) {
+            state.apply(observed(
+                1,
+                Step::InterruptOpened {
+                    channel: PortId(channel),
+                    kind: InterruptKind::OneTime,
+                    direction: Direction::Incoming,
+                },
+            ));
+        }
+        assert_eq!(state.channels.len(), CHANNELS_KEPT);
+        assert_eq!(state.channels[0].channel, 5);
     }
 
     #[test]
@@ -473,6 +760,7 @@ mod tests {
             ));
         }
         assert_eq!(state.wire.len(), WIRE_ROWS_KEPT);
-        assert_eq!(state.wire[0].generation, 10);
+        assert_eq!(state.wire.iter().next().unwrap().generation, 10);
+        assert_eq!(state.wire.total(), WIRE_ROWS_KEPT as u64 + 10);
     }
 }

@@ -2,8 +2,11 @@
 
 use std::rc::Rc;
 
-use shared_proto::{Draft, Failure, Item, ItemId, ItemSummary, PhosphorescenceReply, Question};
+use messenger::{Error, Overload, Stage, Violation};
+use shared_proto::{Draft, Failure, Item, ItemId, ItemSummary, PhosphorescenceReply, Question, PROTOCOL_VERSION};
 use yew::Reducible;
+
+use crate::config::HOST_ORIGIN;
 
 /// The connection as Eos shows it.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,6 +19,9 @@ pub enum Connection {
     Connected,
     /// The session ended, with the reason in plain words.
     Closed(String),
+    /// The host's welcome named another protocol version: Eos closed the session and stays
+    /// silent. The explanation in plain words.
+    VersionMismatch(String),
 }
 
 impl Connection {
@@ -26,6 +32,60 @@ impl Connection {
             Connection::Listening => "listening",
             Connection::Connected => "connected",
             Connection::Closed(_) => "closed",
+            Connection::VersionMismatch(_) => "version mismatch",
+        }
+    }
+}
+
+/// An error that ended the session, in plain words for the person using Eos.
+pub fn plain_words(error: &Error) -> String {
+    match error {
+        Error::TimedOut(Stage::Handshake) => {
+            format!("No knock from {HOST_ORIGIN} arrived. Eos talks only to that host, from inside its page.")
+        }
+        Error::TimedOut(Stage::Acknowledgement) => format!(
+            "A knock from {HOST_ORIGIN} arrived and Eos answered it, but the host never acknowledged the answer (it went away mid-handshake). Reload the host page to try again."
+        ),
+        Error::TimedOut(Stage::Reply) => "The host stopped answering: the session was closed.".into(),
+        Error::Closed => "The session was closed.".into(),
+        Error::ProtocolViolation(Violation::ArrivedNull) | Error::HandshakeFailed(Violation::ArrivedNull) => {
+            "A message from the host arrived empty (null): the browser could not read it (nested too deeply?) or the host posted null. The session was closed.".into()
+        }
+        Error::Overloaded(Overload::QueuedSends { limit }) => {
+            format!("More than {limit} requests waited for the host; the session could not keep up.")
+        }
+        Error::Overloaded(overload) => format!("The host sent more than Eos holds ({overload})."),
+        other => format!("The session ended: {other}."),
+    }
+}
+
+/// Whether Eos must stop after `reply`: a welcome from a host that speaks another protocol
+/// version, explained in plain words. Eos then closes its messenger and sends nothing more.
+pub fn version_problem(reply: &PhosphorescenceReply) -> Option<String> {
+    match reply {
+        PhosphorescenceReply::Welcome { protocol_version, .. } if *protocol_version != PROTOCOL_VERSION => Some(format!(
+            "The host speaks protocol v{protocol_version}; Eos speaks v{PROTOCOL_VERSION}. Eos stopped: the two need to be updated to the same version."
+        )),
+        _ => None,
+    }
+}
+
+/// What an interrupt channel that came with a reply is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Carried {
+    /// The one-time channel for the answer to the question the reply carries.
+    Answer,
+    /// A new multi-use channel for the action buttons, replacing the previous one (the host
+    /// sends one with its welcome, and again after the previous one ended).
+    Actions,
+}
+
+impl Carried {
+    /// What the channel that came with `reply` is for.
+    pub fn by(reply: &PhosphorescenceReply) -> Carried {
+        match reply {
+            PhosphorescenceReply::Polled { question: Some(_) } => Carried::Answer,
+            _ => Carried::Actions,
         }
     }
 }
@@ -120,7 +180,7 @@ pub enum EosAction {
     Sent,
     /// The host replied.
     Replied(PhosphorescenceReply),
-    /// The host's welcome carried an interrupt channel for the action buttons.
+    /// A reply carried a (new) interrupt channel for the action buttons.
     ActionsReady,
     /// The host asked a question.
     Asked(Question),
@@ -150,7 +210,10 @@ impl EosState {
             EosAction::NotEmbedded => self.connection = Connection::NotEmbedded,
             EosAction::Connected => self.connection = Connection::Connected,
             EosAction::Closed(reason) => {
-                self.connection = Connection::Closed(reason);
+                // A version mismatch stays on show: it is why the session ended.
+                if !matches!(self.connection, Connection::VersionMismatch(_)) {
+                    self.connection = Connection::Closed(reason);
+                }
                 self.actions_ready = false;
                 self.in_flight = 0;
             }
@@ -161,7 +224,7 @@ impl EosState {
                 }
                 self.replied(reply);
             }
-            EosAction::ActionsReady => self.actions_ready = true,
+            EosAction::ActionsReady => self.actions_ready = self.connection == Connection::Connected,
             EosAction::Asked(question) => self.question = Some(QuestionView { question, status: None }),
             EosAction::Clicked {
                 outcome,
@@ -210,6 +273,12 @@ impl EosState {
     }
 
     fn replied(&mut self, reply: PhosphorescenceReply) {
+        if let Some(problem) = version_problem(&reply) {
+            self.connection = Connection::VersionMismatch(problem);
+            self.actions_ready = false;
+            self.in_flight = 0;
+            return;
+        }
         match reply {
             PhosphorescenceReply::Welcome { greeting, .. } => self.greeting = Some(greeting),
             PhosphorescenceReply::Items { items } => {
@@ -384,8 +453,126 @@ mod tests {
     #[test]
     fn closing_disables_actions() {
         let mut state = EosState::default();
+        state.apply(EosAction::Connected);
         state.apply(EosAction::ActionsReady);
+        assert!(state.actions_ready);
         state.apply(EosAction::Closed("gone".into()));
         assert_eq!((state.connection.word(), state.actions_ready), ("closed", false));
+        state.apply(EosAction::ActionsReady);
+        assert!(!state.actions_ready, "a closed session has no actions");
+    }
+
+    fn welcome(version: u32) -> PhosphorescenceReply {
+        PhosphorescenceReply::Welcome {
+            host: "Phosphorescence".into(),
+            protocol_version: version,
+            greeting: "hello".into(),
+            offers: vec![],
+        }
+    }
+
+    #[test]
+    fn a_welcome_in_another_version_stops_eos() {
+        assert_eq!(version_problem(&welcome(PROTOCOL_VERSION)), None);
+        let mut state = EosState::default();
+        state.apply(EosAction::Connected);
+        state.apply(EosAction::Sent);
+        state.apply(EosAction::Replied(welcome(PROTOCOL_VERSION + 1)));
+        assert_eq!(state.connection.word(), "version mismatch");
+        let Connection::VersionMismatch(detail) = &state.connection else {
+            unreachable!()
+        };
+        assert!(
+            detail.starts_with("The host speaks protocol v2; Eos speaks v1."),
+            "{detail}"
+        );
+        assert_eq!((state.greeting.as_deref(), state.in_flight), (None, 0));
+        // Nothing afterwards brings it back: no action channel, and its close keeps the reason.
+        state.apply(EosAction::ActionsReady);
+        state.apply(EosAction::Closed("The session was closed.".into()));
+        assert_eq!(
+            (state.connection.word(), state.actions_ready),
+            ("version mismatch", false)
+        );
+    }
+
+    #[test]
+    fn any_reply_but_a_question_may_carry_new_actions() {
+        assert_eq!(Carried::by(&welcome(1)), Carried::Actions);
+        assert_eq!(
+            Carried::by(&PhosphorescenceReply::Polled { question: None }),
+            Carried::Actions
+        );
+        assert_eq!(
+            Carried::by(&PhosphorescenceReply::Items { items: vec![] }),
+            Carried::Actions
+        );
+        assert_eq!(
+            Carried::by(&PhosphorescenceReply::Failed {
+                failure: Failure::NotFound { id: ItemId(1) }
+            }),
+            Carried::Actions
+        );
+        let question = Question {
+            id: 1,
+            prompt: "Which?".into(),
+        };
+        assert_eq!(
+            Carried::by(&PhosphorescenceReply::Polled {
+                question: Some(question)
+            }),
+            Carried::Answer
+        );
+        // A new channel makes the buttons live again.
+        let mut state = EosState::default();
+        state.apply(EosAction::Connected);
+        state.apply(EosAction::ActionsReady);
+        state.apply(EosAction::Replied(PhosphorescenceReply::Polled { question: None }));
+        state.apply(EosAction::ActionsReady);
+        assert!(state.actions_ready);
+    }
+
+    #[test]
+    fn errors_read_as_plain_words() {
+        assert!(plain_words(&Error::TimedOut(Stage::Acknowledgement)).contains("never acknowledged the answer"));
+        assert_eq!(
+            plain_words(&Error::TimedOut(Stage::Reply)),
+            "The host stopped answering: the session was closed."
+        );
+        for null in [
+            Error::ProtocolViolation(Violation::ArrivedNull),
+            Error::HandshakeFailed(Violation::ArrivedNull),
+        ] {
+            assert!(plain_words(&null).starts_with("A message from the host arrived empty (null)"));
+        }
+        assert_eq!(
+            plain_words(&Error::Overloaded(Overload::QueuedSends { limit: 1000 })),
+            "More than 1000 requests waited for the host; the session could not keep up."
+        );
+    }
+
+    #[test]
+    fn storage_failures_are_shown_in_plain_words() {
+        let mut state = EosState::default();
+        state.apply(EosAction::EditNew);
+        state.apply(EosAction::EditTitle("Plans".into()));
+        for (failure, words) in [
+            (
+                Failure::StorageFull {},
+                "the host's storage is full: the note was not saved",
+            ),
+            (
+                Failure::TooManyNotes { limit: 200 },
+                "the host keeps at most 200 notes: delete one to make room",
+            ),
+            (
+                Failure::TooMuchText { limit: 524_288 },
+                "the host keeps at most 524288 bytes of note text: shorten or delete a note to make room",
+            ),
+        ] {
+            state.apply(EosAction::Replied(PhosphorescenceReply::Failed { failure }));
+            assert_eq!(state.error.as_deref(), Some(words));
+            assert!(state.editor.is_some(), "the user's text stays");
+        }
     }
 }

@@ -240,6 +240,12 @@ pub struct Question {
 }
 
 /// What the host answers (host → Eos, one per turn).
+///
+/// Interrupt channels ride along with replies: the one on a [`PhosphorescenceReply::Polled`]
+/// with a question is the one-time channel for its [`EosAnswer`]; one on any other reply is a
+/// fresh multi-use channel for [`EosInterrupt`]s that replaces the previous one. The host sends
+/// one with its welcome, and again with its next reply whenever the previous one ended (the
+/// messenger closes a channel on an interrupt that does not decode or on a flood of them).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum PhosphorescenceReply {
@@ -312,6 +318,19 @@ pub enum Failure {
     },
     /// A request came before [`EosRequest::Introduce`].
     NotIntroduced {},
+    /// The browser refused to store the change (its storage for the host is full); nothing was
+    /// saved and the host's notes are as they were.
+    StorageFull {},
+    /// The host already keeps its most notes; a new one needs room first.
+    TooManyNotes {
+        /// The most notes the host keeps.
+        limit: usize,
+    },
+    /// The notes' text (titles and bodies, in UTF-8 bytes) would pass what the host keeps.
+    TooMuchText {
+        /// The most bytes of note text the host keeps.
+        limit: usize,
+    },
 }
 
 impl std::fmt::Display for Failure {
@@ -333,6 +352,14 @@ impl std::fmt::Display for Failure {
                 write!(f, "protocol mismatch: host speaks v{host}, Eos speaks v{eos}")
             }
             Failure::NotIntroduced {} => write!(f, "Eos must introduce itself first"),
+            Failure::StorageFull {} => write!(f, "the host's storage is full: the note was not saved"),
+            Failure::TooManyNotes { limit } => {
+                write!(f, "the host keeps at most {limit} notes: delete one to make room")
+            }
+            Failure::TooMuchText { limit } => write!(
+                f,
+                "the host keeps at most {limit} bytes of note text: shorten or delete a note to make room"
+            ),
         }
     }
 }

@@ -149,6 +149,34 @@ fn failures_have_pinned_shapes() {
         failed(Failure::NotIntroduced {}),
         json!({"kind": "failed", "failure": {"reason": "not_introduced"}}),
     );
+    pinned(
+        failed(Failure::StorageFull {}),
+        json!({"kind": "failed", "failure": {"reason": "storage_full"}}),
+    );
+    pinned(
+        failed(Failure::TooManyNotes { limit: 200 }),
+        json!({"kind": "failed", "failure": {"reason": "too_many_notes", "limit": 200}}),
+    );
+    pinned(
+        failed(Failure::TooMuchText { limit: 524_288 }),
+        json!({"kind": "failed", "failure": {"reason": "too_much_text", "limit": 524288}}),
+    );
+}
+
+#[test]
+fn failures_read_as_words() {
+    assert_eq!(
+        Failure::StorageFull {}.to_string(),
+        "the host's storage is full: the note was not saved"
+    );
+    assert_eq!(
+        Failure::TooManyNotes { limit: 200 }.to_string(),
+        "the host keeps at most 200 notes: delete one to make room"
+    );
+    assert_eq!(
+        Failure::TooMuchText { limit: 524_288 }.to_string(),
+        "the host keeps at most 524288 bytes of note text: shorten or delete a note to make room"
+    );
 }
 
 #[test]
@@ -186,6 +214,8 @@ fn unknown_fields_are_refused() {
         );
     }
     assert!(serde_json::from_value::<EosInterrupt>(json!({"action": "pin", "id": 1, "x": 0})).is_err());
+    // A data-less failure is a struct variant, so it too refuses what it does not know.
+    assert!(serde_json::from_value::<Failure>(json!({"reason": "storage_full", "quota": 5})).is_err());
 }
 
 #[test]

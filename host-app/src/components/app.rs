@@ -34,7 +34,11 @@ pub fn App() -> Html {
                 </section>
                 <section class="side">
                     <Inspector wire={state.wire.clone()} errors={state.errors.clone()} />
-                    <InterruptPanel channels={state.channels.clone()} interrupts={state.interrupts.clone()} />
+                    <InterruptPanel
+                        channels={state.channels.clone()}
+                        interrupts={state.interrupts.clone()}
+                        error={state.interrupt_error.clone()}
+                    />
                     <NotesPanel notes={state.notes.clone()} on_review={session.review.clone()} />
                 </section>
             </main>

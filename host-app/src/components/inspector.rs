@@ -1,15 +1,15 @@
 use messenger::{Direction, InterruptKind, MessageKind};
 use yew::prelude::*;
 
-use crate::state::WireRow;
+use crate::state::{Errors, Wire};
 
 /// Properties of [`Inspector`].
 #[derive(Properties, PartialEq)]
 pub struct InspectorProps {
-    /// The timeline.
-    pub wire: Vec<WireRow>,
+    /// The timeline (its latest rows).
+    pub wire: Wire,
     /// Errors in plain words.
-    pub errors: Vec<String>,
+    pub errors: Errors,
 }
 
 fn kind_name(kind: MessageKind) -> &'static str {
@@ -51,6 +51,11 @@ pub fn Inspector(props: &InspectorProps) -> Html {
         <div class="panel inspector">
             <h2>{ "Protocol inspector" }</h2>
             <p class="hint">{ "Newest first. One message per turn: each travels on the port generation after the last and carries a fresh port for its reply." }</p>
+            <p class="hint counts">
+                { format!("Showing the last {} of ", props.wire.len()) }
+                <span id="inspector-total">{ props.wire.total() }</span>
+                { " messages." }
+            </p>
             if !props.errors.is_empty() {
                 <ul id="errors" class="errors">
                     { for props.errors.iter().map(|e| html! { <li>{ e }</li> }) }

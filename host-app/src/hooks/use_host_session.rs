@@ -1,5 +1,8 @@
 //! The host's session with Eos: reconnects on every iframe load, serves Eos's requests in the
 //! handler loop, follows interrupts, and carries the user's question on Eos's next turn.
+//!
+//! What the messenger reports reaches the page through a [`FrameDispatcher`] (one batched
+//! dispatch per animation frame); what the user does on this page is shown at once.
 
 use std::cell::{Cell, RefCell};
 use std::convert::Infallible;
@@ -8,17 +11,16 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use gloo_storage::{LocalStorage, Storage};
-use messenger::{Answered, Config, InterruptRequest, Received, Reconnector, Reply};
-use shared_proto::{
-    Capability, Draft, EosAnswer, EosInterrupt, EosRequest, Failure, ItemId, PhosphorescenceReply, Question,
-    PROTOCOL_VERSION,
-};
+use messenger::{Answered, Closer, Config, InterruptRequest, Received, Reconnector, Reply};
+use shared_proto::{EosAnswer, EosInterrupt, EosRequest, ItemId, PhosphorescenceReply, Question};
 use web_sys::HtmlIFrameElement;
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use crate::config::{REMOTE_ORIGIN, STORE_KEY};
-use crate::state::{HostAction, HostState};
+use crate::frame::FrameDispatcher;
+use crate::handler::{self, Attach, Handler};
+use crate::state::{action_channel_failure, plain_words, HostAction, HostState};
 use crate::store::Store;
 
 /// What the page can do with the session.
@@ -39,140 +41,61 @@ struct Shared {
     store: RefCell<Store>,
     question: RefCell<Option<Question>>,
     next_question: Cell<u64>,
-    dispatch: UseReducerDispatcher<HostState>,
+    page: FrameDispatcher,
 }
 
-impl Shared {
-    fn persist(&self) {
-        if let Err(error) = LocalStorage::set(STORE_KEY, &*self.store.borrow()) {
-            self.dispatch
-                .dispatch(HostAction::Problem(format!("Could not save the notes: {error}")));
-        }
-        self.dispatch
-            .dispatch(HostAction::Notes(self.store.borrow().summaries()));
-    }
+/// Writes the notes to `localStorage`; the handler keeps a change only when this succeeded.
+fn save(store: &Store) -> Result<(), String> {
+    LocalStorage::set(STORE_KEY, store).map_err(|error| error.to_string())
 }
 
 /// One session's handler state.
 struct Session {
     shared: Rc<Shared>,
-    introduced: Cell<bool>,
-}
-
-fn request_kind(request: &EosRequest) -> &'static str {
-    match request {
-        EosRequest::Introduce { .. } => "introduce",
-        EosRequest::ListItems {} => "list_items",
-        EosRequest::GetItem { .. } => "get_item",
-        EosRequest::CreateItem { .. } => "create_item",
-        EosRequest::UpdateItem { .. } => "update_item",
-        EosRequest::DeleteItem { .. } => "delete_item",
-        EosRequest::Poll {} => "poll",
-    }
-}
-
-fn reply_kind(reply: &PhosphorescenceReply) -> &'static str {
-    match reply {
-        PhosphorescenceReply::Welcome { .. } => "welcome",
-        PhosphorescenceReply::Items { .. } => "items",
-        PhosphorescenceReply::Item { .. } => "item",
-        PhosphorescenceReply::Deleted { .. } => "deleted",
-        PhosphorescenceReply::Polled { question: Some(_) } => "polled + question",
-        PhosphorescenceReply::Polled { question: None } => "polled",
-        PhosphorescenceReply::Failed { .. } => "failed",
-    }
+    handler: Rc<RefCell<Handler>>,
+    /// Tells whether the session still runs when an action channel ends.
+    closer: Closer,
 }
 
 impl Session {
     fn handle(&self, request: EosRequest) -> Reply<PhosphorescenceReply> {
-        let dispatch = &self.shared.dispatch;
-        dispatch.dispatch(HostAction::Request(request_kind(&request).into()));
-        let failed = |failure| PhosphorescenceReply::Failed { failure };
-        let mut interrupt = None;
-        let reply = match request {
-            EosRequest::Introduce {
-                app,
-                protocol_version,
-                greeting,
-            } => {
-                if protocol_version != PROTOCOL_VERSION {
-                    dispatch.dispatch(HostAction::VersionMismatch(format!(
-                        "{app} speaks protocol v{protocol_version}; this host speaks v{PROTOCOL_VERSION}."
-                    )));
-                    failed(Failure::VersionMismatch {
-                        host: PROTOCOL_VERSION,
-                        eos: protocol_version,
-                    })
-                } else {
-                    self.introduced.set(true);
-                    dispatch.dispatch(HostAction::Greeted(greeting));
-                    interrupt = Some(self.follow_actions());
-                    PhosphorescenceReply::Welcome {
-                        host: "Phosphorescence".into(),
-                        protocol_version: PROTOCOL_VERSION,
-                        greeting: "hello from Phosphorescence".into(),
-                        offers: vec![
-                            Capability::Read,
-                            Capability::Write,
-                            Capability::Actions,
-                            Capability::Questions,
-                        ],
-                    }
-                }
-            }
-            _ if !self.introduced.get() => failed(Failure::NotIntroduced {}),
-            EosRequest::ListItems {} => self.shared.store.borrow().list(),
-            EosRequest::GetItem { id } => match self.shared.store.borrow().read(id) {
-                Ok(item) => PhosphorescenceReply::Item { item },
-                Err(failure) => failed(failure),
-            },
-            EosRequest::CreateItem { draft } => {
-                self.write(|store| store.create(draft).map(|item| PhosphorescenceReply::Item { item }))
-            }
-            EosRequest::UpdateItem { id, revision, draft } => self.write(|store| {
-                store
-                    .update(id, revision, draft)
-                    .map(|item| PhosphorescenceReply::Item { item })
-            }),
-            EosRequest::DeleteItem { id, revision } => self.write(|store| {
-                store
-                    .delete(id, revision)
-                    .map(|id| PhosphorescenceReply::Deleted { id })
-            }),
-            EosRequest::Poll {} => {
-                let question = self.shared.question.borrow_mut().take();
-                if let Some(question) = &question {
-                    interrupt = Some(self.await_answer(question.id));
-                }
-                PhosphorescenceReply::Polled { question }
-            }
+        let outcome = {
+            let mut store = self.shared.store.borrow_mut();
+            let mut question = self.shared.question.borrow_mut();
+            self.handler
+                .borrow_mut()
+                .handle(request, &mut store, &mut question, save)
         };
-        dispatch.dispatch(HostAction::Reply(reply_kind(&reply).into()));
-        let reply_with = Reply::new(reply);
-        match interrupt {
-            Some(request) => reply_with.with_interrupt(request),
-            None => reply_with,
-        }
-    }
-
-    fn write(&self, change: impl FnOnce(&mut Store) -> Result<PhosphorescenceReply, Failure>) -> PhosphorescenceReply {
-        let result = change(&mut self.shared.store.borrow_mut());
-        match result {
-            Ok(reply) => {
-                self.shared.persist();
-                reply
-            }
-            Err(failure) => PhosphorescenceReply::Failed { failure },
+        self.shared.page.push(HostAction::Batch(outcome.page));
+        let reply = Reply::new(outcome.reply);
+        match outcome.attach {
+            Attach::Nothing => reply,
+            Attach::Actions(channel) => reply.with_interrupt(self.follow_actions(channel)),
+            Attach::Answer(question) => reply.with_interrupt(self.await_answer(question)),
         }
     }
 
     /// A multi-use channel for Eos's action buttons, followed for as long as it is open.
-    fn follow_actions(&self) -> InterruptRequest {
+    ///
+    /// When it ends while the session goes on (a flood, an interrupt that does not decode), the
+    /// interrupt panel says why and the handler offers a new channel with its next reply (see
+    /// [`Handler::actions_ended`]).
+    fn follow_actions(&self, channel: u64) -> InterruptRequest {
         let (request, mut actions) = InterruptRequest::multi_use::<EosInterrupt>();
-        let dispatch = self.shared.dispatch.clone();
+        let page = self.shared.page.clone();
+        let handler = Rc::clone(&self.handler);
+        let closer = self.closer.clone();
         spawn_local(async move {
-            while let Some(Ok(action)) = actions.next().await {
-                dispatch.dispatch(HostAction::Interrupt(action.to_string()));
+            let ended = loop {
+                match actions.next().await {
+                    Some(Ok(action)) => page.push(HostAction::Interrupt(action.to_string())),
+                    Some(Err(error)) => break Some(error),
+                    None => break None,
+                }
+            };
+            handler.borrow_mut().actions_ended(channel);
+            if let Some(why) = action_channel_failure(ended.as_ref(), closer.is_open()) {
+                page.push(HostAction::ActionsFailed(why));
             }
         });
         request
@@ -181,13 +104,12 @@ impl Session {
     /// A one-time channel for the answer to question `id`.
     fn await_answer(&self, id: u64) -> InterruptRequest {
         let (request, answer) = InterruptRequest::one_time::<EosAnswer>();
-        let dispatch = self.shared.dispatch.clone();
-        let store = self.shared.clone();
-        dispatch.dispatch(HostAction::QuestionAsked(id));
+        let shared = Rc::clone(&self.shared);
+        shared.page.push(HostAction::QuestionAsked(id));
         spawn_local(async move {
             let action = match answer.await {
                 Ok(EosAnswer::Chose { question, id: item }) => {
-                    let title = store
+                    let title = shared
                         .store
                         .borrow()
                         .get(item)
@@ -204,10 +126,10 @@ impl Session {
                 },
                 Err(error) => HostAction::QuestionFailed {
                     id,
-                    why: crate::state::plain_words(&error),
+                    why: plain_words(&error),
                 },
             };
-            dispatch.dispatch(action);
+            shared.page.push(action);
         });
         request
     }
@@ -217,7 +139,8 @@ impl Session {
 async fn serve(answered: Answered, shared: Rc<Shared>) {
     let session = Rc::new(Session {
         shared,
-        introduced: Cell::new(false),
+        handler: Rc::default(),
+        closer: answered.closer(),
     });
     let serving = answered.serve(
         move |received: Received<EosRequest>| {
@@ -240,7 +163,7 @@ pub fn use_host_session(frame: NodeRef, dispatch: UseReducerDispatcher<HostState
             store: RefCell::new(store),
             question: RefCell::new(None),
             next_question: Cell::new(1),
-            dispatch: dispatch.clone(),
+            page: FrameDispatcher::new(dispatch.clone()),
         }
     });
     let reconnector = use_mut_ref(|| None::<Reconnector>);
@@ -249,10 +172,10 @@ pub fn use_host_session(frame: NodeRef, dispatch: UseReducerDispatcher<HostState
         let (shared, reconnector, frame) = (Rc::clone(&shared), reconnector.clone(), frame.clone());
         use_effect_with((), move |_| {
             shared
-                .dispatch
-                .dispatch(HostAction::Notes(shared.store.borrow().summaries()));
+                .page
+                .dispatch_now(HostAction::Notes(shared.store.borrow().summaries()));
             if let Some(iframe) = frame.cast::<HtmlIFrameElement>() {
-                let observed = shared.dispatch.clone();
+                let observed = shared.page.clone();
                 let config = move || {
                     let observed = observed.clone();
                     Ok(Config::new(REMOTE_ORIGIN)?
@@ -260,7 +183,7 @@ pub fn use_host_session(frame: NodeRef, dispatch: UseReducerDispatcher<HostState
                         // their timers throttled to once a minute, so only a longer silence means
                         // Eos is gone (a reload is noticed at once through the iframe's `load`).
                         .reply_timeout(Duration::from_secs(70))
-                        .observer(move |step| observed.dispatch(HostAction::Observed(step.clone()))))
+                        .observer(move |step| observed.push(HostAction::Observed(step.clone()))))
                 };
                 let session_shared = Rc::clone(&shared);
                 *reconnector.borrow_mut() = Some(Reconnector::new(&iframe, config, move |answered| {
@@ -271,8 +194,8 @@ pub fn use_host_session(frame: NodeRef, dispatch: UseReducerDispatcher<HostState
                 }));
             } else {
                 shared
-                    .dispatch
-                    .dispatch(HostAction::Problem("The iframe for Eos is missing.".into()));
+                    .page
+                    .dispatch_now(HostAction::Problem("The iframe for Eos is missing.".into()));
             }
             move || drop(reconnector.borrow_mut().take())
         });
@@ -295,19 +218,9 @@ pub fn use_host_session(frame: NodeRef, dispatch: UseReducerDispatcher<HostState
     let review = {
         let shared = Rc::clone(&shared);
         Callback::from(move |id: ItemId| {
-            let reviewed = {
-                let mut store = shared.store.borrow_mut();
-                let Some(item) = store.get(id).cloned() else { return };
-                let draft = Draft {
-                    title: item.title,
-                    body: format!("{}\n(reviewed on the host)", item.body),
-                };
-                store.update(id, item.revision, draft)
-            };
-            match reviewed {
-                Ok(_) => shared.persist(),
-                Err(failure) => shared.dispatch.dispatch(HostAction::Problem(failure.to_string())),
-            }
+            // Kept only if `localStorage` took it, like Eos's edits.
+            let page = handler::review(&mut shared.store.borrow_mut(), id, save);
+            shared.page.dispatch_now(HostAction::Batch(page));
         })
     };
     let ask = Callback::from(move |()| {
@@ -317,7 +230,7 @@ pub fn use_host_session(frame: NodeRef, dispatch: UseReducerDispatcher<HostState
             id,
             prompt: "Which note should Phosphorescence share?".into(),
         });
-        shared.dispatch.dispatch(HostAction::QuestionQueued(id));
+        shared.page.dispatch_now(HostAction::QuestionQueued(id));
     });
     HostSession {
         close,

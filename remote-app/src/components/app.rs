@@ -19,7 +19,7 @@ pub fn App() -> Html {
         }
         Connection::Listening => format!("waiting for a knock from {HOST_ORIGIN}"),
         Connection::Connected => "connected to the host".into(),
-        Connection::Closed(reason) => reason.clone(),
+        Connection::Closed(reason) | Connection::VersionMismatch(reason) => reason.clone(),
     };
     let on_attention = {
         let act = session.act.clone();

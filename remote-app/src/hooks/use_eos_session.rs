@@ -9,14 +9,14 @@ use futures::channel::mpsc;
 use futures::future::{select, AbortHandle, Abortable, Either};
 use futures::StreamExt;
 use gloo_timers::future::sleep;
-use messenger::{listen, Config, Error, InterruptSender, Messenger, Source, Stage};
+use messenger::{listen, Config, InterruptSender, Messenger, Source};
 use shared_proto::{EosAnswer, EosInterrupt, EosRequest, PhosphorescenceReply, PROTOCOL_VERSION};
 use wasm_bindgen::JsValue;
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use crate::config::HOST_ORIGIN;
-use crate::state::{EosAction, EosState};
+use crate::state::{plain_words, version_problem, Carried, EosAction, EosState};
 
 /// How long Eos waits for its host's knock.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -35,6 +35,10 @@ pub struct EosSession {
 }
 
 /// The interrupt channels the host handed over.
+///
+/// `actions` is replaced whenever a reply brings a new action channel: the host sends one with
+/// its welcome and again after the previous one ended (its messenger closes a channel that is
+/// flooded or carries an interrupt that does not decode), so later clicks reach it again.
 #[derive(Default)]
 struct Channels {
     actions: Option<InterruptSender<EosInterrupt>>,
@@ -42,20 +46,6 @@ struct Channels {
 }
 
 type EosMessenger = Messenger<EosRequest, PhosphorescenceReply>;
-
-fn plain_words(error: &Error) -> String {
-    match error {
-        Error::TimedOut(Stage::Handshake) => {
-            format!("No knock from {HOST_ORIGIN} arrived. Eos talks only to that host, from inside its page.")
-        }
-        Error::TimedOut(Stage::Acknowledgement) => format!(
-            "A knock from {HOST_ORIGIN} arrived and Eos answered it, but the host never acknowledged the answer (it went away mid-handshake). Reload the host page to try again."
-        ),
-        Error::TimedOut(Stage::Reply) => "The host stopped answering: the session was closed.".into(),
-        Error::Closed => "The session was closed.".into(),
-        other => format!("The session ended: {other}."),
-    }
-}
 
 /// Whether this page runs inside another window's iframe.
 fn parent_window() -> Option<web_sys::Window> {
@@ -76,7 +66,6 @@ async fn ask(
         request,
         EosRequest::CreateItem { .. } | EosRequest::UpdateItem { .. } | EosRequest::DeleteItem { .. }
     );
-    let introduce = matches!(request, EosRequest::Introduce { .. });
     // A poll only hands the host its turn; it is not something the user waits for.
     if !matches!(request, EosRequest::Poll {}) {
         dispatch.dispatch(EosAction::Sent);
@@ -88,21 +77,28 @@ async fn ask(
             return false;
         }
     };
-    match &received.message {
-        PhosphorescenceReply::Welcome { .. } if introduce => {
-            channels.borrow_mut().actions = received.take_interrupt();
-            if channels.borrow().actions.is_some() {
+    if version_problem(&received.message).is_some() {
+        // A host of another protocol version: show it, close, and send nothing more (the
+        // interrupt channel that came along is dropped unused, which closes its port).
+        dispatch.dispatch(EosAction::Replied(received.into_message()));
+        messenger.close();
+        return false;
+    }
+    match Carried::by(&received.message) {
+        Carried::Answer => channels.borrow_mut().answer = received.take_interrupt(),
+        Carried::Actions => {
+            if let Some(actions) = received.take_interrupt() {
+                // Replaces (and so closes) the previous channel, if any.
+                channels.borrow_mut().actions = Some(actions);
                 dispatch.dispatch(EosAction::ActionsReady);
             }
         }
-        PhosphorescenceReply::Polled {
-            question: Some(question),
-        } => {
-            let question = question.clone();
-            channels.borrow_mut().answer = received.take_interrupt();
-            dispatch.dispatch(EosAction::Asked(question));
-        }
-        _ => {}
+    }
+    if let PhosphorescenceReply::Polled {
+        question: Some(question),
+    } = &received.message
+    {
+        dispatch.dispatch(EosAction::Asked(question.clone()));
     }
     let failed = matches!(received.message, PhosphorescenceReply::Failed { .. });
     dispatch.dispatch(EosAction::Replied(received.into_message()));
