@@ -53,6 +53,52 @@ fn knocker_knocks_again_every_interval_with_fresh_channels() {
 }
 
 #[test]
+fn knocks_come_often_while_the_remote_is_young_then_back_off() {
+    // What `messenger::Config` sets by default: 10 ms after the first knock, doubling to 200.
+    let timing = Timing {
+        first_knock_interval: Some(ms(10)),
+        ..Timing::default()
+    };
+    let mut pair = Pair::new(timing);
+    pair.listener_up = false;
+    pair.advance(ms(1_000));
+    let times: Vec<u64> = pair
+        .knocker
+        .observations
+        .iter()
+        .filter(|o| matches!(o.step, Step::KnockSent { .. }))
+        .map(|o| (o.at - Instant::default()).as_millis() as u64)
+        .collect();
+    assert_eq!(times, [0, 10, 30, 70, 150, 310, 510, 710, 910]);
+    // Still only the newest four knock channels open.
+    assert_eq!(pair.knocker.open_ports().len(), 4);
+}
+
+#[test]
+fn a_knock_soon_after_the_listener_starts_is_answered() {
+    let timing = Timing {
+        first_knock_interval: Some(ms(10)),
+        ..Timing::default()
+    };
+    let mut pair = Pair::new(timing);
+    pair.auto_acknowledge = true;
+    pair.listener_up = false;
+    // The listener's page loads at 0, its listener exists from 45 ms on.
+    pair.advance(ms(45));
+    pair.listener_up = true;
+    pair.drive();
+    pair.advance(ms(100));
+    let connected_at = pair
+        .knocker
+        .observations
+        .iter()
+        .find(|o| o.step == Step::Handshake(HandshakeState::Connected))
+        .map(|o| (o.at - Instant::default()).as_millis() as u64);
+    // The knock at 70 ms is the first the listener can hear (instead of the one at 200 ms).
+    assert_eq!(connected_at, Some(70));
+}
+
+#[test]
 fn knocker_keeps_the_newest_rounds_open_on_every_target() {
     let timing = Timing {
         knocks_kept_open: 2,

@@ -838,7 +838,8 @@ async fn an_unacknowledged_answer_leaves_the_listener_to_time_out() {
     // The knocker gives up before acknowledging.
     drop(answered);
     let result = within(STEP, "the listener's timeout", listening).await;
-    assert_eq!(result.unwrap_err(), Error::TimedOut(Stage::Handshake));
+    // It did answer a knock: what never came is the acknowledgement, and the error says so.
+    assert_eq!(result.unwrap_err(), Error::TimedOut(Stage::Acknowledgement));
     assert!(trace
         .steps()
         .contains(&Step::Handshake(HandshakeState::AwaitingAcknowledgement)));
@@ -927,7 +928,7 @@ async fn an_answered_session_closed_before_acknowledging_cannot_finish() {
     // No acknowledgement went out: the listener gives up on its own.
     assert_eq!(
         within(STEP, "the listener", listening).await.unwrap_err(),
-        Error::TimedOut(Stage::Handshake)
+        Error::TimedOut(Stage::Acknowledgement)
     );
 }
 

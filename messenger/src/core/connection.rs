@@ -68,8 +68,17 @@ pub struct Timing {
     pub handshake_timeout: Duration,
     /// How long the peer may take to reply to one message; `None` waits for ever.
     pub reply_timeout: Option<Duration>,
-    /// How often the knocker knocks again while unanswered.
+    /// How often the knocker knocks again while unanswered (the longest interval, when
+    /// [`Timing::first_knock_interval`] starts shorter).
     pub knock_interval: Duration,
+    /// The interval after the first knock, doubling after each knock up to
+    /// [`Timing::knock_interval`]; `None`: every interval is `knock_interval`.
+    ///
+    /// A knock is lost without a trace when it reaches a remote whose listener is not installed
+    /// yet (a wasm app starts a little after its page's `load`), so the first reply comes with
+    /// the first knock after that moment. Knocking often while the remote is young (10, 20, 40,
+    /// ... ms) finds that moment early, and backing off keeps a remote that never answers cheap.
+    pub first_knock_interval: Option<Duration>,
     /// How many of the most recent knock channels per target stay open. An answer to a knock
     /// that is slightly older than the newest must not be lost (the remote may have been busy
     /// when it picked it up), so closing is delayed by this many intervals.
@@ -82,6 +91,7 @@ impl Default for Timing {
             handshake_timeout: Duration::from_secs(10),
             reply_timeout: None,
             knock_interval: Duration::from_millis(200),
+            first_knock_interval: None,
             knocks_kept_open: 4,
         }
     }
@@ -420,7 +430,7 @@ impl<P> Connection<P> {
             );
             self.observe_message(now, Direction::Outgoing, MessageKind::Knock);
         }
-        let keep = self.timing.knocks_kept_open.max(1) * self.targets;
+        let keep = self.timing.knocks_kept_open.max(1).saturating_mul(self.targets);
         let mut stale = Vec::new();
         if let State::Knocking { open } = &mut self.state {
             while open.len() > keep {
@@ -432,8 +442,16 @@ impl<P> Connection<P> {
         }
         // A zero interval would re-arm the timer for `now` itself, and `handle_timeout` (which
         // fires every timer due at `now`) would knock for ever: knock at most once a millisecond.
-        let interval = self.timing.knock_interval.max(Duration::from_millis(1));
-        self.timers.set(Timer::Knock, now + interval);
+        let steady = self.timing.knock_interval;
+        let interval = match self.timing.first_knock_interval {
+            Some(first) => {
+                // 2^(attempt - 1) times the first interval, without overflow, at most `steady`.
+                let doublings = (self.knock_attempt - 1).min(31);
+                first.saturating_mul(1u32 << doublings).min(steady)
+            }
+            None => steady,
+        };
+        self.timers.set(Timer::Knock, now + interval.max(Duration::from_millis(1)));
     }
 
     /// A window (or worker) message that passed the origin, source and trust checks, seen by a

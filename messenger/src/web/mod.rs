@@ -20,6 +20,9 @@ pub use session::{knock, listen, Answered, Closer, Messenger, Received, Status};
 use crate::core::{Limits, Observation, Timing};
 use crate::{Error, Origin};
 
+/// [`Config::first_knock_interval`]'s default.
+const FIRST_KNOCK_INTERVAL: Duration = Duration::from_millis(10);
+
 /// The observer callback, boxed.
 pub(crate) type Observer = Box<dyn FnMut(&Observation)>;
 
@@ -47,7 +50,10 @@ impl Config {
     pub fn new(remote_origin: &str) -> Result<Self, Error> {
         Ok(Config {
             origin: Origin::parse(remote_origin)?,
-            timing: Timing::default(),
+            timing: Timing {
+                first_knock_interval: Some(FIRST_KNOCK_INTERVAL),
+                ..Timing::default()
+            },
             limits: Limits::default(),
             observer: None,
         })
@@ -77,9 +83,20 @@ impl Config {
         self
     }
 
-    /// How often the knocker knocks again while unanswered (default 200 ms).
+    /// How often the knocker knocks again while unanswered, at most (default 200 ms). The first
+    /// intervals are shorter: see [`Config::first_knock_interval`].
     pub fn knock_interval(mut self, interval: Duration) -> Self {
         self.timing.knock_interval = interval;
+        self
+    }
+
+    /// The interval after the first knock (default 10 ms), doubling after each knock up to
+    /// [`Config::knock_interval`]; `None` knocks at the steady interval from the start. A remote
+    /// app's listener starts a little after its page has loaded, and a knock that arrives
+    /// earlier is lost: knocking often while the remote is young makes the first reply come
+    /// soon after the listener starts.
+    pub fn first_knock_interval(mut self, interval: Option<Duration>) -> Self {
+        self.timing.first_knock_interval = interval;
         self
     }
 
