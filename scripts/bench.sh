@@ -13,7 +13,8 @@
 #             --profile FILE, --same-process (scripts/bench.sh --help-runner explains them)
 #
 # Installs what is missing first (scripts/tools.sh): the wasm target, chromium and
-# chromedriver, wasm-opt, wasm-bindgen-cli. Build output: target/bench/site (the pages),
+# chromedriver, wasm-opt, wasm-bindgen-cli; and Penpal 7.0.6 from npm into .tools/penpal (the
+# Penpal variant; never committed). Build output: target/bench/site (the pages),
 # target/bench/size (the size module).
 set -euo pipefail
 
@@ -23,14 +24,36 @@ cd "$ROOT"
 source scripts/tools.sh
 
 case "${1:-}" in
-  -h | --help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
   --help-runner) exec cargo run --quiet -p bench-runner -- --help ;;
 esac
+
+# The library the messenger is compared with, pinned: Penpal's ES module build (dist/penpal.mjs,
+# the package's "exports" import) is copied into the site as penpal.mjs.
+PENPAL_VERSION="7.0.6"
+PENPAL_DIR="$ROOT/.tools/penpal"
+PENPAL_PKG="$PENPAL_DIR/node_modules/penpal"
+
+install_penpal() {
+  local found
+  found="$(sed -n 's/^  "version": "\(.*\)",$/\1/p' "$PENPAL_PKG/package.json" 2>/dev/null || true)"
+  if [[ $found == "$PENPAL_VERSION" && -f $PENPAL_PKG/dist/penpal.mjs ]]; then
+    say "penpal $PENPAL_VERSION: installed ($PENPAL_PKG)"
+    return
+  fi
+  command -v npm >/dev/null || die "npm: not found (scripts/tools.sh's install_wasm_opt installs it)"
+  say "penpal $PENPAL_VERSION: ${found:-not found}; installing penpal@$PENPAL_VERSION from npm into .tools/penpal (the benchmark's Penpal variant)"
+  npm install --prefix "$PENPAL_DIR" --no-save --no-audit --no-fund "penpal@$PENPAL_VERSION"
+  found="$(sed -n 's/^  "version": "\(.*\)",$/\1/p' "$PENPAL_PKG/package.json" 2>/dev/null || true)"
+  [[ $found == "$PENPAL_VERSION" && -f $PENPAL_PKG/dist/penpal.mjs ]] ||
+    die "penpal: npm installed '${found:-nothing}', not $PENPAL_VERSION with dist/penpal.mjs"
+}
 
 install_wasm_target
 install_browser
 install_wasm_opt
 install_wasm_bindgen_cli
+install_penpal
 
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 WASM_DIR="$TARGET_DIR/wasm32-unknown-unknown/release"
@@ -56,7 +79,9 @@ done
 say "bench: building the pages' wasm and the messenger-only size module (release, wasm32)"
 cargo build --release --target wasm32-unknown-unknown -p bench-pages -p bench-size
 bindgen_opt bench_pages "$SITE/pkg" "${PAGES_OPT[@]}"
-cp bench/pages/static/bench.html bench/pages/static/bench.js "$SITE/"
+cp bench/pages/static/bench.html bench/pages/static/bench.js \
+  bench/pages/static/penpal.html bench/pages/static/penpal-bench.js "$SITE/"
+cp "$PENPAL_PKG/dist/penpal.mjs" "$PENPAL_PKG/dist/penpal.mjs.map" "$SITE/"
 bindgen_opt bench_size "$SIZE"
 
 say "bench: running (bench-runner $*)"

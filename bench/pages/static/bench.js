@@ -7,8 +7,11 @@
 //   fresh      hand-written JS with the messenger's rhythm: every message carries a brand-new
 //              port for its reply ($responsePort) and used ports are closed: the floor of the design;
 //   messenger  the Rust/wasm messenger, knocker (this page) -> listener (the iframe), after a
-//              real handshake.
+//              real handshake;
+//   penpal     Penpal 7 (penpal-bench.js, in an iframe of its own, penpal.html, on the same
+//              remote site): `await remote.echo({ Echo: { seq, data } })` -> { Echoed: { seq, data } }.
 import init, { connect, listenAndEcho } from "./pkg/bench_pages.js";
+import { penpalBenchIframe, penpalHandshake, runPenpal } from "./penpal-bench.js";
 
 const params = new URLSearchParams(location.search);
 const statusLine = document.getElementById("status");
@@ -214,10 +217,16 @@ async function host() {
   };
   const wasm = await init();
   const remotePage = `${remoteOrigin}/bench.html?role=remote&host=${encodeURIComponent(location.origin)}`;
+  const penpalPage = `${remoteOrigin}/penpal.html?host=${encodeURIComponent(location.origin)}`;
 
-  // Handshakes: iframe inserted -> Reconnector knocks on its load -> first message received.
-  // Each but the last iframe is closed and removed again; the last one is benchmarked.
+  // Handshakes, Penpal's and the messenger's in turn, each in a new iframe while no other
+  // iframe of the remote site exists (so each starts its own renderer process):
+  // * Penpal: iframe inserted -> connection.promise resolved -> first echo call returned; the
+  //   iframe is removed again;
+  // * messenger: iframe inserted -> Reconnector knocks on its load -> first message received.
+  //   Each but the last iframe is closed and removed again; the last one is benchmarked.
   const handshakes = [];
+  const penpalHandshakes = [];
   let knocker = null;
   let iframe = null;
   for (let i = 0; i < config.handshakes; i += 1) {
@@ -227,6 +236,8 @@ async function host() {
       iframe.remove();
       await sleep(100);
     }
+    penpalHandshakes.push(await penpalHandshake(penpalPage, remoteOrigin));
+    await sleep(100);
     let loadedAt = NaN;
     const onLoad = () => { loadedAt = performance.now(); };
     const started = performance.now();
@@ -253,6 +264,9 @@ async function host() {
   const ready = await new Promise((resolve) => { freshSetup.onmessage = (event) => resolve(event.data); });
   freshSetup.close();
   const fresh = { via: ready.$responsePort };
+  // Penpal's own iframe for the timed rounds (same remote site, so the same renderer process as
+  // the messenger's iframe); it stays, connected, until the end.
+  const penpal = await penpalBenchIframe(penpalPage, remoteOrigin);
 
   const snapshotBoth = async (label, roundTrips) => {
     const remoteSide = await request(control, { op: "snapshot" });
@@ -265,12 +279,13 @@ async function host() {
   // order rotated from round to round; the first rounds only warm up.
   let seq = 1;
   const data = Object.fromEntries(config.sizes.map((size) => [size.name, text(size.bytes)]));
-  const variants = ["raw", "fresh", "messenger"];
+  const variants = ["raw", "fresh", "messenger", "penpal"];
   const run = (variant, count, payload) => {
     const first = seq;
     seq += count;
     if (variant === "raw") return runRaw(rawPort, count, payload, first);
     if (variant === "fresh") return runFresh(fresh, count, payload, first);
+    if (variant === "penpal") return runPenpal(penpal.remote, count, payload, first);
     return knocker.run(count, payload, first);
   };
   const samples = {};
@@ -303,6 +318,7 @@ async function host() {
   }
 
   knocker.close();
+  penpal.connection.destroy();
   return {
     userAgent: navigator.userAgent,
     hardwareConcurrency: navigator.hardwareConcurrency,
@@ -310,6 +326,7 @@ async function host() {
     remoteOrigin,
     config,
     handshakes,
+    penpalHandshakes,
     samples,
     checkpoints,
     quickMedians: Object.fromEntries(Object.entries(samples).map(([key, values]) => [key, median(values)])),

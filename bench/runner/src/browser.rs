@@ -90,9 +90,10 @@ pub async fn console(client: &Client) -> Vec<String> {
     e2e::console_of(client).await
 }
 
-/// Whether the iframe showing `remote_origin` runs out of process (Chromium lists an
-/// out-of-process iframe as a target of type `iframe`); `None` when the driver cannot say.
-pub async fn iframe_out_of_process(client: &Client, remote_origin: &str) -> Option<bool> {
+/// Whether the iframes showing each of `pages` on `remote_origin` run out of the host's process
+/// (Chromium lists an out-of-process iframe as a target of type `iframe`); `None` when the
+/// driver cannot say.
+pub async fn iframes_out_of_process(client: &Client, remote_origin: &str, pages: &[&str]) -> Option<bool> {
     let targets = client
         .issue_cmd(Cdp {
             method: "Target.getTargets",
@@ -101,9 +102,11 @@ pub async fn iframe_out_of_process(client: &Client, remote_origin: &str) -> Opti
         .await
         .ok()?;
     let infos = targets["targetInfos"].as_array()?;
-    Some(infos.iter().any(|info| {
-        info["type"].as_str() == Some("iframe")
-            && info["url"].as_str().is_some_and(|url| url.starts_with(remote_origin))
+    Some(pages.iter().all(|page| {
+        let prefix = format!("{remote_origin}/{page}");
+        infos.iter().any(|info| {
+            info["type"].as_str() == Some("iframe") && info["url"].as_str().is_some_and(|url| url.starts_with(&prefix))
+        })
     }))
 }
 

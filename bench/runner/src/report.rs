@@ -15,7 +15,8 @@ pub const HEAP_NOISE_BYTES: f64 = 256.0 * 1024.0;
 /// See [`HEAP_NOISE_BYTES`].
 pub const HEAP_NOISE_FRACTION: f64 = 0.02;
 
-const VARIANTS: [&str; 3] = ["raw", "fresh", "messenger"];
+/// The variants, in the table's order: the page's sample keys are `{variant}/{payload}`.
+const VARIANTS: [&str; 4] = ["raw", "fresh", "messenger", "penpal"];
 
 /// Where and how the run happened, besides what the page reports.
 #[derive(Debug)]
@@ -97,12 +98,15 @@ struct SizeRow {
     name: String,
     bytes: u64,
     chunk: u64,
-    samples: [Vec<f64>; 3],
-    summaries: [Summary; 3],
-    /// Median over rounds of messenger / fresh and messenger / raw, and fresh / raw.
+    samples: [Vec<f64>; 4],
+    summaries: [Summary; 4],
+    /// Medians over rounds of the per-round ratios.
     messenger_to_fresh: f64,
     messenger_to_raw: f64,
     fresh_to_raw: f64,
+    penpal_to_fresh: f64,
+    penpal_to_raw: f64,
+    messenger_to_penpal: f64,
 }
 
 /// One side's state at a memory snapshot.
@@ -167,6 +171,9 @@ pub struct Results {
     handshake: Summary,
     handshake_load: Summary,
     handshake_knocks: Vec<u64>,
+    penpal_handshake: Summary,
+    penpal_handshake_load: Summary,
+    penpal_handshake_connected: Summary,
     checkpoints: Vec<Checkpoint>,
     flatness: Option<Flatness>,
     size: WasmSize,
@@ -196,26 +203,55 @@ impl Results {
             let name = size["name"].as_str().ok_or("a size without a name")?.to_owned();
             let samples: Vec<Vec<f64>> = VARIANTS
                 .iter()
-                .map(|variant| floats(&page["samples"][format!("{variant}/{name}")]))
+                .map(|variant| {
+                    let key = format!("{variant}/{name}");
+                    floats(&page["samples"][&key]).map_err(|e| format!("samples {key}: {e}"))
+                })
                 .collect::<Result<_, _>>()?;
-            let [raw, fresh, messenger]: [Vec<f64>; 3] = samples.try_into().expect("three variants");
-            if raw.is_empty() || raw.len() != fresh.len() || raw.len() != messenger.len() {
+            let [raw, fresh, messenger, penpal]: [Vec<f64>; 4] = samples.try_into().expect("four variants");
+            if raw.is_empty()
+                || [&fresh, &messenger, &penpal]
+                    .iter()
+                    .any(|other| other.len() != raw.len())
+            {
                 return Err(format!("uneven or missing samples for {name}"));
             }
             sizes.push(SizeRow {
                 bytes: size["bytes"].as_u64().unwrap_or(0),
                 chunk: size["chunk"].as_u64().unwrap_or(0),
-                summaries: [Summary::of(&raw), Summary::of(&fresh), Summary::of(&messenger)],
+                summaries: [
+                    Summary::of(&raw),
+                    Summary::of(&fresh),
+                    Summary::of(&messenger),
+                    Summary::of(&penpal),
+                ],
                 messenger_to_fresh: median(&paired_ratios(&messenger, &fresh)),
                 messenger_to_raw: median(&paired_ratios(&messenger, &raw)),
                 fresh_to_raw: median(&paired_ratios(&fresh, &raw)),
-                samples: [raw, fresh, messenger],
+                penpal_to_fresh: median(&paired_ratios(&penpal, &fresh)),
+                penpal_to_raw: median(&paired_ratios(&penpal, &raw)),
+                messenger_to_penpal: median(&paired_ratios(&messenger, &penpal)),
+                samples: [raw, fresh, messenger, penpal],
                 name,
             });
         }
         let handshakes = page["handshakes"].as_array().ok_or("result without handshakes")?;
         let pick = |key: &str| -> Vec<f64> { handshakes.iter().filter_map(|h| h[key].as_f64()).collect() };
         let handshake_knocks = handshakes.iter().filter_map(|h| h["knocks"].as_u64()).collect();
+        // Penpal's handshakes: as many as the messenger's, each one timed.
+        let penpal_handshakes = page["penpalHandshakes"]
+            .as_array()
+            .ok_or("result without penpalHandshakes")?;
+        let penpal_pick =
+            |key: &str| -> Vec<f64> { penpal_handshakes.iter().filter_map(|h| h[key].as_f64()).collect() };
+        let penpal_ms = penpal_pick("ms");
+        if handshakes.is_empty() || penpal_ms.len() != handshakes.len() {
+            return Err(format!(
+                "{} messenger handshakes but {} timed Penpal handshakes",
+                handshakes.len(),
+                penpal_ms.len()
+            ));
+        }
         let mut checkpoints = Vec::new();
         for checkpoint in page["checkpoints"].as_array().ok_or("result without checkpoints")? {
             checkpoints.push(Checkpoint {
@@ -233,6 +269,9 @@ impl Results {
             handshake: Summary::of(&pick("ms")),
             handshake_load: Summary::of(&pick("loadMs")),
             handshake_knocks,
+            penpal_handshake: Summary::of(&penpal_ms),
+            penpal_handshake_load: Summary::of(&penpal_pick("loadMs")),
+            penpal_handshake_connected: Summary::of(&penpal_pick("connectedMs")),
             machine: machine(),
             page,
             environment,
@@ -255,8 +294,8 @@ impl Results {
         let mut out = String::new();
         let browser = self.environment.browser_version.as_deref().unwrap_or("?");
         let oop = match self.environment.iframe_out_of_process {
-            Some(true) => "its own renderer process",
-            Some(false) => "the SAME renderer process",
+            Some(true) => "a renderer process other than the host's",
+            Some(false) => "NOT all out of the host's renderer process",
             None => "a process the driver could not tell",
         };
         let _ = writeln!(out);
@@ -268,7 +307,7 @@ impl Results {
         }
         let _ = writeln!(
             out,
-            "Chromium {browser}; host {}, iframe {} in {oop}",
+            "Chromium {browser}; host {}, iframes {} (bench.html, penpal.html) in {oop}",
             self.page["hostOrigin"].as_str().unwrap_or("?"),
             self.page["remoteOrigin"].as_str().unwrap_or("?"),
         );
@@ -293,9 +332,13 @@ impl Results {
         for row in &self.sizes {
             for (i, variant) in VARIANTS.iter().enumerate() {
                 let s = row.summaries[i];
-                let (to_raw, to_fresh) = match i {
-                    0 => (String::new(), String::new()),
-                    1 => (format!("{:.2}", row.fresh_to_raw), String::new()),
+                let (to_raw, to_fresh) = match *variant {
+                    "raw" => (String::new(), String::new()),
+                    "fresh" => (format!("{:.2}", row.fresh_to_raw), String::new()),
+                    "penpal" => (
+                        format!("{:.2}", row.penpal_to_raw),
+                        format!("{:.2}", row.penpal_to_fresh),
+                    ),
                     _ => (
                         format!("{:.2}", row.messenger_to_raw),
                         format!("**{:.2}**", row.messenger_to_fresh),
@@ -314,6 +357,16 @@ impl Results {
                 );
             }
         }
+        let by_size: Vec<String> = self
+            .sizes
+            .iter()
+            .map(|row| format!("{} {:.2}", row.name, row.messenger_to_penpal))
+            .collect();
+        let _ = writeln!(
+            out,
+            "\nmessenger ÷ penpal, median of the per-round ratios: {}",
+            by_size.join(", ")
+        );
         let knocks: Vec<String> = self.handshake_knocks.iter().map(u64::to_string).collect();
         let _ = writeln!(
             out,
@@ -325,6 +378,17 @@ impl Results {
             self.handshake_knocks.len(),
             self.handshake_load.median,
             knocks.join(", ")
+        );
+        let _ = writeln!(
+            out,
+            "Handshake, iframe inserted → Penpal's first reply:    median {:.1} ms (min {:.1}, max {:.1}) over {} iframes; \
+             of which until the iframe's load event: median {:.1} ms; until connection.promise resolved: median {:.1} ms",
+            self.penpal_handshake.median,
+            self.penpal_handshake.min,
+            self.penpal_handshake.max,
+            self.page["penpalHandshakes"].as_array().map_or(0, Vec::len),
+            self.penpal_handshake_load.median,
+            self.penpal_handshake_connected.median,
         );
         let _ = writeln!(out, "\nMemory after a forced GC on both sides (listeners = live addEventListener registrations; ports = open MessagePorts created minus closed, per page):\n");
         let _ = writeln!(out, "| snapshot | host JS heap | host wasm | host listeners | host ports | iframe JS heap | iframe wasm | iframe listeners | iframe ports |");
@@ -362,7 +426,7 @@ impl Results {
         if smoke {
             let _ = writeln!(
                 out,
-                "\nsmoke: every variant and payload ran and every reply was right; listeners and ports {} over {} memory snapshots; no timing is judged.",
+                "\nsmoke: every variant (raw, fresh-port, messenger, penpal) and payload ran, both handshakes too, and every reply was right; listeners and ports {} over {} memory snapshots; no timing is judged.",
                 if self.listeners_and_ports_constant() { "constant" } else { "CHANGED" },
                 self.checkpoints.len()
             );
@@ -425,6 +489,9 @@ impl Results {
                     "ratio_messenger_to_fresh": row.messenger_to_fresh,
                     "ratio_messenger_to_raw": row.messenger_to_raw,
                     "ratio_fresh_to_raw": row.fresh_to_raw,
+                    "ratio_penpal_to_fresh": row.penpal_to_fresh,
+                    "ratio_penpal_to_raw": row.penpal_to_raw,
+                    "ratio_messenger_to_penpal": row.messenger_to_penpal,
                 })
             })
             .collect();
@@ -448,6 +515,10 @@ impl Results {
                 "inserted_to_first_reply": self.handshake.json(),
                 "inserted_to_load": self.handshake_load.json(),
                 "samples": self.page["handshakes"],
+                "penpal_inserted_to_first_reply": self.penpal_handshake.json(),
+                "penpal_inserted_to_connected": self.penpal_handshake_connected.json(),
+                "penpal_inserted_to_load": self.penpal_handshake_load.json(),
+                "penpal_samples": self.page["penpalHandshakes"],
             },
             "memory": {
                 "snapshots": self.checkpoints.iter().map(|c| c.raw.clone()).collect::<Vec<_>>(),
@@ -622,5 +693,173 @@ mod tests {
         let growing_heap = flatness(&[checkpoint(100, 2.0e6, 2.0e6, 4), checkpoint(200, 3.0e6, 2.0e6, 4)]).unwrap();
         assert!(!growing_heap.heap);
         assert!(flatness(&[checkpoint(100, 1.0, 1.0, 1)]).is_none());
+    }
+
+    /// A page result as bench.js reports it: two rounds, every variant 10 µs per round trip
+    /// except as `samples` says, two handshakes of each kind.
+    fn page(samples: &[(&str, [f64; 2])]) -> Value {
+        let mut by_key = serde_json::Map::new();
+        for size in ["small", "1KB", "64KB"] {
+            for variant in VARIANTS {
+                let key = format!("{variant}/{size}");
+                let values = samples
+                    .iter()
+                    .find(|(k, _)| *k == key)
+                    .map_or([10.0, 10.0], |(_, v)| *v);
+                by_key.insert(key, json!(values));
+            }
+        }
+        let quick: serde_json::Map<String, Value> = by_key
+            .iter()
+            .map(|(key, values)| (key.clone(), json!(median(&floats(values).unwrap()))))
+            .collect();
+        let side = json!({ "jsHeapBytes": 1.0e6, "wasmMemoryBytes": 1.0e6, "listeners": 3, "openPorts": 10 });
+        json!({
+            "hostOrigin": "http://127.0.0.1:1",
+            "remoteOrigin": "http://localhost:2",
+            "config": {
+                "rounds": 2,
+                "warmupRounds": 0,
+                "sizes": [
+                    { "name": "small", "bytes": 16, "chunk": 5 },
+                    { "name": "1KB", "bytes": 1024, "chunk": 5 },
+                    { "name": "64KB", "bytes": 65536, "chunk": 2 },
+                ],
+            },
+            "handshakes": [
+                { "ms": 250.0, "loadMs": 50.0, "knocks": 2 },
+                { "ms": 270.0, "loadMs": 60.0, "knocks": 2 },
+            ],
+            "penpalHandshakes": [
+                { "ms": 80.0, "connectedMs": 78.0, "loadMs": 55.0 },
+                { "ms": 100.0, "connectedMs": 97.0, "loadMs": 65.0 },
+            ],
+            "samples": by_key,
+            "quickMedians": quick,
+            "checkpoints": [
+                { "label": "after 50 round trips", "roundTrips": 50, "host": side, "remote": side },
+                { "label": "after 100 round trips", "roundTrips": 100, "host": side, "remote": side },
+            ],
+        })
+    }
+
+    fn results(page: Value) -> Result<Results, String> {
+        let environment = Environment {
+            browser_version: Some("1.2.3".to_owned()),
+            load_before: None,
+            load_after: None,
+            iframe_out_of_process: Some(true),
+            command: "test".to_owned(),
+        };
+        let size = WasmSize {
+            bytes: 1000,
+            gzip_bytes: 500,
+        };
+        Results::new(page, environment, size, None)
+    }
+
+    #[test]
+    fn penpal_is_a_variant_with_its_ratios_and_handshake() {
+        let results = results(page(&[
+            ("raw/small", [100.0, 200.0]),
+            ("fresh/small", [150.0, 300.0]),
+            ("messenger/small", [300.0, 500.0]),
+            ("penpal/small", [200.0, 400.0]),
+        ]))
+        .unwrap();
+        let json = results.json();
+
+        let medians = &json["medians_us_by_variant"];
+        for key in [
+            "penpal/small",
+            "penpal/1KB",
+            "penpal/64KB",
+            "messenger/small",
+            "raw/64KB",
+        ] {
+            assert!(medians[key].is_number(), "{key} missing in {medians}");
+        }
+        assert_eq!(medians["penpal/small"], json!(300.0));
+
+        let small = &json["timings"][0];
+        assert_eq!(small["payload"], "small");
+        assert_eq!(small["us_per_round_trip"]["penpal"]["median"], json!(300.0));
+        assert_eq!(
+            small["us_per_round_trip"]["penpal"]["samples_us"],
+            json!([200.0, 400.0])
+        );
+        assert_eq!(small["ratio_penpal_to_raw"], json!(2.0));
+        assert_eq!(small["ratio_penpal_to_fresh"], json!(4.0 / 3.0));
+        assert_eq!(small["ratio_messenger_to_penpal"], json!(1.375));
+        // The existing fields are still there, unchanged.
+        assert_eq!(small["ratio_messenger_to_fresh"], json!(1.8333333333333335));
+        assert_eq!(small["ratio_messenger_to_raw"], json!(2.75));
+        assert_eq!(small["ratio_fresh_to_raw"], json!(1.5));
+        assert_eq!(json["timings"][2]["ratio_penpal_to_fresh"], json!(1.0));
+
+        let handshake = &json["handshake_ms"];
+        assert_eq!(
+            handshake["inserted_to_first_reply"],
+            json!({ "median": 260.0, "min": 250.0, "max": 270.0 })
+        );
+        assert_eq!(
+            handshake["penpal_inserted_to_first_reply"],
+            json!({ "median": 90.0, "min": 80.0, "max": 100.0 })
+        );
+        assert_eq!(handshake["penpal_inserted_to_connected"]["median"], json!(87.5));
+        assert_eq!(handshake["penpal_inserted_to_load"]["median"], json!(60.0));
+        assert_eq!(handshake["penpal_samples"].as_array().map(Vec::len), Some(2));
+
+        let table = results.table(false);
+        assert!(
+            table.contains("|  | penpal | 300.0 | 200.0 | 400.0 | 2.00 | 1.33 |"),
+            "{table}"
+        );
+        assert!(
+            table.contains("|  | messenger | 400.0 | 300.0 | 500.0 | 2.75 | **1.83** |"),
+            "{table}"
+        );
+        assert!(
+            table.contains("messenger ÷ penpal, median of the per-round ratios: small 1.38, 1KB 1.00, 64KB 1.00"),
+            "{table}"
+        );
+        assert!(
+            table.contains("iframe inserted → messenger's first reply: median 260.0 ms"),
+            "{table}"
+        );
+        assert!(
+            table.contains(
+                "iframe inserted → Penpal's first reply:    median 90.0 ms (min 80.0, max 100.0) over 2 iframes"
+            ),
+            "{table}"
+        );
+        assert!(results
+            .table(true)
+            .contains("every variant (raw, fresh-port, messenger, penpal)"));
+    }
+
+    #[test]
+    fn a_missing_penpal_variant_or_handshake_fails_the_run() {
+        let mut no_samples = page(&[]);
+        no_samples["samples"].as_object_mut().unwrap().remove("penpal/1KB");
+        assert_eq!(
+            results(no_samples).unwrap_err(),
+            "samples penpal/1KB: expected an array of numbers, got null"
+        );
+
+        let mut uneven = page(&[]);
+        uneven["samples"]["penpal/64KB"] = json!([10.0]);
+        assert_eq!(results(uneven).unwrap_err(), "uneven or missing samples for 64KB");
+
+        let mut no_handshakes = page(&[]);
+        no_handshakes.as_object_mut().unwrap().remove("penpalHandshakes");
+        assert_eq!(results(no_handshakes).unwrap_err(), "result without penpalHandshakes");
+
+        let mut fewer = page(&[]);
+        fewer["penpalHandshakes"] = json!([{ "ms": 80.0 }]);
+        assert_eq!(
+            results(fewer).unwrap_err(),
+            "2 messenger handshakes but 1 timed Penpal handshakes"
+        );
     }
 }

@@ -176,7 +176,14 @@ pub fn main() -> ExitCode {
 }
 
 async fn run(options: &Options) -> Result<(), String> {
-    if !options.site.join("bench.html").is_file() || !options.site.join("pkg/bench_pages_bg.wasm").is_file() {
+    let built = [
+        "bench.html",
+        "pkg/bench_pages_bg.wasm",
+        "penpal.html",
+        "penpal-bench.js",
+        "penpal.mjs",
+    ];
+    if !built.iter().all(|file| options.site.join(file).is_file()) {
         return Err(format!(
             "the benchmark pages are not built in {} (scripts/bench.sh builds them)",
             options.site.display()
@@ -302,6 +309,10 @@ async fn run(options: &Options) -> Result<(), String> {
     Ok(())
 }
 
+/// The pages the host shows in iframes during the timed rounds: the messenger's and the
+/// JavaScript variants' listener, and Penpal's.
+const IFRAME_PAGES: &[&str] = &["bench.html", "penpal.html"];
+
 /// Loads the host page and polls it until its result object is there.
 async fn drive(
     client: &Client,
@@ -333,7 +344,7 @@ async fn drive(
         }
         last = line;
         if out_of_process.is_none() && matches!(phase, "timing" | "memory") {
-            out_of_process = browser::iframe_out_of_process(client, remote_origin).await;
+            out_of_process = browser::iframes_out_of_process(client, remote_origin, IFRAME_PAGES).await;
         }
         if let Some(path) = profile {
             let timed = phase == "timing" && !last.contains("warm-up");
