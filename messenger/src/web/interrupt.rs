@@ -140,6 +140,7 @@ impl Drop for ChannelReceiver {
 ///
 /// Yields `Err` once if the channel failed (the session closed, or an interrupt did not decode,
 /// which closes this channel but not the session), then ends. Dropping it closes the port.
+#[must_use = "dropping an InterruptStream closes its channel"]
 pub struct InterruptStream<I> {
     receiver: ChannelReceiver,
     ended: bool,
@@ -184,6 +185,7 @@ impl<I> fmt::Debug for InterruptStream<I> {
 /// [`Error::Closed`] when the request was dropped unsent. A peer that drops its sender cannot be
 /// noticed (ports have no close event), so the wait then lasts until the session ends.
 /// Dropping it closes the port.
+#[must_use = "dropping a OneTimeInterrupt closes its channel"]
 pub struct OneTimeInterrupt<I> {
     receiver: ChannelReceiver,
     _type: PhantomData<fn() -> I>,
@@ -225,6 +227,7 @@ impl Drop for Held {
 /// The emitting end of an interrupt channel, typed for its payload `I`.
 ///
 /// Keep it for as long as interrupts may be sent; dropping it closes the port.
+#[must_use = "dropping an InterruptSender closes its port"]
 pub struct InterruptSender<I> {
     held: Held,
     _type: PhantomData<fn(I)>,

@@ -27,6 +27,7 @@ struct Current {
 /// [`Error::Superseded`] (failing its pending work) and knocks anew. Create it before the iframe's
 /// first load (for instance right after inserting the iframe). Dropping it removes the listener,
 /// stops knocking and closes the current session.
+#[must_use = "dropping a Reconnector stops watching the iframe and closes the session"]
 pub struct Reconnector {
     _load: EventListener,
     current: Rc<RefCell<Current>>,

@@ -87,6 +87,7 @@ impl<Out, In> fmt::Debug for LoopEnd<Out, In> {
 type LoopFuture<Out, In> = Pin<Box<dyn Future<Output = Result<LoopEnd<Out, In>, Error>>>>;
 
 /// A running handler loop: a future of how it ended. Dropping it closes the session.
+#[must_use = "dropping Serving closes the session; await it"]
 pub struct Serving<Out, In> {
     future: LoopFuture<Out, In>,
     stop: mpsc::UnboundedSender<()>,

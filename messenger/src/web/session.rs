@@ -46,6 +46,7 @@ pub fn listen<Out, In>(config: Config, source: Source) -> impl Future<Output = R
 }
 
 /// A knocker whose knock was answered; the third part of the handshake is still due.
+#[must_use = "dropping Answered closes the session before it is acknowledged"]
 pub struct Answered {
     pub(crate) shared: Rc<Shared>,
 }
@@ -134,6 +135,7 @@ pub struct Status {
 /// Every [`Messenger::send`] queues (FIFO) and resolves with the peer's next message; the queue
 /// goes out one message per turn, each on the peer's one-time reply port and carrying a fresh
 /// one for the answer. Dropping the messenger closes the session.
+#[must_use = "dropping a Messenger closes the session"]
 pub struct Messenger<Out, In> {
     shared: Rc<Shared>,
     _types: PhantomData<fn(Out) -> In>,
