@@ -76,7 +76,9 @@ impl Config {
             wait_timeout: Duration::from_secs(number_var("E2E_TIMEOUT_SECS", 20)?),
             test_timeout: Duration::from_secs(number_var("E2E_TEST_TIMEOUT_SECS", 120)?),
             profile_root: path_var("E2E_PROFILE_ROOT").unwrap_or_else(|| target.join("e2e-profiles")),
-            screenshot_dir: per_engine(path_var("E2E_SCREENSHOT_DIR").unwrap_or_else(|| target.join("e2e-screenshots"))),
+            screenshot_dir: per_engine(
+                path_var("E2E_SCREENSHOT_DIR").unwrap_or_else(|| target.join("e2e-screenshots")),
+            ),
             log_dir: per_engine(path_var("E2E_LOG_DIR").unwrap_or_else(|| target.join("e2e-logs"))),
         })
     }

@@ -53,7 +53,11 @@ impl Engine {
     pub(crate) fn default_driver(self) -> PathBuf {
         let candidates: &[&str] = match self {
             Engine::Chromium => &["/usr/bin/chromedriver"],
-            Engine::Firefox => &["~/.cargo/bin/geckodriver", "/usr/local/bin/geckodriver", "/usr/bin/geckodriver"],
+            Engine::Firefox => &[
+                "~/.cargo/bin/geckodriver",
+                "/usr/local/bin/geckodriver",
+                "/usr/bin/geckodriver",
+            ],
             Engine::Webkit => &["/usr/bin/WebKitWebDriver"],
         };
         let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();

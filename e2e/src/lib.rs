@@ -72,8 +72,8 @@ mod server;
 mod world;
 
 pub use browser::{console_of, Browser, Driver, CHROMIUM_ARGS, WINDOW_SIZE};
-pub use engine::Engine;
 pub use config::Config;
+pub use engine::Engine;
 pub use error::{Error, ErrorKind, Result};
 pub use page::Probe;
 pub use server::StaticServer;

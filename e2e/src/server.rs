@@ -68,9 +68,8 @@ impl StaticServer {
         if let Some(fixtures) = fixtures {
             app = app.nest_service("/fixtures", ServeDir::new(fixtures));
         }
-        let app = app
-            .fallback_service(ServeDir::new(root))
-            .layer(middleware::from_fn(move |request: Request, next: Next| {
+        let app = app.fallback_service(ServeDir::new(root)).layer(middleware::from_fn(
+            move |request: Request, next: Next| {
                 let log = Arc::clone(&log);
                 async move {
                     let line = format!("{} {}", request.method(), request.uri());
@@ -86,7 +85,8 @@ impl StaticServer {
                         .push(format!("{line} -> {} {content_type}", response.status()));
                     response
                 }
-            }));
+            },
+        ));
         let task = tokio::spawn(async move {
             // Ends only with an I/O error on the listener or when the task is aborted.
             let _ = axum::serve(listener, app).await;

@@ -14,9 +14,11 @@
 //!   buttons `#close-session`, `#reload-remote` and `#ask-question`, `#question-state`; the
 //!   inspector's `#wire-log tbody tr.wire-row` (newest first; `data-generation`,
 //!   `data-direction` `in`/`out`, cells `td.session`, `td.kind`, `td.label`,
-//!   `td.reply-after`); `#channels li.channel`, `#interrupts li.interrupt`;
+//!   `td.reply-after`) and `#inspector-total`; `#channels li.channel` (`.open`, `.closed`),
+//!   `#interrupts li.interrupt`, `#interrupts-total` and `#interrupt-error`; `#errors li`;
 //!   `#host-notes li.host-note[data-id][data-revision]` with a `button.review-note`;
-//! * Eos, in `#remote-frame`: `#connection-state` (`listening`, `connected`, `closed`),
+//! * Eos, in `#remote-frame`: `#connection-state` (`listening`, `connected`, `closed`,
+//!   `version mismatch`),
 //!   `#connection-detail`, `#last-reply`, `#new-note`, `#action-attention`, `#error`,
 //!   `#notice`, `#notes button.note[data-id]`, `#note-detail[data-id][data-revision]` with
 //!   `#note-title`, `#note-body`, `#edit-note`, `#delete-note`, `#action-share`,
@@ -24,7 +26,7 @@
 //!   `#cancel-edit`; the host's question in `#question` with `#question-prompt`,
 //!   `button.choose-note[data-id]` and `#question-status`.
 //!
-//! Screenshots go to `target/e2e-screenshots/<test>-<label>.png`: `host-…` of the whole
+//! Screenshots go to `target/e2e-screenshots/<engine>/<test>-<label>.png`: `host-…` of the whole
 //! window (the host page with Eos inside it), `eos-…` of the iframe alone.
 #![cfg(not(target_arch = "wasm32"))]
 

@@ -235,7 +235,9 @@ async fn a_remote_posting_junk_to_the_host_window_changes_nothing() -> Result<()
         let labels: Vec<String> = w.texts("#wire-log tr.wire-row td.label").await?;
         let conversation = ["", "introduce", "welcome", "list_items", "items"];
         if let Some(odd) = labels.iter().find(|label| !conversation.contains(&label.as_str())) {
-            return Err(Error::contract(format!("the inspector shows {odd:?} after junk: {labels:?}")));
+            return Err(Error::contract(format!(
+                "the inspector shows {odd:?} after junk: {labels:?}"
+            )));
         }
         w.wait_for_text("#connection-state", "connected").await?;
         w.wait_for_text("#connection-detail", "session 2 with Eos").await?;
@@ -379,7 +381,9 @@ async fn every_acknowledged_note_survives_a_full_storage() -> Result<()> {
             ],
         )?;
         if !lost.is_empty() {
-            return Err(Error::contract(format!("acknowledged notes lost in the reload: {lost:?}")));
+            return Err(Error::contract(format!(
+                "acknowledged notes lost in the reload: {lost:?}"
+            )));
         }
         Ok(())
     })

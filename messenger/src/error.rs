@@ -127,7 +127,9 @@ pub enum Violation {
     /// The message arrived as `null`. Chromium delivers a message it cannot deserialise because
     /// it is nested too deeply (a few thousand levels) as `null`, without a `messageerror`; a
     /// peer may also have posted `null` itself.
-    #[error("message arrived as null: the browser could not deserialise it (nested too deeply?), or the peer posted null")]
+    #[error(
+        "message arrived as null: the browser could not deserialise it (nested too deeply?), or the peer posted null"
+    )]
     ArrivedNull,
     /// `$type` was missing or not the one this step expects.
     #[error("wrong $type")]

@@ -9,8 +9,9 @@
 //!
 //! 1. **Knock** ([`knock`]): the knocker posts `{ $type: "👋", $version: 1 }` to each target with
 //!    the exact remote origin as `targetOrigin`, transferring one port of a fresh `MessageChannel`.
-//!    It knocks again every knock interval with a fresh channel, since a knock that reaches the
-//!    remote before its listener exists is lost without a trace.
+//!    It knocks again with a fresh channel, since a knock that reaches the remote before its
+//!    listener exists is lost without a trace: soon at first (10 ms, doubling), then every knock
+//!    interval.
 //! 2. **Listen** ([`listen`]): the listener's temporary window listener ignores everything that is
 //!    not a trusted event from the expected origin (and, when given, the expected `event.source`).
 //!    The first valid knock removes the window listeners at once; the listener answers `🤝` on the

@@ -30,7 +30,11 @@ fn interrupts_not_taken_past_the_bound_end_the_channel_but_not_the_session() {
         pair.emit(Side::Listener, port, 100 + i).unwrap();
     }
     pair.drive();
-    assert_eq!(pair.knocker.interrupts_on(channel), [100, 101, 102], "nothing before the bound is lost");
+    assert_eq!(
+        pair.knocker.interrupts_on(channel),
+        [100, 101, 102],
+        "nothing before the bound is lost"
+    );
     assert_eq!(
         pair.knocker.interrupt_endings(channel),
         [Some(Error::Overloaded(Overload::PendingInterrupts { limit: 3 }))]

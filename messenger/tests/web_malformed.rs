@@ -598,7 +598,12 @@ async fn every_bad_payload_gives_its_documented_error_in_every_engine() {
     assert_eq!(defaults, limits(MIB, 32), "the documented defaults");
     let deepest = deepest_postable(10_000);
     let cases: Vec<(&str, Limits, JsValue, Error)> = vec![
-        ("33 levels of arrays", defaults, deep_array(33), Error::TooDeep { limit: 32 }),
+        (
+            "33 levels of arrays",
+            defaults,
+            deep_array(33),
+            Error::TooDeep { limit: 32 },
+        ),
         (
             "the deepest nesting the browser posts",
             defaults,
@@ -623,7 +628,10 @@ async fn every_bad_payload_gives_its_documented_error_in_every_engine() {
             "10,000 zeros under a 64-byte limit",
             limits(64, 32),
             js_value("zeros 10,000"),
-            Error::TooLarge { size: 20_001, limit: 64 },
+            Error::TooLarge {
+                size: 20_001,
+                limit: 64,
+            },
         ),
         (
             // A few bytes on the wire in Chromium and Firefox, 83 MB as text: refused before any
@@ -647,14 +655,44 @@ async fn every_bad_payload_gives_its_documented_error_in_every_engine() {
                 limit: MIB,
             },
         ),
-        ("a cyclic object", defaults, cyclic_object(), decode_failed("the value is cyclic")),
-        ("undefined", defaults, JsValue::UNDEFINED, decode_failed("the value has no JSON form")),
-        ("a BigInt", defaults, js_value("bigint"), decode_failed("a BigInt has no JSON form")),
+        (
+            "a cyclic object",
+            defaults,
+            cyclic_object(),
+            decode_failed("the value is cyclic"),
+        ),
+        (
+            "undefined",
+            defaults,
+            JsValue::UNDEFINED,
+            decode_failed("the value has no JSON form"),
+        ),
+        (
+            "a BigInt",
+            defaults,
+            js_value("bigint"),
+            decode_failed("a BigInt has no JSON form"),
+        ),
         ("a Map", defaults, js_value("map"), decode_failed(NOT_PLAIN)),
         ("a Date", defaults, js_value("date"), decode_failed(NOT_PLAIN)),
-        ("a 1 MiB Uint8Array", defaults, js_value("uint8array"), decode_failed(NOT_PLAIN)),
-        ("a boxed string", defaults, js_value("boxed string"), decode_failed(NOT_PLAIN)),
-        ("a Map inside an object", defaults, js_value("nested map"), decode_failed(NOT_PLAIN)),
+        (
+            "a 1 MiB Uint8Array",
+            defaults,
+            js_value("uint8array"),
+            decode_failed(NOT_PLAIN),
+        ),
+        (
+            "a boxed string",
+            defaults,
+            js_value("boxed string"),
+            decode_failed(NOT_PLAIN),
+        ),
+        (
+            "a Map inside an object",
+            defaults,
+            js_value("nested map"),
+            decode_failed(NOT_PLAIN),
+        ),
     ];
     let json = r#"{"message":"@payload","$responsePort":"@0"}"#;
     for (case, limits, payload, expected) in cases {
@@ -756,10 +794,15 @@ async fn interrupts_the_application_does_not_take_are_bounded() {
     flood(&interrupt_port, 1_000);
     // Nothing takes them while they arrive, until the channel has ended.
     trace
-        .wait_for(1, "the channel's end", |step| matches!(step, Step::InterruptClosed { .. }))
+        .wait_for(1, "the channel's end", |step| {
+            matches!(step, Step::InterruptClosed { .. })
+        })
         .await;
     for expected in 0..20 {
-        assert_eq!(within(STEP, "a kept interrupt", stream.next()).await, Some(Ok(expected)));
+        assert_eq!(
+            within(STEP, "a kept interrupt", stream.next()).await,
+            Some(Ok(expected))
+        );
     }
     assert_eq!(
         within(STEP, "the overload", stream.next()).await,
@@ -771,7 +814,11 @@ async fn interrupts_the_application_does_not_take_are_bounded() {
     let next = channel();
     post(
         &message.response_port(),
-        &build(r#"{"message":"ok","$responsePort":"@0"}"#, &[&next.port2()], &JsValue::NULL),
+        &build(
+            r#"{"message":"ok","$responsePort":"@0"}"#,
+            &[&next.port2()],
+            &JsValue::NULL,
+        ),
         &[&next.port2()],
     );
     assert_eq!(within(STEP, "the answer", sent).await.unwrap().message, "ok");

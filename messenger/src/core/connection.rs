@@ -451,7 +451,8 @@ impl<P> Connection<P> {
             }
             None => steady,
         };
-        self.timers.set(Timer::Knock, now + interval.max(Duration::from_millis(1)));
+        self.timers
+            .set(Timer::Knock, now + interval.max(Duration::from_millis(1)));
     }
 
     /// A window (or worker) message that passed the origin, source and trust checks, seen by a

@@ -25,8 +25,16 @@ const NULL_BYTES: usize = 4;
 
 /// An array or object being walked, with the position of the next element or member.
 enum Open {
-    Array { array: Array, next: u32 },
-    Object { object: Object, keys: Array, next: u32, written: u32 },
+    Array {
+        array: Array,
+        next: u32,
+    },
+    Object {
+        object: Object,
+        keys: Array,
+        next: u32,
+        written: u32,
+    },
 }
 
 impl Open {
