@@ -38,7 +38,7 @@ use std::time::Duration;
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use messenger::core::{
-    Action, Body, Connection, Direction, Event, HandshakeState, Instant, InterruptKind, KnockCheck, Limits,
+    Action, Body, Connection, IgnoreReason, Direction, Event, HandshakeState, Instant, InterruptKind, KnockCheck, Limits,
     MessageKind, Observation, PortField, PortId, Role, Scalar, SendId, Step, Timing, Waiter, WireObject, ACKNOWLEDGE,
     KNOCK, LISTEN, VERSION,
 };
@@ -873,7 +873,7 @@ impl Harness {
                 };
                 self.core.fail(error, now);
             }
-            Op::Ignore => self.core.ignore("fuzz", now),
+            Op::Ignore => self.core.ignore(IgnoreReason::NotAKnock, now),
         }
         self.after_step(context);
     }

@@ -98,7 +98,7 @@ impl Outbox {
 
 #[cfg(test)]
 mod tests {
-    use messenger::core::{Instant, PortId};
+    use messenger::core::{IgnoreReason, Instant, PortId};
     use messenger::{Direction, HandshakeState, InterruptKind};
 
     use super::*;
@@ -160,7 +160,9 @@ mod tests {
             }),
             receipt(3),
             HostAction::Interrupt("share #1".into()),
-            observed(Step::Ignored { reason: "wrong origin" }),
+            observed(Step::Ignored {
+                reason: IgnoreReason::WrongOrigin,
+            }),
             receipt(3),
             HostAction::Interrupt("pin #1".into()),
             HostAction::Problem("oops".into()),
@@ -197,7 +199,9 @@ mod tests {
     fn ignored_steps_do_not_wait_for_a_frame() {
         let mut outbox = Outbox::default();
         for _ in 0..10_000 {
-            outbox.push(observed(Step::Ignored { reason: "wrong origin" }));
+            outbox.push(observed(Step::Ignored {
+                reason: IgnoreReason::WrongOrigin,
+            }));
         }
         assert_eq!(outbox.len(), 0);
         assert_eq!(outbox.take(), None);

@@ -94,11 +94,13 @@ fn messages_the_web_layer_refused_are_only_observed() {
     // Wrong origin, wrong source and untrusted events never reach handle_knock; the web layer
     // records them for the observer through `ignore`, which changes nothing else.
     let mut pair = listener_not_knocked_yet();
-    pair.listener.core.ignore("wrong origin", pair.now);
+    pair.listener.core.ignore(IgnoreReason::WrongOrigin, pair.now);
     pair.pump();
     assert_eq!(
         pair.listener.observations.last().map(|o| &o.step),
-        Some(&Step::Ignored { reason: "wrong origin" })
+        Some(&Step::Ignored {
+            reason: IgnoreReason::WrongOrigin
+        })
     );
     assert_eq!(pair.listener.core.handshake_state(), HandshakeState::Listening);
     assert!(pair.listener.performed.is_empty() && pair.listener.events.is_empty());

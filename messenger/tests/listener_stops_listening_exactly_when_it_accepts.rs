@@ -63,7 +63,7 @@ fn knock_queued_behind_the_accepted_one_is_ignored() {
     assert_eq!(pair.knock_checks[1], KnockCheck::NotAKnock);
     assert!(pair.listener.observations.iter().any(|o| o.step
         == Step::Ignored {
-            reason: "knock after listening ended"
+            reason: IgnoreReason::AfterListening
         }));
     assert_eq!(
         pair.listener.core.handshake_state(),

@@ -62,6 +62,6 @@ fn stale_interrupt_on_an_ended_channel_is_ignored() {
     assert_eq!(pair.knocker.interrupts_on(channel), [1]);
     assert!(pair.knocker.observations.iter().any(|o| o.step
         == Step::Ignored {
-            reason: "interrupt on a closed channel"
+            reason: IgnoreReason::ClosedInterruptChannel
         }));
 }

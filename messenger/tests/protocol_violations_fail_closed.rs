@@ -243,7 +243,7 @@ fn stale_message_on_an_old_knock_channel_is_ignored_while_knocking() {
     assert_eq!(pair.knocker.core.handshake_state(), HandshakeState::Knocking);
     assert!(pair.knocker.observations.iter().any(|o| o.step
         == Step::Ignored {
-            reason: "message on a closed knock port"
+            reason: IgnoreReason::ClosedKnockPort
         }));
     assert!(!pair
         .knocker

@@ -6,6 +6,7 @@ mod web_support;
 
 use futures::StreamExt;
 use gloo_timers::future::TimeoutFuture;
+use messenger::core::IgnoreReason;
 use messenger::{
     knock, listen, Config, Error, HandshakeState, InterruptRequest, Limits, Messenger, Overload, Source, Step, Target,
     Violation,
@@ -258,7 +259,12 @@ async fn messages_that_are_not_knocks_are_ignored_by_a_listener() {
     }
     trace
         .wait_for(6, "six ignored messages", |s| {
-            matches!(s, Step::Ignored { reason: "not a knock" })
+            matches!(
+                s,
+                Step::Ignored {
+                    reason: IgnoreReason::NotAKnock
+                }
+            )
         })
         .await;
     // Still listening: a valid knock now connects.

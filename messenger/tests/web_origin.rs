@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use futures::channel::{mpsc, oneshot};
 use futures::StreamExt;
+use messenger::core::IgnoreReason;
 use messenger::{
     knock, listen, Answered, Config, Error, HandshakeState, InterruptRequest, Messenger, Received, Reconnector, Source,
     Stage, Step, Target,
@@ -109,7 +110,7 @@ fn knock_object(port: &web_sys::MessagePort) -> JsValue {
     )
 }
 
-fn ignored(reason: &'static str) -> impl Fn(&Step) -> bool {
+fn ignored(reason: IgnoreReason) -> impl Fn(&Step) -> bool {
     move |step| matches!(step, Step::Ignored { reason: r } if *r == reason)
 }
 
@@ -157,7 +158,7 @@ async fn an_untrusted_synthetic_knock_is_ignored() {
         &[&probe.port2()],
     );
     trace
-        .wait_for(1, "the synthetic knock to be ignored", ignored("untrusted event"))
+        .wait_for(1, "the synthetic knock to be ignored", ignored(IgnoreReason::Untrusted))
         .await;
     tick().await;
     assert_eq!(answers.unread(), 0, "no 🤝 for a synthetic event");
@@ -191,7 +192,7 @@ async fn a_knock_from_an_opaque_origin_is_ignored() {
     assert_eq!(knock.origin, "null");
     assert!(knock.trusted, "a real cross-context message");
     trace
-        .wait_for(1, "the knock to be ignored", ignored("wrong origin"))
+        .wait_for(1, "the knock to be ignored", ignored(IgnoreReason::WrongOrigin))
         .await;
     tick().await;
     assert_eq!(answered_by_mistake.unread(), 0);
@@ -223,7 +224,7 @@ async fn origins_match_exactly() {
         let answers = Inbox::on_port(&probe.port1());
         post_to_window(&window(), &knock_object(&probe.port2()), &origin, &[&probe.port2()]);
         trace
-            .wait_for(1, "the knock to be ignored", ignored("wrong origin"))
+            .wait_for(1, "the knock to be ignored", ignored(IgnoreReason::WrongOrigin))
             .await;
         let result = within(STEP, "the listener's timeout", listening).await;
         assert_eq!(
@@ -259,7 +260,7 @@ async fn a_knock_from_another_window_than_the_expected_one_is_ignored() {
         &[&probe.port2()],
     );
     trace
-        .wait_for(1, "the knock to be ignored", ignored("wrong source"))
+        .wait_for(1, "the knock to be ignored", ignored(IgnoreReason::WrongSource))
         .await;
     tick().await;
     assert_eq!(answers.unread(), 0);
@@ -379,7 +380,11 @@ async fn knocks_from_a_cross_origin_iframe_are_ignored_by_a_listener_for_another
         .handshake_timeout(Duration::from_millis(800));
     let listening = listen::<u8, u8>(config, Source::AnyWindow);
     trace
-        .wait_for(2, "the iframe's knocks to be ignored", ignored("wrong origin"))
+        .wait_for(
+            2,
+            "the iframe's knocks to be ignored",
+            ignored(IgnoreReason::WrongOrigin),
+        )
         .await;
     let result = within(STEP, "the listener's timeout", listening).await;
     assert_eq!(result.unwrap_err(), Error::TimedOut(Stage::Handshake));

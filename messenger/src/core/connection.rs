@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::trace::{Direction, HandshakeState, MessageKind, Observation, Step};
 use super::wire::{KnockCheck, WireObject, ACKNOWLEDGE, LISTEN};
-use super::{Instant, InterruptKind, Limits, PortId, SendId, TargetId, Timer, Timers};
+use super::{IgnoreReason, Instant, InterruptKind, Limits, PortId, SendId, TargetId, Timer, Timers};
 use crate::{Error, Overload, SendError, Stage, Violation};
 
 /// How long an interrupt-rate window lasts.
@@ -466,7 +466,7 @@ impl<P> Connection<P> {
             self.observe(
                 now,
                 Step::Ignored {
-                    reason: "knock after listening ended",
+                    reason: IgnoreReason::AfterListening,
                 },
             );
             return KnockCheck::NotAKnock;
@@ -476,7 +476,12 @@ impl<P> Connection<P> {
             KnockCheck::NotAKnock => {
                 let ports: Vec<_> = knock.ports().collect();
                 ports.into_iter().for_each(|p| self.close_port(p));
-                self.observe(now, Step::Ignored { reason: "not a knock" });
+                self.observe(
+                    now,
+                    Step::Ignored {
+                        reason: IgnoreReason::NotAKnock,
+                    },
+                );
             }
             KnockCheck::Invalid(violation) => {
                 knock.message = None;
@@ -608,7 +613,7 @@ impl<P> Connection<P> {
                 self.observe(
                     now,
                     Step::Ignored {
-                        reason: "message on a closed knock port",
+                        reason: IgnoreReason::ClosedKnockPort,
                     },
                 );
             }
@@ -659,7 +664,7 @@ impl<P> Connection<P> {
             self.observe(
                 now,
                 Step::Ignored {
-                    reason: "interrupt on a closed channel",
+                    reason: IgnoreReason::ClosedInterruptChannel,
                 },
             );
             return;
@@ -691,7 +696,7 @@ impl<P> Connection<P> {
     }
 
     /// Records that the web layer ignored a window message by rule (for the observer only).
-    pub fn ignore(&mut self, reason: &'static str, now: Instant) {
+    pub fn ignore(&mut self, reason: IgnoreReason, now: Instant) {
         self.observe(now, Step::Ignored { reason });
     }
 

@@ -25,12 +25,14 @@
 //! tracks every open id and closes each exactly once.
 
 mod connection;
+pub mod gate;
 mod limits;
 mod timer;
 mod trace;
 mod wire;
 
 pub use connection::{Action, Body, Connection, Event, HeldInterrupt, Role, Timing, Waiter};
+pub use gate::{Admission, IgnoreReason};
 pub use limits::{check_json, check_safe_integers, Budget, Limits, MAX_DEPTH, MAX_SAFE_INTEGER};
 pub use timer::{Instant, Timer, Timers};
 pub use trace::{Direction, HandshakeState, MessageKind, Observation, Step};

@@ -68,8 +68,8 @@ pub enum Step {
     },
     /// A window message was ignored by rule (wrong origin, source, not a knock, untrusted, ...).
     Ignored {
-        /// Why, in a few words.
-        reason: &'static str,
+        /// Why.
+        reason: super::IgnoreReason,
     },
     /// A message went out or came in.
     Message {

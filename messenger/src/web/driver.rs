@@ -27,7 +27,8 @@ use web_sys::{MessageChannel, MessageEvent, MessagePort};
 use super::codec::{self, js_error_text};
 use super::{Config, Observer, Source, Target};
 use crate::core::{
-    Action, Connection, Event, HeldInterrupt, Instant, InterruptKind, Limits, PortId, SendId, Waiter, WireObject,
+    gate, Action, Connection, Event, HeldInterrupt, IgnoreReason, Instant, InterruptKind, Limits, PortId, SendId,
+    Waiter, WireObject,
 };
 use crate::Error;
 
@@ -478,20 +479,17 @@ fn window_listeners(shared: &Rc<Shared>, source: Source) -> Result<[EventListene
         let (Some(shared), Some(event)) = (weak.upgrade(), event.dyn_ref::<MessageEvent>()) else {
             return;
         };
-        // Penpal's order: source, then shape, then origin; plus: script-made events are refused.
-        let ignored = if !event.is_trusted() {
-            Some("untrusted event")
-        } else if expected_window
-            .as_ref()
-            .is_some_and(|w| event.source().map(JsValue::from).as_ref() != Some(w))
-        {
-            Some("wrong source")
-        } else if check_origin && !shared.config_origin.matches(&event.origin()) {
-            Some("wrong origin")
-        } else {
-            None
+        // The gate (core::gate) judges; this only gathers the event's facts. The data is read
+        // only once the sender has passed.
+        let origin = check_origin.then(|| event.origin());
+        let sender = gate::Sender {
+            trusted: event.is_trusted(),
+            expected_source: expected_window
+                .as_ref()
+                .is_none_or(|w| event.source().map(JsValue::from).as_ref() == Some(w)),
+            origin: origin.as_deref(),
         };
-        if let Some(reason) = ignored {
+        if let Err(reason) = gate::admit_sender(&sender, &shared.config_origin) {
             // Ports it carried are nobody's: close them, as the core does for a message that is
             // not a knock.
             close_all(&event.ports());
@@ -507,7 +505,7 @@ fn window_listeners(shared: &Rc<Shared>, source: Source) -> Result<[EventListene
     let weak = Rc::downgrade(shared);
     let on_error = EventListener::new(&target, "messageerror", move |_| {
         if let Some(shared) = weak.upgrade() {
-            shared.with_core(|core, now| core.ignore("undeserialisable window message", now));
+            shared.with_core(|core, now| core.ignore(IgnoreReason::Undeserializable, now));
         }
     });
     Ok([on_message, on_error])

@@ -28,8 +28,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 pub use messenger::core::{
-    Action, Body, Connection, Event, HandshakeState, HeldInterrupt, Instant, KnockCheck, PortField, PortId, Role,
-    Scalar, SendId, TargetId, Timing, Waiter, WireObject, ACKNOWLEDGE, KNOCK, LISTEN, VERSION,
+    Action, Body, Connection, Event, HandshakeState, HeldInterrupt, IgnoreReason, Instant, KnockCheck, PortField,
+    PortId, Role, Scalar, SendId, TargetId, Timing, Waiter, WireObject, ACKNOWLEDGE, KNOCK, LISTEN, VERSION,
 };
 pub use messenger::{Direction, Error, InterruptKind, MessageKind, Observation, SendError, Stage, Step, Violation};
 
@@ -598,7 +598,7 @@ impl Pair {
                         let check = self.listener.core.handle_knock(WireObject::default(), now);
                         self.knock_checks.push(check);
                     }
-                    Data::Undeserializable => self.listener.core.ignore("undeserialisable window message", now),
+                    Data::Undeserializable => self.listener.core.ignore(IgnoreReason::Undeserializable, now),
                 }
             }
             Dest::Window(_) => self.deliver_to_outsider(packet),
