@@ -72,7 +72,11 @@ for port in "$HOST_PORT" "$REMOTE_PORT"; do
 done
 
 say "installing what is missing (scripts/tools.sh)"
-install_all
+# What building and serving the apps needs; the browsers are the tests' (./test.sh installs them).
+install_wasm_target
+install_wasm_opt
+install_wasm_bindgen_cli
+install_trunk
 
 export PHOS_REMOTE_ORIGIN="$REMOTE_ORIGIN"
 export EOS_HOST_ORIGIN="$HOST_ORIGIN"
