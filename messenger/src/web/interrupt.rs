@@ -111,7 +111,7 @@ impl ChannelReceiver {
                     None => (None, Limits::default()),
                 };
                 if let Some(shared) = shared {
-                    shared.with_core(|core, _| core.interrupt_taken(channel));
+                    shared.interrupt_taken(channel);
                 }
                 Some(decode(&payload, &limits))
             }

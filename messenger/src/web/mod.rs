@@ -3,10 +3,13 @@
 mod codec;
 mod driver;
 mod interrupt;
+mod perform;
+mod ports;
 mod reconnect;
 mod serve;
 mod session;
 mod walk;
+mod window;
 
 use std::fmt;
 use std::time::Duration;

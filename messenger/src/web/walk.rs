@@ -165,8 +165,8 @@ fn classify(value: &JsValue) -> Result<Kind, Error> {
     if Array::is_array(value) {
         return Ok(Kind::Array(value.clone().unchecked_into()));
     }
-    let prototype = Object::get_prototype_of(value);
-    if prototype.is_null() || JsValue::from(prototype) == plain_prototype() {
+    let prototype = JsValue::from(Object::get_prototype_of(value));
+    if prototype.is_null() || OBJECT_PROTOTYPE.with(|plain| prototype == *plain) {
         return Ok(Kind::Object(value.clone().unchecked_into()));
     }
     Err(Error::DecodeFailed(
@@ -181,8 +181,4 @@ fn unreadable() -> Error {
 thread_local! {
     /// `Object.prototype` of this realm, which every received plain object has.
     static OBJECT_PROTOTYPE: JsValue = Object::get_prototype_of(&Object::new()).into();
-}
-
-fn plain_prototype() -> JsValue {
-    OBJECT_PROTOTYPE.with(JsValue::clone)
 }

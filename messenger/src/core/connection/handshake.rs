@@ -1,0 +1,151 @@
+//! The handshake: knocking (again, with fresh channels), a listener taking a knock, and the knocker's acknowledgement.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use super::super::trace::{Direction, HandshakeState, MessageKind, Step};
+use super::super::wire::{KnockCheck, WireObject};
+use super::super::{IgnoreReason, Instant, PortId, TargetId, Timer};
+use super::{Action, Body, Connection, Event, State, Turn, Waiter};
+use crate::{Error, Violation};
+
+impl<P> Connection<P> {
+    pub(super) fn knock_all(&mut self, now: Instant) {
+        self.knock_attempt += 1;
+        for target in 0..self.targets {
+            let channel = self.allocate_port();
+            if let State::Knocking { open } = &mut self.state {
+                open.push_back(channel);
+            }
+            self.actions.push_back(Action::Knock {
+                target: TargetId(target),
+                channel,
+            });
+            self.observe(
+                now,
+                Step::KnockSent {
+                    target: TargetId(target),
+                    attempt: self.knock_attempt,
+                },
+            );
+            self.observe_message(now, Direction::Outgoing, MessageKind::Knock);
+        }
+        let keep = self.timing.knocks_kept_open.max(1).saturating_mul(self.targets);
+        let mut stale = Vec::new();
+        if let State::Knocking { open } = &mut self.state {
+            while open.len() > keep {
+                stale.extend(open.pop_front());
+            }
+        }
+        for port in stale {
+            self.close_port(port);
+        }
+        // A zero interval would re-arm the timer for `now` itself, and `handle_timeout` (which
+        // fires every timer due at `now`) would knock for ever: knock at most once a millisecond.
+        let steady = self.timing.knock_interval;
+        let interval = match self.timing.first_knock_interval {
+            Some(first) => {
+                // 2^(attempt - 1) times the first interval, without overflow, at most `steady`.
+                let doublings = (self.knock_attempt - 1).min(31);
+                first.saturating_mul(1u32 << doublings).min(steady)
+            }
+            None => steady,
+        };
+        self.timers
+            .set(Timer::Knock, now + interval.max(Duration::from_millis(1)));
+    }
+
+    /// A window (or worker) message that passed the origin, source and trust checks, seen by a
+    /// listener. Returns how it was classified; only a valid knock changes the state.
+    pub fn handle_knock(&mut self, mut knock: WireObject<P>, now: Instant) -> KnockCheck {
+        if !matches!(self.state, State::Listening) {
+            // Listening already ended; the web layer removes its listeners at that moment, so
+            // this is a message that was queued behind the accepted knock.
+            let ports: Vec<_> = knock.ports().collect();
+            ports.into_iter().for_each(|p| self.close_port(p));
+            self.observe(
+                now,
+                Step::Ignored {
+                    reason: IgnoreReason::AfterListening,
+                },
+            );
+            return KnockCheck::NotAKnock;
+        }
+        let check = knock.check_knock();
+        match check {
+            KnockCheck::NotAKnock => {
+                let ports: Vec<_> = knock.ports().collect();
+                ports.into_iter().for_each(|p| self.close_port(p));
+                self.observe(
+                    now,
+                    Step::Ignored {
+                        reason: IgnoreReason::NotAKnock,
+                    },
+                );
+            }
+            KnockCheck::Invalid(violation) => {
+                knock.message = None;
+                let ports: Vec<_> = knock.ports().collect();
+                ports.into_iter().for_each(|p| self.close_port(p));
+                self.fail(Error::HandshakeFailed(violation), now);
+            }
+            KnockCheck::Valid(knock_port) => {
+                self.observe_message(now, Direction::Incoming, MessageKind::Knock);
+                self.actions.push_back(Action::StopListening);
+                let on = self.allocate_port();
+                self.actions.push_back(Action::Post {
+                    via: knock_port,
+                    reply_channel: on,
+                    body: Body::Listen,
+                    interrupt: None,
+                    send: None,
+                });
+                self.close_port(knock_port);
+                self.observe_message(now, Direction::Outgoing, MessageKind::Listen);
+                self.state = State::AwaitingAcknowledgement { on };
+                self.observe(now, Step::Handshake(HandshakeState::AwaitingAcknowledgement));
+            }
+        }
+        check
+    }
+
+    /// The knock channels still open (empty unless knocking), leaving none behind.
+    pub(super) fn take_knock_ports(&mut self) -> VecDeque<PortId> {
+        match &mut self.state {
+            State::Knocking { open } => std::mem::take(open),
+            _ => VecDeque::new(),
+        }
+    }
+
+    /// The knocker's third part: `👂`, after which the listener's first message is due.
+    pub fn acknowledge(&mut self, now: Instant) -> Result<(), Error> {
+        match self.state {
+            State::Answered { reply_via } => {
+                let on = self.allocate_port();
+                self.actions.push_back(Action::Post {
+                    via: reply_via,
+                    reply_channel: on,
+                    body: Body::Acknowledge,
+                    interrupt: None,
+                    send: None,
+                });
+                self.close_port(reply_via);
+                self.timers.stop(Timer::Handshake);
+                self.observe_message(now, Direction::Outgoing, MessageKind::Acknowledge);
+                self.state = State::Connected(Turn::Theirs {
+                    on,
+                    waiter: Waiter::FirstMessage,
+                    since: now,
+                });
+                if let Some(timeout) = self.timing.reply_timeout {
+                    self.timers.set(Timer::Reply, now + timeout);
+                }
+                self.observe(now, Step::Handshake(HandshakeState::Connected));
+                self.events.push_back(Event::Connected);
+                Ok(())
+            }
+            State::Closed(ref error) => Err(error.clone()),
+            _ => Err(Error::ProtocolViolation(Violation::OutOfTurn)),
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! Interrupt channels: receiving (with their bounds), emitting and closing.
+
+use std::time::Duration;
+
+use super::super::trace::{Direction, Step};
+use super::super::{IgnoreReason, Instant, InterruptKind, Limits, PortId};
+use super::{Action, Connection, Event};
+use crate::{Error, Overload};
+
+/// How long an interrupt-rate window lasts.
+const RATE_WINDOW: Duration = Duration::from_secs(1);
+
+/// An interrupt channel this side listens on, with what its bounds count.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Inbound {
+    kind: InterruptKind,
+    /// Delivered as [`Event::Interrupt`] and not yet reported taken.
+    pending: usize,
+    /// Start of the current rate window and the interrupts counted in it.
+    window: Option<(Instant, u32)>,
+}
+
+impl Inbound {
+    pub(super) fn new(kind: InterruptKind) -> Self {
+        Inbound {
+            kind,
+            pending: 0,
+            window: None,
+        }
+    }
+
+    /// Counts one more arriving interrupt, or names the bound it passes.
+    fn admit(&mut self, limits: &Limits, now: Instant) -> Result<(), Overload> {
+        let (start, count) = match self.window {
+            Some((start, count)) if now < start + RATE_WINDOW => (start, count + 1),
+            _ => (now, 1),
+        };
+        self.window = Some((start, count));
+        if count > limits.max_interrupts_per_second {
+            return Err(Overload::InterruptRate {
+                limit: limits.max_interrupts_per_second,
+            });
+        }
+        if self.pending >= limits.max_pending_interrupts {
+            return Err(Overload::PendingInterrupts {
+                limit: limits.max_pending_interrupts,
+            });
+        }
+        self.pending += 1;
+        Ok(())
+    }
+}
+
+impl<P> Connection<P> {
+    /// An interrupt's payload arrived on interrupt channel `on`.
+    ///
+    /// The channel's bounds ([`Limits::max_interrupts_per_second`],
+    /// [`Limits::max_pending_interrupts`]) are judged first: an interrupt past one ends the
+    /// channel with [`Error::Overloaded`] instead of being delivered.
+    pub fn handle_interrupt(&mut self, on: PortId, payload: P, now: Instant) {
+        let limits = self.limits;
+        let Some(inbound) = self.listening_on_interrupts.get_mut(&on) else {
+            self.observe(
+                now,
+                Step::Ignored {
+                    reason: IgnoreReason::ClosedInterruptChannel,
+                },
+            );
+            return;
+        };
+        let kind = inbound.kind;
+        if let Err(overload) = inbound.admit(&limits, now) {
+            self.end_interrupt(on, Some(Error::Overloaded(overload)), now);
+            return;
+        }
+        self.observe(
+            now,
+            Step::Interrupt {
+                channel: on,
+                direction: Direction::Incoming,
+            },
+        );
+        self.events.push_back(Event::Interrupt { channel: on, payload });
+        if kind == InterruptKind::OneTime {
+            self.end_interrupt(on, None, now);
+        }
+    }
+
+    /// The application took one interrupt of `channel` (the web layer reports it when the
+    /// stream hands one out), making room under [`Limits::max_pending_interrupts`].
+    pub fn interrupt_taken(&mut self, channel: PortId) {
+        if let Some(inbound) = self.listening_on_interrupts.get_mut(&channel) {
+            inbound.pending = inbound.pending.saturating_sub(1);
+        }
+    }
+
+    /// Closes an interrupt channel this side listens on (the application dropped its receiver).
+    pub fn close_interrupt(&mut self, channel: PortId, now: Instant) {
+        if self.listening_on_interrupts.contains_key(&channel) {
+            self.end_interrupt(channel, Some(Error::Closed), now);
+        }
+    }
+
+    pub(super) fn end_interrupt(&mut self, channel: PortId, error: Option<Error>, now: Instant) {
+        if self.listening_on_interrupts.remove(&channel).is_some() {
+            self.close_port(channel);
+            self.observe(now, Step::InterruptClosed { channel });
+            self.events.push_back(Event::InterruptEnded { channel, error });
+        }
+    }
+
+    /// Emits an interrupt on a held interrupt port (the side that received it with a message).
+    pub fn emit_interrupt(&mut self, via: PortId, payload: P, now: Instant) -> Result<(), Error> {
+        if let Some(error) = self.closed_with() {
+            return Err(error.clone());
+        }
+        match self.held_interrupts.get(&via).copied() {
+            None if self.open_ports.contains(&via) => Err(Error::Closed),
+            None => Err(Error::InterruptSpent),
+            Some(kind) => {
+                self.actions.push_back(Action::PostInterrupt { via, payload });
+                self.observe(
+                    now,
+                    Step::Interrupt {
+                        channel: via,
+                        direction: Direction::Outgoing,
+                    },
+                );
+                if kind == InterruptKind::OneTime {
+                    self.held_interrupts.remove(&via);
+                    self.close_port(via);
+                    self.observe(now, Step::InterruptClosed { channel: via });
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Gives up a held interrupt port (the application dropped its sender).
+    pub fn release_interrupt(&mut self, via: PortId, now: Instant) {
+        if self.held_interrupts.remove(&via).is_some() {
+            self.close_port(via);
+            self.observe(now, Step::InterruptClosed { channel: via });
+        }
+    }
+}

@@ -1,0 +1,399 @@
+//! The connection state machine, one file per phase: this file holds the types, the getters,
+//! the port and observation bookkeeping and the `poll_*` outputs; [`handshake`] knocks, listens
+//! and acknowledges; [`conversation`] carries the turns and the send queue; [`interrupts`] the
+//! side channels and their bounds; [`close`] timeouts and failure.
+//!
+//! Methods follow quinn-proto's order within each file: `handle_*` inputs, then mutators, then
+//! helpers; the `poll_*` outputs close this file.
+
+mod close;
+mod conversation;
+mod handshake;
+mod interrupts;
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::time::Duration;
+
+use super::trace::{Direction, HandshakeState, MessageKind, Observation, Step};
+use super::{Instant, InterruptKind, Limits, PortId, SendId, TargetId, Timer, Timers};
+use crate::Error;
+use interrupts::Inbound;
+
+/// Which side of the handshake this connection plays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Knocks on one or more targets; acknowledges; usually runs the handler loop.
+    Knocker,
+    /// Waits for a knock; speaks first once connected.
+    Listener,
+}
+
+/// The core's timing options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timing {
+    /// How long the whole handshake may take.
+    pub handshake_timeout: Duration,
+    /// How long the peer may take to reply to one message; `None` waits for ever.
+    pub reply_timeout: Option<Duration>,
+    /// How often the knocker knocks again while unanswered (the longest interval, when
+    /// [`Timing::first_knock_interval`] starts shorter).
+    pub knock_interval: Duration,
+    /// The interval after the first knock, doubling after each knock up to
+    /// [`Timing::knock_interval`]; `None`: every interval is `knock_interval`.
+    ///
+    /// A knock is lost without a trace when it reaches a remote whose listener is not installed
+    /// yet (a wasm app starts a little after its page's `load`), so the first reply comes with
+    /// the first knock after that moment. Knocking often while the remote is young (10, 20, 40,
+    /// ... ms) finds that moment early, and backing off keeps a remote that never answers cheap.
+    pub first_knock_interval: Option<Duration>,
+    /// How many of the most recent knock channels per target stay open. An answer to a knock
+    /// that is slightly older than the newest must not be lost (the remote may have been busy
+    /// when it picked it up), so closing is delayed by this many intervals.
+    pub knocks_kept_open: usize,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Timing {
+            handshake_timeout: Duration::from_secs(10),
+            reply_timeout: None,
+            knock_interval: Duration::from_millis(200),
+            first_knock_interval: None,
+            knocks_kept_open: 4,
+        }
+    }
+}
+
+/// Who waits for an incoming application message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Waiter {
+    /// The knocker's acknowledgement: the listener's first message answers it.
+    FirstMessage,
+    /// A send: the peer's next message is its reply.
+    Send(SendId),
+}
+
+/// An interrupt port that arrived with a message: the application may emit on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeldInterrupt {
+    /// The port to emit on.
+    pub port: PortId,
+    /// Whether it takes one interrupt or many.
+    pub kind: InterruptKind,
+}
+
+/// What a posted message says.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Body<P> {
+    /// `🤝`.
+    Listen,
+    /// `👂`.
+    Acknowledge,
+    /// An application message.
+    Message(P),
+}
+
+/// Work for the web layer, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action<P> {
+    /// Create a `MessageChannel`, keep its first port as `channel` and listen on it, and post a
+    /// knock carrying the second port to the target.
+    Knock {
+        /// Which target.
+        target: TargetId,
+        /// The id of the kept port.
+        channel: PortId,
+    },
+    /// Create a `MessageChannel` (its first port kept as `reply_channel` and listened on) and post
+    /// `body` on `via`, transferring the channel's second port as `$responsePort`; when
+    /// `interrupt` is set, create one more channel, keep its first port under that id and listen
+    /// on it for interrupts, and transfer its second port as `$interruptPort`.
+    Post {
+        /// The port to post on (the peer's one-time reply port).
+        via: PortId,
+        /// The id of the kept reply port.
+        reply_channel: PortId,
+        /// What to post.
+        body: Body<P>,
+        /// An interrupt channel riding along.
+        interrupt: Option<(PortId, InterruptKind)>,
+        /// The send this posts, for an application message.
+        send: Option<SendId>,
+    },
+    /// Post an interrupt's payload, unwrapped, on an interrupt port.
+    PostInterrupt {
+        /// The interrupt port.
+        via: PortId,
+        /// The payload.
+        payload: P,
+    },
+    /// Close this port and drop its listeners.
+    ClosePort(PortId),
+    /// Remove the temporary window (or worker) listeners: the knock was accepted, or listening ended.
+    StopListening,
+}
+
+/// What the application must hear.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event<P> {
+    /// The knocker's knock was answered; [`Connection::acknowledge`] completes the handshake.
+    Answered,
+    /// The handshake completed.
+    Connected,
+    /// The peer's message arrived; it answers `waiter`.
+    Received {
+        /// Whom it answers.
+        waiter: Waiter,
+        /// The payload.
+        message: P,
+        /// An interrupt port that rode along.
+        interrupt: Option<HeldInterrupt>,
+    },
+    /// A send or the first-message wait failed.
+    Failed {
+        /// Whose wait failed.
+        waiter: Waiter,
+        /// Why.
+        error: Error,
+        /// The payload, when it was never posted.
+        unsent: Option<P>,
+    },
+    /// An interrupt arrived on a channel this side listens on.
+    Interrupt {
+        /// The channel.
+        channel: PortId,
+        /// The payload.
+        payload: P,
+    },
+    /// An interrupt channel ended (a one-time one after its interrupt, or any on close).
+    InterruptEnded {
+        /// The channel.
+        channel: PortId,
+        /// `None` after a one-time interrupt was delivered, else why it ended.
+        error: Option<Error>,
+    },
+    /// The session ended; every wait above has been failed already.
+    Closed(Error),
+}
+
+#[derive(Debug)]
+enum State {
+    Knocking { open: VecDeque<PortId> },
+    Listening,
+    Answered { reply_via: PortId },
+    AwaitingAcknowledgement { on: PortId },
+    Connected(Turn),
+    Closed(Error),
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Turn {
+    /// This side may post once, on the peer's reply port.
+    Ours { reply_via: PortId },
+    /// The peer's message is due on `on`.
+    Theirs { on: PortId, waiter: Waiter, since: Instant },
+}
+
+#[derive(Debug)]
+struct Queued<P> {
+    id: SendId,
+    payload: P,
+    interrupt: Option<InterruptKind>,
+}
+
+/// One messenger session as a pure state machine. See the [module docs](super) for the
+/// input/output contract.
+#[derive(Debug)]
+pub struct Connection<P> {
+    role: Role,
+    timing: Timing,
+    state: State,
+    targets: usize,
+    knock_attempt: u32,
+    next_port: u64,
+    next_send: u64,
+    generation: u64,
+    queue: VecDeque<Queued<P>>,
+    open_ports: BTreeSet<PortId>,
+    listening_on_interrupts: BTreeMap<PortId, Inbound>,
+    limits: Limits,
+    held_interrupts: BTreeMap<PortId, InterruptKind>,
+    timers: Timers,
+    actions: VecDeque<Action<P>>,
+    events: VecDeque<Event<P>>,
+    observations: VecDeque<Observation>,
+}
+
+impl<P> Connection<P> {
+    fn new(role: Role, timing: Timing, state: State, now: Instant) -> Self {
+        let mut timers = Timers::default();
+        timers.set(Timer::Handshake, now + timing.handshake_timeout);
+        Connection {
+            role,
+            timing,
+            state,
+            targets: 0,
+            knock_attempt: 0,
+            next_port: 0,
+            next_send: 0,
+            generation: 0,
+            queue: VecDeque::new(),
+            open_ports: BTreeSet::new(),
+            listening_on_interrupts: BTreeMap::new(),
+            limits: Limits::DEFAULT,
+            held_interrupts: BTreeMap::new(),
+            timers,
+            actions: VecDeque::new(),
+            events: VecDeque::new(),
+            observations: VecDeque::new(),
+        }
+    }
+
+    /// A knocker for `targets` targets (at least one); the first knocks are queued at once.
+    pub fn knocker(timing: Timing, targets: usize, now: Instant) -> Self {
+        let mut connection = Self::new(Role::Knocker, timing, State::Knocking { open: VecDeque::new() }, now);
+        connection.targets = targets.max(1);
+        connection.observe(now, Step::Handshake(HandshakeState::Knocking));
+        connection.knock_all(now);
+        connection
+    }
+
+    /// Applies `limits` (default [`Limits::DEFAULT`]): the interrupt and queue bounds are the
+    /// core's; payload size and depth are judged by the web layer before decoding.
+    /// Bounds already passed are judged anew from the next input on.
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.limits = limits;
+    }
+
+    /// The bounds in force.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// A listener; the web layer installs its temporary listeners alongside.
+    pub fn listener(timing: Timing, now: Instant) -> Self {
+        let mut connection = Self::new(Role::Listener, timing, State::Listening, now);
+        connection.observe(now, Step::Handshake(HandshakeState::Listening));
+        connection
+    }
+
+    /// This connection's role.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The handshake state, for display.
+    pub fn handshake_state(&self) -> HandshakeState {
+        match self.state {
+            State::Knocking { .. } => HandshakeState::Knocking,
+            State::Listening => HandshakeState::Listening,
+            State::Answered { .. } => HandshakeState::Answered,
+            State::AwaitingAcknowledgement { .. } => HandshakeState::AwaitingAcknowledgement,
+            State::Connected(_) => HandshakeState::Connected,
+            State::Closed(_) => HandshakeState::Closed,
+        }
+    }
+
+    /// Whether the session has ended, and why.
+    pub fn closed_with(&self) -> Option<&Error> {
+        match &self.state {
+            State::Closed(error) => Some(error),
+            _ => None,
+        }
+    }
+
+    /// Whether it is this side's turn to post.
+    pub fn is_our_turn(&self) -> bool {
+        matches!(self.state, State::Connected(Turn::Ours { .. }))
+    }
+
+    /// The generation of the last message sent or received.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// How many ports this side holds open right now.
+    pub fn open_port_count(&self) -> usize {
+        self.open_ports.len()
+    }
+
+    /// How many sends wait for their turn.
+    pub fn queued_sends(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Registers a port that arrived in a message, before the message is handed in.
+    pub fn register_port(&mut self) -> PortId {
+        let id = self.allocate_port();
+        if self.closed_with().is_some() {
+            // Nothing is accepted any more: the port is closed as soon as it is named.
+            self.close_port(id);
+        }
+        id
+    }
+
+    fn allocate_port(&mut self) -> PortId {
+        self.next_port += 1;
+        let id = PortId(self.next_port);
+        self.open_ports.insert(id);
+        id
+    }
+
+    fn close_port(&mut self, id: PortId) {
+        if self.open_ports.remove(&id) {
+            self.actions.push_back(Action::ClosePort(id));
+        }
+    }
+
+    fn observe(&mut self, at: Instant, step: Step) {
+        self.observations.push_back(Observation { at, step });
+    }
+
+    fn observe_message(&mut self, at: Instant, direction: Direction, kind: MessageKind) {
+        self.observe_message_with(at, direction, kind, None, None);
+    }
+
+    fn observe_message_with(
+        &mut self,
+        at: Instant,
+        direction: Direction,
+        kind: MessageKind,
+        reply_after: Option<Duration>,
+        interrupt: Option<InterruptKind>,
+    ) {
+        if kind != MessageKind::Knock {
+            self.generation += 1;
+        }
+        let generation = if kind == MessageKind::Knock { 0 } else { self.generation };
+        self.observe(
+            at,
+            Step::Message {
+                direction,
+                kind,
+                generation,
+                reply_after,
+                interrupt,
+            },
+        );
+    }
+
+    /// The next piece of work for the web layer.
+    pub fn poll_action(&mut self) -> Option<Action<P>> {
+        self.actions.pop_front()
+    }
+
+    /// The next event for the application.
+    pub fn poll_event(&mut self) -> Option<Event<P>> {
+        self.events.pop_front()
+    }
+
+    /// The next protocol step for the observer.
+    pub fn poll_observation(&mut self) -> Option<Observation> {
+        self.observations.pop_front()
+    }
+
+    /// When [`Connection::handle_timeout`] must be called next.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.next_timeout()
+    }
+}

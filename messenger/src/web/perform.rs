@@ -1,0 +1,171 @@
+//! Performing the core's outputs: its actions on the browser, its events to the waiting handles.
+
+use std::rc::Rc;
+
+use wasm_bindgen::{JsCast, JsValue};
+
+use super::codec::{self, js_error_text};
+use super::driver::{Delivered, Delivery, Shared};
+use super::ports::{open_channel, port, transfer};
+use super::Target;
+use crate::core::{Action, Event, InterruptKind, Waiter};
+use crate::Error;
+
+pub(super) fn perform(shared: &Rc<Shared>, action: Action<JsValue>) -> Result<(), Error> {
+    let browser = |e: JsValue| Error::Browser(js_error_text(&e));
+    match action {
+        Action::Knock { target, channel } => {
+            let given = open_channel(shared, channel, false)?;
+            let knock = codec::knock_object(&given);
+            let target = shared.inner.borrow().targets.get(target.0).cloned();
+            let transfer = transfer(&[&given]);
+            match target {
+                Some(Target::Window(window)) => window
+                    .post_message_with_transfer(&knock, shared.config_origin.as_str(), &transfer)
+                    .map_err(browser),
+                Some(Target::Worker(worker)) => worker.post_message_with_transfer(&knock, &transfer).map_err(browser),
+                Some(Target::WorkerScope) => js_sys::global()
+                    .dyn_into::<web_sys::DedicatedWorkerGlobalScope>()
+                    .map_err(|_| Error::Unsupported("not inside a dedicated worker"))?
+                    .post_message_with_transfer(&knock, &transfer)
+                    .map_err(browser),
+                None => Err(Error::Unsupported("no such knock target")),
+            }
+        }
+        Action::Post {
+            via,
+            reply_channel,
+            body,
+            interrupt,
+            send,
+        } => {
+            let Some(via) = port(shared, via) else {
+                return Err(Error::Closed);
+            };
+            let reply = open_channel(shared, reply_channel, false)?;
+            let interrupt_port = match interrupt {
+                Some((channel, kind)) => {
+                    let given = open_channel(shared, channel, true)?;
+                    let now = shared.now();
+                    let mut inner = shared.inner.borrow_mut();
+                    match send.and_then(|id| inner.unbound_sinks.remove(&id)) {
+                        Some((sink, _)) if !sink.is_closed() => {
+                            inner.sinks.insert(channel, sink);
+                        }
+                        _ => {
+                            // The receiving half was dropped while the send was queued (the sweep
+                            // then discarded its sink): nobody will ever listen here, so the
+                            // channel is closed as soon as it exists. The core queues the
+                            // `ClosePort`, which this same drive performs after the post.
+                            inner.core.close_interrupt(channel, now);
+                        }
+                    }
+                    Some((given, kind == InterruptKind::OneTime))
+                }
+                None => None,
+            };
+            let object = codec::body_object(body, &reply, interrupt_port.as_ref().map(|(p, once)| (p, *once)));
+            let mut ports = vec![&reply];
+            ports.extend(interrupt_port.as_ref().map(|(p, _)| p));
+            via.post_message_with_transferable(&object, &transfer(&ports))
+                .map_err(browser)
+        }
+        Action::PostInterrupt { via, payload } => match port(shared, via) {
+            Some(via) => via.post_message(&payload).map_err(browser),
+            None => Err(Error::Closed),
+        },
+        Action::ClosePort(id) => {
+            let slot = shared.inner.borrow_mut().ports.remove(&id);
+            if let Some(slot) = slot {
+                slot.port.close();
+                drop(slot); // removes its listeners, outside the borrow
+            }
+            Ok(())
+        }
+        Action::StopListening => {
+            let listeners = shared.inner.borrow_mut().window_listeners.take();
+            drop(listeners);
+            Ok(())
+        }
+    }
+}
+
+/// Hands one core event to whoever waits for it. Waiters are taken out under a short borrow and
+/// woken after it is released: waking a task may call into JavaScript (to queue a microtask).
+pub(super) fn dispatch(shared: &Rc<Shared>, event: Event<JsValue>) {
+    match event {
+        Event::Answered | Event::Connected => {
+            let handshake = shared.inner.borrow_mut().handshake.take();
+            if let Some(tx) = handshake {
+                let _ = tx.send(Ok(()));
+            }
+        }
+        Event::Received {
+            waiter,
+            message,
+            interrupt,
+        } => {
+            let waiting = shared.inner.borrow_mut().waiters.remove(&waiter);
+            let delivered = waiting.is_some_and(|tx| tx.send(Ok(Delivery { message, interrupt })).is_ok());
+            if let (false, Some(held)) = (delivered, interrupt) {
+                // Nobody waits for this reply any more; its interrupt port is given up at once.
+                let now = shared.now();
+                shared.inner.borrow_mut().core.release_interrupt(held.port, now);
+            }
+        }
+        Event::Failed { waiter, error, unsent } => {
+            let (sink, waiting) = {
+                let mut inner = shared.inner.borrow_mut();
+                let sink = match waiter {
+                    Waiter::Send(id) => inner.unbound_sinks.remove(&id).map(|(sink, _)| sink),
+                    Waiter::FirstMessage => None,
+                };
+                (sink, inner.waiters.remove(&waiter))
+            };
+            if let Some(sink) = sink {
+                let _ = sink.unbounded_send(Err(error.clone()));
+            }
+            if let Some(tx) = waiting {
+                let _ = tx.send(Err((error, unsent.is_some())));
+            }
+        }
+        Event::Interrupt { channel, payload } => {
+            let sink = shared.inner.borrow().sinks.get(&channel).cloned();
+            if sink.is_none_or(|sink| sink.unbounded_send(Ok(Delivered { channel, payload })).is_err()) {
+                // The receiving side was dropped: close the channel.
+                let now = shared.now();
+                shared.inner.borrow_mut().core.close_interrupt(channel, now);
+            }
+        }
+        Event::InterruptEnded { channel, error } => {
+            let sink = shared.inner.borrow_mut().sinks.remove(&channel);
+            if let (Some(sink), Some(error)) = (sink, error) {
+                let _ = sink.unbounded_send(Err(error));
+            }
+        }
+        Event::Closed(error) => {
+            let (handshake, waiters, sinks, watchers) = {
+                let mut inner = shared.inner.borrow_mut();
+                let inner = &mut *inner;
+                (
+                    inner.handshake.take(),
+                    std::mem::take(&mut inner.waiters),
+                    std::mem::take(&mut inner.unbound_sinks),
+                    std::mem::take(&mut inner.close_watchers),
+                )
+            };
+            if let Some(tx) = handshake {
+                let _ = tx.send(Err(error.clone()));
+            }
+            for tx in waiters.into_values() {
+                let _ = tx.send(Err((error.clone(), false)));
+            }
+            for (sink, _) in sinks.into_values() {
+                let _ = sink.unbounded_send(Err(error.clone()));
+            }
+            for tx in watchers {
+                let _ = tx.send(error.clone());
+            }
+        }
+    }
+}
