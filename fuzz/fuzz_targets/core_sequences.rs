@@ -38,7 +38,7 @@ use std::time::Duration;
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use messenger::core::{
-    Action, Body, Connection, IgnoreReason, Direction, Event, HandshakeState, Instant, InterruptKind, KnockCheck, Limits,
+    Action, Body, Connection, IgnoreReason, Direction, Event, HandshakeState, HeldInterrupt, Instant, InterruptKind, KnockCheck, Limits,
     MessageKind, Observation, PortField, PortId, Role, Scalar, SendId, Step, Timing, Waiter, WireObject, ACKNOWLEDGE,
     KNOCK, LISTEN, VERSION,
 };
@@ -551,7 +551,7 @@ impl Harness {
     }
 
     fn resolve(&self, on: On) -> PortId {
-        let bogus = |n: u16| PortId(u64::from(n));
+        let bogus = |n: u16| PortId::from_raw(u64::from(n));
         let chosen = match on {
             On::Newest => self.newest_listened(),
             On::Listened(i) => pick(self.listened(), i),
@@ -593,10 +593,10 @@ impl Harness {
         match source {
             PortSource::Fresh => self.register(),
             PortSource::Known(i) => {
-                let id = pick(self.named.keys().copied(), i).unwrap_or(PortId(u64::from(i)));
+                let id = pick(self.named.keys().copied(), i).unwrap_or(PortId::from_raw(u64::from(i)));
                 self.misuse(id)
             }
-            PortSource::Bogus(n) => self.misuse(PortId(u64::from(n))),
+            PortSource::Bogus(n) => self.misuse(PortId::from_raw(u64::from(n))),
         }
     }
 
@@ -718,7 +718,10 @@ impl Harness {
             Op::PeerMessage { payload, interrupt } => {
                 let on = self.resolve(On::Newest);
                 let response = self.register();
-                let interrupt = interrupt.map(|once| (self.register(), once));
+                let interrupt = interrupt.map(|once| HeldInterrupt {
+                    port: self.register(),
+                    kind: if once { InterruptKind::OneTime } else { InterruptKind::MultiUse },
+                });
                 let wire = WireObject::message(payload, response, interrupt);
                 self.note_response_port(&wire);
                 context = Self::context_for(&wire);

@@ -36,19 +36,46 @@ pub use gate::{Admission, IgnoreReason};
 pub use limits::{check_json, check_safe_integers, Budget, Limits, MAX_DEPTH, MAX_SAFE_INTEGER};
 pub use timer::{Instant, Timer, Timers};
 pub use trace::{Direction, HandshakeState, MessageKind, Observation, Step};
-pub use wire::{field, CheckedMessage, KnockCheck, PortField, Scalar, WireObject, ACKNOWLEDGE, KNOCK, LISTEN, VERSION};
+pub use wire::{
+    field, CheckedMessage, HandshakeStep, KnockCheck, PortField, Scalar, WireObject, ACKNOWLEDGE, KNOCK, LISTEN,
+    VERSION,
+};
 
-/// Names one port end the web layer holds on the core's behalf.
+/// Names one port end the web layer holds on the core's behalf. Only the core makes them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct PortId(pub u64);
+pub struct PortId(u64);
 
-/// Names one call to [`Connection::send`]; its reply or failure carries the same id.
+/// Names one call to [`Connection::send`]; its reply or failure carries the same id. Only the
+/// core makes them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct SendId(pub u64);
+pub struct SendId(u64);
 
 /// Index of a knock target in the list the knocker was created with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TargetId(pub usize);
+
+// Tests name ports the core never gave out (to prove they are refused) and expect send ids they
+// can predict; nothing else may forge an id, so these exist only with the `test-support` feature.
+#[cfg(feature = "test-support")]
+impl PortId {
+    /// The id numbered `raw`: the core numbers the ports it names 1, 2, 3 ... per connection.
+    pub const fn from_raw(raw: u64) -> Self {
+        PortId(raw)
+    }
+
+    /// The number [`PortId::from_raw`] takes.
+    pub const fn raw(self) -> u64 {
+        self.0
+    }
+}
+
+#[cfg(feature = "test-support")]
+impl SendId {
+    /// The id numbered `raw`: the core numbers sends 1, 2, 3 ... per connection.
+    pub const fn from_raw(raw: u64) -> Self {
+        SendId(raw)
+    }
+}
 
 /// The two kinds of interrupt channel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -11,7 +11,7 @@
 //! Checks run in a fixed order — object, `$type`, `$version`, ports, payload — so the
 //! [`Violation`] reported for a bad message is predictable.
 
-use super::PortId;
+use super::{HeldInterrupt, InterruptKind, PortId};
 use crate::Violation;
 
 /// `$type` of a knock.
@@ -22,6 +22,34 @@ pub const LISTEN: &str = "🤝";
 pub const ACKNOWLEDGE: &str = "👂";
 /// The only `$version` this implementation speaks.
 pub const VERSION: f64 = 1.0;
+
+/// The three steps of the handshake, each with its `$type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HandshakeStep {
+    /// `👋`, the knocker's first step.
+    Knock,
+    /// `🤝`, the listener's answer.
+    Listen,
+    /// `👂`, the knocker's acknowledgement.
+    Acknowledge,
+}
+
+impl HandshakeStep {
+    /// The step's `$type`.
+    pub const fn wire_type(self) -> &'static str {
+        match self {
+            HandshakeStep::Knock => KNOCK,
+            HandshakeStep::Listen => LISTEN,
+            HandshakeStep::Acknowledge => ACKNOWLEDGE,
+        }
+    }
+
+    /// Whether the step carries `$version`: the knock and its answer agree on the version, the
+    /// acknowledgement only completes what they agreed (it carries `$raw` instead).
+    pub const fn is_versioned(self) -> bool {
+        !matches!(self, HandshakeStep::Acknowledge)
+    }
+}
 
 /// Field names on the wire.
 pub mod field {
@@ -122,8 +150,16 @@ impl<P> Default for WireObject<P> {
     }
 }
 
-/// A valid application message: payload, reply port, interrupt port (and whether it is one-time).
-pub type CheckedMessage<P> = (P, PortId, Option<(PortId, bool)>);
+/// A valid application message, taken out of its wire object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckedMessage<P> {
+    /// The payload.
+    pub payload: P,
+    /// The peer's one-time port for the single reply.
+    pub reply_port: PortId,
+    /// An interrupt port that rode along, for this side to keep.
+    pub interrupt: Option<HeldInterrupt>,
+}
 
 /// What a window message is, seen as a knock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,13 +186,13 @@ impl<P> WireObject<P> {
     }
 
     /// A well-formed application message.
-    pub fn message(payload: P, response_port: PortId, interrupt: Option<(PortId, bool)>) -> Self {
+    pub fn message(payload: P, response_port: PortId, interrupt: Option<HeldInterrupt>) -> Self {
         WireObject {
             is_object: true,
             message: Some(payload),
             response_port: PortField::Port(response_port),
-            interrupt_port: interrupt.map_or(PortField::Absent, |(id, _)| PortField::Port(id)),
-            interrupt_once: interrupt.is_some_and(|(_, once)| once),
+            interrupt_port: interrupt.map_or(PortField::Absent, |held| PortField::Port(held.port)),
+            interrupt_once: interrupt.is_some_and(|held| held.kind == InterruptKind::OneTime),
             ..WireObject::default()
         }
     }
@@ -178,7 +214,7 @@ impl<P> WireObject<P> {
         if !self.is_object || !self.has_type(KNOCK) {
             return KnockCheck::NotAKnock;
         }
-        match self.check_handshake(KNOCK, true) {
+        match self.check_handshake(HandshakeStep::Knock) {
             Ok(port) => KnockCheck::Valid(port),
             Err(violation) => KnockCheck::Invalid(violation),
         }
@@ -192,15 +228,16 @@ impl<P> WireObject<P> {
         }
     }
 
-    /// Validates a handshake step (`$type`, optionally `$version`, exactly one port).
-    pub fn check_handshake(&self, kind: &str, versioned: bool) -> Result<PortId, Violation> {
+    /// Validates a handshake step (`$type`, `$version` where the step has one, exactly one
+    /// port) and returns the port for the answer.
+    pub fn check_handshake(&self, step: HandshakeStep) -> Result<PortId, Violation> {
         if !self.is_object {
             return Err(self.not_an_object());
         }
-        if !self.has_type(kind) {
+        if !self.has_type(step.wire_type()) {
             return Err(Violation::WrongType);
         }
-        if versioned && self.version != Scalar::Num(VERSION) {
+        if step.is_versioned() && self.version != Scalar::Num(VERSION) {
             return Err(Violation::WrongVersion);
         }
         let port = self.response_port.port().ok_or(Violation::MissingResponsePort)?;
@@ -210,8 +247,7 @@ impl<P> WireObject<P> {
         Ok(port)
     }
 
-    /// Validates an application message, taking its payload: returns the payload, the reply
-    /// port, and the interrupt port with whether it is one-time.
+    /// Validates an application message, taking its payload.
     pub fn check_message(&mut self) -> Result<CheckedMessage<P>, Violation> {
         if !self.is_object {
             return Err(self.not_an_object());
@@ -223,13 +259,23 @@ impl<P> WireObject<P> {
         let port = self.response_port.port().ok_or(Violation::MissingResponsePort)?;
         let interrupt = match self.interrupt_port {
             PortField::Absent => None,
-            PortField::Port(id) => Some((id, self.interrupt_once)),
+            PortField::Port(port) => Some(HeldInterrupt {
+                port,
+                kind: match self.interrupt_once {
+                    true => InterruptKind::OneTime,
+                    false => InterruptKind::MultiUse,
+                },
+            }),
             PortField::NotAPort => return Err(Violation::MalformedInterruptPort),
         };
         if !self.stray_ports.is_empty() {
             return Err(Violation::ExtraPorts);
         }
         let payload = self.message.take().ok_or(Violation::MissingMessage)?;
-        Ok((payload, port, interrupt))
+        Ok(CheckedMessage {
+            payload,
+            reply_port: port,
+            interrupt,
+        })
     }
 }

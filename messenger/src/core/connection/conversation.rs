@@ -1,26 +1,18 @@
 //! The half-duplex conversation: messages on one-time ports, the turns, and the FIFO send queue.
 
 use super::super::trace::{Direction, HandshakeState, MessageKind, Step};
-use super::super::wire::{WireObject, ACKNOWLEDGE, LISTEN};
+use super::super::wire::{CheckedMessage, HandshakeStep, WireObject};
 use super::super::{IgnoreReason, Instant, InterruptKind, PortId, SendId, Timer};
-use super::interrupts::Inbound;
-use super::{Action, Body, Connection, Event, HeldInterrupt, Queued, State, Turn, Waiter};
+use super::{Body, Connection, Event, Queued, State, Turn, Waiter};
 use crate::{Error, Overload, SendError, Violation};
 
 impl<P> Connection<P> {
     /// A message that arrived on port `on`.
     pub fn handle_message(&mut self, on: PortId, mut message: WireObject<P>, now: Instant) {
-        let carried: Vec<PortId> = message.ports().collect();
-        let reject = |this: &mut Self, error: Option<Error>| {
-            carried.iter().for_each(|p| this.close_port(*p));
-            if let Some(error) = error {
-                this.fail(error, now);
-            }
-        };
         match self.state {
-            State::Closed(_) => reject(self, None),
+            State::Closed(_) => self.reject(&message, None, now),
             State::Knocking { ref open } if open.contains(&on) => {
-                match message.check_handshake(LISTEN, true) {
+                match message.check_handshake(HandshakeStep::Listen) {
                     Ok(reply_via) => {
                         self.observe_message(now, Direction::Incoming, MessageKind::Listen);
                         let knocks = self.take_knock_ports();
@@ -33,11 +25,11 @@ impl<P> Connection<P> {
                         self.observe(now, Step::Handshake(HandshakeState::Answered));
                         self.events.push_back(Event::Answered);
                     }
-                    Err(violation) => reject(self, Some(Error::HandshakeFailed(violation))),
+                    Err(violation) => self.reject(&message, Some(violation), now),
                 }
             }
             State::AwaitingAcknowledgement { on: expected } if expected == on => {
-                match message.check_handshake(ACKNOWLEDGE, false) {
+                match message.check_handshake(HandshakeStep::Acknowledge) {
                     Ok(reply_via) => {
                         self.observe_message(now, Direction::Incoming, MessageKind::Acknowledge);
                         self.close_port(on);
@@ -47,7 +39,7 @@ impl<P> Connection<P> {
                         self.events.push_back(Event::Connected);
                         self.pump(now);
                     }
-                    Err(violation) => reject(self, Some(Error::HandshakeFailed(violation))),
+                    Err(violation) => self.reject(&message, Some(violation), now),
                 }
             }
             State::Connected(Turn::Theirs {
@@ -55,15 +47,11 @@ impl<P> Connection<P> {
                 waiter,
                 since,
             }) if expected == on => match message.check_message() {
-                Ok((payload, reply_via, interrupt)) => {
-                    let interrupt = interrupt.map(|(port, once)| HeldInterrupt {
-                        port,
-                        kind: if once {
-                            InterruptKind::OneTime
-                        } else {
-                            InterruptKind::MultiUse
-                        },
-                    });
+                Ok(CheckedMessage {
+                    payload,
+                    reply_port,
+                    interrupt,
+                }) => {
                     self.observe_message_with(
                         now,
                         Direction::Incoming,
@@ -73,7 +61,7 @@ impl<P> Connection<P> {
                     );
                     self.close_port(on);
                     self.timers.stop(Timer::Reply);
-                    self.state = State::Connected(Turn::Ours { reply_via });
+                    self.state = State::Connected(Turn::Ours { reply_via: reply_port });
                     if let Some(held) = interrupt {
                         self.held_interrupts.insert(held.port, held.kind);
                         self.observe(
@@ -92,15 +80,15 @@ impl<P> Connection<P> {
                     });
                     self.pump(now);
                 }
-                Err(violation) => reject(self, Some(Error::ProtocolViolation(violation))),
+                Err(violation) => self.reject(&message, Some(violation), now),
             },
             State::Connected(Turn::Ours { .. }) if self.open_ports.contains(&on) => {
-                reject(self, Some(Error::ProtocolViolation(Violation::OutOfTurn)))
+                self.reject(&message, Some(Violation::OutOfTurn), now)
             }
             State::Knocking { .. } | State::Listening => {
                 // A port this side no longer listens on; in a browser it cannot deliver, and
                 // before a session exists there is nothing to fail.
-                reject(self, None);
+                self.reject(&message, None, now);
                 self.observe(
                     now,
                     Step::Ignored {
@@ -108,21 +96,7 @@ impl<P> Connection<P> {
                     },
                 );
             }
-            _ => {
-                let handshake = matches!(
-                    self.state,
-                    State::Answered { .. } | State::AwaitingAcknowledgement { .. }
-                );
-                let violation = Violation::UsedPort;
-                reject(
-                    self,
-                    Some(if handshake {
-                        Error::HandshakeFailed(violation)
-                    } else {
-                        Error::ProtocolViolation(violation)
-                    }),
-                )
-            }
+            _ => self.reject(&message, Some(Violation::UsedPort), now),
         }
     }
 
@@ -134,12 +108,7 @@ impl<P> Connection<P> {
             return;
         }
         if self.open_ports.contains(&on) && self.closed_with().is_none() {
-            let error = match self.state {
-                State::Knocking { .. } | State::AwaitingAcknowledgement { .. } => {
-                    Error::HandshakeFailed(Violation::Undeserializable)
-                }
-                _ => Error::ProtocolViolation(Violation::Undeserializable),
-            };
+            let error = self.violation_error(Violation::Undeserializable);
             self.fail(error, now);
         }
     }
@@ -174,22 +143,10 @@ impl<P> Connection<P> {
             return;
         };
         let Some(next) = self.queue.pop_front() else { return };
-        let on = self.allocate_port();
-        let interrupt = next.interrupt.map(|kind| {
-            let channel = self.allocate_port();
-            self.listening_on_interrupts.insert(channel, Inbound::new(kind));
-            (channel, kind)
-        });
-        self.actions.push_back(Action::Post {
-            via: reply_via,
-            reply_channel: on,
-            body: Body::Message(next.payload),
-            interrupt,
-            send: Some(next.id),
-        });
-        self.close_port(reply_via);
+        let (on, interrupt_channel) =
+            self.post_on_peer_port(reply_via, Body::Message(next.payload), next.interrupt, Some(next.id));
         self.observe_message_with(now, Direction::Outgoing, MessageKind::Message, None, next.interrupt);
-        if let Some((channel, kind)) = interrupt {
+        if let (Some(channel), Some(kind)) = (interrupt_channel, next.interrupt) {
             self.observe(
                 now,
                 Step::InterruptOpened {

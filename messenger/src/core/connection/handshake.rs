@@ -57,12 +57,11 @@ impl<P> Connection<P> {
 
     /// A window (or worker) message that passed the origin, source and trust checks, seen by a
     /// listener. Returns how it was classified; only a valid knock changes the state.
-    pub fn handle_knock(&mut self, mut knock: WireObject<P>, now: Instant) -> KnockCheck {
+    pub fn handle_knock(&mut self, knock: WireObject<P>, now: Instant) -> KnockCheck {
         if !matches!(self.state, State::Listening) {
             // Listening already ended; the web layer removes its listeners at that moment, so
             // this is a message that was queued behind the accepted knock.
-            let ports: Vec<_> = knock.ports().collect();
-            ports.into_iter().for_each(|p| self.close_port(p));
+            self.reject(&knock, None, now);
             self.observe(
                 now,
                 Step::Ignored {
@@ -74,8 +73,7 @@ impl<P> Connection<P> {
         let check = knock.check_knock();
         match check {
             KnockCheck::NotAKnock => {
-                let ports: Vec<_> = knock.ports().collect();
-                ports.into_iter().for_each(|p| self.close_port(p));
+                self.reject(&knock, None, now);
                 self.observe(
                     now,
                     Step::Ignored {
@@ -83,24 +81,11 @@ impl<P> Connection<P> {
                     },
                 );
             }
-            KnockCheck::Invalid(violation) => {
-                knock.message = None;
-                let ports: Vec<_> = knock.ports().collect();
-                ports.into_iter().for_each(|p| self.close_port(p));
-                self.fail(Error::HandshakeFailed(violation), now);
-            }
+            KnockCheck::Invalid(violation) => self.reject(&knock, Some(violation), now),
             KnockCheck::Valid(knock_port) => {
                 self.observe_message(now, Direction::Incoming, MessageKind::Knock);
                 self.actions.push_back(Action::StopListening);
-                let on = self.allocate_port();
-                self.actions.push_back(Action::Post {
-                    via: knock_port,
-                    reply_channel: on,
-                    body: Body::Listen,
-                    interrupt: None,
-                    send: None,
-                });
-                self.close_port(knock_port);
+                let (on, _) = self.post_on_peer_port(knock_port, Body::Listen, None, None);
                 self.observe_message(now, Direction::Outgoing, MessageKind::Listen);
                 self.state = State::AwaitingAcknowledgement { on };
                 self.observe(now, Step::Handshake(HandshakeState::AwaitingAcknowledgement));
@@ -121,15 +106,7 @@ impl<P> Connection<P> {
     pub fn acknowledge(&mut self, now: Instant) -> Result<(), Error> {
         match self.state {
             State::Answered { reply_via } => {
-                let on = self.allocate_port();
-                self.actions.push_back(Action::Post {
-                    via: reply_via,
-                    reply_channel: on,
-                    body: Body::Acknowledge,
-                    interrupt: None,
-                    send: None,
-                });
-                self.close_port(reply_via);
+                let (on, _) = self.post_on_peer_port(reply_via, Body::Acknowledge, None, None);
                 self.timers.stop(Timer::Handshake);
                 self.observe_message(now, Direction::Outgoing, MessageKind::Acknowledge);
                 self.state = State::Connected(Turn::Theirs {
@@ -145,7 +122,7 @@ impl<P> Connection<P> {
                 Ok(())
             }
             State::Closed(ref error) => Err(error.clone()),
-            _ => Err(Error::ProtocolViolation(Violation::OutOfTurn)),
+            _ => Err(self.violation_error(Violation::OutOfTurn)),
         }
     }
 }

@@ -3,8 +3,9 @@
 //! and acknowledges; [`conversation`] carries the turns and the send queue; [`interrupts`] the
 //! side channels and their bounds; [`close`] timeouts and failure.
 //!
-//! Methods follow quinn-proto's order within each file: `handle_*` inputs, then mutators, then
-//! helpers; the `poll_*` outputs close this file.
+//! Methods follow quinn-proto's order: here the constructors, the getters, the two mutators that
+//! belong to no phase and the `poll_*` outputs, then the private helpers every phase shares; in
+//! each phase's file the `handle_*` inputs come first, then the mutators, then its helpers.
 
 mod close;
 mod conversation;
@@ -15,8 +16,9 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::Duration;
 
 use super::trace::{Direction, HandshakeState, MessageKind, Observation, Step};
+use super::wire::WireObject;
 use super::{Instant, InterruptKind, Limits, PortId, SendId, TargetId, Timer, Timers};
-use crate::Error;
+use crate::{Error, Violation};
 use interrupts::Inbound;
 
 /// Which side of the handshake this connection plays.
@@ -176,13 +178,30 @@ pub enum Event<P> {
     Closed(Error),
 }
 
+/// Where the session is.
+///
+/// ```text
+/// knocker   Knocking ──🤝 on a knock port──▶ Answered ──acknowledge(): 👂──▶ Connected(Theirs)
+/// listener  Listening ──valid 👋: 🤝──▶ AwaitingAcknowledgement ──👂──▶ Connected(Ours)
+/// both      Connected(Ours) ──a send posted──▶ Connected(Theirs) ──the peer's message──▶ Connected(Ours)
+/// any state ──a violation, a timeout, close()──▶ Closed (final)
+/// ```
+///
+/// Before `Connected` a broken rule fails the handshake ([`Error::HandshakeFailed`]), after it
+/// the conversation ([`Error::ProtocolViolation`]): [`Connection::violation_error`] decides.
 #[derive(Debug)]
 enum State {
+    /// The knocker knocks; `open` are its knock channels still listened on, oldest first.
     Knocking { open: VecDeque<PortId> },
+    /// The listener waits for a knock on its window (or worker) listeners.
     Listening,
+    /// The knocker has the listener's answer; the application acknowledges on `reply_via`.
     Answered { reply_via: PortId },
+    /// The listener answered; the acknowledgement is due on `on`.
     AwaitingAcknowledgement { on: PortId },
+    /// The handshake is done; the turn says who may post.
     Connected(Turn),
+    /// The session ended with this error; nothing more is accepted.
     Closed(Error),
 }
 
@@ -258,18 +277,6 @@ impl<P> Connection<P> {
         connection
     }
 
-    /// Applies `limits` (default [`Limits::DEFAULT`]): the interrupt and queue bounds are the
-    /// core's; payload size and depth are judged by the web layer before decoding.
-    /// Bounds already passed are judged anew from the next input on.
-    pub fn set_limits(&mut self, limits: Limits) {
-        self.limits = limits;
-    }
-
-    /// The bounds in force.
-    pub fn limits(&self) -> &Limits {
-        &self.limits
-    }
-
     /// A listener; the web layer installs its temporary listeners alongside.
     pub fn listener(timing: Timing, now: Instant) -> Self {
         let mut connection = Self::new(Role::Listener, timing, State::Listening, now);
@@ -280,6 +287,11 @@ impl<P> Connection<P> {
     /// This connection's role.
     pub fn role(&self) -> Role {
         self.role
+    }
+
+    /// The bounds in force.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
     }
 
     /// The handshake state, for display.
@@ -322,6 +334,13 @@ impl<P> Connection<P> {
         self.queue.len()
     }
 
+    /// Applies `limits` (default [`Limits::DEFAULT`]): the interrupt and queue bounds are the
+    /// core's; payload size and depth are judged by the web layer before decoding.
+    /// Bounds already passed are judged anew from the next input on.
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.limits = limits;
+    }
+
     /// Registers a port that arrived in a message, before the message is handed in.
     pub fn register_port(&mut self) -> PortId {
         let id = self.allocate_port();
@@ -330,6 +349,26 @@ impl<P> Connection<P> {
             self.close_port(id);
         }
         id
+    }
+
+    /// The next piece of work for the web layer.
+    pub fn poll_action(&mut self) -> Option<Action<P>> {
+        self.actions.pop_front()
+    }
+
+    /// The next event for the application.
+    pub fn poll_event(&mut self) -> Option<Event<P>> {
+        self.events.pop_front()
+    }
+
+    /// The next protocol step for the observer.
+    pub fn poll_observation(&mut self) -> Option<Observation> {
+        self.observations.pop_front()
+    }
+
+    /// When [`Connection::handle_timeout`] must be called next.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.next_timeout()
     }
 
     fn allocate_port(&mut self) -> PortId {
@@ -342,6 +381,57 @@ impl<P> Connection<P> {
     fn close_port(&mut self, id: PortId) {
         if self.open_ports.remove(&id) {
             self.actions.push_back(Action::ClosePort(id));
+        }
+    }
+
+    /// Posts `body` on the peer's one-time port `via` and closes `via`, which is spent. Opens the
+    /// port the reply will come on and, for an interrupt channel riding along, the port its
+    /// interrupts will come on (listened on from now). Returns the reply port and the channel.
+    fn post_on_peer_port(
+        &mut self,
+        via: PortId,
+        body: Body<P>,
+        interrupt: Option<InterruptKind>,
+        send: Option<SendId>,
+    ) -> (PortId, Option<PortId>) {
+        let reply_channel = self.allocate_port();
+        let interrupt = interrupt.map(|kind| {
+            let channel = self.allocate_port();
+            self.listening_on_interrupts.insert(channel, Inbound::new(kind));
+            (channel, kind)
+        });
+        self.actions.push_back(Action::Post {
+            via,
+            reply_channel,
+            body,
+            interrupt,
+            send,
+        });
+        self.close_port(via);
+        (reply_channel, interrupt.map(|(channel, _)| channel))
+    }
+
+    /// Refuses a message: closes every port it carried (none of them will be used) and, when it
+    /// broke a rule, ends the session with the error [`Connection::violation_error`] gives.
+    fn reject(&mut self, message: &WireObject<P>, violation: Option<Violation>, now: Instant) {
+        for port in message.ports() {
+            self.close_port(port);
+        }
+        if let Some(violation) = violation {
+            let error = self.violation_error(violation);
+            self.fail(error, now);
+        }
+    }
+
+    /// The one place that decides what a broken rule costs: before the session is connected it
+    /// fails the handshake, after it the conversation.
+    fn violation_error(&self, violation: Violation) -> Error {
+        match self.state {
+            State::Knocking { .. }
+            | State::Listening
+            | State::Answered { .. }
+            | State::AwaitingAcknowledgement { .. } => Error::HandshakeFailed(violation),
+            State::Connected(_) | State::Closed(_) => Error::ProtocolViolation(violation),
         }
     }
 
@@ -375,25 +465,5 @@ impl<P> Connection<P> {
                 interrupt,
             },
         );
-    }
-
-    /// The next piece of work for the web layer.
-    pub fn poll_action(&mut self) -> Option<Action<P>> {
-        self.actions.pop_front()
-    }
-
-    /// The next event for the application.
-    pub fn poll_event(&mut self) -> Option<Event<P>> {
-        self.events.pop_front()
-    }
-
-    /// The next protocol step for the observer.
-    pub fn poll_observation(&mut self) -> Option<Observation> {
-        self.observations.pop_front()
-    }
-
-    /// When [`Connection::handle_timeout`] must be called next.
-    pub fn poll_timeout(&self) -> Option<Instant> {
-        self.timers.next_timeout()
     }
 }

@@ -1,9 +1,7 @@
 //! Half-duplex: only the side holding the current port may speak, once; the listener speaks
 //! first; sends made while it is the peer's turn wait in the queue.
-#![cfg(not(target_arch = "wasm32"))]
 
-mod common;
-use common::*;
+use crate::support::*;
 
 fn application_messages_in_flight(pair: &Pair) -> usize {
     pair.in_flight()

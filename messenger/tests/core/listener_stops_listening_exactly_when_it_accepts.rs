@@ -1,10 +1,8 @@
 //! The listener's temporary window listeners go the moment it accepts a knock (so nothing else on
 //! the page can reach it through the global `postMessage`), or when it closes before that, and not
 //! a moment earlier.
-#![cfg(not(target_arch = "wasm32"))]
 
-mod common;
-use common::*;
+use crate::support::*;
 
 #[test]
 fn listener_stops_listening_exactly_when_it_accepts() {

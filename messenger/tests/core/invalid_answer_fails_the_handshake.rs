@@ -2,10 +2,8 @@
 //! the wrong `$type` or `$version`, without its port or with extra ones fails the knocker's
 //! handshake; a bad `👂` acknowledgement fails the listener's. Both fail closed with
 //! `Error::HandshakeFailed` and the typed violation.
-#![cfg(not(target_arch = "wasm32"))]
 
-mod common;
-use common::*;
+use crate::support::*;
 
 fn bad_answers(port: End, extra: End) -> Vec<(&'static str, Data, Violation)> {
     let wire = |w: WireObject<Payload>| Data::Wire(w);
@@ -74,7 +72,7 @@ fn knocker_answered_by_stranger() -> (Pair, End) {
     let PortField::Port(port) = knock.response_port else {
         panic!("with its port")
     };
-    (pair, End(port.0 as usize))
+    (pair, End(port.raw() as usize))
 }
 
 #[test]
@@ -94,7 +92,7 @@ fn invalid_answer_fails_the_knockers_handshake() {
             pair.knocker.events,
             [
                 Event::Failed {
-                    waiter: Waiter::Send(SendId(1)),
+                    waiter: Waiter::Send(SendId::from_raw(1)),
                     error: error.clone(),
                     unsent: Some(1)
                 },
@@ -184,7 +182,7 @@ fn invalid_acknowledgement_fails_the_listeners_handshake() {
             pair.listener.events,
             [
                 Event::Failed {
-                    waiter: Waiter::Send(SendId(1)),
+                    waiter: Waiter::Send(SendId::from_raw(1)),
                     error: error.clone(),
                     unsent: Some(9)
                 },
@@ -201,7 +199,7 @@ fn invalid_acknowledgement_fails_the_listeners_handshake() {
         assert!(pair
             .dropped
             .iter()
-            .any(|p| matches!(&p.data, Data::Wire(w) if w.check_handshake(ACKNOWLEDGE, false).is_ok())));
+            .any(|p| matches!(&p.data, Data::Wire(w) if w.check_handshake(HandshakeStep::Acknowledge).is_ok())));
     }
 }
 

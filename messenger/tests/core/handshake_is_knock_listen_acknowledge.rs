@@ -1,9 +1,7 @@
 //! The three-way handshake: knock (`👋`), listen (`🤝`), acknowledge (`👂`), each on the port the
 //! previous step transferred, numbered 0, 1 and 2 on both sides.
-#![cfg(not(target_arch = "wasm32"))]
 
-mod common;
-use common::*;
+use crate::support::*;
 
 #[test]
 fn handshake_is_knock_listen_acknowledge() {

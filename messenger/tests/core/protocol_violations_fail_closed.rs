@@ -1,10 +1,8 @@
 //! A peer that breaks the wire format or the turn-taking rules ends the session at once (it fails
 //! closed): the pending wait fails with `Error::ProtocolViolation` and the typed violation, every
 //! port closes, and nothing further is accepted.
-#![cfg(not(target_arch = "wasm32"))]
 
-mod common;
-use common::*;
+use crate::support::*;
 
 /// A connected pair in which the listener's send 1 waits for the knocker's reply; returns the port
 /// the knocker would reply on.
@@ -107,12 +105,12 @@ fn protocol_violations_fail_closed() {
             pair.listener.events,
             [
                 Event::Failed {
-                    waiter: Waiter::Send(SendId(1)),
+                    waiter: Waiter::Send(SendId::from_raw(1)),
                     error: error.clone(),
                     unsent: None
                 },
                 Event::Failed {
-                    waiter: Waiter::Send(SendId(2)),
+                    waiter: Waiter::Send(SendId::from_raw(2)),
                     error: error.clone(),
                     unsent: Some(2)
                 },
@@ -142,7 +140,7 @@ fn violation_ends_the_knockers_first_message_wait() {
                 unsent: None
             },
             Event::Failed {
-                waiter: Waiter::Send(SendId(1)),
+                waiter: Waiter::Send(SendId::from_raw(1)),
                 error: error.clone(),
                 unsent: Some(5)
             },
@@ -188,7 +186,7 @@ fn stale_message_on_a_used_port_fails_closed() {
     assert_eq!(
         pair.listener.events.first(),
         Some(&Event::Failed {
-            waiter: Waiter::Send(SendId(1)),
+            waiter: Waiter::Send(SendId::from_raw(1)),
             error: error.clone(),
             unsent: None
         })
@@ -269,7 +267,7 @@ fn assert_nothing_further_is_accepted(pair: &mut Pair, side: Side, error: &Error
         }),
         "{name}"
     );
-    assert_eq!(pair.emit(side, PortId(1), 78), Err(error.clone()), "{name}");
+    assert_eq!(pair.emit(side, PortId::from_raw(1), 78), Err(error.clone()), "{name}");
     if side == Side::Knocker {
         assert_eq!(pair.acknowledge(), Err(error.clone()), "{name}");
     }

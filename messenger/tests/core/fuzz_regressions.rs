@@ -1,6 +1,5 @@
 //! Reproducers of what the cargo-fuzz targets in `fuzz/` found in the pure core, as plain tests
 //! (stable Rust, no fuzzer needed).
-#![cfg(not(target_arch = "wasm32"))]
 
 use std::time::Duration;
 

@@ -5,10 +5,8 @@
 //! A message with another `$type` is therefore ignored too rather than failing the handshake: on
 //! the window, a wrong `$type` means "not for us". (A wrong `$type` on the knock's *port*, where
 //! only a `🤝` may come, does fail: see `invalid_answer_fails_the_handshake`.)
-#![cfg(not(target_arch = "wasm32"))]
 
-mod common;
-use common::*;
+use crate::support::*;
 
 /// A pair whose first knock was lost (the listener's page had not loaded), so the test can put
 /// other window messages ahead of the next knock.

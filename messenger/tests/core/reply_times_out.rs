@@ -1,10 +1,8 @@
 //! In a half-duplex conversation a missing reply means the peer is gone (a closed, reloaded or
 //! dead page sends no notice): the side waiting for longer than `reply_timeout` fails with
 //! `Error::TimedOut(Stage::Reply)`. The timer runs only while this side waits.
-#![cfg(not(target_arch = "wasm32"))]
 
-mod common;
-use common::*;
+use crate::support::*;
 
 #[test]
 fn reply_times_out_when_the_peer_never_answers() {
@@ -28,7 +26,7 @@ fn reply_times_out_when_the_peer_never_answers() {
                 unsent: None
             },
             Event::Failed {
-                waiter: Waiter::Send(SendId(2)),
+                waiter: Waiter::Send(SendId::from_raw(2)),
                 error: error.clone(),
                 unsent: Some(2)
             },
@@ -92,7 +90,7 @@ fn knockers_wait_for_the_first_message_times_out() {
                 unsent: None
             },
             Event::Failed {
-                waiter: Waiter::Send(SendId(1)),
+                waiter: Waiter::Send(SendId::from_raw(1)),
                 error: error.clone(),
                 unsent: Some(5)
             },

@@ -1,9 +1,7 @@
 //! The observer numbers every message by the port generation it travelled on: the knock is 0,
 //! every later message one more, and both sides number the same message alike.
-#![cfg(not(target_arch = "wasm32"))]
 
-mod common;
-use common::*;
+use crate::support::*;
 
 #[test]
 fn generations_count_messages_alike_on_both_sides() {

@@ -1,10 +1,8 @@
 //! The remote may pick up a knock that is a few intervals old (its page was busy when the newer
 //! ones arrived). Its answer comes on that older knock's channel, which must still be open: the
 //! knocker keeps the newest `knocks_kept_open` rounds open.
-#![cfg(not(target_arch = "wasm32"))]
 
-mod common;
-use common::*;
+use crate::support::*;
 
 #[test]
 fn answer_to_an_older_knock_still_works() {
@@ -68,7 +66,7 @@ fn answer_to_a_knock_older_than_the_kept_rounds_is_lost() {
     assert!(pair
         .dropped
         .iter()
-        .any(|p| matches!(&p.data, Data::Wire(w) if w.check_handshake(LISTEN, true).is_ok())));
+        .any(|p| matches!(&p.data, Data::Wire(w) if w.check_handshake(HandshakeStep::Listen).is_ok())));
 
     pair.advance(timing.handshake_timeout);
     assert_closed_cleanly(&pair, Side::Knocker, &Error::TimedOut(Stage::Handshake));

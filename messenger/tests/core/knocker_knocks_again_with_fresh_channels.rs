@@ -1,10 +1,8 @@
 //! A knock that reaches the listener's window before its listener exists is lost without a trace,
 //! so the knocker knocks again every `knock_interval`, on every target, each time with a fresh
 //! channel; it keeps the newest `knocks_kept_open` rounds open and closes older ones.
-#![cfg(not(target_arch = "wasm32"))]
 
-mod common;
-use common::*;
+use crate::support::*;
 
 fn unanswered(timing: Timing, targets: usize, rounds: u32) -> Pair {
     let mut pair = Pair::with_targets(timing, targets);

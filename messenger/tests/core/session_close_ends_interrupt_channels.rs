@@ -1,10 +1,8 @@
 //! When the session ends — closed, timed out or failed — every interrupt channel this side listens
 //! on ends with that error (before the session reports its own end), every interrupt port it holds
 //! closes, and the observer sees each channel it saw open closed.
-#![cfg(not(target_arch = "wasm32"))]
 
-mod common;
-use common::*;
+use crate::support::*;
 
 #[test]
 fn session_failure_ends_interrupt_channels_with_its_error() {

@@ -1,10 +1,8 @@
 //! Sends queue up FIFO on each side and go out one per turn; each resolves with the peer's next
 //! message. Many sends queued on both sides — even before the handshake — arrive exactly once
 //! and in order.
-#![cfg(not(target_arch = "wasm32"))]
 
-mod common;
-use common::*;
+use crate::support::*;
 
 #[test]
 fn messages_arrive_in_fifo_order_under_many_queued_sends_on_both_sides() {

@@ -1,9 +1,7 @@
 //! The emitting side may give up an interrupt port (its application dropped the sender): the port
 //! closes and emitting on it is refused. Emitting needs a held interrupt port.
-#![cfg(not(target_arch = "wasm32"))]
 
-mod common;
-use common::*;
+use crate::support::*;
 
 #[test]
 fn released_interrupt_port_cannot_emit() {
@@ -35,7 +33,7 @@ fn emitting_on_a_port_that_is_not_an_interrupt_port_is_refused() {
         "the reply port is not for interrupts"
     );
     assert!(
-        pair.emit(Side::Listener, PortId(9_999), 1).is_err(),
+        pair.emit(Side::Listener, PortId::from_raw(9_999), 1).is_err(),
         "nor is a port never seen"
     );
     assert!(pair.in_flight().is_empty());

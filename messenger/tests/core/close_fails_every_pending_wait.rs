@@ -1,10 +1,8 @@
 //! Closing a messenger fails every pending send (handing back the payloads that never left) and
 //! interrupt wait with `Error::Closed`, closes every port, stops listening; closing twice is
 //! harmless, and later sends fail with their value handed back.
-#![cfg(not(target_arch = "wasm32"))]
 
-mod common;
-use common::*;
+use crate::support::*;
 
 #[test]
 fn close_fails_every_pending_send_and_hands_back_the_unsent() {
@@ -99,7 +97,7 @@ fn closing_while_knocking_closes_every_knock_channel_and_fails_queued_sends() {
         pair.knocker.events,
         [
             Event::Failed {
-                waiter: Waiter::Send(SendId(1)),
+                waiter: Waiter::Send(SendId::from_raw(1)),
                 error: Error::Closed,
                 unsent: Some(1)
             },

@@ -3,10 +3,8 @@
 //! its sender hears that it failed (with the payload back when it never left); interrupts arrive
 //! in order and at most once; the observer numbers messages alike on both sides; and once both
 //! sides are closed no port is left open.
-#![cfg(not(target_arch = "wasm32"))]
 
-mod common;
-use common::*;
+use crate::support::*;
 
 use std::collections::BTreeMap;
 

@@ -1,9 +1,7 @@
 //! The handshake as a whole must complete within `handshake_timeout` of each side's creation;
 //! a peer that never loads, never answers or never acknowledges is detected only this way.
-#![cfg(not(target_arch = "wasm32"))]
 
-mod common;
-use common::*;
+use crate::support::*;
 
 const TIMEOUT: u64 = 2_000;
 
@@ -29,7 +27,7 @@ fn handshake_times_out_when_listener_never_answers() {
         pair.knocker.events,
         [
             Event::Failed {
-                waiter: Waiter::Send(SendId(1)),
+                waiter: Waiter::Send(SendId::from_raw(1)),
                 error: error.clone(),
                 unsent: Some(1)
             },

@@ -1,10 +1,8 @@
 //! A one-time interrupt channel delivers exactly one interrupt: the emitter's port closes as it
 //! emits (a second emit is `Error::InterruptSpent`), and the listening side closes its port and
 //! ends the channel when the interrupt arrives.
-#![cfg(not(target_arch = "wasm32"))]
 
-mod common;
-use common::*;
+use crate::support::*;
 
 #[test]
 fn one_time_interrupt_delivers_once_then_closes() {

@@ -2,10 +2,8 @@
 //! be taken, interrupts per second, and this side's own queued sends while the peer does not
 //! answer. Past a bound the channel ends (or the send is refused) with `Error::Overloaded`; the
 //! session and the other channels go on, and nothing delivered before the bound is lost.
-#![cfg(not(target_arch = "wasm32"))]
 
-mod common;
-use common::*;
+use crate::support::*;
 use messenger::{Limits, Overload};
 use std::time::Duration;
 

@@ -1,9 +1,7 @@
 //! The knocker may knock on several targets (and again and again on each); the first valid
 //! `🤝` answer wins, every knock channel closes at once, and a later answer vanishes unheard.
-#![cfg(not(target_arch = "wasm32"))]
 
-mod common;
-use common::*;
+use crate::support::*;
 
 /// The knock the stranger on `target` received, by the end it may answer on.
 fn stranger_knock(pair: &Pair, target: usize) -> End {
@@ -11,7 +9,7 @@ fn stranger_knock(pair: &Pair, target: usize) -> End {
         .iter()
         .find_map(|p| match (&p.to, &p.data) {
             (Dest::Window(TargetId(t)), Data::Wire(w)) if *t == target => match w.response_port {
-                PortField::Port(id) => Some(End(id.0 as usize)),
+                PortField::Port(id) => Some(End(id.raw() as usize)),
                 _ => None,
             },
             _ => None,
@@ -58,7 +56,7 @@ fn first_valid_answer_wins_and_closes_every_knock_channel() {
     assert!(pair
         .dropped
         .iter()
-        .any(|p| matches!(&p.data, Data::Wire(w) if w.check_handshake(LISTEN, true).is_ok())));
+        .any(|p| matches!(&p.data, Data::Wire(w) if w.check_handshake(HandshakeStep::Listen).is_ok())));
     assert_eq!(pair.knocker.core.handshake_state(), HandshakeState::Answered);
     assert!(pair.knocker.events.is_empty());
 
@@ -73,7 +71,7 @@ fn first_valid_answer_wins_and_closes_every_knock_channel() {
     assert!(pair
         .outsider_inbox
         .iter()
-        .any(|p| matches!(&p.data, Data::Wire(w) if w.check_handshake(ACKNOWLEDGE, false).is_ok())));
+        .any(|p| matches!(&p.data, Data::Wire(w) if w.check_handshake(HandshakeStep::Acknowledge).is_ok())));
 }
 
 #[test]

@@ -1,9 +1,7 @@
 //! A multi-use interrupt channel delivers every interrupt the remote emits, in order and apart
 //! from the turn-taking, until the listening side closes it.
-#![cfg(not(target_arch = "wasm32"))]
 
-mod common;
-use common::*;
+use crate::support::*;
 
 #[test]
 fn multi_use_interrupts_arrive_in_order_until_closed() {

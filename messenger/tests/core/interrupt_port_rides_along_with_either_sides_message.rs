@@ -1,9 +1,7 @@
 //! Either side may open an interrupt channel with a message it sends: the host with a request, or
 //! the knocker with the reply it returns from its handler loop.
-#![cfg(not(target_arch = "wasm32"))]
 
-mod common;
-use common::*;
+use crate::support::*;
 
 #[test]
 fn interrupt_port_rides_along_with_either_sides_message() {

@@ -2,10 +2,8 @@
 //! transferred `$responsePort`, ports it does not refer to — is a failed handshake on the listener,
 //! with the typed violation: it stops listening, closes every port and reports
 //! `Error::HandshakeFailed`.
-#![cfg(not(target_arch = "wasm32"))]
 
-mod common;
-use common::*;
+use crate::support::*;
 
 fn bad_knocks(port: End, extra: End) -> Vec<(&'static str, WireObject<Payload>, Violation)> {
     vec![

@@ -28,8 +28,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 pub use messenger::core::{
-    Action, Body, Connection, Event, HandshakeState, HeldInterrupt, IgnoreReason, Instant, KnockCheck, PortField,
-    PortId, Role, Scalar, SendId, TargetId, Timing, Waiter, WireObject, ACKNOWLEDGE, KNOCK, LISTEN, VERSION,
+    Action, Body, Connection, Event, HandshakeState, HandshakeStep, HeldInterrupt, IgnoreReason, Instant, KnockCheck,
+    PortField, PortId, Role, Scalar, SendId, TargetId, Timing, Waiter, WireObject, ACKNOWLEDGE, KNOCK, LISTEN, VERSION,
 };
 pub use messenger::{Direction, Error, InterruptKind, MessageKind, Observation, SendError, Stage, Step, Violation};
 
@@ -65,11 +65,11 @@ pub struct End(pub usize);
 impl End {
     /// This end written into a [`WireObject`] in flight (see [`Data::Wire`]).
     pub fn wire(self) -> PortId {
-        PortId(self.0 as u64)
+        PortId::from_raw(self.0 as u64)
     }
 
     fn from_wire(id: PortId) -> End {
-        End(id.0 as usize)
+        End(id.raw() as usize)
     }
 }
 
@@ -903,7 +903,10 @@ impl Pair {
                     self.hold(side, channel, kept, Use::Interrupts);
                     let send = send.expect("an interrupt channel rides along with a send");
                     self.peer_mut(side).interrupt_channels.insert(send, channel);
-                    (given.wire(), kind == InterruptKind::OneTime)
+                    HeldInterrupt {
+                        port: given.wire(),
+                        kind,
+                    }
                 });
                 let wire = match body {
                     Body::Listen => WireObject::handshake(LISTEN, Some(VERSION), given.wire()),
