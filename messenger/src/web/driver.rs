@@ -1,4 +1,4 @@
-//! The engine room: one [`Shared`] per session owns the core, every port, listener and timer;
+//! The engine room: one [`Driver`] per session owns the core, every port, listener and timer;
 //! [`drive`] drains the core after every input and keeps its one timer armed. The rest of the
 //! web layer has one concern per file: [`super::ports`] (the ports and their two shared
 //! handlers), [`super::window`] (the listener's window listeners, which gather facts for the
@@ -36,8 +36,12 @@ pub(crate) struct Delivery {
     pub interrupt: Option<HeldInterrupt>,
 }
 
-/// Why a wait failed, and whether the value never left this side.
-pub(crate) type Failure = (Error, bool);
+/// Why a wait failed, and whether its message never left this side (then the application gets
+/// it back).
+pub(crate) struct WaitFailure {
+    pub error: Error,
+    pub never_posted: bool,
+}
 
 /// Where interrupts of one channel go.
 pub(crate) type InterruptSink = mpsc::UnboundedSender<Result<Delivered, Error>>;
@@ -55,7 +59,7 @@ pub(crate) struct Inner {
     pub(super) targets: Vec<Target>,
     pub(super) window_listeners: Option<[EventListener; 2]>,
     pub(super) timer: Option<(Instant, Timeout)>,
-    pub(super) waiters: HashMap<Waiter, oneshot::Sender<Result<Delivery, Failure>>>,
+    pub(super) waiters: HashMap<Waiter, oneshot::Sender<Result<Delivery, WaitFailure>>>,
     pub(super) handshake: Option<oneshot::Sender<Result<(), Error>>>,
     pub(super) unbound_sinks: HashMap<SendId, (InterruptSink, InterruptKind)>,
     pub(super) sinks: HashMap<PortId, InterruptSink>,
@@ -71,11 +75,15 @@ impl Drop for Inner {
     }
 }
 
-/// A started session and the receiver that resolves when its handshake is done.
-pub(crate) type Started = (Rc<Shared>, oneshot::Receiver<Result<(), Error>>);
+/// A started session.
+pub(crate) struct Started {
+    pub driver: Rc<Driver>,
+    /// Resolves when the handshake is done (the knocker: when the listener answered).
+    pub handshake: oneshot::Receiver<Result<(), Error>>,
+}
 
 /// One session, shared by the public handles and (weakly) by every browser callback.
-pub(crate) struct Shared {
+pub(crate) struct Driver {
     // Dropped first: its port slots remove their listeners before `port_handlers` goes.
     pub(super) inner: RefCell<Inner>,
     pub(super) observer: RefCell<Option<Observer>>,
@@ -94,9 +102,9 @@ fn clock() -> Result<web_sys::Performance, Error> {
         .ok_or(Error::Unsupported("no performance clock"))
 }
 
-impl Shared {
+impl Driver {
     /// The application took one interrupt of `channel`. The core only counts it (it has nothing
-    /// to say back), so unlike [`Shared::with_core`] nothing is drained: this runs per interrupt.
+    /// to say back), so unlike [`Driver::with_core`] nothing is drained: this runs per interrupt.
     pub fn interrupt_taken(&self, channel: PortId) {
         self.inner.borrow_mut().core.interrupt_taken(channel);
     }
@@ -106,7 +114,7 @@ impl Shared {
     }
 
     fn new(config: Config, core: Connection<JsValue>, targets: Vec<Target>) -> Result<Rc<Self>, Error> {
-        Ok(Rc::new(Shared {
+        Ok(Rc::new(Driver {
             inner: RefCell::new(Inner {
                 core,
                 ports: HashMap::new(),
@@ -133,11 +141,14 @@ impl Shared {
         let now = Instant::from_millis_f64(clock()?.now());
         let mut core = Connection::knocker(config.timing, targets.len(), now);
         core.set_limits(config.limits);
-        let shared = Shared::new(config, core, targets)?;
+        let shared = Driver::new(config, core, targets)?;
         let (tx, rx) = oneshot::channel();
         shared.inner.borrow_mut().handshake = Some(tx);
         drive(&shared);
-        Ok((shared, rx))
+        Ok(Started {
+            driver: shared,
+            handshake: rx,
+        })
     }
 
     /// Starts a listener on `source`; the receiver resolves when the handshake completed.
@@ -145,7 +156,7 @@ impl Shared {
         let now = Instant::from_millis_f64(clock()?.now());
         let mut core = Connection::listener(config.timing, now);
         core.set_limits(config.limits);
-        let shared = Shared::new(config, core, Vec::new())?;
+        let shared = Driver::new(config, core, Vec::new())?;
         let listeners = window_listeners(&shared, source)?;
         let (tx, rx) = oneshot::channel();
         {
@@ -154,7 +165,10 @@ impl Shared {
             inner.handshake = Some(tx);
         }
         drive(&shared);
-        Ok((shared, rx))
+        Ok(Started {
+            driver: shared,
+            handshake: rx,
+        })
     }
 
     /// Runs `f` on the core, then performs whatever it produced.
@@ -170,7 +184,7 @@ impl Shared {
         self: &Rc<Self>,
         message: JsValue,
         interrupt: Option<(InterruptSink, InterruptKind)>,
-    ) -> oneshot::Receiver<Result<Delivery, Failure>> {
+    ) -> oneshot::Receiver<Result<Delivery, WaitFailure>> {
         let (tx, rx) = oneshot::channel();
         let now = self.now();
         {
@@ -184,7 +198,10 @@ impl Shared {
                     }
                 }
                 Err(failed) => {
-                    let _ = tx.send(Err((failed.error.clone(), true)));
+                    let _ = tx.send(Err(WaitFailure {
+                        error: failed.error.clone(),
+                        never_posted: true,
+                    }));
                     if let Some((sink, _)) = interrupt {
                         let _ = sink.unbounded_send(Err(failed.error));
                     }
@@ -196,7 +213,7 @@ impl Shared {
     }
 
     /// The knocker's acknowledgement; the receiver gets the listener's first message.
-    pub fn acknowledge(self: &Rc<Self>) -> Result<oneshot::Receiver<Result<Delivery, Failure>>, Error> {
+    pub fn acknowledge(self: &Rc<Self>) -> Result<oneshot::Receiver<Result<Delivery, WaitFailure>>, Error> {
         let (tx, rx) = oneshot::channel();
         let now = self.now();
         let acknowledged = {
@@ -258,7 +275,7 @@ impl Shared {
 }
 
 /// Drains the core and performs its outputs until it has nothing more to say.
-fn drive(shared: &Rc<Shared>) {
+fn drive(shared: &Rc<Driver>) {
     // A callback that runs during a drive (an observer closing the messenger, say) only feeds the
     // core; the outer drive performs the results.
     if shared.driving.replace(true) {
@@ -301,7 +318,7 @@ fn drive(shared: &Rc<Shared>) {
 const MAX_TIMER_DELAY_MS: u32 = i32::MAX as u32;
 
 /// Keeps one browser timeout armed for the core's next deadline.
-fn reschedule(shared: &Rc<Shared>) {
+fn reschedule(shared: &Rc<Driver>) {
     let deadline = shared.inner.borrow().core.poll_timeout();
     let current = shared.inner.borrow().timer.as_ref().map(|(at, _)| *at);
     if deadline == current {

@@ -23,12 +23,12 @@ use futures::{ready, Stream};
 use serde::{de::DeserializeOwned, Serialize};
 
 use super::codec::{decode, encode};
-use super::driver::{Delivered, InterruptSink, Shared};
+use super::driver::{Delivered, Driver, InterruptSink};
 use crate::core::{HeldInterrupt, InterruptKind, Limits};
 use crate::Error;
 
 /// Set when the request is sent: which session the channel belongs to.
-type Binding = Rc<RefCell<Option<(Weak<Shared>, Limits)>>>;
+type Binding = Rc<RefCell<Option<(Weak<Driver>, Limits)>>>;
 
 /// The half of an interrupt channel that rides along with a message.
 pub struct InterruptRequest {
@@ -82,7 +82,7 @@ impl InterruptRequest {
         self.kind
     }
 
-    pub(crate) fn bind(self, shared: &Rc<Shared>) -> (InterruptSink, InterruptKind) {
+    pub(crate) fn bind(self, shared: &Rc<Driver>) -> (InterruptSink, InterruptKind) {
         *self.binding.borrow_mut() = Some((Rc::downgrade(shared), shared.limits));
         (self.sink, self.kind)
     }
@@ -211,7 +211,7 @@ impl<I> fmt::Debug for OneTimeInterrupt<I> {
 
 /// Gives the port up when the sender goes away.
 struct Held {
-    shared: Weak<Shared>,
+    shared: Weak<Driver>,
     held: HeldInterrupt,
 }
 
@@ -234,7 +234,7 @@ pub struct InterruptSender<I> {
 }
 
 impl<I> InterruptSender<I> {
-    pub(crate) fn new(shared: Weak<Shared>, held: HeldInterrupt) -> Self {
+    pub(crate) fn new(shared: Weak<Driver>, held: HeldInterrupt) -> Self {
         InterruptSender {
             held: Held { shared, held },
             _type: PhantomData,

@@ -5,17 +5,17 @@ use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
 
 use super::codec::{self, js_error_text};
-use super::driver::{Delivered, Delivery, Shared};
-use super::ports::{open_channel, port, transfer};
+use super::driver::{Delivered, Delivery, Driver, WaitFailure};
+use super::ports::{open_channel, port, transfer, Carries};
 use super::Target;
 use crate::core::{Action, Event, InterruptKind, Waiter};
 use crate::Error;
 
-pub(super) fn perform(shared: &Rc<Shared>, action: Action<JsValue>) -> Result<(), Error> {
+pub(super) fn perform(shared: &Rc<Driver>, action: Action<JsValue>) -> Result<(), Error> {
     let browser = |e: JsValue| Error::Browser(js_error_text(&e));
     match action {
         Action::Knock { target, channel } => {
-            let given = open_channel(shared, channel, false)?;
+            let given = open_channel(shared, channel, Carries::Messages)?;
             let knock = codec::knock_object(&given);
             let target = shared.inner.borrow().targets.get(target.0).cloned();
             let transfer = transfer(&[&given]);
@@ -42,10 +42,10 @@ pub(super) fn perform(shared: &Rc<Shared>, action: Action<JsValue>) -> Result<()
             let Some(via) = port(shared, via) else {
                 return Err(Error::Closed);
             };
-            let reply = open_channel(shared, reply_channel, false)?;
+            let reply = open_channel(shared, reply_channel, Carries::Messages)?;
             let interrupt_port = match interrupt {
                 Some((channel, kind)) => {
-                    let given = open_channel(shared, channel, true)?;
+                    let given = open_channel(shared, channel, Carries::Interrupts)?;
                     let now = shared.now();
                     let mut inner = shared.inner.borrow_mut();
                     match send.and_then(|id| inner.unbound_sinks.remove(&id)) {
@@ -92,7 +92,7 @@ pub(super) fn perform(shared: &Rc<Shared>, action: Action<JsValue>) -> Result<()
 
 /// Hands one core event to whoever waits for it. Waiters are taken out under a short borrow and
 /// woken after it is released: waking a task may call into JavaScript (to queue a microtask).
-pub(super) fn dispatch(shared: &Rc<Shared>, event: Event<JsValue>) {
+pub(super) fn dispatch(shared: &Rc<Driver>, event: Event<JsValue>) {
     match event {
         Event::Answered | Event::Connected => {
             let handshake = shared.inner.borrow_mut().handshake.take();
@@ -126,7 +126,10 @@ pub(super) fn dispatch(shared: &Rc<Shared>, event: Event<JsValue>) {
                 let _ = sink.unbounded_send(Err(error.clone()));
             }
             if let Some(tx) = waiting {
-                let _ = tx.send(Err((error, unsent.is_some())));
+                let _ = tx.send(Err(WaitFailure {
+                    error,
+                    never_posted: unsent.is_some(),
+                }));
             }
         }
         Event::Interrupt { channel, payload } => {
@@ -158,7 +161,10 @@ pub(super) fn dispatch(shared: &Rc<Shared>, event: Event<JsValue>) {
                 let _ = tx.send(Err(error.clone()));
             }
             for tx in waiters.into_values() {
-                let _ = tx.send(Err((error.clone(), false)));
+                let _ = tx.send(Err(WaitFailure {
+                    error: error.clone(),
+                    never_posted: false,
+                }));
             }
             for (sink, _) in sinks.into_values() {
                 let _ = sink.unbounded_send(Err(error.clone()));

@@ -10,7 +10,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{MessageChannel, MessageEvent, MessagePort};
 
 use super::codec::{self, js_error_text};
-use super::driver::Shared;
+use super::driver::Driver;
 use crate::core::{PortId, WireObject};
 use crate::Error;
 
@@ -18,14 +18,23 @@ use crate::Error;
 pub(super) struct PortSlot {
     pub(super) port: MessagePort,
     /// For ports this side listens on: the session's `message` and `messageerror` handlers, as
-    /// registered, and whether the port carries interrupts.
+    /// registered, and what the port carries.
     listening: Option<Listening>,
 }
 
 pub(super) struct Listening {
     on_message: Function,
     on_error: Function,
-    interrupts: bool,
+    carries: Carries,
+}
+
+/// What a listened port carries, which decides how its messages are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Carries {
+    /// Wire objects: the peer's messages and handshake steps.
+    Messages,
+    /// Bare payloads on an interrupt channel.
+    Interrupts,
 }
 
 impl Drop for PortSlot {
@@ -73,14 +82,14 @@ pub(super) fn new_channel() -> Result<MessageChannel, Error> {
 }
 
 impl PortHandlers {
-    fn new(shared: &Rc<Shared>) -> Self {
+    fn new(shared: &Rc<Driver>) -> Self {
         let weak = Rc::downgrade(shared);
         let on_message = Closure::new(move |event: MessageEvent| {
             let Some(shared) = weak.upgrade() else { return };
-            let Some((id, interrupts)) = shared.listened_port(&event) else {
+            let Some((id, carries)) = shared.listened_port(&event) else {
                 return;
             };
-            if interrupts {
+            if carries == Carries::Interrupts {
                 let payload = event.data();
                 // Interrupts carry no ports; any that came along are closed unread.
                 close_all(&event.ports());
@@ -102,21 +111,21 @@ impl PortHandlers {
     }
 }
 
-impl Shared {
-    /// The listened port an event arrived on, and whether it carries interrupts.
-    fn listened_port(&self, event: &MessageEvent) -> Option<(PortId, bool)> {
+impl Driver {
+    /// The listened port an event arrived on, and what it carries.
+    fn listened_port(&self, event: &MessageEvent) -> Option<(PortId, Carries)> {
         let target = JsValue::from(event.current_target()?);
         let inner = self.inner.borrow();
         inner.ports.iter().find_map(|(id, slot)| {
             let listening = slot.listening.as_ref()?;
-            (AsRef::<JsValue>::as_ref(&slot.port) == &target).then_some((*id, listening.interrupts))
+            (AsRef::<JsValue>::as_ref(&slot.port) == &target).then_some((*id, listening.carries))
         })
     }
 }
 
-/// Listens on a port this side keeps; `interrupts` routes its messages as interrupts. The
-/// listeners stay until the returned slot is dropped.
-pub(super) fn listen_on(shared: &Rc<Shared>, port: MessagePort, interrupts: bool) -> PortSlot {
+/// Listens on a port this side keeps, reading its messages as what it `carries`. The listeners
+/// stay until the returned slot is dropped.
+pub(super) fn listen_on(shared: &Rc<Driver>, port: MessagePort, carries: Carries) -> PortSlot {
     let handlers = shared.port_handlers.get_or_init(|| PortHandlers::new(shared));
     let on_message: &Function = handlers.on_message.as_ref().unchecked_ref();
     let on_error: &Function = handlers.on_error.as_ref().unchecked_ref();
@@ -130,7 +139,7 @@ pub(super) fn listen_on(shared: &Rc<Shared>, port: MessagePort, interrupts: bool
     let listening = Listening {
         on_message: on_message.clone(),
         on_error: on_error.clone(),
-        interrupts,
+        carries,
     };
     PortSlot {
         port,
@@ -139,7 +148,7 @@ pub(super) fn listen_on(shared: &Rc<Shared>, port: MessagePort, interrupts: bool
 }
 
 /// Names every port that came with a message and keeps it (to post on, or to close).
-pub(super) fn register_ports(shared: &Rc<Shared>, read: codec::ReadWire) -> WireObject<JsValue> {
+pub(super) fn register_ports(shared: &Rc<Driver>, read: codec::ReadWire) -> WireObject<JsValue> {
     let mut inner = shared.inner.borrow_mut();
     let inner = &mut *inner;
     read.register(|port| {
@@ -162,14 +171,14 @@ pub(super) fn transfer(ports: &[&MessagePort]) -> Array {
     ports.iter().map(|p| JsValue::from(*p)).collect()
 }
 
-pub(super) fn port(shared: &Rc<Shared>, id: PortId) -> Option<MessagePort> {
+pub(super) fn port(shared: &Rc<Driver>, id: PortId) -> Option<MessagePort> {
     shared.inner.borrow().ports.get(&id).map(|slot| slot.port.clone())
 }
 
 /// Creates a channel, keeps and listens on its first port as `id`, and returns the second.
-pub(super) fn open_channel(shared: &Rc<Shared>, id: PortId, interrupts: bool) -> Result<MessagePort, Error> {
+pub(super) fn open_channel(shared: &Rc<Driver>, id: PortId, carries: Carries) -> Result<MessagePort, Error> {
     let channel = new_channel()?;
-    let slot = listen_on(shared, channel.port1(), interrupts);
+    let slot = listen_on(shared, channel.port1(), carries);
     shared.inner.borrow_mut().ports.insert(id, slot);
     Ok(channel.port2())
 }

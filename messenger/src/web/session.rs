@@ -9,7 +9,7 @@ use serde::{de::DeserializeOwned, Serialize};
 use wasm_bindgen::JsValue;
 
 use super::codec::{decode, encode};
-use super::driver::{Delivery, Failure, Shared};
+use super::driver::{Delivery, Driver, Started, WaitFailure};
 use super::interrupt::{InterruptRequest, InterruptSender};
 use super::{Config, Source, Target};
 use crate::core::{HandshakeState, HeldInterrupt};
@@ -23,9 +23,12 @@ use crate::{Error, SendError};
 /// [`Answered::serve`] sends the third part. Dropping the future stops knocking and closes
 /// every port.
 pub fn knock(config: Config, targets: Vec<Target>) -> impl Future<Output = Result<Answered, Error>> {
-    let started = Shared::knock(config, targets);
+    let started = Driver::knock(config, targets);
     async move {
-        let (shared, answered) = started?;
+        let Started {
+            driver: shared,
+            handshake: answered,
+        } = started?;
         answered.await.unwrap_or(Err(Error::Closed))?;
         Ok(Answered { shared })
     }
@@ -37,9 +40,12 @@ pub fn knock(config: Config, targets: Vec<Target>) -> impl Future<Output = Resul
 /// valid knock arrives, on timeout, or when the future is dropped. Resolves with a connected
 /// [`Messenger`] whose turn it is: the listener speaks first.
 pub fn listen<Out, In>(config: Config, source: Source) -> impl Future<Output = Result<Messenger<Out, In>, Error>> {
-    let started = Shared::listen(config, source);
+    let started = Driver::listen(config, source);
     async move {
-        let (shared, connected) = started?;
+        let Started {
+            driver: shared,
+            handshake: connected,
+        } = started?;
         connected.await.unwrap_or(Err(Error::Closed))?;
         Ok(Messenger::new(shared))
     }
@@ -48,7 +54,7 @@ pub fn listen<Out, In>(config: Config, source: Source) -> impl Future<Output = R
 /// A knocker whose knock was answered; the third part of the handshake is still due.
 #[must_use = "dropping Answered closes the session before it is acknowledged"]
 pub struct Answered {
-    pub(crate) shared: Rc<Shared>,
+    pub(crate) shared: Rc<Driver>,
 }
 
 impl Answered {
@@ -59,7 +65,7 @@ impl Answered {
         let first = self.shared.acknowledge()?;
         let messenger = Messenger::new(self.shared.clone());
         let receiver = Receiver::of(&self.shared);
-        let received = receiver.receive(first).await.map_err(|(error, _)| error)?;
+        let received = receiver.receive(first).await.map_err(|failure| failure.error)?;
         Ok((messenger, received))
     }
 
@@ -137,12 +143,12 @@ pub struct Status {
 /// one for the answer. Dropping the messenger closes the session.
 #[must_use = "dropping a Messenger closes the session"]
 pub struct Messenger<Out, In> {
-    shared: Rc<Shared>,
+    shared: Rc<Driver>,
     _types: PhantomData<fn(Out) -> In>,
 }
 
 impl<Out, In> Messenger<Out, In> {
-    fn new(shared: Rc<Shared>) -> Self {
+    fn new(shared: Rc<Driver>) -> Self {
         Messenger {
             shared,
             _types: PhantomData,
@@ -178,7 +184,7 @@ impl<Out, In> Messenger<Out, In> {
         async move {
             match reply.await {
                 Ok(Ok(delivery)) => Ok(delivery.message),
-                Ok(Err((error, _))) => Err(error),
+                Ok(Err(failure)) => Err(failure.error),
                 Err(_) => Err(Error::Closed),
             }
         }
@@ -222,9 +228,9 @@ impl<Out: Serialize + 'static, In: DeserializeOwned + 'static> Messenger<Out, In
                     })
                 }
             };
-            receiver.receive(reply).await.map_err(|(error, unsent)| SendError {
-                error,
-                unsent: unsent.then_some(message),
+            receiver.receive(reply).await.map_err(|failure| SendError {
+                error: failure.error,
+                unsent: failure.never_posted.then_some(message),
             })
         }
     }
@@ -232,12 +238,12 @@ impl<Out: Serialize + 'static, In: DeserializeOwned + 'static> Messenger<Out, In
 
 /// Decodes a delivery without keeping the session alive.
 struct Receiver {
-    shared: Weak<Shared>,
+    shared: Weak<Driver>,
     limits: crate::Limits,
 }
 
 impl Receiver {
-    fn of(shared: &Rc<Shared>) -> Self {
+    fn of(shared: &Rc<Driver>) -> Self {
         Receiver {
             shared: Rc::downgrade(shared),
             limits: shared.limits,
@@ -246,9 +252,12 @@ impl Receiver {
 
     async fn receive<In: DeserializeOwned>(
         self,
-        reply: futures::channel::oneshot::Receiver<Result<Delivery, Failure>>,
-    ) -> Result<Received<In>, Failure> {
-        let delivery = reply.await.unwrap_or(Err((Error::Closed, false)))?;
+        reply: futures::channel::oneshot::Receiver<Result<Delivery, WaitFailure>>,
+    ) -> Result<Received<In>, WaitFailure> {
+        let delivery = reply.await.unwrap_or(Err(WaitFailure {
+            error: Error::Closed,
+            never_posted: false,
+        }))?;
         let interrupt = delivery
             .interrupt
             .map(|held: HeldInterrupt| InterruptSender::new(self.shared.clone(), held));
@@ -259,7 +268,10 @@ impl Receiver {
                 if let Some(shared) = self.shared.upgrade() {
                     shared.fail(error.clone());
                 }
-                Err((error, false))
+                Err(WaitFailure {
+                    error,
+                    never_posted: false,
+                })
             }
         }
     }
@@ -281,7 +293,7 @@ impl<Out, In> fmt::Debug for Messenger<Out, In> {
 
 /// A weak handle that closes a session without keeping it alive.
 #[derive(Clone)]
-pub struct Closer(pub(crate) Weak<Shared>);
+pub struct Closer(pub(crate) Weak<Driver>);
 
 impl Closer {
     /// Closes the session with [`Error::Closed`] if it still exists.

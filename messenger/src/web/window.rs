@@ -9,28 +9,58 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::MessageEvent;
 
 use super::codec::{self};
-use super::driver::Shared;
+use super::driver::Driver;
 use super::ports::{close_all, register_ports};
 use super::Source;
 use crate::core::{gate, IgnoreReason};
 use crate::Error;
 
+/// Where a listener's knocks arrive, and what the gate can know of their sender.
+struct KnockSource {
+    /// The window or worker whose `message` events are heard.
+    target: web_sys::EventTarget,
+    /// The one window a knock may come from, when the [`Source`] names one.
+    expected_window: Option<JsValue>,
+    /// Whether the events carry an origin to check: a window's do; a dedicated worker's come
+    /// from its one owner and carry none.
+    has_origin: bool,
+}
+
+impl KnockSource {
+    fn of(source: Source) -> Result<Self, Error> {
+        let window = |expected_window: Option<JsValue>| -> Result<Self, Error> {
+            Ok(KnockSource {
+                target: window()?.into(),
+                expected_window,
+                has_origin: true,
+            })
+        };
+        let worker = |target: web_sys::EventTarget| KnockSource {
+            target,
+            expected_window: None,
+            has_origin: false,
+        };
+        match source {
+            Source::AnyWindow => window(None),
+            Source::Window(from) => window(Some(from.into())),
+            Source::Worker(owned) => Ok(worker(owned.into())),
+            Source::WorkerScope => Ok(worker(
+                js_sys::global()
+                    .dyn_into::<web_sys::DedicatedWorkerGlobalScope>()
+                    .map_err(|_| Error::Unsupported("not inside a dedicated worker"))?
+                    .into(),
+            )),
+        }
+    }
+}
+
 /// The temporary window (or worker) listeners of a listener.
-pub(super) fn window_listeners(shared: &Rc<Shared>, source: Source) -> Result<[EventListener; 2], Error> {
-    let (target, expected_window, check_origin): (web_sys::EventTarget, Option<JsValue>, bool) = match source {
-        Source::AnyWindow => (window()?.into(), None, true),
-        Source::Window(from) => (window()?.into(), Some(from.into()), true),
-        // A dedicated worker's messages come from its one owner; they carry no origin.
-        Source::Worker(worker) => (worker.into(), None, false),
-        Source::WorkerScope => (
-            js_sys::global()
-                .dyn_into::<web_sys::DedicatedWorkerGlobalScope>()
-                .map_err(|_| Error::Unsupported("not inside a dedicated worker"))?
-                .into(),
-            None,
-            false,
-        ),
-    };
+pub(super) fn window_listeners(shared: &Rc<Driver>, source: Source) -> Result<[EventListener; 2], Error> {
+    let KnockSource {
+        target,
+        expected_window,
+        has_origin,
+    } = KnockSource::of(source)?;
     let weak = Rc::downgrade(shared);
     let on_message = EventListener::new(&target, "message", move |event| {
         let (Some(shared), Some(event)) = (weak.upgrade(), event.dyn_ref::<MessageEvent>()) else {
@@ -38,7 +68,7 @@ pub(super) fn window_listeners(shared: &Rc<Shared>, source: Source) -> Result<[E
         };
         // The gate (core::gate) judges; this only gathers the event's facts. The data is read
         // only once the sender has passed.
-        let origin = check_origin.then(|| event.origin());
+        let origin = has_origin.then(|| event.origin());
         let sender = gate::Sender {
             trusted: event.is_trusted(),
             expected_source: expected_window
