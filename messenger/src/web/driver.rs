@@ -82,6 +82,14 @@ pub(crate) struct Started {
     pub handshake: oneshot::Receiver<Result<(), Error>>,
 }
 
+impl Started {
+    /// The session, once its handshake is done (or why it is not).
+    pub async fn handshake_done(self) -> Result<Rc<Driver>, Error> {
+        self.handshake.await.unwrap_or(Err(Error::Closed))?;
+        Ok(self.driver)
+    }
+}
+
 /// One session, shared by the public handles and (weakly) by every browser callback.
 pub(crate) struct Driver {
     // Dropped first: its port slots remove their listeners before `port_handlers` goes.

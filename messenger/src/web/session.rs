@@ -9,7 +9,7 @@ use serde::{de::DeserializeOwned, Serialize};
 use wasm_bindgen::JsValue;
 
 use super::codec::{decode, encode};
-use super::driver::{Delivery, Driver, Started, WaitFailure};
+use super::driver::{Delivery, Driver, WaitFailure};
 use super::interrupt::{InterruptRequest, InterruptSender};
 use super::{Config, Source, Target};
 use crate::core::{HandshakeState, HeldInterrupt};
@@ -25,11 +25,7 @@ use crate::{Error, SendError};
 pub fn knock(config: Config, targets: Vec<Target>) -> impl Future<Output = Result<Answered, Error>> {
     let started = Driver::knock(config, targets);
     async move {
-        let Started {
-            driver: shared,
-            handshake: answered,
-        } = started?;
-        answered.await.unwrap_or(Err(Error::Closed))?;
+        let shared = started?.handshake_done().await?;
         Ok(Answered { shared })
     }
 }
@@ -42,11 +38,7 @@ pub fn knock(config: Config, targets: Vec<Target>) -> impl Future<Output = Resul
 pub fn listen<Out, In>(config: Config, source: Source) -> impl Future<Output = Result<Messenger<Out, In>, Error>> {
     let started = Driver::listen(config, source);
     async move {
-        let Started {
-            driver: shared,
-            handshake: connected,
-        } = started?;
-        connected.await.unwrap_or(Err(Error::Closed))?;
+        let shared = started?.handshake_done().await?;
         Ok(Messenger::new(shared))
     }
 }

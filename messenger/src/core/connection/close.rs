@@ -6,11 +6,6 @@ use super::{Action, Connection, Event, State, Turn, Waiter};
 use crate::{Error, Stage};
 
 impl<P> Connection<P> {
-    /// Records that the web layer ignored a window message by rule (for the observer only).
-    pub fn ignore(&mut self, reason: IgnoreReason, now: Instant) {
-        self.observe(now, Step::Ignored { reason });
-    }
-
     /// Fires every timer whose deadline is `<= now`.
     pub fn handle_timeout(&mut self, now: Instant) {
         while let Some(timer) = self.timers.take_expired(now) {
@@ -32,6 +27,11 @@ impl<P> Connection<P> {
         }
     }
 
+    /// Records that the web layer ignored a window message by rule (for the observer only).
+    pub fn ignore(&mut self, reason: IgnoreReason, now: Instant) {
+        self.observe(now, Step::Ignored { reason });
+    }
+
     /// Closes the session from this side ([`Error::Closed`]). Closing twice is harmless.
     pub fn close(&mut self, now: Instant) {
         self.fail(Error::Closed, now);
@@ -39,6 +39,9 @@ impl<P> Connection<P> {
 
     /// Ends the session with `error`: every wait fails, every port closes, listening stops.
     /// Does nothing when already closed (the first error is the one reported).
+    ///
+    /// The core fails by itself on what it sees (violations, timeouts); this is for what only
+    /// the web layer sees: a payload that does not decode, a post the browser refused.
     pub fn fail(&mut self, error: Error, now: Instant) {
         if self.closed_with().is_some() {
             return;

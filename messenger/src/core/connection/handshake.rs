@@ -10,6 +10,71 @@ use super::{Action, Body, Connection, Event, State, Turn, Waiter};
 use crate::{Error, Violation};
 
 impl<P> Connection<P> {
+    /// A window (or worker) message that passed the origin, source and trust checks, seen by a
+    /// listener. Returns how it was classified; only a valid knock changes the state.
+    pub fn handle_knock(&mut self, knock: WireObject<P>, now: Instant) -> KnockCheck {
+        if !matches!(self.state, State::Listening) {
+            // Listening already ended; the web layer removes its listeners at that moment, so
+            // this is a message that was queued behind the accepted knock.
+            self.reject(&knock, None, now);
+            self.observe(
+                now,
+                Step::Ignored {
+                    reason: IgnoreReason::AfterListening,
+                },
+            );
+            return KnockCheck::NotAKnock;
+        }
+        let check = knock.check_knock();
+        match check {
+            KnockCheck::NotAKnock => {
+                self.reject(&knock, None, now);
+                self.observe(
+                    now,
+                    Step::Ignored {
+                        reason: IgnoreReason::NotAKnock,
+                    },
+                );
+            }
+            KnockCheck::Invalid(violation) => self.reject(&knock, Some(violation), now),
+            KnockCheck::Valid(knock_port) => {
+                self.observe_message(now, Direction::Incoming, MessageKind::Knock);
+                self.actions.push_back(Action::StopListening);
+                let (on, _) = self.post_on_peer_port(knock_port, Body::Listen, None, None);
+                self.observe_message(now, Direction::Outgoing, MessageKind::Listen);
+                self.state = State::AwaitingAcknowledgement { on };
+                self.observe(now, Step::Handshake(HandshakeState::AwaitingAcknowledgement));
+            }
+        }
+        check
+    }
+
+    /// The knocker's third part: `👂`, after which the listener's first message is due.
+    pub fn acknowledge(&mut self, now: Instant) -> Result<(), Error> {
+        match self.state {
+            State::Answered { reply_via } => {
+                let (on, _) = self.post_on_peer_port(reply_via, Body::Acknowledge, None, None);
+                self.timers.stop(Timer::Handshake);
+                self.observe_message(now, Direction::Outgoing, MessageKind::Acknowledge);
+                self.state = State::Connected(Turn::Theirs {
+                    on,
+                    waiter: Waiter::FirstMessage,
+                    since: now,
+                });
+                if let Some(timeout) = self.timing.reply_timeout {
+                    self.timers.set(Timer::Reply, now + timeout);
+                }
+                self.observe(now, Step::Handshake(HandshakeState::Connected));
+                self.events.push_back(Event::Connected);
+                Ok(())
+            }
+            State::Closed(ref error) => Err(error.clone()),
+            _ => Err(self.violation_error(Violation::OutOfTurn)),
+        }
+    }
+
+    /// Knocks on every target with a fresh channel, closes the knock channels that fell out of
+    /// the kept window, and arms the next knock (the interval doubling from the first).
     pub(super) fn knock_all(&mut self, now: Instant) {
         self.knock_attempt += 1;
         for target in 0..self.targets {
@@ -55,74 +120,11 @@ impl<P> Connection<P> {
             .set(Timer::Knock, now + interval.max(Duration::from_millis(1)));
     }
 
-    /// A window (or worker) message that passed the origin, source and trust checks, seen by a
-    /// listener. Returns how it was classified; only a valid knock changes the state.
-    pub fn handle_knock(&mut self, knock: WireObject<P>, now: Instant) -> KnockCheck {
-        if !matches!(self.state, State::Listening) {
-            // Listening already ended; the web layer removes its listeners at that moment, so
-            // this is a message that was queued behind the accepted knock.
-            self.reject(&knock, None, now);
-            self.observe(
-                now,
-                Step::Ignored {
-                    reason: IgnoreReason::AfterListening,
-                },
-            );
-            return KnockCheck::NotAKnock;
-        }
-        let check = knock.check_knock();
-        match check {
-            KnockCheck::NotAKnock => {
-                self.reject(&knock, None, now);
-                self.observe(
-                    now,
-                    Step::Ignored {
-                        reason: IgnoreReason::NotAKnock,
-                    },
-                );
-            }
-            KnockCheck::Invalid(violation) => self.reject(&knock, Some(violation), now),
-            KnockCheck::Valid(knock_port) => {
-                self.observe_message(now, Direction::Incoming, MessageKind::Knock);
-                self.actions.push_back(Action::StopListening);
-                let (on, _) = self.post_on_peer_port(knock_port, Body::Listen, None, None);
-                self.observe_message(now, Direction::Outgoing, MessageKind::Listen);
-                self.state = State::AwaitingAcknowledgement { on };
-                self.observe(now, Step::Handshake(HandshakeState::AwaitingAcknowledgement));
-            }
-        }
-        check
-    }
-
     /// The knock channels still open (empty unless knocking), leaving none behind.
     pub(super) fn take_knock_ports(&mut self) -> VecDeque<PortId> {
         match &mut self.state {
             State::Knocking { open } => std::mem::take(open),
             _ => VecDeque::new(),
-        }
-    }
-
-    /// The knocker's third part: `👂`, after which the listener's first message is due.
-    pub fn acknowledge(&mut self, now: Instant) -> Result<(), Error> {
-        match self.state {
-            State::Answered { reply_via } => {
-                let (on, _) = self.post_on_peer_port(reply_via, Body::Acknowledge, None, None);
-                self.timers.stop(Timer::Handshake);
-                self.observe_message(now, Direction::Outgoing, MessageKind::Acknowledge);
-                self.state = State::Connected(Turn::Theirs {
-                    on,
-                    waiter: Waiter::FirstMessage,
-                    since: now,
-                });
-                if let Some(timeout) = self.timing.reply_timeout {
-                    self.timers.set(Timer::Reply, now + timeout);
-                }
-                self.observe(now, Step::Handshake(HandshakeState::Connected));
-                self.events.push_back(Event::Connected);
-                Ok(())
-            }
-            State::Closed(ref error) => Err(error.clone()),
-            _ => Err(self.violation_error(Violation::OutOfTurn)),
         }
     }
 }

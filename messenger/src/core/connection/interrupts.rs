@@ -101,14 +101,6 @@ impl<P> Connection<P> {
         }
     }
 
-    pub(super) fn end_interrupt(&mut self, channel: PortId, error: Option<Error>, now: Instant) {
-        if self.listening_on_interrupts.remove(&channel).is_some() {
-            self.close_port(channel);
-            self.observe(now, Step::InterruptClosed { channel });
-            self.events.push_back(Event::InterruptEnded { channel, error });
-        }
-    }
-
     /// Emits an interrupt on a held interrupt port (the side that received it with a message).
     pub fn emit_interrupt(&mut self, via: PortId, payload: P, now: Instant) -> Result<(), Error> {
         if let Some(error) = self.closed_with() {
@@ -141,6 +133,15 @@ impl<P> Connection<P> {
         if self.held_interrupts.remove(&via).is_some() {
             self.close_port(via);
             self.observe(now, Step::InterruptClosed { channel: via });
+        }
+    }
+
+    /// Ends a channel this side listens on: its port closes and the application hears why.
+    pub(super) fn end_interrupt(&mut self, channel: PortId, error: Option<Error>, now: Instant) {
+        if self.listening_on_interrupts.remove(&channel).is_some() {
+            self.close_port(channel);
+            self.observe(now, Step::InterruptClosed { channel });
+            self.events.push_back(Event::InterruptEnded { channel, error });
         }
     }
 }
