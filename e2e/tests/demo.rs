@@ -14,7 +14,9 @@
 //!   buttons `#close-session`, `#reload-remote` and `#ask-question`, `#question-state`; the
 //!   inspector's `#wire-log tbody tr.wire-row` (newest first; `data-generation`,
 //!   `data-direction` `in`/`out`, cells `td.session`, `td.kind`, `td.label`,
-//!   `td.reply-after`) and `#inspector-total`; `#channels li.channel` (`.open`, `.closed`),
+//!   `td.reply-after`; a folded run is `tr.wire-row.folded` with `data-count`: `.knocks` for a
+//!   session's knocks, `.polls` for its idle polls with `data-last-generation`, label `poll ×N`)
+//!   and `#inspector-total` (every message, folded or not); `#channels li.channel` (`.open`, `.closed`),
 //!   `#interrupts li.interrupt`, `#interrupts-total` and `#interrupt-error`; `#errors li`;
 //!   `#host-notes li.host-note[data-id][data-revision]` with a `button.review-note`;
 //! * Eos, in `#remote-frame`: `#connection-state` (`listening`, `connected`, `closed`,
@@ -262,7 +264,7 @@ async fn one_time_question_is_answered_once() -> Result<()> {
             Ok(
                 if rows
                     .iter()
-                    .any(|r| r.session == session && r.incoming && r.label == "poll" && r.generation > last)
+                    .any(|r| r.session == session && r.is_poll() && r.last_generation > last)
                 {
                     Probe::Ready(())
                 } else {
@@ -412,7 +414,7 @@ async fn inspector_shows_a_round_trip_on_increasing_generations() -> Result<()> 
             .collect();
         for pair in session.windows(2) {
             let (earlier, later) = (pair[0], pair[1]);
-            if later.generation != earlier.generation + 1 || later.incoming == earlier.incoming {
+            if later.generation != earlier.last_generation + 1 || later.incoming == earlier.last_incoming() {
                 return Err(Error::contract(format!(
                     "the inspector lists {later:?} right after {earlier:?}: expected the next generation in the other direction"
                 )));
@@ -425,6 +427,77 @@ async fn inspector_shows_a_round_trip_on_increasing_generations() -> Result<()> 
             )));
         }
         w.screenshot("host-inspector-round-trip").await?;
+        Ok(())
+    })
+    .await
+}
+
+/// An idle Eos polls every second; the inspector folds those polls into one row with a count,
+/// so the handshake (👋 🤝 👂) stays in view without scrolling.
+#[tokio::test]
+async fn an_idle_eos_keeps_the_handshake_in_view_and_folds_its_polls() -> Result<()> {
+    World::run("an_idle_eos_keeps_the_handshake_in_view_and_folds_its_polls", async |w| {
+        open_demo(w, FIRST_RUN_NOTES).await?;
+        let session = current_session(w).await?;
+        // A few seconds idle: at least four polls, all in one row.
+        let polls = w
+            .wait_until("one folded row of at least 4 idle polls", async |w| {
+                let rows = wire_rows(w).await?;
+                let runs: Vec<&WireRow> = rows.iter().filter(|r| r.session == session && r.polls).collect();
+                Ok(match runs[..] {
+                    [run] if run.count >= 4 => Probe::Ready(run.clone()),
+                    _ => Probe::NotYet(format!("poll runs {runs:?}")),
+                })
+            })
+            .await?;
+        let rows = wire_rows(w).await?;
+        let ours: Vec<&WireRow> = rows.iter().filter(|r| r.session == session).collect();
+        if let Some(single) = ours.iter().find(|r| !r.polls && r.label.starts_with("poll")) {
+            return Err(Error::contract(format!(
+                "a poll is listed on its own next to the folded run {polls:?}: {single:?}"
+            )));
+        }
+        // Knocks, listen, acknowledge, introduce, welcome, list_items, items and the polls: few
+        // rows, every message still counted.
+        if ours.len() > 8 {
+            return Err(Error::contract(format!("the idle session takes {} rows: {ours:?}", ours.len())));
+        }
+        let counted: u64 = rows.iter().map(WireRow::messages).sum();
+        let total: u64 = w
+            .text("#inspector-total")
+            .await?
+            .parse()
+            .map_err(|_| Error::contract("#inspector-total is not a number"))?;
+        if counted != total {
+            return Err(Error::contract(format!(
+                "the rows stand for {counted} messages, #inspector-total says {total}"
+            )));
+        }
+
+        // The handshake's rows are on screen: inside the inspector's scrolling box and the window.
+        let shown = w
+            .evaluate(
+                "const box = document.querySelector('.inspector .scroll').getBoundingClientRect();
+                 const rows = Array.from(document.querySelectorAll('#wire-log tbody tr.wire-row'))
+                     .filter(row => row.querySelector('td.session').innerText.trim() === arguments[0]);
+                 return ['👋', '🤝', '👂'].map(mark => {
+                     const row = rows.find(row => row.querySelector('td.kind').innerText.includes(mark));
+                     if (!row) return mark + ' missing';
+                     const r = row.getBoundingClientRect();
+                     const inside = r.top >= box.top && r.bottom <= box.bottom && r.bottom <= window.innerHeight;
+                     return mark + (inside ? ' visible' : ` hidden (row ${r.top}..${r.bottom}, box ${box.top}..${box.bottom})`);
+                 });",
+                vec![Value::from(session.to_string())],
+            )
+            .await?;
+        let expected = serde_json::json!(["👋 visible", "🤝 visible", "👂 visible"]);
+        if shown != expected {
+            return Err(Error::contract(format!(
+                "after {} idle polls the handshake rows are {shown}",
+                polls.count
+            )));
+        }
+        w.screenshot("host-idle-inspector").await?;
         Ok(())
     })
     .await
@@ -636,18 +709,47 @@ async fn expect_host_notes(w: &World, notes: &[(u64, u32)]) -> Result<()> {
     .await
 }
 
-/// One row of the host's protocol inspector.
+/// One row of the host's protocol inspector: one message, or a folded run of them.
 #[derive(Debug, Clone, PartialEq)]
 struct WireRow {
     session: u32,
+    /// The direction of the (first) message.
     incoming: bool,
+    /// The generation of the (first) message.
     generation: u64,
+    /// The generation of the last message: for a folded run of polls, the host's last reply.
+    last_generation: u64,
+    /// How many knocks or polls a folded row stands for (`data-count`); 1 for one message.
+    count: u64,
+    /// A folded run of idle polls (`tr.polls`): `count` polls, each with its `polled` reply.
+    polls: bool,
     /// The wire message (`message`, `👋 knock`, ...), with any interrupt port riding along.
     kind: String,
     /// The application message (`get_item`, `item`, ...), empty for the handshake.
     label: String,
     /// For a reply, `N.N ms`; else empty.
     reply_after: String,
+}
+
+impl WireRow {
+    /// The direction of the row's last message: a run of polls ends with the host's reply.
+    fn last_incoming(&self) -> bool {
+        self.incoming && !self.polls
+    }
+
+    /// Eos's idle poll, alone or folded.
+    fn is_poll(&self) -> bool {
+        self.incoming && (self.polls || self.label == "poll")
+    }
+
+    /// How many wire messages the row stands for.
+    fn messages(&self) -> u64 {
+        if self.polls {
+            2 * self.count
+        } else {
+            self.count
+        }
+    }
 }
 
 /// On the host: the inspector's rows, oldest first, read in one go.
@@ -659,6 +761,9 @@ async fn wire_rows(w: &World) -> Result<Vec<WireRow>> {
                  session: cell(row, 'session'),
                  direction: row.dataset.direction,
                  generation: row.dataset.generation,
+                 last_generation: row.dataset.lastGeneration || row.dataset.generation,
+                 count: row.dataset.count || '1',
+                 polls: row.classList.contains('polls'),
                  kind: cell(row, 'kind'),
                  label: cell(row, 'label'),
                  reply_after: cell(row, 'reply-after'),
@@ -695,6 +800,9 @@ fn parse_row(row: &Value) -> Result<WireRow> {
             .map_err(|_| Error::contract(format!("an inspector row has a huge session: {row}")))?,
         incoming,
         generation: number("generation")?,
+        last_generation: number("last_generation")?,
+        count: number("count")?,
+        polls: row["polls"].as_bool() == Some(true),
         kind: text("kind"),
         label: text("label"),
         reply_after: text("reply_after"),
@@ -702,10 +810,14 @@ fn parse_row(row: &Value) -> Result<WireRow> {
 }
 
 /// Each incoming request kind with the kinds of the host's replies to it (the outgoing message
-/// on the next generation of the same session). "polled + question" counts as "polled".
+/// on the next generation of the same session). "polled + question" counts as "polled", and a
+/// folded run of polls as polls answered by "polled".
 fn request_reply_pairs(rows: &[WireRow]) -> BTreeMap<String, BTreeSet<String>> {
     let mut pairs: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for request in rows.iter().filter(|r| r.incoming && !r.label.is_empty()) {
+    if rows.iter().any(|r| r.polls) {
+        pairs.entry("poll".into()).or_default().insert("polled".into());
+    }
+    for request in rows.iter().filter(|r| r.incoming && !r.polls && !r.label.is_empty()) {
         let reply = rows
             .iter()
             .find(|r| !r.incoming && r.session == request.session && r.generation == request.generation + 1);
@@ -721,7 +833,7 @@ fn request_reply_pairs(rows: &[WireRow]) -> BTreeMap<String, BTreeSet<String>> {
 fn last_generation(rows: &[WireRow], session: u32) -> u64 {
     rows.iter()
         .filter(|r| r.session == session)
-        .map(|r| r.generation)
+        .map(|r| r.last_generation)
         .max()
         .unwrap_or_default()
 }

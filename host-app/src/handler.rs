@@ -32,7 +32,7 @@ pub enum Attach {
 
 /// Eos's action channel as the handler knows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Actions {
+enum ActionChannel {
     /// Not offered yet (Eos has not introduced itself).
     NotOffered,
     /// The channel with this number is open.
@@ -56,7 +56,7 @@ pub struct Outcome {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Handler {
     introduced: bool,
-    actions: Actions,
+    actions: ActionChannel,
     /// How many action channels were offered.
     offered: u64,
 }
@@ -65,7 +65,7 @@ impl Default for Handler {
     fn default() -> Self {
         Handler {
             introduced: false,
-            actions: Actions::NotOffered,
+            actions: ActionChannel::NotOffered,
             offered: 0,
         }
     }
@@ -194,7 +194,7 @@ impl Handler {
         };
         // A reply carries one channel: a question's answer channel goes first, and the new
         // action channel follows with the next reply.
-        if attach == Attach::Nothing && self.actions == Actions::Ended {
+        if attach == Attach::Nothing && self.actions == ActionChannel::Ended {
             attach = self.offer_actions();
         }
         page.push(HostAction::Reply(reply_kind(&reply).into()));
@@ -203,7 +203,7 @@ impl Handler {
 
     fn offer_actions(&mut self) -> Attach {
         self.offered += 1;
-        self.actions = Actions::Open(self.offered);
+        self.actions = ActionChannel::Open(self.offered);
         Attach::Actions(self.offered)
     }
 
@@ -217,8 +217,8 @@ impl Handler {
     /// at most one channel's bounds per turn. A channel that is not the current one (it was
     /// replaced already) changes nothing.
     pub fn actions_ended(&mut self, channel: u64) {
-        if self.actions == Actions::Open(channel) {
-            self.actions = Actions::Ended;
+        if self.actions == ActionChannel::Open(channel) {
+            self.actions = ActionChannel::Ended;
         }
     }
 }

@@ -8,6 +8,7 @@ mod hooks;
 mod outbox;
 mod state;
 mod store;
+mod timeline;
 
 fn main() {
     yew::Renderer::<components::App>::new().render();

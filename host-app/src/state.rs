@@ -1,22 +1,21 @@
 //! What the host page shows, and the reducer that changes it. Plain Rust: tested natively.
 //!
 //! The page must stay responsive when Eos floods it: every list the reducer keeps is bounded
-//! ([`Recent`] keeps the latest entries and counts all of them), applying an action costs O(1)
-//! apart from those bounded lists, and the messenger's actions reach the reducer in one
-//! [`HostAction::Batch`] per animation frame (see [`crate::outbox`]), so the state is copied once
-//! per frame, not once per event.
+//! ([`Recent`] keeps the latest entries and counts all of them; the inspector's [`Timeline`]
+//! folds runs and keeps the handshake in view), applying an action costs O(1) apart from those
+//! bounded lists, and the messenger's actions reach the reducer in one [`HostAction::Batch`] per
+//! animation frame (see [`crate::outbox`]), so the state is copied once per frame, not once per
+//! event.
 
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-use messenger::{
-    Direction, Error, HandshakeState, InterruptKind, MessageKind, Observation, Overload, Stage, Step, Violation,
-};
-use shared_proto::ItemSummary;
+use messenger::{Direction, Error, HandshakeState, InterruptKind, MessageKind, Observation, Stage, Step};
+use shared_proto::{plain_words, ItemSummary, Side};
 use yew::Reducible;
 
-/// How many wire rows the inspector keeps (the oldest go first).
-pub const WIRE_ROWS_KEPT: usize = 300;
+use crate::timeline::{Timeline, WireRow};
+
 /// How many interrupts the interrupt panel keeps (the oldest go first).
 pub const INTERRUPTS_KEPT: usize = 300;
 /// How many interrupt channels the page remembers (the oldest go first; eight are shown).
@@ -83,22 +82,17 @@ impl<T, const KEEP: usize> Recent<T, KEEP> {
     pub fn total(&self) -> u64 {
         self.total
     }
-
-    fn latest_mut(&mut self) -> impl DoubleEndedIterator<Item = &mut T> {
-        self.latest.iter_mut()
-    }
 }
 
-/// The inspector's timeline.
-pub type Wire = Recent<WireRow, WIRE_ROWS_KEPT>;
 /// Interrupts received from Eos, in words.
 pub type Interrupts = Recent<String, INTERRUPTS_KEPT>;
 /// Errors in plain words.
 pub type Errors = Recent<String, ERRORS_KEPT>;
 
-/// The connection as the page shows it.
+/// The link to Eos as the page shows it (named apart from the messenger's own `Connection`, the
+/// protocol's state machine).
 #[derive(Debug, Clone, PartialEq)]
-pub enum Connection {
+pub enum Link {
     /// Knocking on the iframe, waiting for Eos to answer.
     Knocking,
     /// Eos answered; the acknowledgement is due.
@@ -109,37 +103,16 @@ pub enum Connection {
     Closed(String),
 }
 
-impl Connection {
+impl Link {
     /// The one word shown in `#connection-state`.
     pub fn word(&self) -> &'static str {
         match self {
-            Connection::Knocking => "knocking",
-            Connection::Answered => "answered",
-            Connection::Connected => "connected",
-            Connection::Closed(_) => "closed",
+            Link::Knocking => "knocking",
+            Link::Answered => "answered",
+            Link::Connected => "connected",
+            Link::Closed(_) => "closed",
         }
     }
-}
-
-/// One message in the inspector's timeline.
-#[derive(Debug, Clone, PartialEq)]
-pub struct WireRow {
-    /// Which session (1 for the first, one more per reconnection).
-    pub session: u32,
-    /// Milliseconds since the page started.
-    pub at_ms: f64,
-    /// Which way it went.
-    pub direction: Direction,
-    /// Which wire message.
-    pub kind: MessageKind,
-    /// The port generation it travelled on.
-    pub generation: u64,
-    /// For a reply: how long after this side's own message it came.
-    pub reply_after_ms: Option<f64>,
-    /// An interrupt channel that rode along.
-    pub interrupt: Option<InterruptKind>,
-    /// What the application said, when known (`list_items`, `items`, ...).
-    pub label: Option<String>,
 }
 
 /// An interrupt channel as the inspector lists it.
@@ -186,8 +159,8 @@ pub enum QuestionState {
 /// The host page's state.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HostState {
-    /// The current session's connection.
-    pub connection: Connection,
+    /// The current session's link.
+    pub link: Link,
     /// How many sessions there have been (reconnections add one).
     pub session: u32,
     /// The greeting of Eos's introduction, once received.
@@ -195,7 +168,7 @@ pub struct HostState {
     /// A protocol version problem, shown prominently.
     pub version_problem: Option<String>,
     /// The inspector's timeline, oldest first.
-    pub wire: Wire,
+    pub timeline: Timeline,
     /// Interrupt channels, oldest first (at most [`CHANNELS_KEPT`]).
     pub channels: VecDeque<ChannelRow>,
     /// Interrupts received from Eos, in order, in words.
@@ -215,11 +188,11 @@ pub struct HostState {
 impl Default for HostState {
     fn default() -> Self {
         HostState {
-            connection: Connection::Knocking,
+            link: Link::Knocking,
             session: 0,
             greeting: None,
             version_problem: None,
-            wire: Wire::default(),
+            timeline: Timeline::default(),
             channels: VecDeque::new(),
             interrupts: Interrupts::default(),
             interrupt_error: None,
@@ -284,39 +257,12 @@ pub enum HostAction {
     Batch(Vec<HostAction>),
 }
 
-/// An error in plain words for a person watching the page.
+/// An error that ended a session with Eos, in plain words for a person watching the page.
 ///
 /// A failed handshake (a knock not answered, an answer not acknowledged, an invalid answer) ends
 /// with [`RELOAD_HINT`]: the host knocks again only when the iframe loads anew.
-pub fn plain_words(error: &Error) -> String {
-    let words = match error {
-        Error::Closed => "The session was closed on this page.".into(),
-        Error::Superseded => "Eos reloaded; the old session was replaced by a new one.".into(),
-        Error::TimedOut(Stage::Handshake) => "Eos did not answer the knock in time.".into(),
-        Error::TimedOut(Stage::Acknowledgement) => "The handshake with Eos did not complete in time.".into(),
-        Error::TimedOut(Stage::Reply) => "Eos stopped replying (it may have been closed or reloaded).".into(),
-        Error::TimedOut(stage) => format!("Eos did not complete {stage} in time."),
-        Error::ProtocolViolation(Violation::ArrivedNull) => "A message from Eos arrived empty (null): the browser \
-            could not read it (nested too deeply?) or Eos posted null; the session was closed."
-            .into(),
-        Error::ProtocolViolation(violation) => format!("Eos broke the protocol ({violation}); the session was closed."),
-        Error::HandshakeFailed(Violation::ArrivedNull) => "The handshake failed: Eos's answer arrived empty (null), \
-            so the browser could not read it (nested too deeply?) or Eos posted null."
-            .into(),
-        Error::HandshakeFailed(violation) => format!("The handshake failed ({violation})."),
-        Error::DecodeFailed(why) => format!("A message from Eos could not be read ({why}); the session was closed."),
-        Error::Overloaded(Overload::InterruptRate { limit }) => {
-            format!("Eos sent too many actions (more than {limit} within a second); the action channel was closed.")
-        }
-        Error::Overloaded(Overload::PendingInterrupts { limit }) => format!(
-            "Eos sent actions faster than this page could take them (more than {limit} waiting); the action channel was closed."
-        ),
-        Error::Overloaded(Overload::QueuedSends { limit }) => {
-            format!("More than {limit} messages waited to go to Eos; the latest was refused.")
-        }
-        Error::Overloaded(overload) => format!("Eos sent more than this page holds ({overload})."),
-        other => format!("Error: {other}."),
-    };
+pub fn session_words(error: &Error) -> String {
+    let words = plain_words(error, Side::Host);
     match error {
         Error::HandshakeFailed(_) | Error::TimedOut(Stage::Handshake | Stage::Acknowledgement) => words + RELOAD_HINT,
         _ => words,
@@ -332,7 +278,7 @@ pub fn plain_words(error: &Error) -> String {
 pub fn action_channel_failure(error: Option<&Error>, session_open: bool) -> Option<String> {
     let error = error.filter(|_| session_open)?;
     Some(match error {
-        Error::Overloaded(_) => plain_words(error),
+        Error::Overloaded(_) => plain_words(error, Side::Host),
         Error::DecodeFailed(why) => {
             format!("An action from Eos could not be read ({why}); the action channel was closed.")
         }
@@ -345,16 +291,7 @@ impl HostState {
     pub fn apply(&mut self, action: HostAction) {
         match action {
             HostAction::Observed(observation) => self.observe(observation),
-            HostAction::Request(label) => {
-                if let Some(row) = self
-                    .wire
-                    .latest_mut()
-                    .rev()
-                    .find(|r| r.direction == Direction::Incoming && r.kind == MessageKind::Message)
-                {
-                    row.label.get_or_insert(label);
-                }
-            }
+            HostAction::Request(label) => self.timeline.label_request(self.session, label),
             HostAction::Reply(label) => self.pending_reply_label = Some(label),
             HostAction::Greeted(greeting) => self.greeting = Some(greeting),
             HostAction::VersionMismatch(problem) => self.version_problem = Some(problem),
@@ -386,22 +323,23 @@ impl HostState {
         match step {
             Step::Handshake(HandshakeState::Knocking) => {
                 self.session += 1;
-                self.connection = Connection::Knocking;
+                self.timeline.begin(self.session);
+                self.link = Link::Knocking;
                 self.greeting = None;
                 self.version_problem = None;
                 self.interrupt_error = None;
             }
-            Step::Handshake(HandshakeState::Answered) => self.connection = Connection::Answered,
-            Step::Handshake(HandshakeState::Connected) => self.connection = Connection::Connected,
+            Step::Handshake(HandshakeState::Answered) => self.link = Link::Answered,
+            Step::Handshake(HandshakeState::Connected) => self.link = Link::Connected,
             // `Failed` comes first with the reason; this only covers an end without one.
-            Step::Handshake(HandshakeState::Closed) if !matches!(self.connection, Connection::Closed(_)) => {
-                self.connection = Connection::Closed("The session ended.".into());
+            Step::Handshake(HandshakeState::Closed) if !matches!(self.link, Link::Closed(_)) => {
+                self.link = Link::Closed("The session ended.".into());
             }
             Step::Handshake(_) => {}
             Step::Failed(error) => {
-                let words = plain_words(&error);
+                let words = session_words(&error);
                 self.errors.push(words.clone());
-                self.connection = Connection::Closed(words);
+                self.link = Link::Closed(words);
                 for channel in self.channels.iter_mut().filter(|c| c.session == self.session) {
                     channel.open = false;
                 }
@@ -417,7 +355,7 @@ impl HostState {
                     Direction::Outgoing if kind == MessageKind::Message => self.pending_reply_label.take(),
                     _ => None,
                 };
-                self.wire.push(WireRow {
+                self.timeline.push(WireRow {
                     session: self.session,
                     at_ms: at.as_millis_f64(),
                     direction,
@@ -483,8 +421,10 @@ mod tests {
     use std::time::Duration;
 
     use messenger::core::{Instant, PortId};
+    use messenger::{Overload, Violation};
 
     use super::*;
+    use crate::timeline::{Row, ROWS_KEPT};
 
     fn observed(ms: u64, step: Step) -> HostAction {
         HostAction::Observed(Observation {
@@ -507,15 +447,15 @@ mod tests {
     fn follows_the_handshake_and_counts_sessions() {
         let mut state = HostState::default();
         state.apply(observed(0, Step::Handshake(HandshakeState::Knocking)));
-        assert_eq!((state.connection.word(), state.session), ("knocking", 1));
+        assert_eq!((state.link.word(), state.session), ("knocking", 1));
         state.apply(observed(5, Step::Handshake(HandshakeState::Answered)));
         state.apply(observed(6, Step::Handshake(HandshakeState::Connected)));
-        assert_eq!(state.connection.word(), "connected");
+        assert_eq!(state.link.word(), "connected");
         state.apply(observed(9, Step::Failed(Error::Superseded)));
         state.apply(observed(9, Step::Handshake(HandshakeState::Closed)));
-        assert_eq!(state.connection, Connection::Closed(plain_words(&Error::Superseded)));
+        assert_eq!(state.link, Link::Closed(session_words(&Error::Superseded)));
         state.apply(observed(10, Step::Handshake(HandshakeState::Knocking)));
-        assert_eq!((state.connection.word(), state.session), ("knocking", 2));
+        assert_eq!((state.link.word(), state.session), ("knocking", 2));
     }
 
     #[test]
@@ -536,9 +476,12 @@ mod tests {
         state.apply(HostAction::Reply("items".into()));
         state.apply(observed(2, message(Direction::Outgoing, MessageKind::Message, 4)));
         let rows: Vec<_> = state
-            .wire
+            .timeline
             .iter()
-            .map(|r| (r.generation, r.label.as_deref(), r.reply_after_ms))
+            .map(|row| match row {
+                Row::Message(r) => (r.generation, r.label.as_deref(), r.reply_after_ms),
+                other => panic!("expected single messages, got {other:?}"),
+            })
             .collect();
         assert_eq!(rows, [(3, Some("list_items"), Some(4.0)), (4, Some("items"), None)]);
     }
@@ -588,10 +531,10 @@ mod tests {
             },
         ));
         state.apply(observed(2, Step::Failed(Error::TimedOut(Stage::Handshake))));
-        assert_eq!(state.connection.word(), "closed");
+        assert_eq!(state.link.word(), "closed");
         let knock = "Eos did not answer the knock in time. Press “Reload Eos” to try again.";
         assert_eq!(state.errors.iter().collect::<Vec<_>>(), [knock]);
-        assert_eq!(state.connection, Connection::Closed(knock.into()));
+        assert_eq!(state.link, Link::Closed(knock.into()));
         assert!(!state.channels[0].open);
     }
 
@@ -604,9 +547,9 @@ mod tests {
             Error::HandshakeFailed(Violation::ArrivedNull),
         ] {
             assert!(
-                plain_words(&error).ends_with(RELOAD_HINT),
+                session_words(&error).ends_with(RELOAD_HINT),
                 "{error:?}: {}",
-                plain_words(&error)
+                session_words(&error)
             );
         }
         for error in [
@@ -615,24 +558,22 @@ mod tests {
             Error::TimedOut(Stage::Reply),
             Error::ProtocolViolation(Violation::OutOfTurn),
         ] {
-            assert!(!plain_words(&error).contains("Reload Eos"), "{error:?}");
+            assert!(!session_words(&error).contains("Reload Eos"), "{error:?}");
         }
     }
 
     #[test]
-    fn new_errors_read_as_plain_words() {
+    fn session_errors_read_as_the_shared_plain_words() {
+        // The words themselves are tested with `shared_proto::plain_words`; the page adds only
+        // the hint.
+        for error in [
+            Error::Overloaded(Overload::InterruptRate { limit: 1000 }),
+            Error::ProtocolViolation(Violation::ArrivedNull),
+        ] {
+            assert_eq!(session_words(&error), plain_words(&error, Side::Host));
+        }
         assert_eq!(
-            plain_words(&Error::Overloaded(Overload::InterruptRate { limit: 1000 })),
-            "Eos sent too many actions (more than 1000 within a second); the action channel was closed."
-        );
-        assert_eq!(
-            plain_words(&Error::Overloaded(Overload::PendingInterrupts { limit: 1000 })),
-            "Eos sent actions faster than this page could take them (more than 1000 waiting); the action channel was closed."
-        );
-        assert!(plain_words(&Error::ProtocolViolation(Violation::ArrivedNull))
-            .starts_with("A message from Eos arrived empty (null)"));
-        assert_eq!(
-            plain_words(&Error::TimedOut(Stage::Acknowledgement)),
+            session_words(&Error::TimedOut(Stage::Acknowledgement)),
             "The handshake with Eos did not complete in time. Press “Reload Eos” to try again."
         );
     }
@@ -751,16 +692,39 @@ mod tests {
     }
 
     #[test]
-    fn keeps_a_bounded_timeline() {
+    fn keeps_a_bounded_timeline_with_the_handshake_in_it() {
         let mut state = HostState::default();
-        for generation in 0..(WIRE_ROWS_KEPT as u64 + 10) {
+        state.apply(observed(0, Step::Handshake(HandshakeState::Knocking)));
+        for _ in 0..12 {
+            state.apply(observed(0, message(Direction::Outgoing, MessageKind::Knock, 0)));
+        }
+        state.apply(observed(1, message(Direction::Incoming, MessageKind::Listen, 1)));
+        state.apply(observed(2, message(Direction::Outgoing, MessageKind::Acknowledge, 2)));
+        let requests = ROWS_KEPT as u64 + 10;
+        for generation in 3..3 + requests {
+            let direction = if generation % 2 == 1 {
+                Direction::Incoming
+            } else {
+                Direction::Outgoing
+            };
             state.apply(observed(
                 generation,
-                message(Direction::Outgoing, MessageKind::Knock, generation),
+                message(direction, MessageKind::Message, generation),
             ));
         }
-        assert_eq!(state.wire.len(), WIRE_ROWS_KEPT);
-        assert_eq!(state.wire.iter().next().unwrap().generation, 10);
-        assert_eq!(state.wire.total(), WIRE_ROWS_KEPT as u64 + 10);
+        assert_eq!(state.timeline.len(), ROWS_KEPT);
+        assert_eq!(state.timeline.total(), 12 + 2 + requests);
+        let kinds: Vec<_> = state
+            .timeline
+            .iter()
+            .take(4)
+            .map(|row| match row {
+                Row::Knocks(run) => format!("knock ×{}", run.count),
+                Row::Message(r) => format!("{:?} {}", r.kind, r.generation),
+                Row::Polls(_) => "polls".into(),
+            })
+            .collect();
+        // The oldest messages went, the handshake stayed.
+        assert_eq!(kinds, ["knock ×12", "Listen 1", "Acknowledge 2", "Message 16"]);
     }
 }

@@ -1,13 +1,13 @@
 //! Eos's components, one per file.
 
+mod answer_panel;
 mod app;
 mod editor;
 mod note_detail;
 mod note_list;
-mod question_panel;
 
+pub use answer_panel::AnswerPanel;
 pub use app::App;
 pub use editor::NoteEditor;
 pub use note_detail::NoteDetail;
 pub use note_list::NoteList;
-pub use question_panel::QuestionPanel;

@@ -2,16 +2,17 @@
 
 use std::rc::Rc;
 
-use messenger::{Error, Overload, Stage, Violation};
-use shared_proto::{Draft, Failure, Item, ItemId, ItemSummary, PhosphorescenceReply, Question, PROTOCOL_VERSION};
+use shared_proto::{
+    Draft, EosRequest, Failure, Item, ItemId, ItemSummary, PhosphorescenceReply, Question, PROTOCOL_VERSION,
+};
 use yew::Reducible;
 
-use crate::config::HOST_ORIGIN;
-
-/// The connection as Eos shows it.
+/// The link to the host as Eos shows it (named apart from the messenger's own `Connection`, the
+/// protocol's state machine).
 #[derive(Debug, Clone, PartialEq)]
-pub enum Connection {
-    /// Opened outside an iframe: there is no host to talk to.
+pub enum Link {
+    /// Opened on its own, neither in an iframe nor in a window the host opened: there is no host
+    /// to talk to.
     NotEmbedded,
     /// Waiting for the host's knock.
     Listening,
@@ -24,38 +25,16 @@ pub enum Connection {
     VersionMismatch(String),
 }
 
-impl Connection {
+impl Link {
     /// The word shown in `#connection-state`.
     pub fn word(&self) -> &'static str {
         match self {
-            Connection::NotEmbedded => "not embedded",
-            Connection::Listening => "listening",
-            Connection::Connected => "connected",
-            Connection::Closed(_) => "closed",
-            Connection::VersionMismatch(_) => "version mismatch",
+            Link::NotEmbedded => "not embedded",
+            Link::Listening => "listening",
+            Link::Connected => "connected",
+            Link::Closed(_) => "closed",
+            Link::VersionMismatch(_) => "version mismatch",
         }
-    }
-}
-
-/// An error that ended the session, in plain words for the person using Eos.
-pub fn plain_words(error: &Error) -> String {
-    match error {
-        Error::TimedOut(Stage::Handshake) => {
-            format!("No knock from {HOST_ORIGIN} arrived. Eos talks only to that host, from inside its page.")
-        }
-        Error::TimedOut(Stage::Acknowledgement) => format!(
-            "A knock from {HOST_ORIGIN} arrived and Eos answered it, but the host never acknowledged the answer (it went away mid-handshake). Reload the host page to try again."
-        ),
-        Error::TimedOut(Stage::Reply) => "The host stopped answering: the session was closed.".into(),
-        Error::Closed => "The session was closed.".into(),
-        Error::ProtocolViolation(Violation::ArrivedNull) | Error::HandshakeFailed(Violation::ArrivedNull) => {
-            "A message from the host arrived empty (null): the browser could not read it (nested too deeply?) or the host posted null. The session was closed.".into()
-        }
-        Error::Overloaded(Overload::QueuedSends { limit }) => {
-            format!("More than {limit} requests waited for the host; the session could not keep up.")
-        }
-        Error::Overloaded(overload) => format!("The host sent more than Eos holds ({overload})."),
-        other => format!("The session ended: {other}."),
     }
 }
 
@@ -125,8 +104,8 @@ pub struct QuestionView {
 /// Eos's state.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EosState {
-    /// The connection.
-    pub connection: Connection,
+    /// The link to the host.
+    pub link: Link,
     /// The host's greeting, from its welcome.
     pub greeting: Option<String>,
     /// A protocol version problem.
@@ -152,7 +131,7 @@ pub struct EosState {
 impl Default for EosState {
     fn default() -> Self {
         EosState {
-            connection: Connection::Listening,
+            link: Link::Listening,
             greeting: None,
             version_problem: None,
             notes: Vec::new(),
@@ -167,6 +146,15 @@ impl Default for EosState {
     }
 }
 
+/// Which kind of button a click concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Button {
+    /// An answer to the host's question (on its one-time channel).
+    Answer,
+    /// An action button (on the multi-use action channel).
+    Action,
+}
+
 /// Everything that changes Eos.
 #[derive(Debug, Clone, PartialEq)]
 pub enum EosAction {
@@ -178,18 +166,23 @@ pub enum EosAction {
     Closed(String),
     /// A request the user waits for went out (polls do not count).
     Sent,
-    /// The host replied.
-    Replied(PhosphorescenceReply),
+    /// The host replied to `request`.
+    Replied {
+        /// What Eos asked.
+        request: EosRequest,
+        /// What the host answered.
+        reply: PhosphorescenceReply,
+    },
     /// A reply carried a (new) interrupt channel for the action buttons.
     ActionsReady,
     /// The host asked a question.
     Asked(Question),
     /// A click on an answer or action button had this outcome.
     Clicked {
+        /// Which kind of button.
+        button: Button,
         /// What happened, in words.
         outcome: String,
-        /// Whether it concerned the question.
-        question: bool,
     },
     /// Start a new note.
     EditNew,
@@ -207,36 +200,37 @@ impl EosState {
     /// Applies one action.
     pub fn apply(&mut self, action: EosAction) {
         match action {
-            EosAction::NotEmbedded => self.connection = Connection::NotEmbedded,
-            EosAction::Connected => self.connection = Connection::Connected,
+            EosAction::NotEmbedded => self.link = Link::NotEmbedded,
+            EosAction::Connected => self.link = Link::Connected,
             EosAction::Closed(reason) => {
                 // A version mismatch stays on show: it is why the session ended.
-                if !matches!(self.connection, Connection::VersionMismatch(_)) {
-                    self.connection = Connection::Closed(reason);
+                if !matches!(self.link, Link::VersionMismatch(_)) {
+                    self.link = Link::Closed(reason);
                 }
                 self.actions_ready = false;
                 self.in_flight = 0;
             }
             EosAction::Sent => self.in_flight += 1,
-            EosAction::Replied(reply) => {
-                if !matches!(reply, PhosphorescenceReply::Polled { .. }) {
+            EosAction::Replied { request, reply } => {
+                // A poll is not something the user waits for (see `Sent`).
+                if !matches!(request, EosRequest::Poll {}) {
                     self.in_flight = self.in_flight.saturating_sub(1);
                 }
-                self.replied(reply);
+                self.replied(&request, reply);
             }
-            EosAction::ActionsReady => self.actions_ready = self.connection == Connection::Connected,
+            EosAction::ActionsReady => self.actions_ready = self.link == Link::Connected,
             EosAction::Asked(question) => self.question = Some(QuestionView { question, status: None }),
             EosAction::Clicked {
+                button: Button::Answer,
                 outcome,
-                question: true,
             } => {
                 if let Some(view) = &mut self.question {
                     view.status = Some(outcome);
                 }
             }
             EosAction::Clicked {
+                button: Button::Action,
                 outcome,
-                question: false,
             } => self.notice = Some(outcome),
             EosAction::EditNew => {
                 self.editor = Some(Editor {
@@ -272,9 +266,11 @@ impl EosState {
         }
     }
 
-    fn replied(&mut self, reply: PhosphorescenceReply) {
+    /// Applies the host's `reply` to `request`: the request says what the reply means (a note
+    /// that answers a save closes the editor; the same note answering a read does not).
+    fn replied(&mut self, request: &EosRequest, reply: PhosphorescenceReply) {
         if let Some(problem) = version_problem(&reply) {
-            self.connection = Connection::VersionMismatch(problem);
+            self.link = Link::VersionMismatch(problem);
             self.actions_ready = false;
             self.in_flight = 0;
             return;
@@ -290,17 +286,14 @@ impl EosState {
                 self.notes = items;
             }
             PhosphorescenceReply::Item { item } => {
-                // A save answers with the stored note: the editor is done with it.
-                let saved = match &self.editor {
-                    Some(Editor {
-                        editing: Editing::Existing { id, .. },
-                        ..
-                    }) => *id == item.id,
-                    Some(Editor {
-                        editing: Editing::New,
-                        draft,
-                    }) => draft.title == item.title,
-                    None => false,
+                // A save answers with the stored note: the editor that made it is done.
+                let editing = self.editor.as_ref().map(|editor| &editor.editing);
+                let saved = match (request, editing) {
+                    (EosRequest::CreateItem { .. }, Some(Editing::New)) => true,
+                    (EosRequest::UpdateItem { id, .. }, Some(Editing::Existing { id: edited, .. })) => {
+                        id == edited && item.id == *id
+                    }
+                    _ => false,
                 };
                 if saved {
                     self.editor = None;
@@ -314,7 +307,10 @@ impl EosState {
                 if self.selected.as_ref().is_some_and(|s| s.id == id) {
                     self.selected = None;
                 }
-                self.editor = None;
+                if matches!(self.editor, Some(Editor { editing: Editing::Existing { id: edited, .. }, .. }) if edited == id)
+                {
+                    self.editor = None;
+                }
                 self.notice = Some(format!("Deleted {id}."));
                 self.error = None;
             }
@@ -359,107 +355,11 @@ mod tests {
         }
     }
 
-    #[test]
-    fn welcome_and_listing_fill_the_page() {
-        let mut state = EosState::default();
-        state.apply(EosAction::Connected);
-        state.apply(EosAction::Sent);
-        state.apply(EosAction::Replied(PhosphorescenceReply::Welcome {
-            host: "P".into(),
-            protocol_version: 1,
-            greeting: "hello".into(),
-            offers: vec![],
-        }));
-        state.apply(EosAction::Replied(PhosphorescenceReply::Items {
-            items: vec![ItemSummary::from(&item(1, "a", 1))],
-        }));
-        assert_eq!(state.connection.word(), "connected");
-        assert_eq!(state.greeting.as_deref(), Some("hello"));
-        assert_eq!(state.notes.len(), 1);
-        assert_eq!(state.in_flight, 0);
-    }
-
-    #[test]
-    fn saving_closes_the_editor_and_shows_the_stored_note() {
-        let mut state = EosState::default();
-        state.apply(EosAction::Replied(PhosphorescenceReply::Item { item: item(2, "b", 1) }));
-        state.apply(EosAction::EditSelected);
-        state.apply(EosAction::EditTitle("c".into()));
-        assert_eq!(
-            state.editor.as_ref().unwrap().editing,
-            Editing::Existing {
-                id: ItemId(2),
-                revision: 1
-            }
-        );
-        state.apply(EosAction::Replied(PhosphorescenceReply::Item { item: item(2, "c", 2) }));
-        assert_eq!(state.editor, None);
-        assert_eq!(state.selected.as_ref().unwrap().revision, 2);
-    }
-
-    #[test]
-    fn typed_failures_are_shown_and_stale_refreshes_the_note() {
-        let mut state = EosState::default();
-        state.apply(EosAction::Replied(PhosphorescenceReply::Item { item: item(2, "b", 1) }));
-        state.apply(EosAction::EditSelected);
-        let errors = vec![FieldError {
-            field: Field::Title,
-            problem: Problem::Empty,
-        }];
-        state.apply(EosAction::Replied(PhosphorescenceReply::Failed {
-            failure: Failure::Invalid { errors },
-        }));
-        assert_eq!(state.error.as_deref(), Some("invalid note: the title is empty"));
-        assert!(state.editor.is_some(), "the user's text stays");
-        state.apply(EosAction::Replied(PhosphorescenceReply::Failed {
-            failure: Failure::Stale {
-                current: item(2, "b2", 3),
-            },
-        }));
-        assert_eq!(state.selected.as_ref().unwrap().revision, 3);
-        assert!(state.error.as_deref().unwrap().contains("changed meanwhile"));
-    }
-
-    #[test]
-    fn polls_do_not_show_as_busy() {
-        let mut state = EosState::default();
-        state.apply(EosAction::Sent);
-        state.apply(EosAction::Replied(PhosphorescenceReply::Polled { question: None }));
-        assert_eq!(state.in_flight, 1, "a poll's reply does not end the user's request");
-        state.apply(EosAction::Replied(PhosphorescenceReply::Items { items: vec![] }));
-        assert_eq!(state.in_flight, 0);
-    }
-
-    #[test]
-    fn deleting_forgets_the_note() {
-        let mut state = EosState::default();
-        state.apply(EosAction::Replied(PhosphorescenceReply::Items {
-            items: vec![ItemSummary::from(&item(1, "a", 1))],
-        }));
-        state.apply(EosAction::Replied(PhosphorescenceReply::Item { item: item(1, "a", 1) }));
-        state.apply(EosAction::Replied(PhosphorescenceReply::Deleted { id: ItemId(1) }));
-        assert!(state.notes.is_empty() && state.selected.is_none());
-    }
-
-    #[test]
-    fn version_mismatch_is_shown() {
-        let mut state = EosState::default();
-        state.apply(EosAction::Replied(PhosphorescenceReply::Failed {
-            failure: Failure::VersionMismatch { host: 1, eos: 2 },
-        }));
-        assert!(state.version_problem.as_deref().unwrap().contains("v1"));
-    }
-
-    #[test]
-    fn closing_disables_actions() {
-        let mut state = EosState::default();
-        state.apply(EosAction::Connected);
-        state.apply(EosAction::ActionsReady);
-        assert!(state.actions_ready);
-        state.apply(EosAction::Closed("gone".into()));
-        assert_eq!((state.connection.word(), state.actions_ready), ("closed", false));
-        state.apply(EosAction::ActionsReady);
-        assert!(!state.actions_ready, "a closed session has no actions");
+    fn draft(title: &str) -> Draft {
+        Draft {
+            title: title.into(),
+            body: String::new(),
+        }
     }
 
     fn welcome(version: u32) -> PhosphorescenceReply {
@@ -471,15 +371,238 @@ mod tests {
         }
     }
 
+    fn introduce() -> EosRequest {
+        EosRequest::Introduce {
+            app: "Eos".into(),
+            protocol_version: PROTOCOL_VERSION,
+            greeting: "hi".into(),
+        }
+    }
+
+    fn get(id: u64) -> EosRequest {
+        EosRequest::GetItem { id: ItemId(id) }
+    }
+
+    fn update(id: u64, revision: u32, title: &str) -> EosRequest {
+        EosRequest::UpdateItem {
+            id: ItemId(id),
+            revision,
+            draft: draft(title),
+        }
+    }
+
+    fn failed(failure: Failure) -> PhosphorescenceReply {
+        PhosphorescenceReply::Failed { failure }
+    }
+
+    /// Sends `request` as the user would (a poll does not count as busy) and applies `reply`.
+    fn ask(state: &mut EosState, request: EosRequest, reply: PhosphorescenceReply) {
+        if !matches!(request, EosRequest::Poll {}) {
+            state.apply(EosAction::Sent);
+        }
+        state.apply(EosAction::Replied { request, reply });
+    }
+
+    /// Connected, welcomed, with notes #1 "a" and #2 "b" listed and #2 open.
+    fn showing_note_2() -> EosState {
+        let mut state = EosState::default();
+        state.apply(EosAction::Connected);
+        ask(&mut state, introduce(), welcome(PROTOCOL_VERSION));
+        let items = vec![ItemSummary::from(&item(1, "a", 1)), ItemSummary::from(&item(2, "b", 1))];
+        ask(
+            &mut state,
+            EosRequest::ListItems {},
+            PhosphorescenceReply::Items { items },
+        );
+        ask(&mut state, get(2), PhosphorescenceReply::Item { item: item(2, "b", 1) });
+        state
+    }
+
+    #[test]
+    fn introduce_and_list_items_fill_the_page() {
+        let state = showing_note_2();
+        assert_eq!(state.link.word(), "connected");
+        assert_eq!(state.greeting.as_deref(), Some("hello"));
+        assert_eq!(state.notes.len(), 2);
+        assert_eq!(state.in_flight, 0);
+    }
+
+    #[test]
+    fn a_listing_without_the_open_note_closes_it() {
+        let mut state = showing_note_2();
+        let items = vec![ItemSummary::from(&item(1, "a", 1))];
+        ask(
+            &mut state,
+            EosRequest::ListItems {},
+            PhosphorescenceReply::Items { items },
+        );
+        assert_eq!(state.selected, None);
+    }
+
+    #[test]
+    fn get_item_shows_the_note_and_leaves_an_open_editor_alone() {
+        let mut state = showing_note_2();
+        assert_eq!(state.selected.as_ref().map(|s| s.id), Some(ItemId(2)));
+        state.apply(EosAction::EditSelected);
+        state.apply(EosAction::EditTitle("b, edited".into()));
+        // The same note read again (another request in between) is no save: the edit stays open.
+        ask(&mut state, get(2), PhosphorescenceReply::Item { item: item(2, "b", 1) });
+        let editor = state.editor.as_ref().expect("the editor stays open");
+        assert_eq!(editor.draft.title, "b, edited");
+        assert_eq!(state.notice, None);
+    }
+
+    #[test]
+    fn a_read_of_a_note_titled_like_the_new_draft_is_no_save() {
+        // Once the reducer guessed a create by the title; now only a create's reply is a save.
+        let mut state = showing_note_2();
+        state.apply(EosAction::EditNew);
+        state.apply(EosAction::EditTitle("a".into()));
+        ask(&mut state, get(1), PhosphorescenceReply::Item { item: item(1, "a", 1) });
+        assert_eq!(state.editor.as_ref().map(|e| &e.editing), Some(&Editing::New));
+    }
+
+    #[test]
+    fn create_item_closes_the_new_note_editor_whatever_title_the_host_stored() {
+        let mut state = showing_note_2();
+        state.apply(EosAction::EditNew);
+        state.apply(EosAction::EditTitle("  Plans  ".into()));
+        let request = EosRequest::CreateItem {
+            draft: draft("  Plans  "),
+        };
+        // A host may store the title tidied: the reply still answers this create.
+        ask(
+            &mut state,
+            request,
+            PhosphorescenceReply::Item {
+                item: item(3, "Plans", 1),
+            },
+        );
+        assert_eq!(state.editor, None);
+        assert_eq!(state.notice.as_deref(), Some("Saved #3 (revision 1)."));
+        assert_eq!(state.selected.as_ref().map(|s| s.id), Some(ItemId(3)));
+        assert_eq!(state.in_flight, 0);
+    }
+
+    #[test]
+    fn update_item_closes_the_editor_and_shows_the_stored_note() {
+        let mut state = showing_note_2();
+        state.apply(EosAction::EditSelected);
+        state.apply(EosAction::EditTitle("c".into()));
+        assert_eq!(
+            state.editor.as_ref().unwrap().editing,
+            Editing::Existing {
+                id: ItemId(2),
+                revision: 1
+            }
+        );
+        ask(
+            &mut state,
+            update(2, 1, "c"),
+            PhosphorescenceReply::Item { item: item(2, "c", 2) },
+        );
+        assert_eq!(state.editor, None);
+        assert_eq!(state.selected.as_ref().unwrap().revision, 2);
+        assert_eq!(state.notice.as_deref(), Some("Saved #2 (revision 2)."));
+    }
+
+    #[test]
+    fn typed_failures_are_shown_and_stale_refreshes_the_note() {
+        let mut state = showing_note_2();
+        state.apply(EosAction::EditSelected);
+        let errors = vec![FieldError {
+            field: Field::Title,
+            problem: Problem::Empty,
+        }];
+        ask(&mut state, update(2, 1, ""), failed(Failure::Invalid { errors }));
+        assert_eq!(state.error.as_deref(), Some("invalid note: the title is empty"));
+        assert!(state.editor.is_some(), "the user's text stays");
+        let stale = Failure::Stale {
+            current: item(2, "b2", 3),
+        };
+        ask(&mut state, update(2, 1, "b"), failed(stale));
+        assert_eq!(state.selected.as_ref().unwrap().revision, 3);
+        assert!(state.error.as_deref().unwrap().contains("changed meanwhile"));
+        assert!(state.editor.is_some(), "the user's text stays");
+        assert_eq!(state.in_flight, 0);
+    }
+
+    #[test]
+    fn delete_item_forgets_the_note() {
+        let mut state = showing_note_2();
+        let request = EosRequest::DeleteItem {
+            id: ItemId(2),
+            revision: 1,
+        };
+        ask(&mut state, request, PhosphorescenceReply::Deleted { id: ItemId(2) });
+        assert_eq!(state.notes.iter().map(|n| n.id).collect::<Vec<_>>(), [ItemId(1)]);
+        assert_eq!(state.selected, None);
+        assert_eq!(state.notice.as_deref(), Some("Deleted #2."));
+    }
+
+    #[test]
+    fn a_failed_get_item_is_shown() {
+        let mut state = showing_note_2();
+        ask(&mut state, get(9), failed(Failure::NotFound { id: ItemId(9) }));
+        assert_eq!(state.error.as_deref(), Some("note #9 does not exist"));
+        assert_eq!(
+            state.selected.as_ref().map(|s| s.id),
+            Some(ItemId(2)),
+            "the open note stays"
+        );
+    }
+
+    #[test]
+    fn polls_do_not_show_as_busy() {
+        let mut state = EosState::default();
+        state.apply(EosAction::Sent);
+        ask(
+            &mut state,
+            EosRequest::Poll {},
+            PhosphorescenceReply::Polled { question: None },
+        );
+        assert_eq!(state.in_flight, 1, "a poll's reply does not end the user's request");
+        // Even a poll answered with a failure (say, before the introduction) leaves it.
+        ask(&mut state, EosRequest::Poll {}, failed(Failure::NotIntroduced {}));
+        assert_eq!(state.in_flight, 1);
+        state.apply(EosAction::Replied {
+            request: EosRequest::ListItems {},
+            reply: PhosphorescenceReply::Items { items: vec![] },
+        });
+        assert_eq!(state.in_flight, 0);
+    }
+
+    #[test]
+    fn version_mismatch_is_shown() {
+        let mut state = EosState::default();
+        ask(
+            &mut state,
+            introduce(),
+            failed(Failure::VersionMismatch { host: 1, eos: 2 }),
+        );
+        assert!(state.version_problem.as_deref().unwrap().contains("v1"));
+    }
+
+    #[test]
+    fn closing_disables_actions() {
+        let mut state = EosState::default();
+        state.apply(EosAction::Connected);
+        state.apply(EosAction::ActionsReady);
+        assert!(state.actions_ready);
+        state.apply(EosAction::Closed("gone".into()));
+        assert_eq!((state.link.word(), state.actions_ready), ("closed", false));
+        state.apply(EosAction::ActionsReady);
+        assert!(!state.actions_ready, "a closed session has no actions");
+    }
+
     #[test]
     fn a_welcome_in_another_version_stops_eos() {
         assert_eq!(version_problem(&welcome(PROTOCOL_VERSION)), None);
         let mut state = EosState::default();
         state.apply(EosAction::Connected);
-        state.apply(EosAction::Sent);
-        state.apply(EosAction::Replied(welcome(PROTOCOL_VERSION + 1)));
-        assert_eq!(state.connection.word(), "version mismatch");
-        let Connection::VersionMismatch(detail) = &state.connection else {
+        ask(&mut state, introduce(), welcome(PROTOCOL_VERSION + 1));
+        assert_eq!(state.link.word(), "version mismatch");
+        let Link::VersionMismatch(detail) = &state.link else {
             unreachable!()
         };
         assert!(
@@ -490,10 +613,7 @@ mod tests {
         // Nothing afterwards brings it back: no action channel, and its close keeps the reason.
         state.apply(EosAction::ActionsReady);
         state.apply(EosAction::Closed("The session was closed.".into()));
-        assert_eq!(
-            (state.connection.word(), state.actions_ready),
-            ("version mismatch", false)
-        );
+        assert_eq!((state.link.word(), state.actions_ready), ("version mismatch", false));
     }
 
     #[test]
@@ -508,9 +628,7 @@ mod tests {
             Carried::Actions
         );
         assert_eq!(
-            Carried::by(&PhosphorescenceReply::Failed {
-                failure: Failure::NotFound { id: ItemId(1) }
-            }),
+            Carried::by(&failed(Failure::NotFound { id: ItemId(1) })),
             Carried::Actions
         );
         let question = Question {
@@ -527,28 +645,33 @@ mod tests {
         let mut state = EosState::default();
         state.apply(EosAction::Connected);
         state.apply(EosAction::ActionsReady);
-        state.apply(EosAction::Replied(PhosphorescenceReply::Polled { question: None }));
+        ask(
+            &mut state,
+            EosRequest::Poll {},
+            PhosphorescenceReply::Polled { question: None },
+        );
         state.apply(EosAction::ActionsReady);
         assert!(state.actions_ready);
     }
 
     #[test]
-    fn errors_read_as_plain_words() {
-        assert!(plain_words(&Error::TimedOut(Stage::Acknowledgement)).contains("never acknowledged the answer"));
-        assert_eq!(
-            plain_words(&Error::TimedOut(Stage::Reply)),
-            "The host stopped answering: the session was closed."
-        );
-        for null in [
-            Error::ProtocolViolation(Violation::ArrivedNull),
-            Error::HandshakeFailed(Violation::ArrivedNull),
-        ] {
-            assert!(plain_words(&null).starts_with("A message from the host arrived empty (null)"));
-        }
-        assert_eq!(
-            plain_words(&Error::Overloaded(Overload::QueuedSends { limit: 1000 })),
-            "More than 1000 requests waited for the host; the session could not keep up."
-        );
+    fn clicks_report_where_their_button_is() {
+        let mut state = EosState::default();
+        state.apply(EosAction::Asked(Question {
+            id: 1,
+            prompt: "Which?".into(),
+        }));
+        state.apply(EosAction::Clicked {
+            button: Button::Answer,
+            outcome: "Answer sent to the host.".into(),
+        });
+        state.apply(EosAction::Clicked {
+            button: Button::Action,
+            outcome: "Sent to the host: pin #2.".into(),
+        });
+        let status = state.question.as_ref().and_then(|q| q.status.as_deref());
+        assert_eq!(status, Some("Answer sent to the host."));
+        assert_eq!(state.notice.as_deref(), Some("Sent to the host: pin #2."));
     }
 
     #[test]
@@ -570,7 +693,11 @@ mod tests {
                 "the host keeps at most 524288 bytes of note text: shorten or delete a note to make room",
             ),
         ] {
-            state.apply(EosAction::Replied(PhosphorescenceReply::Failed { failure }));
+            ask(
+                &mut state,
+                EosRequest::CreateItem { draft: draft("Plans") },
+                failed(failure),
+            );
             assert_eq!(state.error.as_deref(), Some(words));
             assert!(state.editor.is_some(), "the user's text stays");
         }

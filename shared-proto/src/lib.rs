@@ -11,6 +11,8 @@
 //! Every type denies unknown fields: the messenger decodes through `serde_json`, which honours
 //! that, so a peer that sends more than this protocol knows is refused instead of half-read.
 //!
+//! [`plain_words`] puts a messenger error in words for either page, naming the other.
+//!
 //! ```
 //! use shared_proto::{EosRequest, PROTOCOL_VERSION};
 //! let hello = EosRequest::Introduce {
@@ -27,6 +29,10 @@
 #![deny(missing_docs)]
 
 use serde::{Deserialize, Serialize};
+
+mod words;
+
+pub use words::{plain_words, Side};
 
 /// The version of this application protocol. Both apps check it at introduction; a mismatch is
 /// shown to the user and the host serves nothing else.

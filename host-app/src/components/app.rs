@@ -18,7 +18,7 @@ pub fn App() -> Html {
             <header class="topbar">
                 <h1>{ "Phosphorescence" }</h1>
                 <ConnectionBar
-                    connection={state.connection.clone()}
+                    link={state.link.clone()}
                     session={state.session}
                     greeting={state.greeting.clone()}
                     version_problem={state.version_problem.clone()}
@@ -33,7 +33,7 @@ pub fn App() -> Html {
                     <iframe id="remote-frame" ref={frame} src={remote_url} title="Eos" />
                 </section>
                 <section class="side">
-                    <Inspector wire={state.wire.clone()} errors={state.errors.clone()} />
+                    <Inspector timeline={state.timeline.clone()} errors={state.errors.clone()} />
                     <InterruptPanel
                         channels={state.channels.clone()}
                         interrupts={state.interrupts.clone()}

@@ -1,12 +1,12 @@
 use yew::prelude::*;
 
-use crate::state::Connection;
+use crate::state::Link;
 
 /// Properties of [`ConnectionBar`].
 #[derive(Properties, PartialEq)]
 pub struct ConnectionBarProps {
-    /// The current connection.
-    pub connection: Connection,
+    /// The current session's link.
+    pub link: Link,
     /// Which session this is.
     pub session: u32,
     /// Eos's greeting, once introduced.
@@ -22,17 +22,17 @@ pub struct ConnectionBarProps {
 /// Connection state, Eos's greeting and the session controls.
 #[component]
 pub fn ConnectionBar(props: &ConnectionBarProps) -> Html {
-    let detail = match &props.connection {
-        Connection::Closed(reason) => reason.clone(),
-        Connection::Knocking => "knocking on the iframe until Eos answers".into(),
-        Connection::Answered => "Eos answered; acknowledging".into(),
-        Connection::Connected => format!("session {} with Eos", props.session),
+    let detail = match &props.link {
+        Link::Closed(reason) => reason.clone(),
+        Link::Knocking => "knocking on the iframe until Eos answers".into(),
+        Link::Answered => "Eos answered; acknowledging".into(),
+        Link::Connected => format!("session {} with Eos", props.session),
     };
     let on_close = props.on_close.reform(|_: MouseEvent| ());
     let on_reload = props.on_reload.reform(|_: MouseEvent| ());
     html! {
         <div class="connection">
-            <span id="connection-state" class={classes!("badge", props.connection.word())}>{ props.connection.word() }</span>
+            <span id="connection-state" class={classes!("badge", props.link.word())}>{ props.link.word() }</span>
             <span id="connection-detail" class="detail">{ detail }</span>
             if let Some(greeting) = &props.greeting {
                 <span class="greeting">{ "Eos says: " }<q id="last-message">{ greeting }</q></span>

@@ -12,7 +12,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use gloo_storage::{LocalStorage, Storage};
 use messenger::{Answered, Closer, Config, InterruptRequest, Received, Reconnector, Reply};
-use shared_proto::{EosAnswer, EosInterrupt, EosRequest, ItemId, PhosphorescenceReply, Question};
+use shared_proto::{plain_words, EosAnswer, EosInterrupt, EosRequest, ItemId, PhosphorescenceReply, Question, Side};
 use web_sys::HtmlIFrameElement;
 use yew::platform::spawn_local;
 use yew::prelude::*;
@@ -20,12 +20,12 @@ use yew::prelude::*;
 use crate::config::{REMOTE_ORIGIN, STORE_KEY};
 use crate::frame::FrameDispatcher;
 use crate::handler::{self, Attach, Handler};
-use crate::state::{action_channel_failure, plain_words, HostAction, HostState};
+use crate::state::{action_channel_failure, HostAction, HostState};
 use crate::store::Store;
 
 /// What the page can do with the session.
 #[derive(Clone, PartialEq)]
-pub struct HostSession {
+pub struct HostControls {
     /// Closes the current session (Eos notices when its next request goes unanswered).
     pub close: Callback<()>,
     /// Reloads the iframe; the host reconnects when it has loaded.
@@ -36,8 +36,9 @@ pub struct HostSession {
     pub review: Callback<ItemId>,
 }
 
-/// Everything a session's handler needs, shared by all sessions of the page.
-struct Shared {
+/// What every session of the page has in common: the notes, the question waiting for Eos, and
+/// the way to the page. (Named apart from the messenger's own `Shared`, a session's state.)
+struct Common {
     store: RefCell<Store>,
     question: RefCell<Option<Question>>,
     next_question: Cell<u64>,
@@ -51,7 +52,7 @@ fn save(store: &Store) -> Result<(), String> {
 
 /// One session's handler state.
 struct Session {
-    shared: Rc<Shared>,
+    common: Rc<Common>,
     handler: Rc<RefCell<Handler>>,
     /// Tells whether the session still runs when an action channel ends.
     closer: Closer,
@@ -60,13 +61,13 @@ struct Session {
 impl Session {
     fn handle(&self, request: EosRequest) -> Reply<PhosphorescenceReply> {
         let outcome = {
-            let mut store = self.shared.store.borrow_mut();
-            let mut question = self.shared.question.borrow_mut();
+            let mut store = self.common.store.borrow_mut();
+            let mut question = self.common.question.borrow_mut();
             self.handler
                 .borrow_mut()
                 .handle(request, &mut store, &mut question, save)
         };
-        self.shared.page.push(HostAction::Batch(outcome.page));
+        self.common.page.push(HostAction::Batch(outcome.page));
         let reply = Reply::new(outcome.reply);
         match outcome.attach {
             Attach::Nothing => reply,
@@ -82,7 +83,7 @@ impl Session {
     /// [`Handler::actions_ended`]).
     fn follow_actions(&self, channel: u64) -> InterruptRequest {
         let (request, mut actions) = InterruptRequest::multi_use::<EosInterrupt>();
-        let page = self.shared.page.clone();
+        let page = self.common.page.clone();
         let handler = Rc::clone(&self.handler);
         let closer = self.closer.clone();
         spawn_local(async move {
@@ -104,12 +105,12 @@ impl Session {
     /// A one-time channel for the answer to question `id`.
     fn await_answer(&self, id: u64) -> InterruptRequest {
         let (request, answer) = InterruptRequest::one_time::<EosAnswer>();
-        let shared = Rc::clone(&self.shared);
-        shared.page.push(HostAction::QuestionAsked(id));
+        let common = Rc::clone(&self.common);
+        common.page.push(HostAction::QuestionAsked(id));
         spawn_local(async move {
             let action = match answer.await {
                 Ok(EosAnswer::Chose { question, id: item }) => {
-                    let title = shared
+                    let title = common
                         .store
                         .borrow()
                         .get(item)
@@ -126,19 +127,19 @@ impl Session {
                 },
                 Err(error) => HostAction::QuestionFailed {
                     id,
-                    why: plain_words(&error),
+                    why: plain_words(&error, Side::Host),
                 },
             };
-            shared.page.push(action);
+            common.page.push(action);
         });
         request
     }
 }
 
 /// Serves one answered session until it ends.
-async fn serve(answered: Answered, shared: Rc<Shared>) {
+async fn serve(answered: Answered, common: Rc<Common>) {
     let session = Rc::new(Session {
-        shared,
+        common,
         handler: Rc::default(),
         closer: answered.closer(),
     });
@@ -155,11 +156,11 @@ async fn serve(answered: Answered, shared: Rc<Shared>) {
 
 /// Connects to Eos in `frame` and keeps the connection across reloads for the component's life.
 #[hook]
-pub fn use_host_session(frame: NodeRef, dispatch: UseReducerDispatcher<HostState>) -> HostSession {
-    let shared: Rc<Shared> = use_memo((), |_| {
+pub fn use_host_session(frame: NodeRef, dispatch: UseReducerDispatcher<HostState>) -> HostControls {
+    let common: Rc<Common> = use_memo((), |_| {
         // A missing or unreadable entry starts a fresh store with sample notes.
         let store = LocalStorage::get::<Store>(STORE_KEY).unwrap_or_default();
-        Shared {
+        Common {
             store: RefCell::new(store),
             question: RefCell::new(None),
             next_question: Cell::new(1),
@@ -169,13 +170,13 @@ pub fn use_host_session(frame: NodeRef, dispatch: UseReducerDispatcher<HostState
     let reconnector = use_mut_ref(|| None::<Reconnector>);
 
     {
-        let (shared, reconnector, frame) = (Rc::clone(&shared), reconnector.clone(), frame.clone());
+        let (common, reconnector, frame) = (Rc::clone(&common), reconnector.clone(), frame.clone());
         use_effect_with((), move |_| {
-            shared
+            common
                 .page
-                .dispatch_now(HostAction::Notes(shared.store.borrow().summaries()));
+                .dispatch_now(HostAction::Notes(common.store.borrow().summaries()));
             if let Some(iframe) = frame.cast::<HtmlIFrameElement>() {
-                let observed = shared.page.clone();
+                let observed = common.page.clone();
                 let config = move || {
                     let observed = observed.clone();
                     Ok(Config::new(REMOTE_ORIGIN)?
@@ -185,15 +186,15 @@ pub fn use_host_session(frame: NodeRef, dispatch: UseReducerDispatcher<HostState
                         .reply_timeout(Duration::from_secs(70))
                         .observer(move |step| observed.push(HostAction::Observed(step.clone()))))
                 };
-                let session_shared = Rc::clone(&shared);
+                let session_common = Rc::clone(&common);
                 *reconnector.borrow_mut() = Some(Reconnector::new(&iframe, config, move |answered| {
                     // A failed handshake is already on the page through the observer.
                     if let Ok(answered) = answered {
-                        spawn_local(serve(answered, Rc::clone(&session_shared)));
+                        spawn_local(serve(answered, Rc::clone(&session_common)));
                     }
                 }));
             } else {
-                shared
+                common
                     .page
                     .dispatch_now(HostAction::Problem("The iframe for Eos is missing.".into()));
             }
@@ -216,23 +217,23 @@ pub fn use_host_session(frame: NodeRef, dispatch: UseReducerDispatcher<HostState
         }
     });
     let review = {
-        let shared = Rc::clone(&shared);
+        let common = Rc::clone(&common);
         Callback::from(move |id: ItemId| {
             // Kept only if `localStorage` took it, like Eos's edits.
-            let page = handler::review(&mut shared.store.borrow_mut(), id, save);
-            shared.page.dispatch_now(HostAction::Batch(page));
+            let page = handler::review(&mut common.store.borrow_mut(), id, save);
+            common.page.dispatch_now(HostAction::Batch(page));
         })
     };
     let ask = Callback::from(move |()| {
-        let id = shared.next_question.get();
-        shared.next_question.set(id + 1);
-        *shared.question.borrow_mut() = Some(Question {
+        let id = common.next_question.get();
+        common.next_question.set(id + 1);
+        *common.question.borrow_mut() = Some(Question {
             id,
             prompt: "Which note should Phosphorescence share?".into(),
         });
-        shared.page.dispatch_now(HostAction::QuestionQueued(id));
+        common.page.dispatch_now(HostAction::QuestionQueued(id));
     });
-    HostSession {
+    HostControls {
         close,
         reload,
         ask,

@@ -1,25 +1,25 @@
 use shared_proto::{EosInterrupt, EosRequest};
 use yew::prelude::*;
 
-use super::{NoteDetail, NoteEditor, NoteList, QuestionPanel};
+use super::{AnswerPanel, NoteDetail, NoteEditor, NoteList};
 use crate::config::HOST_ORIGIN;
 use crate::hooks::use_eos_session;
-use crate::state::{Connection, EosAction, EosState};
+use crate::state::{EosAction, EosState, Link};
 
 /// The whole Eos page.
 #[component]
 pub fn App() -> Html {
     let state = use_reducer(EosState::default);
     let session = use_eos_session(state.dispatcher());
-    let connected = state.connection == Connection::Connected;
+    let connected = state.link == Link::Connected;
 
-    let detail = match &state.connection {
-        Connection::NotEmbedded => {
+    let detail = match &state.link {
+        Link::NotEmbedded => {
             format!("Eos runs inside Phosphorescence ({HOST_ORIGIN}); opened on its own it has no host to talk to.")
         }
-        Connection::Listening => format!("waiting for a knock from {HOST_ORIGIN}"),
-        Connection::Connected => "connected to the host".into(),
-        Connection::Closed(reason) | Connection::VersionMismatch(reason) => reason.clone(),
+        Link::Listening => format!("waiting for a knock from {HOST_ORIGIN}"),
+        Link::Connected => "connected to the host".into(),
+        Link::Closed(reason) | Link::VersionMismatch(reason) => reason.clone(),
     };
     let on_attention = {
         let act = session.act.clone();
@@ -35,7 +35,7 @@ pub fn App() -> Html {
         <div class="eos">
             <header class="topbar">
                 <h1>{ "Eos" }</h1>
-                <span id="connection-state" class={classes!("badge", state.connection.word().replace(' ', "-"))}>{ state.connection.word() }</span>
+                <span id="connection-state" class={classes!("badge", state.link.word().replace(' ', "-"))}>{ state.link.word() }</span>
                 <span id="connection-detail" class="detail">{ detail }</span>
                 if let Some(greeting) = &state.greeting {
                     <span class="greeting">{ "Host says: " }<q id="last-reply">{ greeting }</q></span>
@@ -59,7 +59,7 @@ pub fn App() -> Html {
                     <p id="notice" class="notice">{ notice }</p>
                 }
                 if let Some(question) = &state.question {
-                    <QuestionPanel question={question.clone()} notes={state.notes.clone()} on_answer={session.answer.clone()} />
+                    <AnswerPanel question={question.clone()} notes={state.notes.clone()} on_answer={session.answer.clone()} />
                 }
                 <main class="columns">
                     <NoteList notes={state.notes.clone()} selected={state.selected.as_ref().map(|s| s.id)} on_open={on_open} />

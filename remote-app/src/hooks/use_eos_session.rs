@@ -2,6 +2,7 @@
 //! then ask one request per turn; when idle, poll so the host gets a turn to ask its question.
 
 use std::cell::RefCell;
+use std::ops::ControlFlow;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -10,13 +11,13 @@ use futures::future::{select, AbortHandle, Abortable, Either};
 use futures::StreamExt;
 use gloo_timers::future::sleep;
 use messenger::{listen, Config, InterruptSender, Messenger, Source};
-use shared_proto::{EosAnswer, EosInterrupt, EosRequest, PhosphorescenceReply, PROTOCOL_VERSION};
+use shared_proto::{plain_words, EosAnswer, EosInterrupt, EosRequest, PhosphorescenceReply, Side, PROTOCOL_VERSION};
 use wasm_bindgen::JsValue;
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use crate::config::HOST_ORIGIN;
-use crate::state::{plain_words, version_problem, Carried, EosAction, EosState};
+use crate::state::{version_problem, Button, Carried, EosAction, EosState};
 
 /// How long Eos waits for its host's knock.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -25,7 +26,7 @@ const POLL_EVERY: Duration = Duration::from_secs(1);
 
 /// What Eos's components can do with the session.
 #[derive(Clone, PartialEq)]
-pub struct EosSession {
+pub struct EosControls {
     /// Sends a request; requests go out one per turn, in order.
     pub request: Callback<EosRequest>,
     /// Reports a user action to the host on the multi-use interrupt channel.
@@ -55,13 +56,13 @@ fn parent_window() -> Option<web_sys::Window> {
     (JsValue::from(&parent) != JsValue::from(&window)).then_some(parent)
 }
 
-/// Sends one request and reports its reply; returns `false` once the session is over.
+/// Sends one request and reports it with its reply; breaks once the session is over.
 async fn ask(
     messenger: &EosMessenger,
     request: EosRequest,
     channels: &RefCell<Channels>,
     dispatch: &UseReducerDispatcher<EosState>,
-) -> bool {
+) -> ControlFlow<()> {
     let refresh = matches!(
         request,
         EosRequest::CreateItem { .. } | EosRequest::UpdateItem { .. } | EosRequest::DeleteItem { .. }
@@ -70,19 +71,24 @@ async fn ask(
     if !matches!(request, EosRequest::Poll {}) {
         dispatch.dispatch(EosAction::Sent);
     }
+    // Kept to go with its reply: the reducer reads the reply in the light of the request.
+    let sent = request.clone();
     let mut received = match messenger.send(request).await {
         Ok(received) => received,
         Err(failed) => {
-            dispatch.dispatch(EosAction::Closed(plain_words(&failed.error)));
-            return false;
+            dispatch.dispatch(EosAction::Closed(plain_words(&failed.error, Side::Eos)));
+            return ControlFlow::Break(());
         }
     };
     if version_problem(&received.message).is_some() {
         // A host of another protocol version: show it, close, and send nothing more (the
         // interrupt channel that came along is dropped unused, which closes its port).
-        dispatch.dispatch(EosAction::Replied(received.into_message()));
+        dispatch.dispatch(EosAction::Replied {
+            request: sent,
+            reply: received.into_message(),
+        });
         messenger.close();
-        return false;
+        return ControlFlow::Break(());
     }
     match Carried::by(&received.message) {
         Carried::Answer => channels.borrow_mut().answer = received.take_interrupt(),
@@ -101,11 +107,14 @@ async fn ask(
         dispatch.dispatch(EosAction::Asked(question.clone()));
     }
     let failed = matches!(received.message, PhosphorescenceReply::Failed { .. });
-    dispatch.dispatch(EosAction::Replied(received.into_message()));
+    dispatch.dispatch(EosAction::Replied {
+        request: sent,
+        reply: received.into_message(),
+    });
     if refresh && !failed {
         return Box::pin(ask(messenger, EosRequest::ListItems {}, channels, dispatch)).await;
     }
-    true
+    ControlFlow::Continue(())
 }
 
 /// The whole session: handshake, introduction, then requests (or polls) until it ends.
@@ -123,9 +132,9 @@ async fn run(
     let messenger: EosMessenger = match listening {
         Ok(config) => match listen(config, Source::Window(parent)).await {
             Ok(messenger) => messenger,
-            Err(error) => return dispatch.dispatch(EosAction::Closed(plain_words(&error))),
+            Err(error) => return dispatch.dispatch(EosAction::Closed(plain_words(&error, Side::Eos))),
         },
-        Err(error) => return dispatch.dispatch(EosAction::Closed(plain_words(&error))),
+        Err(error) => return dispatch.dispatch(EosAction::Closed(plain_words(&error, Side::Eos))),
     };
     dispatch.dispatch(EosAction::Connected);
     let introduction = EosRequest::Introduce {
@@ -133,7 +142,7 @@ async fn run(
         protocol_version: PROTOCOL_VERSION,
         greeting: "hello from Eos".into(),
     };
-    if !ask(&messenger, introduction, &channels, &dispatch).await {
+    if ask(&messenger, introduction, &channels, &dispatch).await.is_break() {
         return;
     }
     if channels.borrow().actions.is_none() {
@@ -141,7 +150,10 @@ async fn run(
         messenger.close();
         return dispatch.dispatch(EosAction::Closed("The host refused Eos's introduction.".into()));
     }
-    if !ask(&messenger, EosRequest::ListItems {}, &channels, &dispatch).await {
+    if ask(&messenger, EosRequest::ListItems {}, &channels, &dispatch)
+        .await
+        .is_break()
+    {
         return;
     }
     loop {
@@ -150,7 +162,7 @@ async fn run(
             Either::Left((None, _)) => return,
             Either::Right(_) => EosRequest::Poll {},
         };
-        if !ask(&messenger, request, &channels, &dispatch).await {
+        if ask(&messenger, request, &channels, &dispatch).await.is_break() {
             return;
         }
     }
@@ -159,7 +171,7 @@ async fn run(
 /// Runs Eos's session for the component's life; the cleanup ends it (dropping the messenger
 /// closes every port it holds).
 #[hook]
-pub fn use_eos_session(dispatch: UseReducerDispatcher<EosState>) -> EosSession {
+pub fn use_eos_session(dispatch: UseReducerDispatcher<EosState>) -> EosControls {
     let channels: Rc<RefCell<Channels>> = use_memo((), |_| RefCell::new(Channels::default()));
     let outbox = use_mut_ref(|| None::<mpsc::UnboundedSender<EosRequest>>);
     {
@@ -204,8 +216,8 @@ pub fn use_eos_session(dispatch: UseReducerDispatcher<EosState>) -> EosSession {
                 None => "Not delivered: no channel to the host.".into(),
             };
             dispatch.dispatch(EosAction::Clicked {
+                button: Button::Action,
                 outcome,
-                question: false,
             });
         })
     };
@@ -216,9 +228,9 @@ pub fn use_eos_session(dispatch: UseReducerDispatcher<EosState>) -> EosSession {
             None => "Not delivered: no question channel.".into(),
         };
         dispatch.dispatch(EosAction::Clicked {
+            button: Button::Answer,
             outcome,
-            question: true,
         });
     });
-    EosSession { request, act, answer }
+    EosControls { request, act, answer }
 }

@@ -3,9 +3,9 @@ use yew::prelude::*;
 
 use crate::state::QuestionView;
 
-/// Properties of [`QuestionPanel`].
+/// Properties of [`AnswerPanel`].
 #[derive(Properties, PartialEq)]
-pub struct QuestionPanelProps {
+pub struct AnswerPanelProps {
     /// The host's question.
     pub question: QuestionView,
     /// The notes to choose from.
@@ -14,10 +14,10 @@ pub struct QuestionPanelProps {
     pub on_answer: Callback<EosAnswer>,
 }
 
-/// The host's question. The buttons stay live after an answer on purpose: a second click shows
-/// that the one-time channel refuses it.
+/// The host's question and the buttons that answer it. The buttons stay live after an answer on
+/// purpose: a second click shows that the one-time channel refuses it.
 #[component]
-pub fn QuestionPanel(props: &QuestionPanelProps) -> Html {
+pub fn AnswerPanel(props: &AnswerPanelProps) -> Html {
     let question = props.question.question.id;
     let on_decline = props
         .on_answer
