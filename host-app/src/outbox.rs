@@ -45,7 +45,7 @@ impl Outbox {
             HostAction::Observed(Observation {
                 step: Step::Interrupt { channel, .. },
                 ..
-            }) => self.received(channel.0, 1),
+            }) => self.received(channel.raw(), 1),
             HostAction::InterruptsReceived { channel, count } => self.received(channel, count),
             HostAction::Interrupt(text) => self.interrupts().push(text),
             HostAction::Interrupts(interrupts) => self.interrupts().append(interrupts),
@@ -112,7 +112,7 @@ mod tests {
 
     fn receipt(channel: u64) -> HostAction {
         observed(Step::Interrupt {
-            channel: PortId(channel),
+            channel: PortId::from_raw(channel),
             direction: Direction::Incoming,
         })
     }
@@ -154,7 +154,7 @@ mod tests {
         let actions = [
             observed(Step::Handshake(HandshakeState::Knocking)),
             observed(Step::InterruptOpened {
-                channel: PortId(3),
+                channel: PortId::from_raw(3),
                 kind: InterruptKind::MultiUse,
                 direction: Direction::Incoming,
             }),

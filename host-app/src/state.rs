@@ -372,18 +372,18 @@ impl HostState {
                 }
                 self.channels.push_back(ChannelRow {
                     session: self.session,
-                    channel: channel.0,
+                    channel: channel.raw(),
                     kind,
                     open: true,
                     received: 0,
                 });
             }
             Step::Interrupt { channel, .. } => self.apply(HostAction::InterruptsReceived {
-                channel: channel.0,
+                channel: channel.raw(),
                 count: 1,
             }),
             Step::InterruptClosed { channel } => {
-                if let Some(row) = self.channel(channel.0) {
+                if let Some(row) = self.channel(channel.raw()) {
                     row.open = false;
                 }
             }
@@ -490,7 +490,7 @@ mod tests {
     fn tracks_interrupt_channels() {
         let mut state = HostState::default();
         state.apply(observed(0, Step::Handshake(HandshakeState::Knocking)));
-        let channel = PortId(7);
+        let channel = PortId::from_raw(7);
         state.apply(observed(
             1,
             Step::InterruptOpened {
@@ -525,7 +525,7 @@ mod tests {
         state.apply(observed(
             1,
             Step::InterruptOpened {
-                channel: PortId(1),
+                channel: PortId::from_raw(1),
                 kind: InterruptKind::OneTime,
                 direction: Direction::Incoming,
             },
@@ -624,7 +624,7 @@ mod tests {
         state.apply(observed(
             1,
             Step::InterruptOpened {
-                channel: PortId(4),
+                channel: PortId::from_raw(4),
                 kind: InterruptKind::MultiUse,
                 direction: Direction::Incoming,
             },
@@ -634,7 +634,7 @@ mod tests {
             observed(
                 2,
                 Step::Interrupt {
-                    channel: PortId(4),
+                    channel: PortId::from_raw(4),
                     direction: Direction::Incoming,
                 },
             ),
@@ -651,7 +651,7 @@ mod tests {
             state.apply(observed(
                 1,
                 Step::InterruptOpened {
-                    channel: PortId(channel),
+                    channel: PortId::from_raw(channel),
                     kind: InterruptKind::OneTime,
                     direction: Direction::Incoming,
                 },

@@ -54,6 +54,13 @@ pub struct SendId(u64);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TargetId(pub usize);
 
+impl PortId {
+    /// The port's number, 1, 2, 3 ... per connection: how an observer tells channels apart.
+    pub const fn raw(self) -> u64 {
+        self.0
+    }
+}
+
 // Tests name ports the core never gave out (to prove they are refused) and expect send ids they
 // can predict; nothing else may forge an id, so these exist only with the `test-support` feature.
 #[cfg(feature = "test-support")]
@@ -61,11 +68,6 @@ impl PortId {
     /// The id numbered `raw`: the core numbers the ports it names 1, 2, 3 ... per connection.
     pub const fn from_raw(raw: u64) -> Self {
         PortId(raw)
-    }
-
-    /// The number [`PortId::from_raw`] takes.
-    pub const fn raw(self) -> u64 {
-        self.0
     }
 }
 
