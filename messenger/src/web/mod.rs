@@ -134,9 +134,16 @@ pub enum Target {
     /// A window, usually an iframe's `contentWindow`; knocks are posted with the configured
     /// origin as `targetOrigin`, so the browser drops them unless that window shows that origin.
     Window(web_sys::Window),
-    /// A dedicated worker this page owns.
+    /// A dedicated worker this page owns; knocks are posted with `worker.postMessage` (a worker
+    /// has no origin to name as `targetOrigin`).
     Worker(web_sys::Worker),
-    /// The page that owns this dedicated worker (when the knocker runs inside the worker).
+    /// The page (or worker) that owns this dedicated worker, when the knocker runs inside the
+    /// worker: knocks are posted with the worker's global `postMessage`. Anywhere else (a
+    /// window, a shared or service worker) knocking fails with [`Error::Unsupported`].
+    ///
+    /// A worker has no `window`: the messenger takes its clock (`performance`) and its timers
+    /// (`setTimeout`) from the global scope, so repeated knocks and every timeout work inside a
+    /// worker as in a page. See [`Source::WorkerScope`] for what else differs.
     WorkerScope,
 }
 
@@ -157,8 +164,22 @@ pub enum Source {
     AnyWindow,
     /// Only this window (`event.source` checked too), for instance `window.parent` in an iframe.
     Window(web_sys::Window),
-    /// A dedicated worker this page owns.
+    /// A dedicated worker this page owns: the listener waits on the `Worker` object. A
+    /// worker's messages carry no origin and no source (`event.origin` is `""`, `event.source`
+    /// is `null`, in every engine) and can come from that worker only, so the gate checks trust
+    /// and shape only: the configured origin is not compared.
     Worker(web_sys::Worker),
-    /// The page that owns this dedicated worker (when the listener runs inside the worker).
+    /// The page (or worker) that owns this dedicated worker, when the listener runs inside the
+    /// worker: it waits on the worker's global scope. Anywhere else listening fails with
+    /// [`Error::Unsupported`].
+    ///
+    /// As with [`Source::Worker`], the owner's messages carry no origin and no source, and only
+    /// the owner can post to a dedicated worker: trust and shape are checked, the configured
+    /// origin (give the page's own) is not compared. The application's other messages on the
+    /// worker's global channel are ignored as long as they are not knocks (no `$type: "👋"`); a
+    /// `MessageChannel` of the application's own keeps them apart altogether. Timers and the
+    /// clock come from the worker's global scope (see [`Target::WorkerScope`]). A worker that
+    /// is terminated or crashes cannot be noticed (ports have no close event): set
+    /// [`Config::reply_timeout`], or watch the `Worker`'s `error` event in the page.
     WorkerScope,
 }

@@ -6,6 +6,8 @@
 //! of letting it hang; [`quiet_for`] is only used to show that something does *not* happen.
 #![allow(dead_code)]
 
+pub mod listeners;
+
 use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
