@@ -154,16 +154,15 @@ layer_native() {
 layer_web() {
   start_layer web "web: messenger's wasm-bindgen tests in ${ENGINES[*]}"
   local engine log
-  # Compiled once; each engine then runs the same test binaries.
+  # Compiled once; each engine then runs the same test binary (messenger/tests/web/).
   log="$(new_log web-build)"
-  # --tests: the browser test binaries only (the doc tests already ran in the native layer).
-  local tests=(cargo test -p messenger --target wasm32-unknown-unknown --tests)
+  local tests=(cargo test -p messenger --target wasm32-unknown-unknown --test web)
   run_step web "$log" "${tests[@]}" --no-run || finish_layer web
   for engine in "${ENGINES[@]}"; do
     log="$(new_log "web-$engine")"
     # The runner (.cargo/config.toml) drives the engine whose driver variable is set, with the
-    # capabilities in messenger/webdriver.json. --no-fail-fast: every binary reports.
-    run_step "web[$engine]" "$log" with_engine "$engine" "${tests[@]}" --no-fail-fast || true
+    # capabilities in messenger/webdriver.json.
+    run_step "web[$engine]" "$log" with_engine "$engine" "${tests[@]}" || true
     summarise "web[$engine]" "$log"
   done
   finish_layer web

@@ -1,17 +1,12 @@
 //! The messenger against a dedicated worker whose JavaScript speaks the version-1 wire format by
 //! hand (DESIGN.md §2), in both roles: this is also the interoperability test with a JS peer.
-#![cfg(target_arch = "wasm32")]
 
-mod web_support;
-
+use crate::support::*;
 use futures::StreamExt;
 use messenger::{knock, listen, Error, InterruptRequest, Source, Stage, Target};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
-use web_support::*;
-
-wasm_bindgen_test_configure!(run_in_browser);
 
 /// The worker: a plain JavaScript implementation of both roles.
 ///

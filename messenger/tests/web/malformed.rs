@@ -1,9 +1,7 @@
 //! Malformed input from a raw JavaScript peer over real `MessageChannel`s: every bad message
 //! yields its typed `messenger::Error`, closes the session, and never panics or hangs.
-#![cfg(target_arch = "wasm32")]
 
-mod web_support;
-
+use crate::support::*;
 use futures::StreamExt;
 use gloo_timers::future::TimeoutFuture;
 use messenger::core::IgnoreReason;
@@ -14,10 +12,7 @@ use messenger::{
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
-use web_support::*;
 use web_sys::MessagePort;
-
-wasm_bindgen_test_configure!(run_in_browser);
 
 /// `count` fresh ports (the second ends of new channels), to transfer in a message.
 fn fresh_ports(count: usize) -> Vec<MessagePort> {

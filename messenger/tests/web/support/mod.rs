@@ -1,4 +1,4 @@
-//! Helpers shared by the browser test binaries (`tests/web*.rs`): bounded waits, a recorder for
+//! Helpers shared by the browser tests (the modules of `tests/web/`): bounded waits, a recorder for
 //! the observer, a same-page knocker/listener pair, and a raw JavaScript peer that speaks (or
 //! breaks) the version-1 wire format over real `MessageChannel`s.
 //!
@@ -30,7 +30,8 @@ use web_sys::{MessageChannel, MessagePort};
 
 /// The bound for one step that should happen at once (a message, a handshake): generous (steps
 /// take milliseconds), yet short enough that a few failing tests stay inside the runner's budget
-/// of 20 s per test binary (`WASM_BINDGEN_TEST_TIMEOUT`), so failures are reported by name.
+/// for the binary (`WASM_BINDGEN_TEST_TIMEOUT` in `.cargo/config.toml`), so failures are reported
+/// by name.
 pub const STEP: u32 = 2_000;
 
 /// The bound for loading a page into an iframe (a cross-site iframe gets its own process).

@@ -1,16 +1,14 @@
 //! Who may knock: origins, sources and trust, across a real origin boundary.
 //!
-//! The test page is `http://127.0.0.1:<port>`; the fixture `tests/web_fixtures/peer.html` (a
+//! The test page is `http://127.0.0.1:<port>`; the fixture `tests/web/fixtures/peer.html` (a
 //! hand-written JavaScript peer, served by wasm-bindgen-test-runner from the crate folder) is
 //! loaded as `http://localhost:<port>/...`, a different origin and site, in an iframe.
-#![cfg(target_arch = "wasm32")]
-
-mod web_support;
 
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
+use crate::support::*;
 use futures::channel::{mpsc, oneshot};
 use futures::StreamExt;
 use messenger::core::IgnoreReason;
@@ -21,10 +19,7 @@ use messenger::{
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
-use web_support::*;
 use web_sys::HtmlIFrameElement;
-
-wasm_bindgen_test_configure!(run_in_browser);
 
 fn page_port() -> String {
     page_origin()
@@ -41,7 +36,7 @@ fn remote_origin() -> String {
 
 fn fixture_url(mode: &str, query: &str) -> String {
     format!(
-        "{}/tests/web_fixtures/peer.html?parent={}&mode={mode}{query}",
+        "{}/tests/web/fixtures/peer.html?parent={}&mode={mode}{query}",
         remote_origin(),
         page_origin()
     )

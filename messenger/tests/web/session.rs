@@ -2,15 +2,13 @@
 //! knocks on its own window, so the configured origin is the page's own (`location.origin`).
 //!
 //! Run with `CHROMEDRIVER=/usr/bin/chromedriver cargo test -p messenger --target wasm32-unknown-unknown`.
-#![cfg(target_arch = "wasm32")]
-
-mod web_support;
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Duration;
 
+use crate::support::*;
 use futures::future::{join, Either};
 use futures::StreamExt;
 use gloo_timers::future::TimeoutFuture;
@@ -21,9 +19,6 @@ use messenger::{
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
-use web_support::*;
-
-wasm_bindgen_test_configure!(run_in_browser);
 
 // ---------------------------------------------------------------------------------------------
 // Payloads of several shapes.

@@ -19,14 +19,13 @@
 //! ([`serve_to_the_end`]), and whichever side ran which reports what it saw, for the page to
 //! assert ([`assert_asked`], [`assert_served`], [`assert_ended`]). Listeners are counted on both
 //! sides ([`live`]; the worker reports its own counts) and must end where they started.
-#![cfg(target_arch = "wasm32")]
-
-mod web_support;
 
 use std::cell::RefCell;
 use std::convert::Infallible;
 use std::time::Duration;
 
+use crate::support::listeners::{live, Listeners};
+use crate::support::*;
 use futures::future::join_all;
 use futures::StreamExt;
 use messenger::{
@@ -36,11 +35,7 @@ use messenger::{
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
-use web_support::listeners::{live, Listeners};
-use web_support::*;
 use web_sys::MessagePort;
-
-wasm_bindgen_test_configure!(run_in_browser);
 
 // ---------------------------------------------------------------------------------------------
 // The conversation, the same whichever side runs in the worker.

@@ -2,8 +2,8 @@
 //!
 //! `EventTarget.prototype.addEventListener` and `removeEventListener` of the realm it runs in are
 //! wrapped, so it counts in a page and, just the same, inside a dedicated worker (where the
-//! "global" target is the worker's scope, not a window). Install it in a test binary of its own:
-//! anything else in the page that adds listeners would be counted too.
+//! "global" target is the worker's scope, not a window). Tests run one at a time, and each
+//! compares with a baseline it took itself ([`live`]).
 
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
