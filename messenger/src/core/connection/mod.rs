@@ -1,7 +1,7 @@
-//! The connection state machine, one file per phase: this file holds the types, the getters,
-//! the port and observation bookkeeping and the `poll_*` outputs; [`handshake`] knocks, listens
-//! and acknowledges; [`conversation`] carries the turns and the send queue; [`interrupts`] the
-//! side channels and their bounds; [`close`] timeouts and failure.
+//! The connection state machine, one file per phase: this file holds the state, the getters,
+//! the port and observation bookkeeping and the `poll_*` outputs; [`outputs`] what they yield;
+//! [`handshake`] knocks, listens and acknowledges; [`conversation`] carries the turns and the
+//! send queue; [`interrupts`] the side channels and their bounds; [`close`] timeouts and failure.
 //!
 //! Methods follow quinn-proto's order: here the constructors, the getters, the two mutators that
 //! belong to no phase and the `poll_*` outputs, then the private helpers every phase shares; in
@@ -11,15 +11,17 @@ mod close;
 mod conversation;
 mod handshake;
 mod interrupts;
+mod outputs;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::Duration;
 
 use super::trace::{Direction, HandshakeState, MessageKind, Observation, Step};
 use super::wire::WireObject;
-use super::{Instant, InterruptKind, Limits, PortId, SendId, TargetId, Timer, Timers};
+use super::{Instant, InterruptKind, Limits, PortId, SendId, Timer, Timers};
 use crate::{Error, Violation};
 use interrupts::Inbound;
+pub use outputs::{Action, Body, Event};
 
 /// Which side of the handshake this connection plays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,100 +84,6 @@ pub struct HeldInterrupt {
     pub port: PortId,
     /// Whether it takes one interrupt or many.
     pub kind: InterruptKind,
-}
-
-/// What a posted message says.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Body<P> {
-    /// `🤝`.
-    Listen,
-    /// `👂`.
-    Acknowledge,
-    /// An application message.
-    Message(P),
-}
-
-/// Work for the web layer, in order.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Action<P> {
-    /// Create a `MessageChannel`, keep its first port as `channel` and listen on it, and post a
-    /// knock carrying the second port to the target.
-    Knock {
-        /// Which target.
-        target: TargetId,
-        /// The id of the kept port.
-        channel: PortId,
-    },
-    /// Create a `MessageChannel` (its first port kept as `reply_channel` and listened on) and post
-    /// `body` on `via`, transferring the channel's second port as `$responsePort`; when
-    /// `interrupt` is set, create one more channel, keep its first port under that id and listen
-    /// on it for interrupts, and transfer its second port as `$interruptPort`.
-    Post {
-        /// The port to post on (the peer's one-time reply port).
-        via: PortId,
-        /// The id of the kept reply port.
-        reply_channel: PortId,
-        /// What to post.
-        body: Body<P>,
-        /// An interrupt channel riding along.
-        interrupt: Option<(PortId, InterruptKind)>,
-        /// The send this posts, for an application message.
-        send: Option<SendId>,
-    },
-    /// Post an interrupt's payload, unwrapped, on an interrupt port.
-    PostInterrupt {
-        /// The interrupt port.
-        via: PortId,
-        /// The payload.
-        payload: P,
-    },
-    /// Close this port and drop its listeners.
-    ClosePort(PortId),
-    /// Remove the temporary window (or worker) listeners: the knock was accepted, or listening ended.
-    StopListening,
-}
-
-/// What the application must hear.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Event<P> {
-    /// The knocker's knock was answered; [`Connection::acknowledge`] completes the handshake.
-    Answered,
-    /// The handshake completed.
-    Connected,
-    /// The peer's message arrived; it answers `waiter`.
-    Received {
-        /// Whom it answers.
-        waiter: Waiter,
-        /// The payload.
-        message: P,
-        /// An interrupt port that rode along.
-        interrupt: Option<HeldInterrupt>,
-    },
-    /// A send or the first-message wait failed.
-    Failed {
-        /// Whose wait failed.
-        waiter: Waiter,
-        /// Why.
-        error: Error,
-        /// The payload, when it was never posted.
-        unsent: Option<P>,
-    },
-    /// An interrupt arrived on a channel this side listens on.
-    Interrupt {
-        /// The channel.
-        channel: PortId,
-        /// The payload.
-        payload: P,
-    },
-    /// An interrupt channel ended (a one-time one after its interrupt, or any on close).
-    InterruptEnded {
-        /// The channel.
-        channel: PortId,
-        /// `None` after a one-time interrupt was delivered, else why it ended.
-        error: Option<Error>,
-    },
-    /// The session ended; every wait above has been failed already.
-    Closed(Error),
 }
 
 /// Where the session is.
