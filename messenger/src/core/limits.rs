@@ -1,16 +1,19 @@
-//! Bounds on incoming payloads, judged before anything is turned into text or decoded.
+//! Bounds on incoming payloads, judged while the received value is decoded, before anything of
+//! it is copied or expanded.
 //!
-//! Two checks, in this order:
+//! The web layer decodes a payload in one walk over the received value (iterative where it
+//! only measures, in the order `JSON.stringify` would write it) and reports to a [`Budget`] what
+//! it meets. The budget counts two sizes of the value's JSON text:
 //!
-//! 1. [`Budget`] accounts for a walk over the *received value* (the web layer's walk, iterative,
-//!    in document order): it refuses as soon as the nesting passes [`Limits::max_depth`] or a
-//!    lower bound of the JSON text's size passes [`Limits::max_bytes`]. Nothing engine-specific
-//!    has run yet, so a 100,000-deep array is [`Error::TooDeep`] in every engine (Firefox's
-//!    `JSON.stringify` would throw "too much recursion" on it, and a size check on the text would
-//!    make WebKit say `TooLarge`), and a sparse array of length 2^26 or a 50 MB string is
-//!    [`Error::TooLarge`] before its text exists.
-//! 2. [`check_json`] measures the exact text the value became, which the walk's lower bound let
-//!    through (an escaped or non-ASCII string is longer as text than it is long).
+//! - a **lower bound**, known before a part is copied (a string's UTF-16 length, an array's
+//!   smallest text `[0,0,…]`), refused as soon as it passes [`Limits::max_bytes`], together with
+//!   the nesting against [`Limits::max_depth`]: so a 100,000-deep array is [`Error::TooDeep`]
+//!   and a sparse array of length 2^26 or a 50 MB string is [`Error::TooLarge`] before anything
+//!   of them exists on this side, in every engine;
+//! - the **exact** size, the UTF-8 bytes of `JSON.stringify`'s text, counted once a part has
+//!   been read ([`json_string_len`], [`json_integer_len`]). It is judged after the whole walk
+//!   ([`Budget::check_exact`]): the lower bound may still pass further on, and the first limit
+//!   passed in document order is the one reported.
 
 use crate::Error;
 
@@ -24,9 +27,8 @@ pub struct Limits {
     pub max_bytes: usize,
     /// Deepest accepted nesting of arrays and objects (a scalar has depth 0, `[]` depth 1).
     ///
-    /// At most [`MAX_DEPTH`]: the decoder (`serde_json`) goes no deeper, and a larger limit
-    /// counts as [`MAX_DEPTH`] (so [`Error::TooDeep`] then names [`MAX_DEPTH`]). That keeps every
-    /// payload that passes the limits within what every engine's `JSON.stringify` can write.
+    /// At most [`MAX_DEPTH`]: the decoder recurses once per level and goes no deeper, and a
+    /// larger limit counts as [`MAX_DEPTH`] (so [`Error::TooDeep`] then names [`MAX_DEPTH`]).
     pub max_depth: usize,
     /// Most interrupts one multi-use channel may hold that arrived and were not yet taken by the
     /// application. One more closes the channel with [`Error::Overloaded`]; the session and the
@@ -42,8 +44,9 @@ pub struct Limits {
     pub max_queued_sends: usize,
 }
 
-/// The deepest nesting any [`Limits`] admits: what `serde_json` decodes (its recursion limit
-/// refuses the 128th level).
+/// The deepest nesting any [`Limits`] admits. The decoder recurses once per level, so this bounds
+/// its stack; it is `serde_json`'s recursion limit too (which refuses the 128th level), so a
+/// payload within the limits can also be read as JSON text by a `serde_json` peer.
 pub const MAX_DEPTH: usize = 127;
 
 impl Limits {
@@ -70,11 +73,17 @@ impl Default for Limits {
 /// The cost of a value's JSON text, counted during a walk in document order against [`Limits`].
 ///
 /// The walk reports what it meets: [`Budget::open`] and [`Budget::close`] for arrays and objects
-/// (two bytes for the brackets), [`Budget::add`] for everything else it knows a lower bound of
-/// (a scalar's text, a comma, a member's quoted key and colon). [`Budget::reserve`] refuses a
-/// container whose *smallest possible* text already does not fit, before a single element is
-/// visited: an array of `n` elements is at least `2n + 1` bytes (`[0,0,…]`), which is how a sparse
-/// array, a few bytes on the wire, is refused without walking its holes.
+/// (two bytes for the brackets), [`Budget::add`] for the parts whose size it knows (`null`,
+/// `true`, a comma), and for a part it must first read to know (a string, a number, a member's
+/// key) [`Budget::add_at_least`] with a lower bound *before* reading it, then
+/// [`Budget::add_exact`] with its exact size. [`Budget::reserve`] refuses a container whose
+/// *smallest possible* text already does not fit, before a single element is visited: an array
+/// of `n` elements is at least `2n + 1` bytes (`[0,0,…]`), which is how a sparse array, a few
+/// bytes on the wire, is refused without walking its holes.
+///
+/// Refusals on the lower bound and the depth come at once; the exact size only says, through
+/// [`Budget::exact_passed`], that the text will be too large, and [`Budget::check_exact`] refuses
+/// it once the walk is over. The exact size is never below the lower bound.
 ///
 /// ```
 /// use messenger::core::{Budget, Limits};
@@ -82,13 +91,19 @@ impl Default for Limits {
 /// let mut budget = Budget::new(Limits { max_bytes: 10, max_depth: 1, ..Limits::DEFAULT });
 /// budget.open().unwrap(); // [
 /// assert_eq!(budget.open(), Err(Error::TooDeep { limit: 1 })); // [[
-/// let mut budget = Budget::new(Limits { max_bytes: 10, max_depth: 1, ..Limits::DEFAULT });
+/// budget.add_at_least(5).unwrap(); // a string of 3 code units...
+/// budget.add_exact(9); // ...with three newlines: "\n\n\n"
+/// assert!(budget.exact_passed());
+/// budget.close();
+/// assert_eq!(budget.check_exact(), Err(Error::TooLarge { size: 11, limit: 10 }));
+/// let budget = Budget::new(Limits { max_bytes: 10, max_depth: 1, ..Limits::DEFAULT });
 /// assert_eq!(budget.reserve(1 << 26), Err(Error::TooLarge { size: (1 << 27) + 1, limit: 10 }));
 /// ```
 #[derive(Debug, Clone)]
 pub struct Budget {
     limits: Limits,
     bytes: usize,
+    exact: usize,
     depth: usize,
 }
 
@@ -101,13 +116,19 @@ impl Budget {
                 ..limits
             },
             bytes: 0,
+            exact: 0,
             depth: 0,
         }
     }
 
-    /// Bytes counted so far (a lower bound of the text's size).
+    /// Bytes counted so far on the lower bound.
     pub fn bytes(&self) -> usize {
         self.bytes
+    }
+
+    /// Bytes counted so far exactly (for the parts reported so far, the text's exact size).
+    pub fn exact_bytes(&self) -> usize {
+        self.exact
     }
 
     /// Nesting of the container being walked (0 at the top level).
@@ -115,10 +136,35 @@ impl Budget {
         self.depth
     }
 
-    /// Counts `bytes` more of the text; refuses once the total passes [`Limits::max_bytes`].
+    /// Counts a part of `bytes` bytes, known exactly; refuses once the lower bound passes
+    /// [`Limits::max_bytes`].
     pub fn add(&mut self, bytes: usize) -> Result<(), Error> {
+        self.exact = self.exact.saturating_add(bytes);
+        self.add_at_least(bytes)
+    }
+
+    /// Counts `bytes` on the lower bound only, for a part whose exact size [`Budget::add_exact`]
+    /// reports once it has been read; refuses once the lower bound passes [`Limits::max_bytes`].
+    pub fn add_at_least(&mut self, bytes: usize) -> Result<(), Error> {
         self.bytes = self.bytes.saturating_add(bytes);
         self.within_size(self.bytes)
+    }
+
+    /// Counts `bytes` on the exact size only: the size of the part last given to
+    /// [`Budget::add_at_least`]. Never refuses (see [`Budget::exact_passed`]).
+    pub fn add_exact(&mut self, bytes: usize) {
+        self.exact = self.exact.saturating_add(bytes);
+    }
+
+    /// Whether the exact size counted so far passes [`Limits::max_bytes`]: the payload will be
+    /// refused, so nothing more of it needs decoding.
+    pub fn exact_passed(&self) -> bool {
+        self.exact > self.limits.max_bytes
+    }
+
+    /// Refuses, once the walk is over, a text whose exact size passes [`Limits::max_bytes`].
+    pub fn check_exact(&self) -> Result<(), Error> {
+        self.within_size(self.exact)
     }
 
     /// Refuses an array of `elements` elements whose smallest text (`[0,0,…]`) cannot fit,
@@ -158,110 +204,78 @@ impl Budget {
     }
 }
 
-/// Checks a payload's JSON text against `limits` in one pass without parsing it.
+/// The UTF-8 bytes of `JSON.stringify(text)`, quotes included, for a string without lone
+/// surrogates (`JSON.stringify` writes each of those as a six-byte `\uXXXX`).
 ///
-/// Depth counts `[` and `{` outside string literals, so it is exact for valid JSON and
-/// conservative for anything else (which the decoder then rejects).
-pub fn check_json(text: impl AsRef<[u8]>, limits: &Limits) -> Result<(), Error> {
-    let text = text.as_ref();
-    if text.len() > limits.max_bytes {
-        return Err(Error::TooLarge {
-            size: text.len(),
-            limit: limits.max_bytes,
-        });
-    }
-    // Fast path: nesting can never exceed the number of opening brackets.
-    let openers = text.iter().filter(|byte| matches!(byte, b'[' | b'{')).count();
-    if openers <= limits.max_depth {
-        return Ok(());
-    }
-    let mut depth = 0usize;
-    for (_, byte) in outside_strings(text) {
-        match byte {
-            b'[' | b'{' => {
-                depth += 1;
-                if depth > limits.max_depth {
-                    return Err(Error::TooDeep {
-                        limit: limits.max_depth,
-                    });
-                }
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
+/// Escaped as `JSON.stringify` (and `serde_json`) escape: `"` and `\` and the controls `\b`
+/// `\f` `\n` `\r` `\t` take two bytes, the other controls below U+0020 six (`\u001f`), and
+/// everything else its UTF-8 bytes (U+2028, U+2029 and DEL are not escaped).
+///
+/// ```
+/// use messenger::core::json_string_len;
+/// assert_eq!(json_string_len("ab"), 4);
+/// assert_eq!(json_string_len("\"\n\u{1}é"), 2 + 2 + 2 + 6 + 2);
+/// ```
+pub fn json_string_len(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    let mut extra = 0usize;
+    // Eight bytes at a time: most text has nothing to escape, and a 64 KB string is common.
+    let mut words = bytes.chunks_exact(8);
+    for word in &mut words {
+        let Ok(word) = <[u8; 8]>::try_from(word) else {
+            continue;
+        };
+        if needs_escape(u64::from_le_bytes(word)) {
+            extra += word.iter().map(|&byte| escape_extra(byte)).sum::<usize>();
         }
     }
-    Ok(())
+    extra += words.remainder().iter().map(|&byte| escape_extra(byte)).sum::<usize>();
+    bytes.len().saturating_add(2).saturating_add(extra)
 }
 
-/// The bytes of JSON text that are not inside a string literal, with their offsets.
-fn outside_strings(text: &[u8]) -> impl Iterator<Item = (usize, u8)> + '_ {
-    let (mut in_string, mut escaped) = (false, false);
-    text.iter().copied().enumerate().filter(move |&(_, byte)| {
-        if in_string {
-            match (escaped, byte) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
-            }
-            return false;
-        }
-        in_string = byte == b'"';
-        !in_string
-    })
+/// Whether one of the eight bytes of `word` is below U+0020, `"` or `\\` (the classic
+/// "has a zero byte" and "has a byte below n" tests, exact as a yes or no).
+fn needs_escape(word: u64) -> bool {
+    const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS != 0;
+    let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGHS != 0;
+    below_space || has_zero(word ^ (ONES * u64::from(b'"'))) || has_zero(word ^ (ONES * u64::from(b'\\')))
+}
+
+/// The bytes an escape adds to `byte`'s one.
+fn escape_extra(byte: u8) -> usize {
+    match byte {
+        b'"' | b'\\' | 0x08 | 0x0c | b'\n' | b'\r' | b'\t' => 1,
+        0..=0x1f => 5,
+        _ => 0,
+    }
+}
+
+/// The bytes of the JSON text of the integer `-magnitude` (when `negative`) or `magnitude`:
+/// its decimal digits and a minus sign (none for zero, as `JSON.stringify(-0)` is `0`).
+///
+/// ```
+/// use messenger::core::json_integer_len;
+/// assert_eq!(json_integer_len(0, true), 1);
+/// assert_eq!(json_integer_len(9_007_199_254_740_991, true), 17);
+/// ```
+pub fn json_integer_len(magnitude: u64, negative: bool) -> usize {
+    let mut digits = 1;
+    let mut rest = magnitude / 10;
+    while rest > 0 {
+        digits += 1;
+        rest /= 10;
+    }
+    digits + usize::from(negative && magnitude != 0)
 }
 
 /// The largest integer a JavaScript number holds exactly (`Number.MAX_SAFE_INTEGER`).
-pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
-
-/// Refuses JSON text with an integer literal that a JavaScript number cannot hold exactly.
 ///
 /// Payloads become plain JavaScript values on the wire, where every number is an `f64`: 2^53 + 1
-/// would silently arrive as 2^53. Sending it is refused instead ([`Error::EncodeFailed`]).
-pub fn check_safe_integers(text: &str) -> Result<(), Error> {
-    // Fast path: every integer beyond MAX_SAFE_INTEGER has at least 16 digits in a row.
-    let mut run = 0;
-    let long_digit_run = text.bytes().any(|byte| {
-        run = if byte.is_ascii_digit() { run + 1 } else { 0 };
-        run >= 16
-    });
-    if !long_digit_run {
-        return Ok(());
-    }
-    let check = |token: &str| {
-        let integer = !token.contains(['.', 'e', 'E']);
-        // A literal with more digits than u64 holds is out of range as well.
-        let unsafe_integer = integer
-            && token
-                .trim_start_matches('-')
-                .parse::<u64>()
-                .map_or(true, |n| n > MAX_SAFE_INTEGER);
-        match unsafe_integer {
-            true => Err(Error::EncodeFailed(format!(
-                "integer {token} is beyond what a JavaScript number holds exactly"
-            ))),
-            false => Ok(()),
-        }
-    };
-    let mut number_start = None;
-    let mut last = 0;
-    for (index, byte) in outside_strings(text.as_bytes()) {
-        let in_number = matches!(byte, b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9');
-        match (number_start, in_number) {
-            (None, true) => number_start = Some(index),
-            (Some(start), false) => {
-                check(&text[start..index])?;
-                number_start = None;
-            }
-            _ => {}
-        }
-        last = index + 1;
-    }
-    match number_start {
-        Some(start) => check(&text[start..last]),
-        None => Ok(()),
-    }
-}
+/// would silently arrive as 2^53, so encoding an integer beyond ±`MAX_SAFE_INTEGER` is refused
+/// ([`Error::EncodeFailed`]).
+pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 
 #[cfg(test)]
 mod tests {
@@ -272,61 +286,6 @@ mod tests {
         max_depth: 3,
         ..Limits::DEFAULT
     };
-
-    #[test]
-    fn accepts_payloads_within_limits() {
-        for ok in [
-            "1",
-            "\"x\"",
-            "[]",
-            "[[[]]]",
-            r#"{"a":{"b":[1]}}"#,
-            r#"["[[[[", "\\\"[[["]"#,
-        ] {
-            assert_eq!(check_json(ok, &LIMITS), Ok(()), "{ok}");
-        }
-    }
-
-    #[test]
-    fn refuses_deep_nesting_before_parsing() {
-        assert_eq!(check_json("[[[[]]]]", &LIMITS), Err(Error::TooDeep { limit: 3 }));
-        assert_eq!(
-            check_json(r#"{"a":{"b":{"c":{}}}}"#, &LIMITS),
-            Err(Error::TooDeep { limit: 3 })
-        );
-        let bomb = "[".repeat(100_000);
-        let limits = Limits {
-            max_bytes: usize::MAX,
-            max_depth: 32,
-            ..Limits::DEFAULT
-        };
-        assert_eq!(check_json(&bomb, &limits), Err(Error::TooDeep { limit: 32 }));
-    }
-
-    #[test]
-    fn refuses_integers_javascript_would_round() {
-        for ok in [
-            "0",
-            "-1",
-            "9007199254740991",
-            "\"12345678901234567890\"",
-            "[1.2345678901234567890]",
-            "-9007199254740991",
-            "1.5e300",
-            "[1,2,{\"a\":-3}]",
-            "\"99999999999999999999\"",
-        ] {
-            assert_eq!(check_safe_integers(ok), Ok(()), "{ok}");
-        }
-        for bad in [
-            "9007199254740992",
-            "-9007199254740993",
-            "[1,18446744073709551615]",
-            "{\"a\":123456789012345678901234}",
-        ] {
-            assert!(matches!(check_safe_integers(bad), Err(Error::EncodeFailed(_))), "{bad}");
-        }
-    }
 
     #[test]
     fn budget_refuses_depth_as_soon_as_it_is_passed() {
@@ -342,6 +301,7 @@ mod tests {
 
     #[test]
     fn depth_beyond_what_the_decoder_reads_counts_as_max_depth() {
+        // MAX_DEPTH is also serde_json's limit: a payload within it can be read as text.
         let nested = |levels: usize| "[".repeat(levels) + &"]".repeat(levels);
         assert!(serde_json::from_str::<serde_json::Value>(&nested(MAX_DEPTH)).is_ok());
         assert!(serde_json::from_str::<serde_json::Value>(&nested(MAX_DEPTH + 1)).is_err());
@@ -375,6 +335,26 @@ mod tests {
     }
 
     #[test]
+    fn the_exact_size_is_judged_after_the_walk_and_the_lower_bound_at_once() {
+        // 40 newlines: 42 bytes on the lower bound, 82 as text.
+        let mut budget = Budget::new(LIMITS);
+        budget.add_at_least(42).unwrap();
+        budget.add_exact(82);
+        assert!(budget.exact_passed());
+        assert_eq!((budget.bytes(), budget.exact_bytes()), (42, 82));
+        assert_eq!(budget.check_exact(), Err(Error::TooLarge { size: 82, limit: 64 }));
+        // A lower bound passed later in the walk is what the walk reports.
+        assert_eq!(budget.add_at_least(30), Err(Error::TooLarge { size: 72, limit: 64 }));
+        // At the limit exactly is fine.
+        let mut budget = Budget::new(LIMITS);
+        budget.add(2).unwrap();
+        budget.add_at_least(40).unwrap();
+        budget.add_exact(62);
+        assert!(!budget.exact_passed());
+        assert_eq!(budget.check_exact(), Ok(()));
+    }
+
+    #[test]
     fn budget_reserves_the_smallest_text_of_an_array_before_walking_it() {
         let budget = Budget::new(LIMITS);
         // [0,0,...,0]: 31 elements are 63 bytes, 32 are 65.
@@ -393,8 +373,65 @@ mod tests {
     }
 
     #[test]
-    fn refuses_oversized_text() {
-        let big = format!("\"{}\"", "x".repeat(100));
-        assert_eq!(check_json(&big, &LIMITS), Err(Error::TooLarge { size: 102, limit: 64 }));
+    fn string_sizes_are_those_of_json_text() {
+        for (text, expected) in [
+            ("", 2),
+            ("x".repeat(100).as_str(), 102),
+            ("\n".repeat(40).as_str(), 82),
+            ("\"\\/", 2 + 2 + 2 + 1),
+            ("\u{8}\u{c}\n\r\t", 2 + 5 * 2),
+            ("\u{0}\u{1f}\u{7f}", 2 + 6 + 6 + 1),
+            ("é€😀\u{2028}", 2 + 2 + 3 + 4 + 3),
+            ("0123456\"", 2 + 7 + 2),
+            ("01234567\"", 2 + 8 + 2),
+        ] {
+            assert_eq!(json_string_len(text), expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn integer_sizes_are_those_of_json_text() {
+        for (magnitude, negative, expected) in [
+            (0, false, "0"),
+            (0, true, "0"),
+            (9, true, "-9"),
+            (10, false, "10"),
+            (MAX_SAFE_INTEGER, false, "9007199254740991"),
+            (u64::MAX, true, "-18446744073709551615"),
+        ] {
+            assert_eq!(json_integer_len(magnitude, negative), expected.len(), "{expected}");
+        }
+    }
+
+    /// Against serde_json, on any text (proptest builds natively only).
+    #[cfg(not(target_arch = "wasm32"))]
+    mod agree {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn string_sizes_agree_with_serde_json(text in any::<String>()) {
+                // serde_json escapes exactly as JSON.stringify does (for text without lone surrogates).
+                prop_assert_eq!(json_string_len(&text), serde_json::to_string(&text).unwrap().len());
+            }
+
+            #[test]
+            fn string_sizes_agree_with_serde_json_on_escapes(
+                bytes in proptest::collection::vec(prop_oneof![Just(b'"'), Just(b'\\'), 0u8..0x21, Just(b'x')], 0..40)
+            ) {
+                let text: String = bytes.into_iter().map(char::from).collect();
+                prop_assert_eq!(json_string_len(&text), serde_json::to_string(&text).unwrap().len());
+            }
+
+            #[test]
+            fn integer_sizes_agree_with_their_digits(magnitude in any::<u64>(), negative in any::<bool>()) {
+                let text = match negative && magnitude != 0 {
+                    true => format!("-{magnitude}"),
+                    false => magnitude.to_string(),
+                };
+                prop_assert_eq!(json_integer_len(magnitude, negative), text.len());
+            }
+        }
     }
 }

@@ -33,7 +33,7 @@ mod wire;
 
 pub use connection::{Action, Body, Connection, Event, HeldInterrupt, Role, Timing, Waiter};
 pub use gate::{Admission, IgnoreReason};
-pub use limits::{check_json, check_safe_integers, Budget, Limits, MAX_DEPTH, MAX_SAFE_INTEGER};
+pub use limits::{json_integer_len, json_string_len, Budget, Limits, MAX_DEPTH, MAX_SAFE_INTEGER};
 pub use timer::{Instant, Timer, Timers};
 pub use trace::{Direction, HandshakeState, MessageKind, Observation, Step};
 pub use wire::{

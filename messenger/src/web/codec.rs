@@ -1,11 +1,11 @@
 //! Moving values between the browser and the core: reading wire objects, building them, and
-//! encoding/decoding payloads through JSON.
+//! encoding/decoding payloads.
 //!
-//! Payloads are decoded through `JSON.stringify` + `serde_json` rather than serde-wasm-bindgen:
-//! `serde_json` honours `#[serde(deny_unknown_fields)]` and bounds recursion. Before any text is
-//! made, a bounded walk of the received value ([`super::walk`]) judges it against the
-//! [`Limits`], so size and depth are refused the same way in every engine and before anything
-//! is expanded or copied.
+//! Payloads are JSON-shaped JavaScript values, encoded and decoded straight from and into Rust
+//! values without JSON text: [`super::ser`] builds the value `JSON.parse` would make of
+//! `serde_json`'s text, [`super::de`] reads a received value in one walk that judges it against
+//! the [`Limits`] before anything of it is copied, so size and depth are refused the same way in
+//! every engine.
 
 use js_sys::{Array, Object, Reflect};
 use serde::{de::DeserializeOwned, Serialize};
@@ -207,33 +207,28 @@ pub(crate) fn js_error_text(error: &JsValue) -> String {
     error.as_string().unwrap_or_else(|| format!("{error:?}"))
 }
 
-/// Encodes an outgoing payload as a plain structured-clone value.
+/// Encodes an outgoing payload as a plain structured-clone value: what `JSON.parse` would make
+/// of `serde_json`'s text of it (objects for structs and maps, arrays, `null` for `None` and
+/// `()`, externally tagged enums; a non-finite float becomes `null`, as JSON has no such number).
 ///
 /// Refused with [`Error::EncodeFailed`]: integers beyond ±(2^53 − 1), which a JavaScript number
-/// would silently round. Note that serde_json writes a non-finite float (NaN, ±∞) as `null`.
+/// would silently round, and map keys that JSON cannot write as a string.
 pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, Error> {
-    let text = serde_json::to_string(value).map_err(|e| Error::EncodeFailed(e.to_string()))?;
-    crate::core::check_safe_integers(&text)?;
-    js_sys::JSON::parse(&text).map_err(|e| Error::EncodeFailed(js_error_text(&e)))
+    super::ser::encode(value)
 }
 
 /// Decodes an incoming payload, judging it against the [`Limits`] before anything is copied.
 ///
-/// In order: a bounded walk of the value ([`Error::TooDeep`], [`Error::TooLarge`] on a lower
-/// bound of its size, [`Error::DecodeFailed`] for cycles, `BigInt`s, `undefined` and objects
-/// that are neither arrays nor plain objects), then its JSON text's exact size
-/// ([`Error::TooLarge`]), then `serde_json` into `T` ([`Error::DecodeFailed`], unknown fields
-/// included when `T` denies them). The same value gives the same error in every engine.
+/// One walk of the value, in the order `JSON.stringify` would write it, decides in this order:
+/// [`Error::TooDeep`], [`Error::TooLarge`] on a lower bound of the JSON text's size (counted
+/// before a string is copied or an array visited), or [`Error::DecodeFailed`] for cycles,
+/// `BigInt`s, `undefined` and objects that are neither arrays nor plain objects, whichever comes
+/// first; then [`Error::TooLarge`] with the exact size of the JSON text; then
+/// [`Error::DecodeFailed`] when the value does not fit `T` (unknown fields included when `T`
+/// denies them). The same value gives the same error in every engine.
 ///
 /// `value` is expected to be structured-clone data (what `postMessage` delivers): it has no
 /// getters or proxies, so judging it runs no foreign code.
 pub fn decode<T: DeserializeOwned>(value: &JsValue, limits: &Limits) -> Result<T, Error> {
-    super::walk::measure(value, limits)?;
-    let text = js_sys::JSON::stringify(value).map_err(|e| Error::DecodeFailed(js_error_text(&e)))?;
-    // `JSON.stringify(undefined)` (or of a function) returns `undefined`, not a string.
-    let text = text
-        .as_string()
-        .ok_or_else(|| Error::DecodeFailed("value has no JSON form".to_owned()))?;
-    crate::core::check_json(&text, limits)?;
-    serde_json::from_str(&text).map_err(|e| Error::DecodeFailed(e.to_string()))
+    super::de::decode(value, limits)
 }

@@ -1,14 +1,15 @@
 //! The thin web layer: configuration, knock targets and listen sources, and the public handles.
 
 mod codec;
+mod de;
 mod driver;
 mod interrupt;
 mod perform;
 mod ports;
 mod reconnect;
+mod ser;
 mod serve;
 mod session;
-mod walk;
 mod window;
 
 use std::fmt;
