@@ -19,7 +19,9 @@
 //!
 //! Tests drive the pages with [`World`]'s helpers, all of which act in the current frame:
 //! navigation ([`World::goto`], [`World::reload`]), frames ([`World::enter_frame`],
-//! [`World::leave_frame`], [`World::in_frame`]), real input ([`World::click`],
+//! [`World::leave_frame`], [`World::in_frame`]), windows the page opened ([`World::windows`],
+//! [`World::wait_for_new_window`], [`World::switch_to_window`], [`World::in_window`],
+//! [`World::close_window`]), real input ([`World::click`],
 //! [`World::type_into`]), reads ([`World::text`], [`World::texts`], [`World::count`],
 //! [`World::attribute`], [`World::property`], [`World::evaluate`]), waits for a page state
 //! ([`World::wait_for_text`], [`World::wait_for`], [`World::wait_for_texts`],
@@ -78,3 +80,6 @@ pub use error::{Error, ErrorKind, Result};
 pub use page::Probe;
 pub use server::StaticServer;
 pub use world::World;
+
+/// A top-level window of the browser session, as [`World::windows`] lists them.
+pub use fantoccini::wd::WindowHandle;

@@ -5,11 +5,12 @@ use std::path::PathBuf;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use fantoccini::wd::WindowHandle;
 use fantoccini::{Client, Locator};
 use futures::FutureExt;
 
 use crate::server::ensure_site;
-use crate::{Browser, Config, Driver, Error, ErrorKind, Result, StaticServer};
+use crate::{Browser, Config, Driver, Error, ErrorKind, Probe, Result, StaticServer};
 
 /// Tests in one process share the three fixed ports, so they take turns.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -366,6 +367,78 @@ impl World {
         let value = result?;
         left?;
         Ok(value)
+    }
+
+    /// The handles of every top-level window of the session: the test's own, and any the page
+    /// opened (`window.open`).
+    pub async fn windows(&self) -> Result<Vec<WindowHandle>> {
+        self.client()
+            .windows()
+            .await
+            .map_err(|source| Error::webdriver("listing the windows", source))
+    }
+
+    /// The handle of the window the client is in.
+    pub async fn window(&self) -> Result<WindowHandle> {
+        self.client()
+            .window()
+            .await
+            .map_err(|source| Error::webdriver("reading the current window", source))
+    }
+
+    /// Waits until a window that is not in `known` exists (one the page opened) and returns its
+    /// handle. The client stays where it is.
+    pub async fn wait_for_new_window(&self, known: &[WindowHandle]) -> Result<WindowHandle> {
+        self.wait_until(&format!("a window besides the {} known", known.len()), async |w| {
+            let windows = w.windows().await?;
+            let count = windows.len();
+            Ok(match windows.into_iter().find(|window| !known.contains(window)) {
+                Some(new) => Probe::Ready(new),
+                None => Probe::NotYet(format!("{count} windows")),
+            })
+        })
+        .await
+    }
+
+    /// Switches to the top-level window `window` (leaving any frame): queries then run in its
+    /// document, and messages name its address.
+    pub async fn switch_to_window(&self, window: &WindowHandle) -> Result<()> {
+        self.client()
+            .switch_to_window(window.clone())
+            .await
+            .map_err(|source| Error::webdriver("switching to another window", source))?;
+        let url = match self.client().current_url().await {
+            Ok(url) => format!("window {url}"),
+            Err(_) => "another window".to_owned(),
+        };
+        *self.location.lock().unwrap_or_else(PoisonError::into_inner) = (url, Vec::new());
+        Ok(())
+    }
+
+    /// Runs `body` in the top-level window `window`, then switches back to the window the client
+    /// was in, also on error.
+    pub async fn in_window<T>(&self, window: &WindowHandle, body: impl AsyncFnOnce(&World) -> Result<T>) -> Result<T> {
+        let back = self.window().await?;
+        let location = self.location.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        self.switch_to_window(window).await?;
+        let result = body(self).await;
+        let returned = self
+            .client()
+            .switch_to_window(back)
+            .await
+            .map_err(|source| Error::webdriver("switching back to the first window", source));
+        *self.location.lock().unwrap_or_else(PoisonError::into_inner) = location;
+        let value = result?;
+        returned?;
+        Ok(value)
+    }
+
+    /// Closes the window the client is in, as its user would; switch to another one afterwards.
+    pub async fn close_window(&self) -> Result<()> {
+        self.client()
+            .close_window()
+            .await
+            .map_err(|source| Error::webdriver(format!("closing {}", self.context()), source))
     }
 
     /// Saves a screenshot of the browser window (the top-level page with the content of

@@ -10,11 +10,12 @@
 //! * host page (`http://localhost:18080/`): `<iframe id="remote-frame">` showing the remote;
 //!   `#connection-state` is `knocking` until the handshake completes, then `connected`;
 //!   `#last-message` shows the first application message from the remote, `hello from Eos`;
-//! * remote page (in the iframe): `#connection-state` is `listening` until a valid knock,
-//!   then `connected`; `#last-reply` shows the host's reply, `hello from Phosphorescence`.
+//! * remote page (in the iframe, or in a window another page opened): `#connection-state` is
+//!   `listening` until a valid knock, then `connected`; `#last-reply` shows the host's reply,
+//!   `hello from Phosphorescence`; `.eos[data-place]` says `frame` or `window`.
 #![cfg(not(target_arch = "wasm32"))]
 
-use e2e::{Error, Result, World};
+use e2e::{Error, Result, WindowHandle, World};
 
 /// What the host shows once the handshake is done, and the remote too.
 const CONNECTED: &str = "connected";
@@ -100,6 +101,55 @@ async fn knock_fixture_detects_a_listener_that_answers() -> Result<()> {
     .await
 }
 
+/// A popup's origin is checked like an iframe's: a page on a third origin that opens the remote
+/// in a window (so it is the remote's `window.opener`, the window the remote listens to) and
+/// knocks on it with well-formed knocks gets no answer.
+#[tokio::test]
+async fn popup_opened_by_a_third_origin_gets_no_answer() -> Result<()> {
+    World::run("popup_opened_by_a_third_origin_gets_no_answer", async |w| {
+        let (verdict, popup) = knock_on_popup_from_third_origin(w, &w.remote_url()).await?;
+        if verdict.result != NO_ANSWER {
+            return Err(Error::contract(format!(
+                "the remote in a window answered a knock from its opener on the third origin {}: {}",
+                w.config().attacker_origin(),
+                verdict.answer
+            )));
+        }
+        w.in_window(&popup, async |w| {
+            // It runs as a popup and listens to its opener, which it still refuses.
+            w.wait_for_attribute(".eos", "data-place", "window").await?;
+            let state = w.text("#connection-state").await?;
+            if state != LISTENING {
+                return Err(Error::contract(format!(
+                    "after {} knocks from its third-origin opener the remote's #connection-state is {state:?}, expected it still {LISTENING:?}",
+                    verdict.knocks
+                )));
+            }
+            w.screenshot("popup-after-knocks").await.map(drop)
+        })
+        .await
+    })
+    .await
+}
+
+/// The control for `popup_opened_by_a_third_origin_gets_no_answer`: the same fixture and
+/// window, pointed at a listener that answers every knock, sees the answer.
+#[tokio::test]
+async fn knock_fixture_detects_a_listener_that_answers_in_a_popup() -> Result<()> {
+    World::run_fixtures_only("knock_fixture_detects_a_listener_that_answers_in_a_popup", async |w| {
+        let (verdict, popup) = knock_on_popup_from_third_origin(w, &w.attacker_alias_url("listener.html")).await?;
+        if verdict.result != ANSWERED {
+            return Err(Error::contract(format!(
+                "the knock fixture saw no answer from listener.html in a window after {} knocks, so it cannot be trusted to catch a remote that answers",
+                verdict.knocks
+            )));
+        }
+        w.in_window(&popup, async |w| w.wait_for_text("#connection-state", ANSWERED).await)
+            .await
+    })
+    .await
+}
+
 /// The harness's waits fail in time and say what they saw last.
 #[tokio::test]
 async fn harness_waits_report_what_they_saw() -> Result<()> {
@@ -138,6 +188,11 @@ async fn knock_from_third_origin(w: &World, target: &str) -> Result<Verdict> {
         w.wait_for_text("#connection-state", LISTENING).await
     })
     .await?;
+    knock_and_wait(w).await
+}
+
+/// Clicks `attacker.html`'s #start and waits for its verdict.
+async fn knock_and_wait(w: &World) -> Result<Verdict> {
     w.click("#start").await?;
     let result = w
         .wait_for("#result", "\"answered\" or \"no answer\"", |text| {
@@ -153,6 +208,28 @@ async fn knock_from_third_origin(w: &World, target: &str) -> Result<Verdict> {
     }
     let answer = w.text("#answer").await?;
     Ok(Verdict { result, knocks, answer })
+}
+
+/// Opens `attacker.html` on the third origin, has it open `target` in a window (a real click,
+/// so no popup blocker stops it), waits until the page in the window listens, knocks from the
+/// opener for the fixture's duration and returns its verdict with the window's handle.
+async fn knock_on_popup_from_third_origin(w: &World, target: &str) -> Result<(Verdict, WindowHandle)> {
+    let page = url::Url::parse_with_params(
+        &w.attacker_url("attacker.html"),
+        [("remote", target), ("open", "window")],
+    )
+    .map_err(|error| Error::contract(format!("building the fixture URL: {error}")))?;
+    w.goto(page.as_str()).await?;
+    w.wait_for_text("#result", "ready to open").await?;
+    let known = w.windows().await?;
+    w.click("#open-target").await?;
+    w.wait_for_text("#result", "ready").await?;
+    let popup = w.wait_for_new_window(&known).await?;
+    // As with the iframe: knocks before the listener exists would prove nothing.
+    w.in_window(&popup, async |w| w.wait_for_text("#connection-state", LISTENING).await)
+        .await?;
+    let verdict = knock_and_wait(w).await?;
+    Ok((verdict, popup))
 }
 
 /// Fails unless the iframe `selector` shows a page of `origin` (the apps read their peer's

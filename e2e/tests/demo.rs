@@ -11,16 +11,20 @@
 //!
 //! * host page: `#connection-state` (`knocking`, `answered`, `connected`, `closed`),
 //!   `#connection-detail` (`session N with Eos` while connected), `#last-message`, the
-//!   buttons `#close-session`, `#reload-remote` and `#ask-question`, `#question-state`; the
-//!   inspector's `#wire-log tbody tr.wire-row` (newest first; `data-generation`,
-//!   `data-direction` `in`/`out`, cells `td.session`, `td.kind`, `td.label`,
-//!   `td.reply-after`; a folded run is `tr.wire-row.folded` with `data-count`: `.knocks` for a
-//!   session's knocks, `.polls` for its idle polls with `data-last-generation`, label `poll ×N`)
-//!   and `#inspector-total` (every message, folded or not); `#channels li.channel` (`.open`, `.closed`),
-//!   `#interrupts li.interrupt`, `#interrupts-total` and `#interrupt-error`; `#errors li`;
-//!   `#host-notes li.host-note[data-id][data-revision]` with a `button.review-note`;
-//! * Eos, in `#remote-frame`: `#connection-state` (`listening`, `connected`, `closed`,
-//!   `version mismatch`),
+//!   buttons `#close-session`, `#reload-remote` and `#ask-question`, `#question-state`;
+//!   Eos in a window: the button `#open-window`, `#window-state` (`not open`, then as
+//!   `#connection-state`), `#window-detail` (`session N with Eos in a window` while
+//!   connected), `#window-message`; the inspector's `#wire-log tbody tr.wire-row` (newest
+//!   first; `data-generation`, `data-direction` `in`/`out`, `data-peer` `iframe`/`window`,
+//!   cells `td.session`, `td.peer`, `td.kind`, `td.label`, `td.reply-after`; a folded run is
+//!   `tr.wire-row.folded` with `data-count`: `.knocks` for a session's knocks, `.polls` for its
+//!   idle polls with `data-last-generation`, label `poll ×N`) and `#inspector-total` (every
+//!   message, folded or not); `#channels li.channel` (`.open`, `.closed`; text `session N ·
+//!   iframe · …` or `… · window · …`), `#interrupts li.interrupt`, `#interrupts-total` and
+//!   `#interrupt-error`; `#errors li`; `#host-notes li.host-note[data-id][data-revision]` with
+//!   a `button.review-note`;
+//! * Eos, in `#remote-frame` or in the window the host opened: `.eos[data-place]` (`frame` or
+//!   `window`), `#connection-state` (`listening`, `connected`, `closed`, `version mismatch`),
 //!   `#connection-detail`, `#last-reply`, `#new-note`, `#action-attention`, `#error`,
 //!   `#notice`, `#notes button.note[data-id]`, `#note-detail[data-id][data-revision]` with
 //!   `#note-title`, `#note-body`, `#edit-note`, `#delete-note`, `#action-share`,
@@ -29,12 +33,13 @@
 //!   `button.choose-note[data-id]` and `#question-status`.
 //!
 //! Screenshots go to `target/e2e-screenshots/<engine>/<test>-<label>.png`: `host-…` of the whole
-//! window (the host page with Eos inside it), `eos-…` of the iframe alone.
+//! window (the host page with Eos inside it), `eos-…` of the iframe alone, `popup-…` of Eos's
+//! own window.
 #![cfg(not(target_arch = "wasm32"))]
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use e2e::{Error, Probe, Result, World};
+use e2e::{Error, Probe, Result, WindowHandle, World};
 use serde_json::Value;
 
 /// The iframe that shows Eos on the host page.
@@ -624,6 +629,205 @@ async fn closing_the_session_shows_in_both_pages() -> Result<()> {
 }
 
 // ---------------------------------------------------------------------------------------
+// Eos in a window of its own: the host opens it (`window.open`) and knocks on it; Eos listens to
+// its opener. The same protocol then runs between two top-level windows, beside the iframe's.
+
+/// What the host says when Eos's window was closed (`host-app`'s `WINDOW_CLOSED`).
+const WINDOW_CLOSED: &str = "Eos's window was closed; its session ended.";
+/// What the host says when Eos's window reloaded (`host-app`'s `WINDOW_RELOADED`).
+const WINDOW_RELOADED: &str = "Eos's window reloaded; the old session was replaced by a new one.";
+
+#[tokio::test]
+async fn popup_eos_serves_notes_and_interrupts_between_two_windows() -> Result<()> {
+    World::run("popup_eos_serves_notes_and_interrupts_between_two_windows", async |w| {
+        open_demo(w, FIRST_RUN_NOTES).await?;
+        w.wait_for_text("#window-state", "not open").await?;
+        let popup = open_popup(w).await?;
+        w.in_window(&popup, async |w| {
+            eos_ready(w, FIRST_RUN_NOTES).await?;
+            // It listened to its opener, not to a parent: it runs in a window of its own.
+            w.wait_for_attribute(".eos", "data-place", "window").await?;
+            create_note(w, 3, "From the window", "written in a popup").await?;
+            w.click("#action-share").await?;
+            w.wait_for_text("#notice", "Sent to the host: share #3.").await?;
+            w.click("#action-attention").await?;
+            sent_attention(w).await?;
+            w.screenshot("popup-eos").await.map(drop)
+        })
+        .await?;
+
+        // The host served the window as session 2, beside the iframe's session 1.
+        w.wait_for_text("#window-state", "connected").await?;
+        w.wait_for_text("#window-detail", "session 2 with Eos in a window")
+            .await?;
+        w.wait_for_text("#window-message", "hello from Eos").await?;
+        w.wait_for_text("#connection-detail", "session 1 with Eos").await?;
+        expect_host_notes(w, &[(1, 1), (2, 1), (3, 1)]).await?;
+        w.wait_for_texts("#interrupts li.interrupt", &["share #3", "ask for attention"])
+            .await?;
+        w.wait_until("the window's action channel with its 2 interrupts", async |w| {
+            let channels = w.texts("#channels li.channel.open").await?;
+            Ok(
+                match channels
+                    .iter()
+                    .find(|c| c.starts_with("session 2 · window") && c.contains("multi-use"))
+                {
+                    Some(channel) if channel.ends_with("2 received") => Probe::Ready(()),
+                    _ => Probe::NotYet(format!("{channels:?}")),
+                },
+            )
+        })
+        .await?;
+        // The inspector shows the window's session apart: its own handshake and requests, one
+        // message per turn on its own generations.
+        w.wait_until("the inspector to show the window's session", async |w| {
+            let rows = wire_rows(w).await?;
+            let window: Vec<&WireRow> = rows.iter().filter(|r| r.peer == "window").collect();
+            let listen = window
+                .iter()
+                .any(|r| r.session == 2 && r.generation == 1 && r.kind == "🤝 listen");
+            let created = window.iter().any(|r| r.session == 2 && r.label == "create_item");
+            let frame_only_1 = rows.iter().filter(|r| r.peer == "iframe").all(|r| r.session == 1);
+            Ok(if listen && created && frame_only_1 {
+                Probe::Ready(())
+            } else {
+                Probe::NotYet(format!(
+                    "listen {listen}, create_item {created}, iframe rows of session 1 only {frame_only_1}"
+                ))
+            })
+        })
+        .await?;
+        // The iframe's Eos goes on, on its own channel.
+        in_eos(w, async |w| {
+            w.click("#action-attention").await?;
+            sent_attention(w).await
+        })
+        .await?;
+        w.wait_for_texts(
+            "#interrupts li.interrupt",
+            &["share #3", "ask for attention", "ask for attention"],
+        )
+        .await?;
+        w.screenshot("host-with-popup").await?;
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn popup_closed_ends_its_session_and_a_new_popup_starts_another() -> Result<()> {
+    World::run(
+        "popup_closed_ends_its_session_and_a_new_popup_starts_another",
+        async |w| {
+            open_demo(w, FIRST_RUN_NOTES).await?;
+            let host = w.window().await?;
+            let popup = open_popup(w).await?;
+            w.in_window(&popup, async |w| eos_ready(w, FIRST_RUN_NOTES).await)
+                .await?;
+            w.wait_for_text("#window-detail", "session 2 with Eos in a window")
+                .await?;
+
+            // The user closes Eos's window: the host sees `window.closed` and ends the session at
+            // once, in words, long before its reply timeout.
+            w.switch_to_window(&popup).await?;
+            w.close_window().await?;
+            w.switch_to_window(&host).await?;
+            w.wait_for_text("#window-state", "closed").await?;
+            w.wait_for_text("#window-detail", WINDOW_CLOSED).await?;
+            let errors = w.texts("#errors li").await?;
+            if errors != [WINDOW_CLOSED] {
+                return Err(Error::contract(format!(
+                    "after the window closed the host lists the errors {errors:?}, expected only {WINDOW_CLOSED:?}"
+                )));
+            }
+            w.wait_until("the window's channels to show closed", async |w| {
+                let open = w.texts("#channels li.channel.open").await?;
+                Ok(if open.iter().all(|c| !c.starts_with("session 2")) {
+                    Probe::Ready(())
+                } else {
+                    Probe::NotYet(format!("open: {open:?}"))
+                })
+            })
+            .await?;
+            // The iframe's session is untouched.
+            w.wait_for_text("#connection-state", "connected").await?;
+            w.wait_for_text("#connection-detail", "session 1 with Eos").await?;
+            w.screenshot("host-after-popup-closed").await?;
+
+            // A new window: a new session.
+            let again = open_popup(w).await?;
+            w.in_window(&again, async |w| eos_ready(w, FIRST_RUN_NOTES).await)
+                .await?;
+            w.wait_for_text("#window-state", "connected").await?;
+            w.wait_for_text("#window-detail", "session 3 with Eos in a window")
+                .await?;
+            Ok(())
+        },
+    )
+    .await
+}
+
+#[tokio::test]
+async fn popup_reloaded_reconnects_with_a_new_session() -> Result<()> {
+    World::run("popup_reloaded_reconnects_with_a_new_session", async |w| {
+        open_demo(w, FIRST_RUN_NOTES).await?;
+        let popup = open_popup(w).await?;
+        w.in_window(&popup, async |w| eos_ready(w, FIRST_RUN_NOTES).await).await?;
+        w.wait_for_text("#window-detail", "session 2 with Eos in a window").await?;
+
+        // A reload of Eos's window: the reloaded Eos listens afresh and answers the host's next
+        // knock; the new session replaces the old one.
+        w.in_window(&popup, async |w| {
+            w.reload().await?;
+            eos_ready(w, FIRST_RUN_NOTES).await?;
+            create_note(w, 3, "After the reload", "kept by the host").await
+        })
+        .await?;
+        w.wait_for_text("#window-state", "connected").await?;
+        w.wait_for_text("#window-detail", "session 3 with Eos in a window").await?;
+        let errors = w.texts("#errors li").await?;
+        if errors != [WINDOW_RELOADED] {
+            return Err(Error::contract(format!(
+                "after the window reloaded the host lists the errors {errors:?}, expected only {WINDOW_RELOADED:?}"
+            )));
+        }
+        expect_host_notes(w, &[(1, 1), (2, 1), (3, 1)]).await?;
+        // Session 2's channel closed with it; session 3 has its own, open.
+        w.wait_until("session 2's channel closed and session 3's open", async |w| {
+            let channels = w.texts("#channels li.channel").await?;
+            let closed_2 = channels.iter().any(|c| c.starts_with("session 2 · window") && c.contains("· closed ·"));
+            let open_3 = channels.iter().any(|c| c.starts_with("session 3 · window") && c.contains("· open ·"));
+            Ok(if closed_2 && open_3 {
+                Probe::Ready(())
+            } else {
+                Probe::NotYet(format!("{channels:?}"))
+            })
+        })
+        .await?;
+        // The new session's handshake is in the inspector: the few knocks that found the reloaded
+        // Eos, its answer and the acknowledgement; not the knocks nobody answered.
+        let rows = wire_rows(w).await?;
+        let knocks: Vec<&WireRow> = rows
+            .iter()
+            .filter(|r| r.session == 3 && r.kind.contains("knock"))
+            .collect();
+        let handshake = ["🤝 listen", "👂 acknowledge"]
+            .iter()
+            .all(|kind| rows.iter().any(|r| r.session == 3 && r.peer == "window" && r.kind == *kind));
+        let knocked: u64 = knocks.iter().map(|r| r.count).sum();
+        if !handshake || knocked == 0 || knocked > 4 {
+            return Err(Error::contract(format!(
+                "session 3's handshake in the inspector: {knocked} knocks in {knocks:?}, listen and acknowledge shown: {handshake}"
+            )));
+        }
+        w.wait_for_text("#connection-detail", "session 1 with Eos").await?;
+        w.screenshot("host-after-popup-reload").await?;
+        Ok(())
+    })
+    .await
+}
+
+// ---------------------------------------------------------------------------------------
 // Helpers.
 
 /// Runs `body` inside Eos's iframe.
@@ -641,13 +845,24 @@ async fn open_demo(w: &World, notes: &[&str]) -> Result<()> {
 async fn open_demo_after_load(w: &World, notes: &[&str]) -> Result<()> {
     w.wait_for_text("#connection-state", "connected").await?;
     w.wait_for_text("#last-message", "hello from Eos").await?;
-    in_eos(w, async |w| {
-        w.wait_for_text("#connection-state", "connected").await?;
-        w.wait_for_text("#last-reply", "hello from Phosphorescence").await?;
-        w.wait_for_texts("#notes button.note", notes).await?;
-        w.wait_for_enabled("#action-attention").await
-    })
-    .await
+    in_eos(w, async |w| eos_ready(w, notes).await).await
+}
+
+/// In Eos (its iframe or its window): waits until it is connected, welcomed, lists `notes` and
+/// its action buttons reach the host.
+async fn eos_ready(w: &World, notes: &[&str]) -> Result<()> {
+    w.wait_for_text("#connection-state", "connected").await?;
+    w.wait_for_text("#last-reply", "hello from Phosphorescence").await?;
+    w.wait_for_texts("#notes button.note", notes).await?;
+    w.wait_for_enabled("#action-attention").await
+}
+
+/// On the host: clicks "Open Eos in a window" and waits for the window it opens; returns its
+/// handle (the client stays on the host page).
+async fn open_popup(w: &World) -> Result<WindowHandle> {
+    let known = w.windows().await?;
+    w.click("#open-window").await?;
+    w.wait_for_new_window(&known).await
 }
 
 /// In Eos: waits until Eos says its "ask for attention" click went to the host.
@@ -713,6 +928,8 @@ async fn expect_host_notes(w: &World, notes: &[(u64, u32)]) -> Result<()> {
 #[derive(Debug, Clone, PartialEq)]
 struct WireRow {
     session: u32,
+    /// Which Eos: `iframe` or `window`.
+    peer: String,
     /// The direction of the (first) message.
     incoming: bool,
     /// The generation of the (first) message.
@@ -759,6 +976,7 @@ async fn wire_rows(w: &World) -> Result<Vec<WireRow>> {
             "const cell = (row, name) => row.querySelector('td.' + name).innerText.trim();
              return Array.from(document.querySelectorAll('#wire-log tbody tr.wire-row'), row => ({
                  session: cell(row, 'session'),
+                 peer: row.dataset.peer,
                  direction: row.dataset.direction,
                  generation: row.dataset.generation,
                  last_generation: row.dataset.lastGeneration || row.dataset.generation,
@@ -798,6 +1016,7 @@ fn parse_row(row: &Value) -> Result<WireRow> {
     Ok(WireRow {
         session: u32::try_from(number("session")?)
             .map_err(|_| Error::contract(format!("an inspector row has a huge session: {row}")))?,
+        peer: text("peer"),
         incoming,
         generation: number("generation")?,
         last_generation: number("last_generation")?,

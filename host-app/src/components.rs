@@ -6,6 +6,7 @@ mod inspector;
 mod interrupt_panel;
 mod notes_panel;
 mod question_panel;
+mod window_panel;
 
 pub use app::App;
 pub use connection_bar::ConnectionBar;
@@ -13,3 +14,4 @@ pub use inspector::Inspector;
 pub use interrupt_panel::InterruptPanel;
 pub use notes_panel::NotesPanel;
 pub use question_panel::QuestionPanel;
+pub use window_panel::WindowPanel;

@@ -12,7 +12,8 @@
 
 use shared_proto::{Capability, Draft, EosRequest, Failure, ItemId, PhosphorescenceReply, Question, PROTOCOL_VERSION};
 
-use crate::state::HostAction;
+use crate::peer::SessionId;
+use crate::state::{HostAction, SessionAction};
 use crate::store::Store;
 
 /// What the page says when the browser refused to store a change.
@@ -55,20 +56,12 @@ pub struct Outcome {
 /// One session's request handling.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Handler {
+    /// The session it serves: what the page shows about a request is about this session.
+    session: SessionId,
     introduced: bool,
     actions: ActionChannel,
     /// How many action channels were offered.
     offered: u64,
-}
-
-impl Default for Handler {
-    fn default() -> Self {
-        Handler {
-            introduced: false,
-            actions: ActionChannel::NotOffered,
-            offered: 0,
-        }
-    }
 }
 
 /// The request's kind, as the inspector labels it.
@@ -122,6 +115,16 @@ fn shown<T>(result: &Result<T, Failure>, store: &Store, page: &mut Vec<HostActio
 }
 
 impl Handler {
+    /// The handler of `session`, before Eos introduced itself.
+    pub fn new(session: SessionId) -> Handler {
+        Handler {
+            session,
+            introduced: false,
+            actions: ActionChannel::NotOffered,
+            offered: 0,
+        }
+    }
+
     /// Answers `request`. Writes go through `save` (see the module docs); `question` is the
     /// user's question waiting for Eos's next turn, taken by a poll.
     pub fn handle(
@@ -131,7 +134,9 @@ impl Handler {
         question: &mut Option<Question>,
         mut save: impl FnMut(&Store) -> Result<(), String>,
     ) -> Outcome {
-        let mut page = vec![HostAction::Request(request_kind(&request).into())];
+        let session = self.session;
+        let about = |action| HostAction::Session(session, action);
+        let mut page = vec![about(SessionAction::Request(request_kind(&request).into()))];
         let mut attach = Attach::Nothing;
         let failed = |failure| PhosphorescenceReply::Failed { failure };
         let item = |item| PhosphorescenceReply::Item { item };
@@ -142,16 +147,16 @@ impl Handler {
                 greeting,
             } => {
                 if protocol_version != PROTOCOL_VERSION {
-                    page.push(HostAction::VersionMismatch(format!(
+                    page.push(about(SessionAction::VersionMismatch(format!(
                         "{app} speaks protocol v{protocol_version}; this host speaks v{PROTOCOL_VERSION}."
-                    )));
+                    ))));
                     failed(Failure::VersionMismatch {
                         host: PROTOCOL_VERSION,
                         eos: protocol_version,
                     })
                 } else {
                     self.introduced = true;
-                    page.push(HostAction::Greeted(greeting));
+                    page.push(about(SessionAction::Greeted(greeting)));
                     attach = self.offer_actions();
                     PhosphorescenceReply::Welcome {
                         host: "Phosphorescence".into(),
@@ -197,7 +202,7 @@ impl Handler {
         if attach == Attach::Nothing && self.actions == ActionChannel::Ended {
             attach = self.offer_actions();
         }
-        page.push(HostAction::Reply(reply_kind(&reply).into()));
+        page.push(about(SessionAction::Reply(reply_kind(&reply).into())));
         Outcome { reply, attach, page }
     }
 
@@ -248,7 +253,18 @@ mod tests {
     use shared_proto::{Item, ItemSummary};
 
     use super::*;
+    use crate::peer::Peer;
     use crate::store::MAX_NOTES;
+
+    const SESSION: SessionId = SessionId {
+        peer: Peer::Frame,
+        number: 1,
+    };
+
+    /// What the page shows about the handler's session.
+    fn about(action: SessionAction) -> HostAction {
+        HostAction::Session(SESSION, action)
+    }
 
     fn saved(_: &Store) -> Result<(), String> {
         Ok(())
@@ -275,7 +291,7 @@ mod tests {
 
     /// A handler that Eos introduced itself to, with a first-run store.
     fn introduced() -> (Handler, Store) {
-        let mut handler = Handler::default();
+        let mut handler = Handler::new(SESSION);
         let mut store = Store::default();
         let welcome = handler.handle(introduce(PROTOCOL_VERSION), &mut store, &mut None, saved);
         assert!(matches!(welcome.reply, PhosphorescenceReply::Welcome { .. }));
@@ -296,15 +312,15 @@ mod tests {
 
     #[test]
     fn introduction_welcomes_and_offers_the_action_channel() {
-        let mut handler = Handler::default();
+        let mut handler = Handler::new(SESSION);
         let mut store = Store::default();
         let outcome = handler.handle(introduce(PROTOCOL_VERSION), &mut store, &mut None, saved);
         assert_eq!(
             outcome.page,
             [
-                HostAction::Request("introduce".into()),
-                HostAction::Greeted("hi".into()),
-                HostAction::Reply("welcome".into()),
+                about(SessionAction::Request("introduce".into())),
+                about(SessionAction::Greeted("hi".into())),
+                about(SessionAction::Reply("welcome".into())),
             ]
         );
         assert_eq!(outcome.attach, Attach::Actions(1));
@@ -312,21 +328,21 @@ mod tests {
 
     #[test]
     fn another_version_is_refused_and_nothing_else_is_served() {
-        let mut handler = Handler::default();
+        let mut handler = Handler::new(SESSION);
         let mut store = Store::default();
         let outcome = handler.handle(introduce(2), &mut store, &mut None, saved);
         assert_eq!(failure(&outcome), Some(&Failure::VersionMismatch { host: 1, eos: 2 }));
         assert_eq!(outcome.attach, Attach::Nothing);
-        assert!(outcome.page.contains(&HostAction::VersionMismatch(
+        assert!(outcome.page.contains(&about(SessionAction::VersionMismatch(
             "Eos speaks protocol v2; this host speaks v1.".into()
-        )));
+        ))));
         let listing = handle(&mut handler, &mut store, EosRequest::ListItems {});
         assert_eq!(failure(&listing), Some(&Failure::NotIntroduced {}));
     }
 
     #[test]
     fn requests_before_the_introduction_are_refused() {
-        let mut handler = Handler::default();
+        let mut handler = Handler::new(SESSION);
         let mut store = Store::default();
         let before = store.clone();
         for request in [
@@ -354,8 +370,8 @@ mod tests {
         assert_eq!(
             listing.page,
             [
-                HostAction::Request("list_items".into()),
-                HostAction::Reply("items".into())
+                about(SessionAction::Request("list_items".into())),
+                about(SessionAction::Reply("items".into()))
             ]
         );
         let one = handle(&mut handler, &mut store, EosRequest::GetItem { id: ItemId(2) });
@@ -393,9 +409,9 @@ mod tests {
         assert_eq!(
             created.page,
             [
-                HostAction::Request("create_item".into()),
+                about(SessionAction::Request("create_item".into())),
                 HostAction::Notes(store.summaries()),
-                HostAction::Reply("item".into()),
+                about(SessionAction::Reply("item".into())),
             ]
         );
         let updated = handler.handle(
@@ -446,9 +462,9 @@ mod tests {
             assert_eq!(
                 outcome.page,
                 [
-                    HostAction::Request(kind.into()),
+                    about(SessionAction::Request(kind.into())),
                     HostAction::Problem(STORAGE_FULL.into()),
-                    HostAction::Reply("failed".into()),
+                    about(SessionAction::Reply("failed".into())),
                 ]
             );
         }
@@ -570,7 +586,7 @@ mod tests {
 
     #[test]
     fn no_action_channel_before_the_introduction() {
-        let mut handler = Handler::default();
+        let mut handler = Handler::new(SESSION);
         handler.actions_ended(0);
         handler.actions_ended(1);
         let outcome = handler.handle(EosRequest::Poll {}, &mut Store::default(), &mut None, saved);

@@ -10,16 +10,17 @@
 //! * steps the reducer ignores ([`HostState::concerns`]) are dropped at once;
 //! * interrupts in words are coalesced into one [`HostAction::Interrupts`], which keeps only the
 //!   latest [`INTERRUPTS_KEPT`](crate::state::INTERRUPTS_KEPT) and counts the rest;
-//! * interrupt receipts of one channel are coalesced into one
-//!   [`HostAction::InterruptsReceived`], as long as nothing but interrupts came since (a new
-//!   session in between must not be credited with an older session's receipts);
+//! * interrupt receipts of one channel of one session are coalesced into one
+//!   [`SessionAction::InterruptsReceived`], as long as nothing but interrupts came since (so the
+//!   receipts stay in order with everything else);
 //! * at [`FLUSH_AT`] queued actions the web layer flushes without waiting for a frame: a hidden
 //!   page gets no animation frames, and its queue must not grow without end.
 //!
 //! So an interrupt flood queues two actions per frame, whatever its size. Everything else (wire
 //! messages, handshake steps, request and reply labels) comes one per turn of the conversation.
 
-use crate::state::{HostAction, HostState, Interrupts};
+use crate::peer::SessionId;
+use crate::state::{HostAction, HostState, Interrupts, SessionAction};
 use messenger::{Observation, Step};
 
 /// How many queued actions make the web layer flush at once instead of at the next frame.
@@ -31,9 +32,9 @@ pub struct Outbox {
     queue: Vec<HostAction>,
     /// Where in `queue` the coalesced [`HostAction::Interrupts`] is.
     interrupts: Option<usize>,
-    /// Where in `queue` each channel's coalesced [`HostAction::InterruptsReceived`] is, for those
-    /// queued since the last action that is not an interrupt.
-    received: Vec<(u64, usize)>,
+    /// Where in `queue` each channel's coalesced [`SessionAction::InterruptsReceived`] is, for
+    /// those queued since the last action that is not an interrupt.
+    received: Vec<((SessionId, u64), usize)>,
 }
 
 impl Outbox {
@@ -41,12 +42,18 @@ impl Outbox {
     pub fn push(&mut self, action: HostAction) {
         match action {
             HostAction::Batch(actions) => actions.into_iter().for_each(|action| self.push(action)),
-            HostAction::Observed(Observation { step, .. }) if !HostState::concerns(&step) => {}
-            HostAction::Observed(Observation {
-                step: Step::Interrupt { channel, .. },
-                ..
-            }) => self.received(channel.raw(), 1),
-            HostAction::InterruptsReceived { channel, count } => self.received(channel, count),
+            HostAction::Session(_, SessionAction::Observed(Observation { step, .. }))
+                if !HostState::concerns(&step) => {}
+            HostAction::Session(
+                session,
+                SessionAction::Observed(Observation {
+                    step: Step::Interrupt { channel, .. },
+                    ..
+                }),
+            ) => self.received(session, channel.raw(), 1),
+            HostAction::Session(session, SessionAction::InterruptsReceived { channel, count }) => {
+                self.received(session, channel, count)
+            }
             HostAction::Interrupt(text) => self.interrupts().push(text),
             HostAction::Interrupts(interrupts) => self.interrupts().append(interrupts),
             other => {
@@ -56,15 +63,20 @@ impl Outbox {
         }
     }
 
-    fn received(&mut self, channel: u64, count: usize) {
-        if let Some(&(_, at)) = self.received.iter().find(|(c, _)| *c == channel) {
-            if let HostAction::InterruptsReceived { count: queued, .. } = &mut self.queue[at] {
+    fn received(&mut self, session: SessionId, channel: u64, count: usize) {
+        let key = (session, channel);
+        if let Some(&(_, at)) = self.received.iter().find(|(queued, _)| *queued == key) {
+            if let HostAction::Session(_, SessionAction::InterruptsReceived { count: queued, .. }) = &mut self.queue[at]
+            {
                 *queued += count;
                 return;
             }
         }
-        self.received.push((channel, self.queue.len()));
-        self.queue.push(HostAction::InterruptsReceived { channel, count });
+        self.received.push((key, self.queue.len()));
+        self.queue.push(HostAction::Session(
+            session,
+            SessionAction::InterruptsReceived { channel, count },
+        ));
     }
 
     fn interrupts(&mut self) -> &mut Interrupts {
@@ -102,19 +114,47 @@ mod tests {
     use messenger::{Direction, HandshakeState, InterruptKind};
 
     use super::*;
+    use crate::peer::Peer;
+
+    const FRAME_1: SessionId = SessionId {
+        peer: Peer::Frame,
+        number: 1,
+    };
+    const WINDOW_2: SessionId = SessionId {
+        peer: Peer::Window,
+        number: 2,
+    };
+
+    fn observed_in(session: SessionId, step: Step) -> HostAction {
+        HostAction::Session(
+            session,
+            SessionAction::Observed(Observation {
+                at: Instant::from_millis_f64(0.0),
+                step,
+            }),
+        )
+    }
 
     fn observed(step: Step) -> HostAction {
-        HostAction::Observed(Observation {
-            at: Instant::from_millis_f64(0.0),
-            step,
-        })
+        observed_in(FRAME_1, step)
+    }
+
+    fn receipt_in(session: SessionId, channel: u64) -> HostAction {
+        observed_in(
+            session,
+            Step::Interrupt {
+                channel: PortId::from_raw(channel),
+                direction: Direction::Incoming,
+            },
+        )
     }
 
     fn receipt(channel: u64) -> HostAction {
-        observed(Step::Interrupt {
-            channel: PortId::from_raw(channel),
-            direction: Direction::Incoming,
-        })
+        receipt_in(FRAME_1, channel)
+    }
+
+    fn received(session: SessionId, channel: u64, count: usize) -> HostAction {
+        HostAction::Session(session, SessionAction::InterruptsReceived { channel, count })
     }
 
     fn batch(outbox: &mut Outbox) -> Vec<HostAction> {
@@ -133,13 +173,7 @@ mod tests {
         }
         assert_eq!(outbox.len(), 2);
         let actions = batch(&mut outbox);
-        assert_eq!(
-            actions[0],
-            HostAction::InterruptsReceived {
-                channel: 7,
-                count: 100_000
-            }
-        );
+        assert_eq!(actions[0], received(FRAME_1, 7, 100_000));
         let HostAction::Interrupts(interrupts) = &actions[1] else {
             panic!("expected the coalesced interrupts, got {:?}", actions[1]);
         };
@@ -183,7 +217,7 @@ mod tests {
     }
 
     #[test]
-    fn receipts_are_not_merged_across_a_new_session() {
+    fn receipts_stay_in_order_with_other_actions() {
         let mut outbox = Outbox::default();
         outbox.push(receipt(3));
         outbox.push(observed(Step::Handshake(HandshakeState::Knocking)));
@@ -191,8 +225,19 @@ mod tests {
         outbox.push(receipt(3));
         let actions = batch(&mut outbox);
         assert_eq!(actions.len(), 3);
-        assert_eq!(actions[0], HostAction::InterruptsReceived { channel: 3, count: 1 });
-        assert_eq!(actions[2], HostAction::InterruptsReceived { channel: 3, count: 2 });
+        assert_eq!(actions[0], received(FRAME_1, 3, 1));
+        assert_eq!(actions[2], received(FRAME_1, 3, 2));
+    }
+
+    #[test]
+    fn receipts_of_two_sessions_stay_apart() {
+        // Port ids are per session: channel 3 of the iframe's session is not the window's.
+        let mut outbox = Outbox::default();
+        for _ in 0..3 {
+            outbox.push(receipt(3));
+            outbox.push(receipt_in(WINDOW_2, 3));
+        }
+        assert_eq!(batch(&mut outbox), [received(FRAME_1, 3, 3), received(WINDOW_2, 3, 3)]);
     }
 
     #[test]

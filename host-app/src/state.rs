@@ -14,6 +14,7 @@ use messenger::{Direction, Error, HandshakeState, InterruptKind, MessageKind, Ob
 use shared_proto::{plain_words, ItemSummary, Side};
 use yew::Reducible;
 
+use crate::peer::{Peer, SessionId};
 use crate::timeline::{Timeline, WireRow};
 
 /// How many interrupts the interrupt panel keeps (the oldest go first).
@@ -23,9 +24,20 @@ pub const CHANNELS_KEPT: usize = 100;
 /// How many errors the inspector keeps (the oldest go first).
 pub const ERRORS_KEPT: usize = 50;
 
-/// What the page adds to a failed handshake: the host does not knock again on its own until
-/// the iframe loads anew.
+/// What the page adds to a failed handshake with the iframe: the host does not knock again on
+/// its own until the iframe loads anew.
 pub const RELOAD_HINT: &str = " Press “Reload Eos” to try again.";
+
+/// What the page adds to a failed handshake with Eos's window: the host keeps knocking on the
+/// window, and a reloaded Eos listens afresh.
+pub const WINDOW_RELOAD_HINT: &str = " Reload Eos's window to try again.";
+
+/// What the page says when Eos's window was closed (noticed within [`crate::popup`]'s check
+/// interval).
+pub const WINDOW_CLOSED: &str = "Eos's window was closed; its session ended.";
+
+/// What the page says when Eos's window reloaded: a new session replaced the old one.
+pub const WINDOW_RELOADED: &str = "Eos's window reloaded; the old session was replaced by a new one.";
 
 /// The latest `KEEP` entries of a list that may grow without end, and how many there were.
 #[derive(Debug, Clone, PartialEq)]
@@ -89,11 +101,13 @@ pub type Interrupts = Recent<String, INTERRUPTS_KEPT>;
 /// Errors in plain words.
 pub type Errors = Recent<String, ERRORS_KEPT>;
 
-/// The link to Eos as the page shows it (named apart from the messenger's own `Connection`, the
-/// protocol's state machine).
+/// The link to one Eos as the page shows it (named apart from the messenger's own `Connection`,
+/// the protocol's state machine).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Link {
-    /// Knocking on the iframe, waiting for Eos to answer.
+    /// No Eos there yet: the window was never opened.
+    NotOpen,
+    /// Knocking, waiting for Eos to answer.
     Knocking,
     /// Eos answered; the acknowledgement is due.
     Answered,
@@ -104,9 +118,10 @@ pub enum Link {
 }
 
 impl Link {
-    /// The one word shown in `#connection-state`.
+    /// The one word shown in `#connection-state` (and `#window-state`).
     pub fn word(&self) -> &'static str {
         match self {
+            Link::NotOpen => "not open",
             Link::Knocking => "knocking",
             Link::Answered => "answered",
             Link::Connected => "connected",
@@ -115,11 +130,51 @@ impl Link {
     }
 }
 
+/// What the page shows about one Eos: its current session.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PeerState {
+    /// The current session's link.
+    pub link: Link,
+    /// The current session's number (0 before the first).
+    pub session: u32,
+    /// The greeting of Eos's introduction, once received.
+    pub greeting: Option<String>,
+    /// A protocol version problem, shown prominently.
+    pub version_problem: Option<String>,
+    /// Why the last action channel ended early, in plain words (until the next session).
+    pub interrupt_error: Option<String>,
+    /// A label for the session's next outgoing message (the handler labels its reply before it
+    /// is posted).
+    pending_reply_label: Option<String>,
+    /// A session this page ended itself, with its reason already shown: the messenger's own
+    /// report of that end (`Failed(Closed)`) adds nothing.
+    ended: Option<u32>,
+}
+
+impl PeerState {
+    fn new(link: Link) -> PeerState {
+        PeerState {
+            link,
+            session: 0,
+            greeting: None,
+            version_problem: None,
+            interrupt_error: None,
+            pending_reply_label: None,
+            ended: None,
+        }
+    }
+
+    /// Whether `session` is this peer's current one.
+    fn is_current(&self, session: SessionId) -> bool {
+        self.session == session.number
+    }
+}
+
 /// An interrupt channel as the inspector lists it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChannelRow {
-    /// Which session.
-    pub session: u32,
+    /// Which session of which Eos.
+    pub session: SessionId,
     /// The channel's port id on this side.
     pub channel: u64,
     /// One-time or multi-use.
@@ -159,47 +214,36 @@ pub enum QuestionState {
 /// The host page's state.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HostState {
-    /// The current session's link.
-    pub link: Link,
-    /// How many sessions there have been (reconnections add one).
-    pub session: u32,
-    /// The greeting of Eos's introduction, once received.
-    pub greeting: Option<String>,
-    /// A protocol version problem, shown prominently.
-    pub version_problem: Option<String>,
+    /// Eos in the iframe.
+    pub frame: PeerState,
+    /// Eos in a window the page opened.
+    pub window: PeerState,
     /// The inspector's timeline, oldest first.
     pub timeline: Timeline,
     /// Interrupt channels, oldest first (at most [`CHANNELS_KEPT`]).
     pub channels: VecDeque<ChannelRow>,
-    /// Interrupts received from Eos, in order, in words.
+    /// Interrupts received from either Eos, in order, in words.
     pub interrupts: Interrupts,
-    /// Why the last action channel ended early, in plain words (until the next session).
-    pub interrupt_error: Option<String>,
     /// The one-time question.
     pub question: QuestionState,
     /// The notes as the host stores them.
     pub notes: Vec<ItemSummary>,
     /// Errors in plain words, newest last.
     pub errors: Errors,
-    /// A label for the next outgoing message (the handler's reply is labelled before it is posted).
-    pending_reply_label: Option<String>,
 }
 
 impl Default for HostState {
     fn default() -> Self {
         HostState {
-            link: Link::Knocking,
-            session: 0,
-            greeting: None,
-            version_problem: None,
+            // The iframe loads with the page, and the host knocks as soon as it has.
+            frame: PeerState::new(Link::Knocking),
+            window: PeerState::new(Link::NotOpen),
             timeline: Timeline::default(),
             channels: VecDeque::new(),
             interrupts: Interrupts::default(),
-            interrupt_error: None,
             question: QuestionState::Idle,
             notes: Vec::new(),
             errors: Errors::default(),
-            pending_reply_label: None,
         }
     }
 }
@@ -207,32 +251,14 @@ impl Default for HostState {
 /// Everything that changes the host page.
 #[derive(Debug, Clone, PartialEq)]
 pub enum HostAction {
-    /// A protocol step reported by the messenger's observer.
-    Observed(Observation),
-    /// The handler saw a request of this kind (labels the latest incoming message).
-    Request(String),
-    /// The handler answers with a reply of this kind (labels the next outgoing message).
-    Reply(String),
-    /// Eos introduced itself with this greeting.
-    Greeted(String),
-    /// Eos speaks another protocol version.
-    VersionMismatch(String),
+    /// Something about one session with one Eos.
+    Session(SessionId, SessionAction),
     /// The stored notes changed.
     Notes(Vec<ItemSummary>),
     /// Eos reported a user action.
     Interrupt(String),
     /// Eos reported these user actions (many [`HostAction::Interrupt`]s, coalesced).
     Interrupts(Interrupts),
-    /// `count` interrupts arrived on channel `channel` of the current session (many
-    /// `Observed(Step::Interrupt)`, coalesced).
-    InterruptsReceived {
-        /// The channel's port id.
-        channel: u64,
-        /// How many arrived.
-        count: usize,
-    },
-    /// The action channel ended on its own, the session going on; why, in plain words.
-    ActionsFailed(String),
     /// The user asked a question; it waits for Eos's next turn.
     QuestionQueued(u64),
     /// The question went out to Eos.
@@ -257,26 +283,62 @@ pub enum HostAction {
     Batch(Vec<HostAction>),
 }
 
-/// An error that ended a session with Eos, in plain words for a person watching the page.
+/// What happened in one session.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SessionAction {
+    /// A protocol step reported by the session's observer.
+    Observed(Observation),
+    /// The handler saw a request of this kind (labels the latest incoming message).
+    Request(String),
+    /// The handler answers with a reply of this kind (labels the next outgoing message).
+    Reply(String),
+    /// Eos introduced itself with this greeting.
+    Greeted(String),
+    /// Eos speaks another protocol version.
+    VersionMismatch(String),
+    /// `count` interrupts arrived on channel `channel` (many `Observed(Step::Interrupt)`,
+    /// coalesced).
+    InterruptsReceived {
+        /// The channel's port id.
+        channel: u64,
+        /// How many arrived.
+        count: usize,
+    },
+    /// The action channel ended on its own, the session going on; why, in plain words.
+    ActionsFailed(String),
+    /// This page ended the session (or gave up its knock), for this reason in plain words: Eos's
+    /// window was closed or reloaded. It is shown at once; the messenger's own report that the
+    /// session closed adds nothing.
+    Ended(String),
+}
+
+/// An error that ended a session with `peer`, in plain words for a person watching the page.
 ///
 /// A failed handshake (a knock not answered, an answer not acknowledged, an invalid answer) ends
-/// with [`RELOAD_HINT`]: the host knocks again only when the iframe loads anew.
-pub fn session_words(error: &Error) -> String {
+/// with how to try again: the host knocks on the iframe again only when it loads anew
+/// ([`RELOAD_HINT`]); on Eos's window it keeps knocking, so a reload of the window is enough
+/// ([`WINDOW_RELOAD_HINT`]).
+pub fn session_words(error: &Error, peer: Peer) -> String {
     let words = plain_words(error, Side::Host);
-    match error {
-        Error::HandshakeFailed(_) | Error::TimedOut(Stage::Handshake | Stage::Acknowledgement) => words + RELOAD_HINT,
+    match (error, peer) {
+        (Error::HandshakeFailed(_) | Error::TimedOut(Stage::Handshake | Stage::Acknowledgement), Peer::Frame) => {
+            words + RELOAD_HINT
+        }
+        (Error::HandshakeFailed(_) | Error::TimedOut(Stage::Handshake | Stage::Acknowledgement), Peer::Window) => {
+            words + WINDOW_RELOAD_HINT
+        }
         _ => words,
     }
 }
 
 /// Why Eos's action channel ended, in plain words for the interrupt panel; `None` when it ended
-/// with the session (`session_open` false, or no error), whose reason the page shows already.
+/// with the session ([`SessionLife::Ended`], or no error), whose reason the page shows already.
 ///
 /// The messenger ends a multi-use channel on its own on a flood ([`Error::Overloaded`]) or on an
 /// interrupt that does not decode, and the session goes on: the host then offers Eos a new action
 /// channel with its next reply (see [`crate::handler::Handler::actions_ended`]).
-pub fn action_channel_failure(error: Option<&Error>, session_open: bool) -> Option<String> {
-    let error = error.filter(|_| session_open)?;
+pub fn action_channel_failure(error: Option<&Error>, session: SessionLife) -> Option<String> {
+    let error = error.filter(|_| session == SessionLife::Running)?;
     Some(match error {
         Error::Overloaded(_) => plain_words(error, Side::Host),
         Error::DecodeFailed(why) => {
@@ -286,24 +348,23 @@ pub fn action_channel_failure(error: Option<&Error>, session_open: bool) -> Opti
     })
 }
 
+/// Whether a session still runs when one of its channels ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionLife {
+    /// The session goes on without the channel.
+    Running,
+    /// The session ended (and took the channel with it).
+    Ended,
+}
+
 impl HostState {
     /// Applies one action.
     pub fn apply(&mut self, action: HostAction) {
         match action {
-            HostAction::Observed(observation) => self.observe(observation),
-            HostAction::Request(label) => self.timeline.label_request(self.session, label),
-            HostAction::Reply(label) => self.pending_reply_label = Some(label),
-            HostAction::Greeted(greeting) => self.greeting = Some(greeting),
-            HostAction::VersionMismatch(problem) => self.version_problem = Some(problem),
+            HostAction::Session(session, action) => self.apply_to(session, action),
             HostAction::Notes(notes) => self.notes = notes,
             HostAction::Interrupt(text) => self.interrupts.push(text),
             HostAction::Interrupts(interrupts) => self.interrupts.append(interrupts),
-            HostAction::InterruptsReceived { channel, count } => {
-                if let Some(row) = self.channel(channel) {
-                    row.received += count;
-                }
-            }
-            HostAction::ActionsFailed(why) => self.interrupt_error = Some(why),
             HostAction::QuestionQueued(id) => self.question = QuestionState::Queued { id },
             HostAction::QuestionAsked(id) => self.question = QuestionState::Asked { id },
             HostAction::QuestionAnswered { id, answer } => self.question = QuestionState::Answered { id, answer },
@@ -319,30 +380,84 @@ impl HostState {
         }
     }
 
-    fn observe(&mut self, Observation { at, step }: Observation) {
-        match step {
-            Step::Handshake(HandshakeState::Knocking) => {
-                self.session += 1;
-                self.timeline.begin(self.session);
-                self.link = Link::Knocking;
-                self.greeting = None;
-                self.version_problem = None;
-                self.interrupt_error = None;
+    /// What the page shows about `peer`.
+    pub fn peer(&self, peer: Peer) -> &PeerState {
+        match peer {
+            Peer::Frame => &self.frame,
+            Peer::Window => &self.window,
+        }
+    }
+
+    fn peer_mut(&mut self, peer: Peer) -> &mut PeerState {
+        match peer {
+            Peer::Frame => &mut self.frame,
+            Peer::Window => &mut self.window,
+        }
+    }
+
+    /// Applies `action` of `session`. A session that is no longer its peer's current one (the
+    /// iframe or the window reloaded since) still closes its channels and reports its end, but
+    /// no longer changes what the page says about the peer.
+    fn apply_to(&mut self, session: SessionId, action: SessionAction) {
+        let current = self.peer(session.peer).is_current(session);
+        match action {
+            SessionAction::Observed(observation) => self.observe(session, observation),
+            SessionAction::Request(label) => self.timeline.label_request(session, label),
+            SessionAction::Reply(label) if current => self.peer_mut(session.peer).pending_reply_label = Some(label),
+            SessionAction::Greeted(greeting) if current => self.peer_mut(session.peer).greeting = Some(greeting),
+            SessionAction::VersionMismatch(problem) if current => {
+                self.peer_mut(session.peer).version_problem = Some(problem)
             }
-            Step::Handshake(HandshakeState::Answered) => self.link = Link::Answered,
-            Step::Handshake(HandshakeState::Connected) => self.link = Link::Connected,
+            SessionAction::InterruptsReceived { channel, count } => {
+                if let Some(row) = self.channel(session, channel) {
+                    row.received += count;
+                }
+            }
+            SessionAction::ActionsFailed(why) if current => self.peer_mut(session.peer).interrupt_error = Some(why),
+            SessionAction::Ended(reason) => {
+                self.errors.push(reason.clone());
+                self.close_channels(session);
+                let peer = self.peer_mut(session.peer);
+                peer.ended = Some(session.number);
+                if current {
+                    peer.link = Link::Closed(reason);
+                }
+            }
+            SessionAction::Reply(_)
+            | SessionAction::Greeted(_)
+            | SessionAction::VersionMismatch(_)
+            | SessionAction::ActionsFailed(_) => {}
+        }
+    }
+
+    fn observe(&mut self, session: SessionId, Observation { at, step }: Observation) {
+        let peer = self.peer_mut(session.peer);
+        let current = peer.is_current(session);
+        match step {
+            // Sessions start in order: a later number is the peer's new current session.
+            Step::Handshake(HandshakeState::Knocking) if session.number > peer.session => {
+                *peer = PeerState {
+                    session: session.number,
+                    ..PeerState::new(Link::Knocking)
+                };
+                self.timeline.begin(session);
+            }
+            Step::Handshake(HandshakeState::Answered) if current => peer.link = Link::Answered,
+            Step::Handshake(HandshakeState::Connected) if current => peer.link = Link::Connected,
             // `Failed` comes first with the reason; this only covers an end without one.
-            Step::Handshake(HandshakeState::Closed) if !matches!(self.link, Link::Closed(_)) => {
-                self.link = Link::Closed("The session ended.".into());
+            Step::Handshake(HandshakeState::Closed) if current && !matches!(peer.link, Link::Closed(_)) => {
+                peer.link = Link::Closed("The session ended.".into());
             }
             Step::Handshake(_) => {}
+            // The page ended this session itself and said why already.
+            Step::Failed(Error::Closed) if peer.ended == Some(session.number) => {}
             Step::Failed(error) => {
-                let words = session_words(&error);
-                self.errors.push(words.clone());
-                self.link = Link::Closed(words);
-                for channel in self.channels.iter_mut().filter(|c| c.session == self.session) {
-                    channel.open = false;
+                let words = session_words(&error, session.peer);
+                if current {
+                    peer.link = Link::Closed(words.clone());
                 }
+                self.errors.push(words);
+                self.close_channels(session);
             }
             Step::Message {
                 direction,
@@ -352,11 +467,11 @@ impl HostState {
                 interrupt,
             } => {
                 let label = match direction {
-                    Direction::Outgoing if kind == MessageKind::Message => self.pending_reply_label.take(),
+                    Direction::Outgoing if kind == MessageKind::Message && current => peer.pending_reply_label.take(),
                     _ => None,
                 };
                 self.timeline.push(WireRow {
-                    session: self.session,
+                    session,
                     at_ms: at.as_millis_f64(),
                     direction,
                     kind,
@@ -371,19 +486,20 @@ impl HostState {
                     self.channels.pop_front();
                 }
                 self.channels.push_back(ChannelRow {
-                    session: self.session,
+                    session,
                     channel: channel.raw(),
                     kind,
                     open: true,
                     received: 0,
                 });
             }
-            Step::Interrupt { channel, .. } => self.apply(HostAction::InterruptsReceived {
-                channel: channel.raw(),
-                count: 1,
-            }),
+            Step::Interrupt { channel, .. } => {
+                if let Some(row) = self.channel(session, channel.raw()) {
+                    row.received += 1;
+                }
+            }
             Step::InterruptClosed { channel } => {
-                if let Some(row) = self.channel(channel.raw()) {
+                if let Some(row) = self.channel(session, channel.raw()) {
                     row.open = false;
                 }
             }
@@ -397,12 +513,17 @@ impl HostState {
         !matches!(step, Step::KnockSent { .. } | Step::Ignored { .. })
     }
 
-    fn channel(&mut self, channel: u64) -> Option<&mut ChannelRow> {
-        let session = self.session;
+    fn channel(&mut self, session: SessionId, channel: u64) -> Option<&mut ChannelRow> {
         self.channels
             .iter_mut()
             .rev()
             .find(|c| c.session == session && c.channel == channel)
+    }
+
+    fn close_channels(&mut self, session: SessionId) {
+        for channel in self.channels.iter_mut().filter(|c| c.session == session) {
+            channel.open = false;
+        }
     }
 }
 
@@ -426,11 +547,36 @@ mod tests {
     use super::*;
     use crate::timeline::{Row, ROWS_KEPT};
 
-    fn observed(ms: u64, step: Step) -> HostAction {
-        HostAction::Observed(Observation {
-            at: Instant::from_millis_f64(ms as f64),
-            step,
-        })
+    /// Session `number` with the iframe's Eos.
+    fn frame(number: u32) -> SessionId {
+        SessionId {
+            peer: Peer::Frame,
+            number,
+        }
+    }
+
+    /// Session `number` with the window's Eos.
+    fn window(number: u32) -> SessionId {
+        SessionId {
+            peer: Peer::Window,
+            number,
+        }
+    }
+
+    /// `step` of `session`, observed at `ms`.
+    fn step(session: SessionId, ms: u64, step: Step) -> HostAction {
+        HostAction::Session(
+            session,
+            SessionAction::Observed(Observation {
+                at: Instant::from_millis_f64(ms as f64),
+                step,
+            }),
+        )
+    }
+
+    /// `step` of the iframe's first session.
+    fn observed(ms: u64, step_: Step) -> HostAction {
+        step(frame(1), ms, step_)
     }
 
     fn message(direction: Direction, kind: MessageKind, generation: u64) -> Step {
@@ -443,19 +589,108 @@ mod tests {
         }
     }
 
+    fn opened(channel: u64) -> Step {
+        Step::InterruptOpened {
+            channel: PortId::from_raw(channel),
+            kind: InterruptKind::MultiUse,
+            direction: Direction::Incoming,
+        }
+    }
+
+    /// Session `session` knocked, was answered and is connected.
+    fn connect(state: &mut HostState, session: SessionId) {
+        for handshake in [
+            HandshakeState::Knocking,
+            HandshakeState::Answered,
+            HandshakeState::Connected,
+        ] {
+            state.apply(step(session, 0, Step::Handshake(handshake)));
+        }
+    }
+
     #[test]
     fn follows_the_handshake_and_counts_sessions() {
         let mut state = HostState::default();
         state.apply(observed(0, Step::Handshake(HandshakeState::Knocking)));
-        assert_eq!((state.link.word(), state.session), ("knocking", 1));
+        assert_eq!((state.frame.link.word(), state.frame.session), ("knocking", 1));
         state.apply(observed(5, Step::Handshake(HandshakeState::Answered)));
         state.apply(observed(6, Step::Handshake(HandshakeState::Connected)));
-        assert_eq!(state.link.word(), "connected");
+        assert_eq!(state.frame.link.word(), "connected");
         state.apply(observed(9, Step::Failed(Error::Superseded)));
         state.apply(observed(9, Step::Handshake(HandshakeState::Closed)));
-        assert_eq!(state.link, Link::Closed(session_words(&Error::Superseded)));
-        state.apply(observed(10, Step::Handshake(HandshakeState::Knocking)));
-        assert_eq!((state.link.word(), state.session), ("knocking", 2));
+        assert_eq!(
+            state.frame.link,
+            Link::Closed(session_words(&Error::Superseded, Peer::Frame))
+        );
+        state.apply(step(frame(2), 10, Step::Handshake(HandshakeState::Knocking)));
+        assert_eq!((state.frame.link.word(), state.frame.session), ("knocking", 2));
+        assert_eq!(state.window.link, Link::NotOpen, "the window was never opened");
+    }
+
+    #[test]
+    fn the_iframe_and_the_window_have_sessions_of_their_own() {
+        let mut state = HostState::default();
+        connect(&mut state, frame(1));
+        connect(&mut state, window(2));
+        state.apply(HostAction::Session(
+            window(2),
+            SessionAction::Greeted("from the window".into()),
+        ));
+        assert_eq!((state.frame.link.word(), state.frame.session), ("connected", 1));
+        assert_eq!((state.window.link.word(), state.window.session), ("connected", 2));
+        assert_eq!(state.window.greeting.as_deref(), Some("from the window"));
+        assert_eq!(state.frame.greeting, None);
+        // The window's session fails; the iframe's goes on.
+        state.apply(step(window(2), 1, Step::Failed(Error::TimedOut(Stage::Reply))));
+        assert_eq!(
+            state.window.link,
+            Link::Closed("Eos stopped answering: the session was closed.".into())
+        );
+        assert_eq!(state.frame.link.word(), "connected");
+    }
+
+    #[test]
+    fn an_old_sessions_end_does_not_close_its_peers_new_session() {
+        let mut state = HostState::default();
+        connect(&mut state, window(2));
+        state.apply(step(window(2), 1, opened(4)));
+        // The window reloaded: session 3 answered before session 2's end was reported.
+        connect(&mut state, window(3));
+        state.apply(HostAction::Session(
+            window(2),
+            SessionAction::Ended(WINDOW_RELOADED.into()),
+        ));
+        state.apply(step(window(2), 2, Step::Failed(Error::Closed)));
+        state.apply(step(window(2), 2, Step::Handshake(HandshakeState::Closed)));
+        assert_eq!((state.window.link.word(), state.window.session), ("connected", 3));
+        // Its end is reported once, in the page's words, and its channel shows closed.
+        assert_eq!(state.errors.iter().collect::<Vec<_>>(), [WINDOW_RELOADED]);
+        assert!(!state.channels[0].open);
+        // Its late steps label nothing of the new session.
+        state.apply(HostAction::Session(window(2), SessionAction::Greeted("old".into())));
+        assert_eq!(state.window.greeting, None);
+    }
+
+    #[test]
+    fn a_session_the_page_ended_shows_the_pages_reason() {
+        let mut state = HostState::default();
+        connect(&mut state, window(2));
+        state.apply(HostAction::Session(
+            window(2),
+            SessionAction::Ended(WINDOW_CLOSED.into()),
+        ));
+        state.apply(step(window(2), 1, Step::Failed(Error::Closed)));
+        state.apply(step(window(2), 1, Step::Handshake(HandshakeState::Closed)));
+        assert_eq!(state.window.link, Link::Closed(WINDOW_CLOSED.into()));
+        assert_eq!(state.errors.iter().collect::<Vec<_>>(), [WINDOW_CLOSED]);
+        // A knock given up (no session, so no report from the messenger) shows the same.
+        let mut knocking = HostState::default();
+        knocking.apply(step(window(2), 0, Step::Handshake(HandshakeState::Knocking)));
+        knocking.apply(HostAction::Session(
+            window(2),
+            SessionAction::Ended(WINDOW_CLOSED.into()),
+        ));
+        assert_eq!(knocking.window.link, Link::Closed(WINDOW_CLOSED.into()));
     }
 
     #[test]
@@ -472,50 +707,49 @@ mod tests {
                 interrupt: None,
             },
         ));
-        state.apply(HostAction::Request("list_items".into()));
-        state.apply(HostAction::Reply("items".into()));
+        state.apply(HostAction::Session(
+            frame(1),
+            SessionAction::Request("list_items".into()),
+        ));
+        state.apply(HostAction::Session(frame(1), SessionAction::Reply("items".into())));
         state.apply(observed(2, message(Direction::Outgoing, MessageKind::Message, 4)));
         let rows: Vec<_> = state
             .timeline
             .iter()
             .map(|row| match row {
-                Row::Message(r) => (r.generation, r.label.as_deref(), r.reply_after_ms),
+                Row::Message(r) => (r.session, r.generation, r.label.as_deref(), r.reply_after_ms),
                 other => panic!("expected single messages, got {other:?}"),
             })
             .collect();
-        assert_eq!(rows, [(3, Some("list_items"), Some(4.0)), (4, Some("items"), None)]);
+        assert_eq!(
+            rows,
+            [
+                (frame(1), 3, Some("list_items"), Some(4.0)),
+                (frame(1), 4, Some("items"), None)
+            ]
+        );
     }
 
     #[test]
-    fn tracks_interrupt_channels() {
+    fn tracks_interrupt_channels_per_session() {
         let mut state = HostState::default();
-        state.apply(observed(0, Step::Handshake(HandshakeState::Knocking)));
+        connect(&mut state, frame(1));
+        connect(&mut state, window(2));
+        // Port ids are per session: both sessions may have a channel 7.
         let channel = PortId::from_raw(7);
-        state.apply(observed(
-            1,
-            Step::InterruptOpened {
-                channel,
-                kind: InterruptKind::MultiUse,
-                direction: Direction::Incoming,
-            },
-        ));
-        state.apply(observed(
-            2,
-            Step::Interrupt {
-                channel,
-                direction: Direction::Incoming,
-            },
-        ));
-        state.apply(observed(
-            3,
-            Step::Interrupt {
-                channel,
-                direction: Direction::Incoming,
-            },
-        ));
-        assert_eq!((state.channels[0].received, state.channels[0].open), (2, true));
+        state.apply(observed(1, opened(7)));
+        state.apply(step(window(2), 1, opened(7)));
+        let interrupt = Step::Interrupt {
+            channel,
+            direction: Direction::Incoming,
+        };
+        state.apply(observed(2, interrupt.clone()));
+        state.apply(observed(3, interrupt));
+        let counts =
+            |state: &HostState| -> Vec<_> { state.channels.iter().map(|c| (c.session, c.received, c.open)).collect() };
+        assert_eq!(counts(&state), [(frame(1), 2, true), (window(2), 0, true)]);
         state.apply(observed(4, Step::InterruptClosed { channel }));
-        assert!(!state.channels[0].open);
+        assert_eq!(counts(&state), [(frame(1), 2, false), (window(2), 0, true)]);
     }
 
     #[test]
@@ -531,10 +765,10 @@ mod tests {
             },
         ));
         state.apply(observed(2, Step::Failed(Error::TimedOut(Stage::Handshake))));
-        assert_eq!(state.link.word(), "closed");
+        assert_eq!(state.frame.link.word(), "closed");
         let knock = "Eos did not answer the knock in time. Press “Reload Eos” to try again.";
         assert_eq!(state.errors.iter().collect::<Vec<_>>(), [knock]);
-        assert_eq!(state.link, Link::Closed(knock.into()));
+        assert_eq!(state.frame.link, Link::Closed(knock.into()));
         assert!(!state.channels[0].open);
     }
 
@@ -546,11 +780,10 @@ mod tests {
             Error::HandshakeFailed(Violation::WrongVersion),
             Error::HandshakeFailed(Violation::ArrivedNull),
         ] {
-            assert!(
-                session_words(&error).ends_with(RELOAD_HINT),
-                "{error:?}: {}",
-                session_words(&error)
-            );
+            let words = session_words(&error, Peer::Frame);
+            assert!(words.ends_with(RELOAD_HINT), "{error:?}: {words}");
+            let words = session_words(&error, Peer::Window);
+            assert!(words.ends_with(WINDOW_RELOAD_HINT), "{error:?}: {words}");
         }
         for error in [
             Error::Closed,
@@ -558,7 +791,9 @@ mod tests {
             Error::TimedOut(Stage::Reply),
             Error::ProtocolViolation(Violation::OutOfTurn),
         ] {
-            assert!(!session_words(&error).contains("Reload Eos"), "{error:?}");
+            for peer in [Peer::Frame, Peer::Window] {
+                assert!(!session_words(&error, peer).contains("Reload Eos"), "{error:?}");
+            }
         }
     }
 
@@ -570,10 +805,10 @@ mod tests {
             Error::Overloaded(Overload::InterruptRate { limit: 1000 }),
             Error::ProtocolViolation(Violation::ArrivedNull),
         ] {
-            assert_eq!(session_words(&error), plain_words(&error, Side::Host));
+            assert_eq!(session_words(&error, Peer::Frame), plain_words(&error, Side::Host));
         }
         assert_eq!(
-            session_words(&Error::TimedOut(Stage::Acknowledgement)),
+            session_words(&Error::TimedOut(Stage::Acknowledgement), Peer::Frame),
             "The handshake with Eos did not complete in time. Press “Reload Eos” to try again."
         );
     }
@@ -582,24 +817,31 @@ mod tests {
     fn an_action_channel_that_ends_alone_is_explained() {
         let flood = Error::Overloaded(Overload::InterruptRate { limit: 1000 });
         assert_eq!(
-            action_channel_failure(Some(&flood), true).as_deref(),
+            action_channel_failure(Some(&flood), SessionLife::Running).as_deref(),
             Some("Eos sent too many actions (more than 1000 within a second); the action channel was closed.")
         );
+        let undecodable = Error::DecodeFailed("unknown variant `explode`".into());
         assert_eq!(
-            action_channel_failure(Some(&Error::DecodeFailed("unknown variant `explode`".into())), true).as_deref(),
+            action_channel_failure(Some(&undecodable), SessionLife::Running).as_deref(),
             Some("An action from Eos could not be read (unknown variant `explode`); the action channel was closed.")
         );
         // The session ended: its own reason is on the page already.
-        assert_eq!(action_channel_failure(Some(&Error::Superseded), false), None);
-        assert_eq!(action_channel_failure(Some(&flood), false), None);
-        assert_eq!(action_channel_failure(None, true), None);
+        assert_eq!(
+            action_channel_failure(Some(&Error::Superseded), SessionLife::Ended),
+            None
+        );
+        assert_eq!(action_channel_failure(Some(&flood), SessionLife::Ended), None);
+        assert_eq!(action_channel_failure(None, SessionLife::Running), None);
 
         let mut state = HostState::default();
         state.apply(observed(0, Step::Handshake(HandshakeState::Knocking)));
-        state.apply(HostAction::ActionsFailed("too many".into()));
-        assert_eq!(state.interrupt_error.as_deref(), Some("too many"));
-        state.apply(observed(1, Step::Handshake(HandshakeState::Knocking)));
-        assert_eq!(state.interrupt_error, None, "a new session starts clean");
+        state.apply(HostAction::Session(
+            frame(1),
+            SessionAction::ActionsFailed("too many".into()),
+        ));
+        assert_eq!(state.frame.interrupt_error.as_deref(), Some("too many"));
+        state.apply(step(frame(2), 1, Step::Handshake(HandshakeState::Knocking)));
+        assert_eq!(state.frame.interrupt_error, None, "a new session starts clean");
     }
 
     #[test]
@@ -621,16 +863,11 @@ mod tests {
     fn coalesced_receipts_count_like_single_ones() {
         let mut state = HostState::default();
         state.apply(observed(0, Step::Handshake(HandshakeState::Knocking)));
-        state.apply(observed(
-            1,
-            Step::InterruptOpened {
-                channel: PortId::from_raw(4),
-                kind: InterruptKind::MultiUse,
-                direction: Direction::Incoming,
-            },
-        ));
+        state.apply(observed(1, opened(4)));
+        let received =
+            |channel, count| HostAction::Session(frame(1), SessionAction::InterruptsReceived { channel, count });
         state.apply(HostAction::Batch(vec![
-            HostAction::InterruptsReceived { channel: 4, count: 500 },
+            received(4, 500),
             observed(
                 2,
                 Step::Interrupt {
@@ -638,7 +875,7 @@ mod tests {
                     direction: Direction::Incoming,
                 },
             ),
-            HostAction::InterruptsReceived { channel: 9, count: 3 },
+            received(9, 3),
         ]));
         assert_eq!(state.channels[0].received, 501);
     }

@@ -11,13 +11,17 @@
 //!   A run of polls shows from its second poll on; one poll is two rows like any request. A run
 //!   that grows moves to the top, the newest row: its last message is the session's newest.
 //! * **The handshake stays.** At most [`ROWS_KEPT`] rows are kept, the oldest going first, but
-//!   never the handshake rows (👋 🤝 👂) of the current session.
+//!   never the handshake rows (👋 🤝 👂) of a current session (the latest of each [`Peer`]).
 //!
 //! Every message counts in [`Timeline::total`], folded or not.
 
 use std::collections::VecDeque;
 
 use messenger::{Direction, InterruptKind, MessageKind};
+
+#[cfg(doc)]
+use crate::peer::Peer;
+use crate::peer::SessionId;
 
 /// How many rows the inspector keeps (the oldest go first, except the current handshake).
 pub const ROWS_KEPT: usize = 300;
@@ -29,8 +33,8 @@ const POLLED: &str = "polled";
 /// One message as the inspector lists it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WireRow {
-    /// Which session (1 for the first, one more per reconnection).
-    pub session: u32,
+    /// Which session of which Eos.
+    pub session: SessionId,
     /// Milliseconds since the page started.
     pub at_ms: f64,
     /// Which way it went.
@@ -69,8 +73,8 @@ impl WireRow {
 /// Messages of one session folded into one row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Run {
-    /// Which session.
-    pub session: u32,
+    /// Which session of which Eos.
+    pub session: SessionId,
     /// How many: knocks, or polls answered.
     pub count: u32,
     /// The generation of the first message.
@@ -116,7 +120,7 @@ pub enum Row {
 
 impl Row {
     /// The session the row belongs to.
-    pub fn session(&self) -> u32 {
+    pub fn session(&self) -> SessionId {
         match self {
             Row::Message(row) => row.session,
             Row::Knocks(run) | Row::Polls(run) => run.session,
@@ -147,14 +151,15 @@ impl Row {
 pub struct Timeline {
     rows: VecDeque<Row>,
     total: u64,
-    /// The current session: its handshake rows are never evicted.
-    current: u32,
+    /// The current session of each peer: their handshake rows are never evicted.
+    current: Vec<SessionId>,
 }
 
 impl Timeline {
-    /// Session `session` starts: from now on its handshake rows are the ones kept.
-    pub fn begin(&mut self, session: u32) {
-        self.current = session;
+    /// Session `session` starts: from now on its handshake rows are the ones of its peer kept.
+    pub fn begin(&mut self, session: SessionId) {
+        self.current.retain(|current| current.peer != session.peer);
+        self.current.push(session);
     }
 
     /// Adds one message, folding it into a run where it continues one (see the module docs).
@@ -173,7 +178,7 @@ impl Timeline {
 
     /// Labels the latest incoming message of `session` with the request it carried, unless it
     /// has a label already.
-    pub fn label_request(&mut self, session: u32, label: String) {
+    pub fn label_request(&mut self, session: SessionId, label: String) {
         let latest = self.rows.iter_mut().rev().find_map(|row| match row {
             Row::Message(row)
                 if row.session == session
@@ -210,7 +215,7 @@ impl Timeline {
     }
 
     /// Where the newest row of `session` before `before` is.
-    fn latest_of(&self, session: u32, before: usize) -> Option<usize> {
+    fn latest_of(&self, session: SessionId, before: usize) -> Option<usize> {
         self.rows.range(..before).rposition(|row| row.session() == session)
     }
 
@@ -290,11 +295,10 @@ impl Timeline {
     /// Drops the oldest rows beyond [`ROWS_KEPT`], keeping the current session's handshake.
     fn evict(&mut self) {
         while self.rows.len() > ROWS_KEPT {
-            let current = self.current;
             let oldest = self
                 .rows
                 .iter()
-                .position(|row| !(row.session() == current && row.is_handshake()))
+                .position(|row| !(row.is_handshake() && self.current.contains(&row.session())))
                 .unwrap_or(0);
             self.rows.remove(oldest);
         }
@@ -304,8 +308,31 @@ impl Timeline {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::peer::Peer;
 
-    fn row(session: u32, generation: u64, direction: Direction, kind: MessageKind, label: Option<&str>) -> WireRow {
+    /// Session `number` of the iframe's Eos.
+    fn frame(number: u32) -> SessionId {
+        SessionId {
+            peer: Peer::Frame,
+            number,
+        }
+    }
+
+    /// Session `number` of the window's Eos.
+    fn window(number: u32) -> SessionId {
+        SessionId {
+            peer: Peer::Window,
+            number,
+        }
+    }
+
+    fn row(
+        session: SessionId,
+        generation: u64,
+        direction: Direction,
+        kind: MessageKind,
+        label: Option<&str>,
+    ) -> WireRow {
         WireRow {
             session,
             at_ms: generation as f64 * 10.0,
@@ -318,13 +345,13 @@ mod tests {
         }
     }
 
-    fn knock(session: u32) -> WireRow {
+    fn knock(session: SessionId) -> WireRow {
         row(session, 0, Direction::Outgoing, MessageKind::Knock, None)
     }
 
     /// Session `session`'s handshake (`knocks` knocks, listen, acknowledge), then introduce
     /// and welcome: the next message is Eos's, at generation 5.
-    fn handshake(timeline: &mut Timeline, session: u32, knocks: u32) {
+    fn handshake(timeline: &mut Timeline, session: SessionId, knocks: u32) {
         timeline.begin(session);
         for _ in 0..knocks {
             timeline.push(knock(session));
@@ -336,7 +363,7 @@ mod tests {
 
     /// Eos's request at `generation` (labelled the way the page labels it: after it arrived)
     /// and the host's reply.
-    fn request(timeline: &mut Timeline, session: u32, generation: u64, request: &str, reply: &str) {
+    fn request(timeline: &mut Timeline, session: SessionId, generation: u64, request: &str, reply: &str) {
         timeline.push(row(
             session,
             generation,
@@ -359,11 +386,16 @@ mod tests {
         timeline
             .iter()
             .map(|row| match row {
-                Row::Message(row) => format!("{} {:?} {}", row.session, row.kind, row.label.as_deref().unwrap_or("-")),
-                Row::Knocks(run) => format!("{} knock ×{}", run.session, run.count),
+                Row::Message(row) => format!(
+                    "{} {:?} {}",
+                    row.session.number,
+                    row.kind,
+                    row.label.as_deref().unwrap_or("-")
+                ),
+                Row::Knocks(run) => format!("{} knock ×{}", run.session.number, run.count),
                 Row::Polls(run) => format!(
                     "{} poll ×{} @{}-{}",
-                    run.session, run.count, run.first_generation, run.last_generation
+                    run.session.number, run.count, run.first_generation, run.last_generation
                 ),
             })
             .collect()
@@ -372,7 +404,7 @@ mod tests {
     #[test]
     fn the_knocks_of_a_session_are_one_row() {
         let mut timeline = Timeline::default();
-        handshake(&mut timeline, 1, 7);
+        handshake(&mut timeline, frame(1), 7);
         assert_eq!(
             shown(&timeline),
             [
@@ -386,19 +418,19 @@ mod tests {
         assert_eq!((timeline.total(), timeline.kept_messages()), (11, 11));
         // One knock alone stays a plain row.
         let mut once = Timeline::default();
-        handshake(&mut once, 1, 1);
+        handshake(&mut once, frame(1), 1);
         assert_eq!(shown(&once)[0], "1 Knock -");
     }
 
     #[test]
     fn idle_polls_fold_into_one_row_with_a_count() {
         let mut timeline = Timeline::default();
-        handshake(&mut timeline, 1, 3);
-        request(&mut timeline, 1, 5, "poll", "polled");
+        handshake(&mut timeline, frame(1), 3);
+        request(&mut timeline, frame(1), 5, "poll", "polled");
         // One poll is a request like any other.
         assert_eq!(shown(&timeline)[5..], ["1 Message poll", "1 Message polled"]);
         for n in 1..37 {
-            request(&mut timeline, 1, 5 + 2 * n, "poll", "polled");
+            request(&mut timeline, frame(1), 5 + 2 * n, "poll", "polled");
         }
         assert_eq!(
             shown(&timeline),
@@ -418,13 +450,13 @@ mod tests {
     #[test]
     fn a_request_ends_a_run_of_polls_and_a_new_run_starts_after_it() {
         let mut timeline = Timeline::default();
-        handshake(&mut timeline, 1, 1);
+        handshake(&mut timeline, frame(1), 1);
         for generation in [5, 7, 9] {
-            request(&mut timeline, 1, generation, "poll", "polled");
+            request(&mut timeline, frame(1), generation, "poll", "polled");
         }
-        request(&mut timeline, 1, 11, "get_item", "item");
+        request(&mut timeline, frame(1), 11, "get_item", "item");
         for generation in [13, 15] {
-            request(&mut timeline, 1, generation, "poll", "polled");
+            request(&mut timeline, frame(1), generation, "poll", "polled");
         }
         assert_eq!(
             shown(&timeline)[5..],
@@ -440,18 +472,18 @@ mod tests {
     #[test]
     fn a_poll_whose_reply_carries_something_stays_apart() {
         let mut timeline = Timeline::default();
-        handshake(&mut timeline, 1, 1);
-        request(&mut timeline, 1, 5, "poll", "polled");
+        handshake(&mut timeline, frame(1), 1);
+        request(&mut timeline, frame(1), 5, "poll", "polled");
         // The host's question rides on this one.
-        request(&mut timeline, 1, 7, "poll", "polled + question");
-        request(&mut timeline, 1, 9, "poll", "polled");
+        request(&mut timeline, frame(1), 7, "poll", "polled + question");
+        request(&mut timeline, frame(1), 9, "poll", "polled");
         // A new action channel rides on this one.
-        timeline.push(row(1, 11, Direction::Incoming, MessageKind::Message, None));
-        timeline.label_request(1, "poll".into());
-        let mut offer = row(1, 12, Direction::Outgoing, MessageKind::Message, Some("polled"));
+        timeline.push(row(frame(1), 11, Direction::Incoming, MessageKind::Message, None));
+        timeline.label_request(frame(1), "poll".into());
+        let mut offer = row(frame(1), 12, Direction::Outgoing, MessageKind::Message, Some("polled"));
         offer.interrupt = Some(InterruptKind::MultiUse);
         timeline.push(offer);
-        request(&mut timeline, 1, 13, "poll", "polled");
+        request(&mut timeline, frame(1), 13, "poll", "polled");
         let labels: Vec<String> = shown(&timeline)[5..].to_vec();
         assert_eq!(
             labels,
@@ -474,12 +506,12 @@ mod tests {
     #[test]
     fn runs_of_one_session_do_not_take_in_another_sessions_polls() {
         let mut timeline = Timeline::default();
-        handshake(&mut timeline, 1, 1);
-        request(&mut timeline, 1, 5, "poll", "polled");
-        handshake(&mut timeline, 2, 1);
-        request(&mut timeline, 2, 5, "poll", "polled");
-        request(&mut timeline, 1, 7, "poll", "polled");
-        request(&mut timeline, 2, 7, "poll", "polled");
+        handshake(&mut timeline, frame(1), 1);
+        request(&mut timeline, frame(1), 5, "poll", "polled");
+        handshake(&mut timeline, window(2), 1);
+        request(&mut timeline, window(2), 5, "poll", "polled");
+        request(&mut timeline, frame(1), 7, "poll", "polled");
+        request(&mut timeline, window(2), 7, "poll", "polled");
         let shown = shown(&timeline);
         assert!(shown.contains(&"1 poll ×2 @5-8".to_owned()), "{shown:?}");
         assert_eq!(shown.last().map(String::as_str), Some("2 poll ×2 @5-8"));
@@ -488,10 +520,10 @@ mod tests {
     #[test]
     fn the_bound_keeps_the_current_handshake() {
         let mut timeline = Timeline::default();
-        handshake(&mut timeline, 1, 4);
+        handshake(&mut timeline, frame(1), 4);
         // Busy: a thousand requests that do not fold.
         for n in 0..1_000 {
-            request(&mut timeline, 1, 5 + 2 * n, "get_item", "item");
+            request(&mut timeline, frame(1), 5 + 2 * n, "get_item", "item");
         }
         assert_eq!(timeline.len(), ROWS_KEPT);
         assert_eq!(timeline.total(), 4 + 2 + 2 + 2_000);
@@ -501,9 +533,9 @@ mod tests {
         assert_eq!(timeline.kept_messages(), 4 + 2 + 297);
 
         // A new session: the old handshake may go, the new one stays.
-        handshake(&mut timeline, 2, 2);
+        handshake(&mut timeline, frame(2), 2);
         for n in 0..400 {
-            request(&mut timeline, 2, 5 + 2 * n, "list_items", "items");
+            request(&mut timeline, frame(2), 5 + 2 * n, "list_items", "items");
         }
         assert_eq!(timeline.len(), ROWS_KEPT);
         let shown = shown(&timeline);
@@ -512,14 +544,37 @@ mod tests {
     }
 
     #[test]
+    fn the_bound_keeps_the_handshake_of_each_peer() {
+        let mut timeline = Timeline::default();
+        handshake(&mut timeline, frame(1), 3);
+        handshake(&mut timeline, window(2), 5);
+        for n in 0..400 {
+            request(&mut timeline, frame(1), 5 + 2 * n, "get_item", "item");
+            request(&mut timeline, window(2), 5 + 2 * n, "list_items", "items");
+        }
+        assert_eq!(timeline.len(), ROWS_KEPT);
+        assert_eq!(
+            shown(&timeline)[..6],
+            [
+                "1 knock ×3",
+                "1 Listen -",
+                "1 Acknowledge -",
+                "2 knock ×5",
+                "2 Listen -",
+                "2 Acknowledge -"
+            ]
+        );
+    }
+
+    #[test]
     fn a_request_label_goes_to_its_own_session() {
         let mut timeline = Timeline::default();
-        handshake(&mut timeline, 1, 1);
-        handshake(&mut timeline, 2, 1);
-        timeline.push(row(1, 5, Direction::Incoming, MessageKind::Message, None));
-        timeline.push(row(2, 5, Direction::Incoming, MessageKind::Message, None));
-        timeline.label_request(1, "get_item".into());
-        timeline.label_request(2, "list_items".into());
+        handshake(&mut timeline, frame(1), 1);
+        handshake(&mut timeline, window(2), 1);
+        timeline.push(row(frame(1), 5, Direction::Incoming, MessageKind::Message, None));
+        timeline.push(row(window(2), 5, Direction::Incoming, MessageKind::Message, None));
+        timeline.label_request(frame(1), "get_item".into());
+        timeline.label_request(window(2), "list_items".into());
         let shown = shown(&timeline);
         assert_eq!(shown[shown.len() - 2..], ["1 Message get_item", "2 Message list_items"]);
     }

@@ -106,6 +106,8 @@ pub struct QuestionView {
 pub struct EosState {
     /// The link to the host.
     pub link: Link,
+    /// Where Eos runs, once known.
+    pub place: Option<Place>,
     /// The host's greeting, from its welcome.
     pub greeting: Option<String>,
     /// A protocol version problem.
@@ -132,6 +134,7 @@ impl Default for EosState {
     fn default() -> Self {
         EosState {
             link: Link::Listening,
+            place: None,
             greeting: None,
             version_problem: None,
             notes: Vec::new(),
@@ -142,6 +145,25 @@ impl Default for EosState {
             notice: None,
             question: None,
             actions_ready: false,
+        }
+    }
+}
+
+/// Where Eos runs, and so which window it listens to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    /// In the host page's iframe: it listens to its parent.
+    Frame,
+    /// In a top-level window the host opened: it listens to its opener.
+    Window,
+}
+
+impl Place {
+    /// The word on the page (`data-place`).
+    pub fn word(self) -> &'static str {
+        match self {
+            Place::Frame => "frame",
+            Place::Window => "window",
         }
     }
 }
@@ -158,8 +180,10 @@ pub enum Button {
 /// Everything that changes Eos.
 #[derive(Debug, Clone, PartialEq)]
 pub enum EosAction {
-    /// Opened outside an iframe.
+    /// Opened on its own: neither framed nor opened by another window.
     NotEmbedded,
+    /// Runs at `Place`, listening for its host there.
+    Placed(Place),
     /// The handshake completed.
     Connected,
     /// The session ended.
@@ -201,6 +225,7 @@ impl EosState {
     pub fn apply(&mut self, action: EosAction) {
         match action {
             EosAction::NotEmbedded => self.link = Link::NotEmbedded,
+            EosAction::Placed(place) => self.place = Some(place),
             EosAction::Connected => self.link = Link::Connected,
             EosAction::Closed(reason) => {
                 // A version mismatch stays on show: it is why the session ended.
@@ -581,6 +606,20 @@ mod tests {
             failed(Failure::VersionMismatch { host: 1, eos: 2 }),
         );
         assert!(state.version_problem.as_deref().unwrap().contains("v1"));
+    }
+
+    #[test]
+    fn eos_knows_where_it_runs() {
+        let mut state = EosState::default();
+        assert_eq!(state.place, None);
+        state.apply(EosAction::Placed(Place::Window));
+        assert_eq!(
+            (state.place.map(Place::word), state.link.word()),
+            (Some("window"), "listening")
+        );
+        let mut alone = EosState::default();
+        alone.apply(EosAction::NotEmbedded);
+        assert_eq!((alone.place, alone.link.word()), (None, "not embedded"));
     }
 
     #[test]

@@ -1,6 +1,6 @@
 use yew::prelude::*;
 
-use super::{ConnectionBar, Inspector, InterruptPanel, NotesPanel, QuestionPanel};
+use super::{ConnectionBar, Inspector, InterruptPanel, NotesPanel, QuestionPanel, WindowPanel};
 use crate::config::REMOTE_ORIGIN;
 use crate::hooks::use_host_session;
 use crate::state::HostState;
@@ -18,10 +18,10 @@ pub fn App() -> Html {
             <header class="topbar">
                 <h1>{ "Phosphorescence" }</h1>
                 <ConnectionBar
-                    link={state.link.clone()}
-                    session={state.session}
-                    greeting={state.greeting.clone()}
-                    version_problem={state.version_problem.clone()}
+                    link={state.frame.link.clone()}
+                    session={state.frame.session}
+                    greeting={state.frame.greeting.clone()}
+                    version_problem={state.frame.version_problem.clone()}
                     on_close={session.close.clone()}
                     on_reload={session.reload.clone()}
                 />
@@ -29,17 +29,20 @@ pub fn App() -> Html {
             <main class="columns">
                 <section class="remote">
                     <QuestionPanel question={state.question.clone()} on_ask={session.ask.clone()} />
+                    <WindowPanel peer={state.window.clone()} on_open={session.open_window.clone()} />
                     <h2>{ "Eos " }<small>{ REMOTE_ORIGIN }</small></h2>
                     <iframe id="remote-frame" ref={frame} src={remote_url} title="Eos" />
                 </section>
                 <section class="side">
                     <Inspector timeline={state.timeline.clone()} errors={state.errors.clone()} />
+                    // The notes' buttons above the interrupts: a flood of interrupts grows the
+                    // panel below them, and a button must not move under the user's pointer.
+                    <NotesPanel notes={state.notes.clone()} on_review={session.review.clone()} />
                     <InterruptPanel
                         channels={state.channels.clone()}
                         interrupts={state.interrupts.clone()}
-                        error={state.interrupt_error.clone()}
+                        error={state.frame.interrupt_error.clone().or_else(|| state.window.interrupt_error.clone())}
                     />
-                    <NotesPanel notes={state.notes.clone()} on_review={session.review.clone()} />
                 </section>
             </main>
         </div>

@@ -24,7 +24,7 @@ pub struct ConnectionBarProps {
 pub fn ConnectionBar(props: &ConnectionBarProps) -> Html {
     let detail = match &props.link {
         Link::Closed(reason) => reason.clone(),
-        Link::Knocking => "knocking on the iframe until Eos answers".into(),
+        Link::NotOpen | Link::Knocking => "knocking on the iframe until Eos answers".into(),
         Link::Answered => "Eos answered; acknowledging".into(),
         Link::Connected => format!("session {} with Eos", props.session),
     };

@@ -1,6 +1,7 @@
 use messenger::{Direction, InterruptKind, MessageKind};
 use yew::prelude::*;
 
+use crate::peer::SessionId;
 use crate::state::Errors;
 use crate::timeline::{Row, Timeline, WireRow};
 
@@ -29,6 +30,16 @@ fn direction(direction: Direction) -> (&'static str, &'static str) {
     }
 }
 
+/// The session's cells: its number, and which Eos.
+fn session_cells(session: SessionId) -> Html {
+    html! {
+        <>
+            <td class="session">{ session.number }</td>
+            <td class="peer">{ session.peer.word() }</td>
+        </>
+    }
+}
+
 fn message_row(row: &WireRow) -> Html {
     let (arrow, class) = direction(row.direction);
     let label = row.label.clone().unwrap_or_default();
@@ -38,8 +49,8 @@ fn message_row(row: &WireRow) -> Html {
         None => "",
     };
     html! {
-        <tr class={classes!("wire-row", class)} data-generation={row.generation.to_string()} data-direction={class}>
-            <td class="session">{ row.session }</td>
+        <tr class={classes!("wire-row", class)} data-generation={row.generation.to_string()} data-direction={class} data-peer={row.session.peer.word()}>
+            { session_cells(row.session) }
             <td class="time">{ format!("{:.1}", row.at_ms) }</td>
             <td class="direction">{ arrow }</td>
             <td class="kind">{ kind_name(row.kind) }{ interrupt }</td>
@@ -56,8 +67,9 @@ fn inspector_row(row: &Row) -> Html {
         // All the session's knocks, at generation 0: the time is the last one's.
         Row::Knocks(run) => html! {
             <tr class="wire-row out folded knocks" data-generation="0" data-direction="out" data-count={run.count.to_string()}
+                data-peer={run.session.peer.word()}
                 title={format!("{} knocks from {:.1} ms to {:.1} ms, each on a fresh channel", run.count, run.first_at_ms, run.last_at_ms)}>
-                <td class="session">{ run.session }</td>
+                { session_cells(run.session) }
                 <td class="time">{ format!("{:.1}", run.last_at_ms) }</td>
                 <td class="direction">{ "→ Eos" }</td>
                 <td class="kind">{ format!("👋 knock ×{}", run.count) }</td>
@@ -71,8 +83,9 @@ fn inspector_row(row: &Row) -> Html {
         Row::Polls(run) => html! {
             <tr class="wire-row in folded polls" data-generation={run.first_generation.to_string()}
                 data-last-generation={run.last_generation.to_string()} data-direction="in" data-count={run.count.to_string()}
+                data-peer={run.session.peer.word()}
                 title={format!("{} idle polls, each answered by an unchanged “polled”, from {:.1} ms to {:.1} ms", run.count, run.first_at_ms, run.last_at_ms)}>
-                <td class="session">{ run.session }</td>
+                { session_cells(run.session) }
                 <td class="time">{ format!("{:.1}", run.last_at_ms) }</td>
                 <td class="direction">{ "⇄" }</td>
                 <td class="kind">{ format!("{} messages", 2 * u64::from(run.count)) }</td>
@@ -105,7 +118,7 @@ pub fn Inspector(props: &InspectorProps) -> Html {
             <div class="scroll">
                 <table id="wire-log">
                     <thead><tr>
-                        <th title="session">{ "s." }</th><th>{ "ms" }</th><th>{ "to" }</th><th>{ "wire" }</th>
+                        <th title="session">{ "s." }</th><th title="which Eos: the iframe's or the window's">{ "Eos" }</th><th>{ "ms" }</th><th>{ "to" }</th><th>{ "wire" }</th>
                         <th>{ "application" }</th><th title="port generation">{ "gen" }</th><th>{ "reply after" }</th>
                     </tr></thead>
                     <tbody>{ for props.timeline.iter().rev().map(inspector_row) }</tbody>

@@ -26,7 +26,7 @@ pub fn InterruptPanel(props: &InterruptPanelProps) -> Html {
         };
         html! {
             <li class={classes!("channel", if c.open { "open" } else { "closed" })}>
-                { format!("session {} · port {} · {kind} · {} · {} received", c.session, c.channel, if c.open { "open" } else { "closed" }, c.received) }
+                { format!("{} · port {} · {kind} · {} · {} received", c.session, c.channel, if c.open { "open" } else { "closed" }, c.received) }
             </li>
         }
     });

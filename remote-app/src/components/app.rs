@@ -4,7 +4,7 @@ use yew::prelude::*;
 use super::{AnswerPanel, NoteDetail, NoteEditor, NoteList};
 use crate::config::HOST_ORIGIN;
 use crate::hooks::use_eos_session;
-use crate::state::{EosAction, EosState, Link};
+use crate::state::{EosAction, EosState, Link, Place};
 
 /// The whole Eos page.
 #[component]
@@ -15,10 +15,13 @@ pub fn App() -> Html {
 
     let detail = match &state.link {
         Link::NotEmbedded => {
-            format!("Eos runs inside Phosphorescence ({HOST_ORIGIN}); opened on its own it has no host to talk to.")
+            format!("Eos runs inside Phosphorescence ({HOST_ORIGIN}), in its page or in a window it opens; opened on its own it has no host to talk to.")
         }
         Link::Listening => format!("waiting for a knock from {HOST_ORIGIN}"),
-        Link::Connected => "connected to the host".into(),
+        Link::Connected => match state.place {
+            Some(Place::Window) => "connected to the host, from a window of its own".into(),
+            _ => "connected to the host".into(),
+        },
         Link::Closed(reason) | Link::VersionMismatch(reason) => reason.clone(),
     };
     let on_attention = {
@@ -32,7 +35,7 @@ pub fn App() -> Html {
     let on_open = session.request.reform(|id| EosRequest::GetItem { id });
 
     html! {
-        <div class="eos">
+        <div class="eos" data-place={state.place.map(Place::word)}>
             <header class="topbar">
                 <h1>{ "Eos" }</h1>
                 <span id="connection-state" class={classes!("badge", state.link.word().replace(' ', "-"))}>{ state.link.word() }</span>

@@ -1,4 +1,5 @@
-//! Eos's session with its host: listen for the knock from the parent window, introduce itself,
+//! Eos's session with its host: listen for the knock from the host's window (the parent when
+//! Eos is framed, the opener when the host opened Eos in a window of its own), introduce itself,
 //! then ask one request per turn; when idle, poll so the host gets a turn to ask its question.
 
 use std::cell::RefCell;
@@ -12,12 +13,12 @@ use futures::StreamExt;
 use gloo_timers::future::sleep;
 use messenger::{listen, Config, InterruptSender, Messenger, Source};
 use shared_proto::{plain_words, EosAnswer, EosInterrupt, EosRequest, PhosphorescenceReply, Side, PROTOCOL_VERSION};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use crate::config::HOST_ORIGIN;
-use crate::state::{version_problem, Button, Carried, EosAction, EosState};
+use crate::state::{version_problem, Button, Carried, EosAction, EosState, Place};
 
 /// How long Eos waits for its host's knock.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -48,12 +49,25 @@ struct Channels {
 
 type EosMessenger = Messenger<EosRequest, PhosphorescenceReply>;
 
-/// Whether this page runs inside another window's iframe.
-fn parent_window() -> Option<web_sys::Window> {
+/// The window Eos's host is in, and where Eos runs: the parent when this page is framed, else
+/// the opener when another window opened it; `None` when Eos was opened on its own.
+///
+/// Either way the messenger also checks the knock's origin, exactly: a page of another origin
+/// that frames or opens Eos gets no answer.
+fn host_window() -> Option<(web_sys::Window, Place)> {
     let window = web_sys::window()?;
     let parent = window.parent().ok().flatten()?;
     // A top-level window is its own parent.
-    (JsValue::from(&parent) != JsValue::from(&window)).then_some(parent)
+    if JsValue::from(&parent) != JsValue::from(&window) {
+        return Some((parent, Place::Frame));
+    }
+    let opener = window
+        .opener()
+        .ok()
+        .filter(|opener| !opener.is_null() && !opener.is_undefined())?;
+    // The opener of another origin is a cross-origin WindowProxy: an `instanceof Window` check
+    // (`dyn_into`) cannot inspect it, so it is taken as the Window that `opener` is.
+    Some((opener.unchecked_into(), Place::Window))
 }
 
 /// Sends one request and reports it with its reply; breaks once the session is over.
@@ -119,7 +133,7 @@ async fn ask(
 
 /// The whole session: handshake, introduction, then requests (or polls) until it ends.
 async fn run(
-    parent: web_sys::Window,
+    host: web_sys::Window,
     mut requests: mpsc::UnboundedReceiver<EosRequest>,
     channels: Rc<RefCell<Channels>>,
     dispatch: UseReducerDispatcher<EosState>,
@@ -130,7 +144,7 @@ async fn run(
             .reply_timeout(Duration::from_secs(5))
     });
     let messenger: EosMessenger = match listening {
-        Ok(config) => match listen(config, Source::Window(parent)).await {
+        Ok(config) => match listen(config, Source::Window(host)).await {
             Ok(messenger) => messenger,
             Err(error) => return dispatch.dispatch(EosAction::Closed(plain_words(&error, Side::Eos))),
         },
@@ -177,16 +191,17 @@ pub fn use_eos_session(dispatch: UseReducerDispatcher<EosState>) -> EosControls 
     {
         let (channels, outbox, dispatch) = (Rc::clone(&channels), outbox.clone(), dispatch.clone());
         use_effect_with((), move |_| {
-            let abort = match parent_window() {
+            let abort = match host_window() {
                 None => {
                     dispatch.dispatch(EosAction::NotEmbedded);
                     None
                 }
-                Some(parent) => {
+                Some((host, place)) => {
+                    dispatch.dispatch(EosAction::Placed(place));
                     let (sender, requests) = mpsc::unbounded();
                     *outbox.borrow_mut() = Some(sender);
                     let (abort, registration) = AbortHandle::new_pair();
-                    let session = Abortable::new(run(parent, requests, channels, dispatch), registration);
+                    let session = Abortable::new(run(host, requests, channels, dispatch), registration);
                     spawn_local(async move {
                         let _ = session.await;
                     });
