@@ -1,37 +1,27 @@
-//! Arbitrary text (raw bytes, or JSON built from tokens, deep nesting and long integers
-//! included) and arbitrary `Limits` through the payload checks of `messenger::core`, then into
-//! `serde_json` and the demo's protocol types; and arbitrary operation sequences through
-//! `messenger::core::Budget`.
+//! Arbitrary JSON (raw bytes, or text built from tokens: deep nesting, long integers, escapes,
+//! the protocol's own keys) with arbitrary `Limits`, walked the way the web layer's decoder walks
+//! a received value (`messenger/src/web/de.rs`), reporting to a `messenger::core::Budget`; and
+//! arbitrary operation sequences through `Budget`.
 //!
 //! Checked:
 //! - nothing panics;
-//! - `check_json` refuses with `TooLarge` exactly when the text is longer than `max_bytes`, and
-//!   otherwise, for valid JSON, with `TooDeep` exactly when its nesting is deeper than
-//!   `max_depth`;
-//! - whenever `check_json` accepts and `max_depth <= MAX_DEPTH`, `serde_json` never hits its
-//!   recursion limit, into `Value` or into any `shared-proto` type;
-//! - `check_safe_integers` refuses valid JSON exactly when it has an integer literal beyond
-//!   `MAX_SAFE_INTEGER` (in both directions, as far as `serde_json::Value` can tell);
-//! - a protocol value that decodes re-encodes to text that decodes to the same value;
-//! - the web layer's walk (`messenger/src/web/walk.rs`), replayed over the decoded value with a
-//!   `Budget`: refuses `TooDeep` exactly when the nesting passes `min(max_depth, MAX_DEPTH)`,
-//!   counts a lower bound of the value's JSON text (so it refuses `TooLarge` only what
-//!   `check_json` would refuse too), and agrees with `check_json` on depth;
-//! - `Budget` against a model: `bytes()` never decreases, `depth()` never exceeds
-//!   `min(max_depth, MAX_DEPTH)`, a refused level is not entered, `reserve` counts nothing, and
-//!   every error names the right size and limit.
+//! - `json_string_len` is the length of every string's and key's JSON text (serde_json escapes
+//!   as `JSON.stringify` does), `json_integer_len` of every integer's;
+//! - the walk refuses `TooDeep` exactly when the nesting passes `min(max_depth, MAX_DEPTH)`;
+//!   refuses `TooLarge` on its lower bound only when the text is larger than `max_bytes`, with a
+//!   size between the limit and the text's; and when it passes, the exact size it counted is the
+//!   text's, and `check_exact` refuses exactly when that is over `max_bytes`; the lower bound is
+//!   never above the exact size of what was counted both ways;
+//! - `Budget` against a model: `bytes()` and `exact_bytes()` never decrease, `depth()` never
+//!   exceeds `min(max_depth, MAX_DEPTH)`, a refused level is not entered, `reserve` counts
+//!   nothing, and every error names the right size and limit.
 #![no_main]
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use messenger::core::{check_json, check_safe_integers, Budget, Limits, MAX_DEPTH, MAX_SAFE_INTEGER};
+use messenger::core::{json_integer_len, json_string_len, Budget, Limits, MAX_DEPTH};
 use messenger::Error;
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 use serde_json::Value;
-use shared_proto::{
-    Draft, EosAnswer, EosInterrupt, EosRequest, Failure, FieldError, Item, ItemSummary, PhosphorescenceReply, Question,
-};
 
 #[derive(Debug, Arbitrary)]
 struct Input {
@@ -113,7 +103,10 @@ enum BudgetOp {
     Open,
     Close,
     Add(Amount),
+    AddAtLeast(Amount),
+    AddExact(Amount),
     Reserve(Amount),
+    CheckExact,
 }
 
 /// Field names and tags of `shared-proto`, so built objects reach its decoders' deeper paths.
@@ -327,84 +320,10 @@ fn close(out: &mut String, stack: &mut Vec<Container>) {
     }
 }
 
-fn is_recursion_limit(error: &serde_json::Error) -> bool {
-    error.to_string().contains("recursion limit")
-}
-
 fn check_text(text: &[u8], limits: &Limits) {
-    let checked = check_json(text, limits);
-    // Exactly the length decides TooLarge, and it is judged first.
-    if text.len() > limits.max_bytes {
-        assert_eq!(
-            checked,
-            Err(Error::TooLarge {
-                size: text.len(),
-                limit: limits.max_bytes
-            })
-        );
-    } else {
-        match &checked {
-            Ok(()) => {}
-            Err(Error::TooDeep { limit }) => assert_eq!(*limit, limits.max_depth),
-            Err(other) => panic!("check_json: {other:?}"),
-        }
-    }
-    let bounded = checked.is_ok() && limits.max_depth <= MAX_DEPTH;
-
-    let utf8 = std::str::from_utf8(text).ok();
-    let safe = utf8.map(|text| {
-        let safe = check_safe_integers(text);
-        assert!(matches!(safe, Ok(()) | Err(Error::EncodeFailed(_))), "{safe:?}");
-        safe.is_ok()
-    });
-
-    let parsed = serde_json::from_slice::<Value>(text);
-    match &parsed {
-        Err(error) => assert!(
-            !(bounded && is_recursion_limit(error)),
-            "check_json let through what serde_json cannot nest: {error}"
-        ),
-        Ok(value) => check_value(value, text, limits, &checked, safe),
-    }
-
-    decode::<EosRequest>(text, bounded);
-    decode::<PhosphorescenceReply>(text, bounded);
-    decode::<EosInterrupt>(text, bounded);
-    decode::<EosAnswer>(text, bounded);
-    decode::<Failure>(text, bounded);
-    decode::<Item>(text, bounded);
-    decode::<ItemSummary>(text, bounded);
-    decode::<Question>(text, bounded);
-    decode::<FieldError>(text, bounded);
-    if let Some(draft) = decode::<Draft>(text, bounded) {
-        let _ = draft.validate();
-    }
-    if let Some(failure) = decode::<Failure>(text, bounded) {
-        let _ = failure.to_string();
-    }
-    if let Some(interrupt) = decode::<EosInterrupt>(text, bounded) {
-        let _ = interrupt.to_string();
-    }
-}
-
-/// Decodes as the messenger does (`serde_json::from_str` after the checks); a decoded value
-/// must survive a round trip.
-fn decode<T: DeserializeOwned + Serialize + PartialEq + std::fmt::Debug>(text: &[u8], bounded: bool) -> Option<T> {
-    match serde_json::from_slice::<T>(text) {
-        Err(error) => {
-            assert!(
-                !(bounded && is_recursion_limit(&error)),
-                "check_json let through what {} cannot nest: {error}",
-                std::any::type_name::<T>()
-            );
-            None
-        }
-        Ok(value) => {
-            let again = serde_json::to_string(&value).expect("a decoded value encodes");
-            let back: T = serde_json::from_str(&again).expect("re-encoded text decodes");
-            assert_eq!(back, value, "round trip of {again}");
-            Some(value)
-        }
+    // serde_json's recursion limit (128 levels) bounds the values; the limits go beyond it.
+    if let Ok(value) = serde_json::from_slice::<Value>(text) {
+        check_walk(&value, limits);
     }
 }
 
@@ -427,123 +346,37 @@ fn depth_of(value: &Value) -> usize {
     deepest
 }
 
-/// What the numbers of a JSON text are, seen through `serde_json`'s own reading of each literal
-/// (duplicate object keys included, which `serde_json::Value` would collapse).
-#[derive(Debug, Default, Clone, Copy)]
-struct Numbers {
-    /// Some integer literal is beyond `MAX_SAFE_INTEGER`: serde_json reads an integer literal as
-    /// `u64` or `i64` when it fits, else as `f64`.
-    unsafe_integer: bool,
-    /// Some number's magnitude is.
-    unsafe_magnitude: bool,
-}
-
-impl Numbers {
-    fn merge(&mut self, other: Numbers) {
-        self.unsafe_integer |= other.unsafe_integer;
-        self.unsafe_magnitude |= other.unsafe_magnitude;
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Numbers {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Scan;
-        impl<'de> serde::de::Visitor<'de> for Scan {
-            type Value = Numbers;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("any JSON value")
-            }
-            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Numbers, E> {
-                let beyond = n > MAX_SAFE_INTEGER;
-                Ok(Numbers {
-                    unsafe_integer: beyond,
-                    unsafe_magnitude: beyond,
-                })
-            }
-            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Numbers, E> {
-                self.visit_u64(n.unsigned_abs())
-            }
-            fn visit_f64<E: serde::de::Error>(self, n: f64) -> Result<Numbers, E> {
-                Ok(Numbers {
-                    unsafe_integer: false,
-                    unsafe_magnitude: n.abs() > MAX_SAFE_INTEGER as f64,
-                })
-            }
-            fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Numbers, E> {
-                Ok(Numbers::default())
-            }
-            fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Numbers, E> {
-                Ok(Numbers::default())
-            }
-            fn visit_unit<E: serde::de::Error>(self) -> Result<Numbers, E> {
-                Ok(Numbers::default())
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Numbers, A::Error> {
-                let mut numbers = Numbers::default();
-                while let Some(item) = seq.next_element::<Numbers>()? {
-                    numbers.merge(item);
-                }
-                Ok(numbers)
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Numbers, A::Error> {
-                let mut numbers = Numbers::default();
-                while let Some((_, value)) = map.next_entry::<serde::de::IgnoredAny, Numbers>()? {
-                    numbers.merge(value);
-                }
-                Ok(numbers)
-            }
-        }
-        deserializer.deserialize_any(Scan)
-    }
-}
-
-fn check_value(value: &Value, text: &[u8], limits: &Limits, checked: &Result<(), Error>, safe: Option<bool>) {
-    let depth = depth_of(value);
-    if text.len() <= limits.max_bytes {
-        assert_eq!(
-            matches!(checked, Err(Error::TooDeep { .. })),
-            depth > limits.max_depth,
-            "check_json on valid JSON of depth {depth}: {checked:?}"
-        );
-    }
-    if let Some(safe) = safe {
-        let numbers: Numbers = serde_json::from_slice(text).expect("valid JSON scans");
-        if numbers.unsafe_integer {
-            assert!(!safe, "check_safe_integers let an unsafe integer through");
-        }
-        if !safe {
-            assert!(
-                numbers.unsafe_magnitude,
-                "check_safe_integers refused valid JSON without a large number"
-            );
-        }
-    }
-
-    // The web layer's walk, over the same value.
+fn check_walk(value: &Value, limits: &Limits) {
     let compact = serde_json::to_string(value).expect("a value encodes");
     let effective_depth = limits.max_depth.min(MAX_DEPTH);
-    let (walked, counted) = walk(value, limits);
-    assert!(
-        counted <= compact.len(),
-        "counted {counted} bytes of a {}-byte text",
-        compact.len()
-    );
+    let depth = depth_of(value);
+    let (walked, budget) = walk(value, limits);
+    // Every part but one refused on its lower bound (whose exact size is never counted) is
+    // counted both ways, the exact size never below the lower bound.
+    if !matches!(walked, Err(Error::TooLarge { .. })) {
+        assert!(
+            budget.bytes() <= budget.exact_bytes(),
+            "lower bound {} above the exact size {}",
+            budget.bytes(),
+            budget.exact_bytes()
+        );
+    }
     match walked {
         Ok(()) => {
             assert!(depth <= effective_depth, "walked depth {depth} past {effective_depth}");
-            if limits.max_depth <= MAX_DEPTH {
-                assert!(
-                    !matches!(check_json(&compact, limits), Err(Error::TooDeep { .. })),
-                    "walk and check_json disagree on depth"
-                );
-            }
+            assert_eq!(budget.exact_bytes(), compact.len(), "the exact size of {compact}");
+            let expected = match compact.len() > limits.max_bytes {
+                true => Err(Error::TooLarge {
+                    size: compact.len(),
+                    limit: limits.max_bytes,
+                }),
+                false => Ok(()),
+            };
+            assert_eq!(budget.check_exact(), expected);
         }
         Err(Error::TooDeep { limit }) => {
             assert_eq!(limit, effective_depth);
-            assert!(
-                depth > effective_depth,
-                "refused depth {depth} within {effective_depth}"
-            );
+            assert!(depth > effective_depth, "refused depth {depth} within {effective_depth}");
         }
         Err(Error::TooLarge { size, limit }) => {
             assert_eq!(limit, limits.max_bytes);
@@ -552,36 +385,48 @@ fn check_value(value: &Value, text: &[u8], limits: &Limits, checked: &Result<(),
                 "refused size {size} of a {}-byte text",
                 compact.len()
             );
-            assert_eq!(
-                check_json(&compact, limits),
-                Err(Error::TooLarge {
-                    size: compact.len(),
-                    limit
-                }),
-                "the walk refused what check_json accepts"
-            );
         }
         Err(other) => panic!("walk: {other:?}"),
     }
 }
 
-/// `messenger/src/web/walk.rs`'s accounting over a `serde_json::Value`, in document order.
-fn walk(value: &Value, limits: &Limits) -> (Result<(), Error>, usize) {
+/// The web layer's accounting (`messenger/src/web/de.rs`) over a `serde_json::Value`, in document
+/// order. A float's exact size is serde_json's text of it here (the web layer counts
+/// JavaScript's); integers and strings are counted as the web layer counts them.
+fn walk(value: &Value, limits: &Limits) -> (Result<(), Error>, Budget) {
     enum Open<'a> {
         Array(std::slice::Iter<'a, Value>, bool),
-        Object(serde_json::map::Iter<'a>, usize),
+        Object(serde_json::map::Iter<'a>, bool),
+    }
+    fn string(budget: &mut Budget, text: &str, extra: usize) -> Result<(), Error> {
+        let exact = json_string_len(text);
+        assert_eq!(exact, quote(text).len(), "json_string_len of {text:?}");
+        budget.add_at_least(text.encode_utf16().count() + 2 + extra)?;
+        budget.add_exact(exact + extra);
+        Ok(())
     }
     fn enter<'a>(value: &'a Value, budget: &mut Budget, stack: &mut Vec<Open<'a>>) -> Result<(), Error> {
         let open = match value {
             Value::Null => return budget.add(4),
             Value::Bool(b) => return budget.add(if *b { 4 } else { 5 }),
-            Value::Number(_) => return budget.add(1),
-            Value::String(s) => return budget.add(s.encode_utf16().count().saturating_add(2)),
+            Value::Number(n) => {
+                let text = n.to_string();
+                let exact = match (n.as_u64(), n.as_i64()) {
+                    (Some(u), _) => json_integer_len(u, false),
+                    (None, Some(i)) => json_integer_len(i.unsigned_abs(), true),
+                    _ => text.len(),
+                };
+                assert_eq!(exact, text.len(), "the length of {text}");
+                budget.add_at_least(1)?;
+                budget.add_exact(exact);
+                return Ok(());
+            }
+            Value::String(s) => return string(budget, s, 0),
             Value::Array(items) => {
                 budget.reserve(items.len())?;
                 Open::Array(items.iter(), false)
             }
-            Value::Object(members) => Open::Object(members.iter(), 0),
+            Value::Object(members) => Open::Object(members.iter(), false),
         };
         budget.open()?;
         stack.push(open);
@@ -589,16 +434,15 @@ fn walk(value: &Value, limits: &Limits) -> (Result<(), Error>, usize) {
     }
     let mut budget = Budget::new(*limits);
     let mut stack = Vec::new();
-    let mut run = || -> Result<(), Error> {
-        enter(value, &mut budget, &mut stack)?;
+    let mut run = |budget: &mut Budget| -> Result<(), Error> {
+        enter(value, budget, &mut stack)?;
         while let Some(top) = stack.last_mut() {
             let child = match top {
                 Open::Array(items, started) => match items.next() {
                     Some(item) => {
-                        if *started {
+                        if std::mem::replace(started, true) {
                             budget.add(1)?;
                         }
-                        *started = true;
                         item
                     }
                     None => {
@@ -607,11 +451,11 @@ fn walk(value: &Value, limits: &Limits) -> (Result<(), Error>, usize) {
                         continue;
                     }
                 },
-                Open::Object(members, written) => match members.next() {
+                Open::Object(members, started) => match members.next() {
                     Some((key, member)) => {
-                        let key_length = key.encode_utf16().count();
-                        budget.add(key_length + 3 + usize::from(*written > 0))?;
-                        *written += 1;
+                        let comma = usize::from(std::mem::replace(started, true));
+                        // "key": and a comma before every member but the first.
+                        string(budget, key, 1 + comma)?;
                         member
                     }
                     None => {
@@ -622,12 +466,12 @@ fn walk(value: &Value, limits: &Limits) -> (Result<(), Error>, usize) {
                 },
             };
             assert!(budget.depth() <= limits.max_depth.min(MAX_DEPTH));
-            enter(child, &mut budget, &mut stack)?;
+            enter(child, budget, &mut stack)?;
         }
         Ok(())
     };
-    let result = run();
-    (result, budget.bytes())
+    let result = run(&mut budget);
+    (result, budget)
 }
 
 // --- Budget against a model ----------------------------------------------------------------------
@@ -635,7 +479,7 @@ fn walk(value: &Value, limits: &Limits) -> (Result<(), Error>, usize) {
 fn check_budget(limits: &Limits, ops: &[BudgetOp]) {
     let effective_depth = limits.max_depth.min(MAX_DEPTH);
     let mut budget = Budget::new(*limits);
-    let (mut bytes, mut depth) = (0usize, 0usize);
+    let (mut bytes, mut exact, mut depth) = (0usize, 0usize, 0usize);
     let size_check = |size: usize| match size > limits.max_bytes {
         true => Err(Error::TooLarge {
             size,
@@ -644,7 +488,7 @@ fn check_budget(limits: &Limits, ops: &[BudgetOp]) {
         false => Ok(()),
     };
     for op in ops {
-        let before = budget.bytes();
+        let before = (budget.bytes(), budget.exact_bytes());
         match *op {
             BudgetOp::Open => {
                 let expected = if depth >= effective_depth {
@@ -652,6 +496,7 @@ fn check_budget(limits: &Limits, ops: &[BudgetOp]) {
                 } else {
                     depth += 1;
                     bytes = bytes.saturating_add(2);
+                    exact = exact.saturating_add(2);
                     size_check(bytes)
                 };
                 assert_eq!(budget.open(), expected, "open at depth {depth}");
@@ -662,7 +507,16 @@ fn check_budget(limits: &Limits, ops: &[BudgetOp]) {
             }
             BudgetOp::Add(amount) => {
                 bytes = bytes.saturating_add(amount.get());
+                exact = exact.saturating_add(amount.get());
                 assert_eq!(budget.add(amount.get()), size_check(bytes), "add {}", amount.get());
+            }
+            BudgetOp::AddAtLeast(amount) => {
+                bytes = bytes.saturating_add(amount.get());
+                assert_eq!(budget.add_at_least(amount.get()), size_check(bytes), "add_at_least {}", amount.get());
+            }
+            BudgetOp::AddExact(amount) => {
+                exact = exact.saturating_add(amount.get());
+                budget.add_exact(amount.get());
             }
             BudgetOp::Reserve(elements) => {
                 let elements = elements.get();
@@ -677,9 +531,15 @@ fn check_budget(limits: &Limits, ops: &[BudgetOp]) {
                     "reserve {elements}"
                 );
             }
+            BudgetOp::CheckExact => {
+                assert_eq!(budget.check_exact(), size_check(exact), "check_exact");
+                assert_eq!(budget.exact_passed(), exact > limits.max_bytes, "exact_passed");
+            }
         }
-        assert!(budget.bytes() >= before, "bytes() went down");
+        assert!(budget.bytes() >= before.0, "bytes() went down");
+        assert!(budget.exact_bytes() >= before.1, "exact_bytes() went down");
         assert_eq!(budget.bytes(), bytes, "bytes()");
+        assert_eq!(budget.exact_bytes(), exact, "exact_bytes()");
         assert_eq!(budget.depth(), depth, "depth()");
         assert!(budget.depth() <= effective_depth, "depth() past the limit");
     }
