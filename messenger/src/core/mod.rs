@@ -24,6 +24,7 @@
 //! layer asks for an id with [`Connection::register_port`] before handing the message in. The core
 //! tracks every open id and closes each exactly once.
 
+mod budget;
 mod connection;
 pub mod gate;
 mod limits;
@@ -31,9 +32,10 @@ mod timer;
 mod trace;
 mod wire;
 
+pub use budget::{json_integer_len, json_string_len, Budget};
 pub use connection::{Action, Body, Connection, Event, HeldInterrupt, Role, Timing, Waiter};
 pub use gate::{Admission, IgnoreReason};
-pub use limits::{json_integer_len, json_string_len, Budget, Limits, MAX_DEPTH, MAX_SAFE_INTEGER};
+pub use limits::{Limits, MAX_DEPTH, MAX_SAFE_INTEGER};
 pub use timer::{Instant, Timer, Timers};
 pub use trace::{Direction, HandshakeState, MessageKind, Observation, Step};
 pub use wire::{

@@ -214,7 +214,7 @@ pub(crate) fn js_error_text(error: &JsValue) -> String {
 /// Refused with [`Error::EncodeFailed`]: integers beyond ±(2^53 − 1), which a JavaScript number
 /// would silently round, and map keys that JSON cannot write as a string.
 pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, Error> {
-    super::ser::encode(value)
+    super::encode::encode(value)
 }
 
 /// Decodes an incoming payload, judging it against the [`Limits`] before anything is copied.
@@ -230,5 +230,5 @@ pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, Error> {
 /// `value` is expected to be structured-clone data (what `postMessage` delivers): it has no
 /// getters or proxies, so judging it runs no foreign code.
 pub fn decode<T: DeserializeOwned>(value: &JsValue, limits: &Limits) -> Result<T, Error> {
-    super::de::decode(value, limits)
+    super::decode::decode(value, limits)
 }

@@ -1,13 +1,13 @@
 //! The thin web layer: configuration, knock targets and listen sources, and the public handles.
 
 mod codec;
-mod de;
+mod decode;
 mod driver;
+mod encode;
 mod interrupt;
 mod perform;
 mod ports;
 mod reconnect;
-mod ser;
 mod serve;
 mod session;
 mod window;

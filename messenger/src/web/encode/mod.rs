@@ -1,0 +1,182 @@
+//! Encoding an outgoing payload straight into a JavaScript value: the value `JSON.parse` would
+//! make of `serde_json`'s text of it, without the text.
+//!
+//! Structs and maps become plain objects (map keys as `serde_json` writes them: strings,
+//! numbers and booleans as their text), sequences and tuples arrays, `None` and `()` `null`,
+//! enums are externally tagged (`"Unit"`, `{"Variant": …}`), a non-finite float is `null`, and an
+//! `f32` is the number its shortest decimal text reads as (`0.1f32` is `0.1`). Integers beyond
+//! ±(2^53 − 1), which a JavaScript number would silently round, are refused with
+//! [`Error::EncodeFailed`].
+//!
+//! Not `serde-wasm-bindgen`: its defaults differ from JSON where applications can tell (a
+//! non-finite float stays `NaN`/`Infinity` where JSON has `null`, a map becomes a `Map`, a `u64`
+//! beyond 2^53 is rounded or made a `BigInt`), so every payload would no longer be what the JSON
+//! wire format and the decoder's limits assume. This serializer is small and has only JSON's
+//! semantics.
+//!
+//! Members are own data properties, as `JSON.parse` makes them. A member whose name
+//! `Object.prototype` also has is defined (`Reflect.defineProperty`): an assignment would call an
+//! inherited setter (`__proto__` is one, so a key `"__proto__"` would change the object's
+//! prototype instead of becoming a member) or fail under a frozen `Object.prototype` (for
+//! `"toString"`). Every other field is assigned, which is the same and much cheaper; map keys,
+//! made anew each time, are always defined.
+
+use std::cell::RefCell;
+use std::fmt;
+
+use js_sys::{Array, Object};
+use serde::ser::{self, Impossible, Serialize};
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::{JsCast, JsValue};
+
+use crate::core::MAX_SAFE_INTEGER;
+use crate::Error;
+
+mod compound;
+mod serializer;
+
+use compound::*;
+use serializer::*;
+
+/// Encodes `value` as a plain structured-clone value (see the module's documentation).
+pub(crate) fn encode<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, Error> {
+    value
+        .serialize(Encoder)
+        .map_err(|Failed(message)| Error::EncodeFailed(message))
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// A property descriptor `{ value, writable: true, enumerable: true, configurable: true }`:
+    /// what `JSON.parse` gives each member.
+    #[wasm_bindgen(extends = Object)]
+    type Descriptor;
+
+    #[wasm_bindgen(method, setter = "value")]
+    fn set_value(this: &Descriptor, value: &JsValue);
+    #[wasm_bindgen(method, setter = "writable")]
+    fn set_writable(this: &Descriptor, value: bool);
+    #[wasm_bindgen(method, setter = "enumerable")]
+    fn set_enumerable(this: &Descriptor, value: bool);
+    #[wasm_bindgen(method, setter = "configurable")]
+    fn set_configurable(this: &Descriptor, value: bool);
+
+    /// A fresh plain object, for assignments.
+    #[wasm_bindgen(extends = Object)]
+    type Plain;
+    /// `object[key] = value`.
+    #[wasm_bindgen(method, indexing_setter)]
+    fn assign(this: &Plain, key: &JsValue, value: &JsValue);
+
+    /// `Reflect.defineProperty`: on a fresh plain object it cannot throw (it returns `false`
+    /// where `Object.defineProperty` would throw, which a fresh extensible object never does).
+    #[wasm_bindgen(js_namespace = Reflect, js_name = defineProperty)]
+    fn define_property(target: &Object, key: &JsValue, descriptor: &Descriptor) -> bool;
+}
+
+thread_local! {
+    /// One descriptor for every member: only its `value` changes.
+    static DESCRIPTOR: Descriptor = {
+        let descriptor: Descriptor = Object::new().unchecked_into();
+        descriptor.set_value(&JsValue::NULL);
+        descriptor.set_writable(true);
+        descriptor.set_enumerable(true);
+        descriptor.set_configurable(true);
+        descriptor
+    };
+}
+
+/// Gives `object` the member `key: value`, as `JSON.parse` does.
+fn define(object: &Object, key: &JsValue, value: &JsValue) {
+    DESCRIPTOR.with(|descriptor| {
+        descriptor.set_value(value);
+        define_property(object, key, descriptor);
+        // Not kept alive by the descriptor until the next member.
+        descriptor.set_value(&JsValue::NULL);
+    });
+}
+
+/// A field or variant name as a JavaScript string, and whether `Object.prototype` has a
+/// property of that name (then an assignment could reach it, and the member is defined).
+#[derive(Clone)]
+struct Name {
+    text: &'static str,
+    value: JsValue,
+    inherited: bool,
+}
+
+impl Name {
+    /// Gives `object` the member `self: value`: assigned, as cheap as `JSON.parse`'s own (a
+    /// definition costs about seven times as much), where that is the same.
+    fn set(&self, object: &Object, value: &JsValue) {
+        match self.inherited {
+            false => object.unchecked_ref::<Plain>().assign(&self.value, value),
+            true => define(object, &self.value, value),
+        }
+    }
+}
+
+/// Slots of [`NAMES`].
+const NAME_SLOTS: usize = 64;
+
+thread_local! {
+    /// Field and variant names (`&'static str`, the same few in every message), by address:
+    /// making a JavaScript string from Rust text (a `TextDecoder` call) costs more than the
+    /// rest of a small message's encoding. A name that loses its slot is made again.
+    static NAMES: RefCell<Vec<Option<Name>>> = RefCell::new(vec![None; NAME_SLOTS]);
+}
+
+/// `text` as a [`Name`].
+fn name(text: &'static str) -> Name {
+    let slot = (text.as_ptr() as usize ^ text.len()) % NAME_SLOTS;
+    NAMES.with(|names| {
+        let mut names = names.borrow_mut();
+        match &names[slot] {
+            Some(name) if std::ptr::eq(name.text, text) => name.clone(),
+            _ => {
+                let value = JsValue::from_str(text);
+                let prototype = Object::get_prototype_of(&Object::new());
+                let inherited = js_sys::Reflect::has(&prototype, &value).unwrap_or(true);
+                let name = Name { text, value, inherited };
+                names[slot] = Some(name.clone());
+                name
+            }
+        }
+    })
+}
+
+/// Why a value could not be encoded.
+#[derive(Debug)]
+struct Failed(String);
+
+impl fmt::Display for Failed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Failed {}
+
+impl ser::Error for Failed {
+    fn custom<T: fmt::Display>(message: T) -> Self {
+        Failed(message.to_string())
+    }
+}
+
+fn failed(message: &str) -> Failed {
+    Failed(message.to_owned())
+}
+
+/// An integer, refused beyond what a JavaScript number holds exactly.
+fn integer(value: i128) -> Result<JsValue, Failed> {
+    match value.unsigned_abs() <= u128::from(MAX_SAFE_INTEGER) {
+        true => Ok(JsValue::from_f64(value as f64)),
+        false => Err(beyond_safe(value)),
+    }
+}
+
+fn beyond_safe(value: impl fmt::Display) -> Failed {
+    Failed(format!(
+        "integer {value} is beyond what a JavaScript number holds exactly"
+    ))
+}
