@@ -145,10 +145,7 @@ impl<'de> de::SeqAccess<'de> for Seq<'_> {
     }
 
     fn size_hint(&self) -> Option<usize> {
-        match self.walk.stack.get(self.level) {
-            Some(Open::Array { length, next, .. }) => Some(length.saturating_sub(*next) as usize),
-            _ => Some(0),
-        }
+        Some(self.walk.stack.get(self.level).map_or(0, Open::remaining))
     }
 }
 
@@ -177,10 +174,7 @@ impl<'de> de::MapAccess<'de> for Members<'_> {
     }
 
     fn size_hint(&self) -> Option<usize> {
-        match self.walk.stack.get(self.level) {
-            Some(Open::Object { length, next, .. }) => Some(length.saturating_sub(*next) as usize),
-            _ => Some(0),
-        }
+        Some(self.walk.stack.get(self.level).map_or(0, Open::remaining))
     }
 }
 

@@ -155,6 +155,12 @@ enum Open {
 }
 
 impl Open {
+    /// How many elements or members are still to come.
+    fn remaining(&self) -> usize {
+        let (Open::Array { length, next, .. } | Open::Object { length, next, .. }) = self;
+        length.saturating_sub(*next) as usize
+    }
+
     fn value(&self) -> &JsValue {
         match self {
             Open::Array { array, .. } => array,

@@ -13,44 +13,31 @@ impl Elements {
     }
 }
 
-impl ser::SerializeSeq for Elements {
-    type Ok = JsValue;
-    type Error = Failed;
+/// Sequences, tuples and tuple structs all fill an array, the same way.
+macro_rules! fills_an_array {
+    ($($shape:ident :: $method:ident),*) => {
+        $(
+            impl ser::$shape for Elements {
+                type Ok = JsValue;
+                type Error = Failed;
 
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Failed> {
-        self.push(value)
-    }
+                fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Failed> {
+                    self.push(value)
+                }
 
-    fn end(self) -> Result<JsValue, Failed> {
-        Ok(self.0.into())
-    }
+                fn end(self) -> Result<JsValue, Failed> {
+                    Ok(self.0.into())
+                }
+            }
+        )*
+    };
 }
 
-impl ser::SerializeTuple for Elements {
-    type Ok = JsValue;
-    type Error = Failed;
-
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Failed> {
-        self.push(value)
-    }
-
-    fn end(self) -> Result<JsValue, Failed> {
-        Ok(self.0.into())
-    }
-}
-
-impl ser::SerializeTupleStruct for Elements {
-    type Ok = JsValue;
-    type Error = Failed;
-
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Failed> {
-        self.push(value)
-    }
-
-    fn end(self) -> Result<JsValue, Failed> {
-        Ok(self.0.into())
-    }
-}
+fills_an_array!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field
+);
 
 /// An object being filled; `key` is a map's key waiting for its value.
 pub(super) struct Members {
@@ -152,6 +139,17 @@ pub(super) fn not_a_string<T>() -> Result<T, Failed> {
     Err(failed("key must be a string"))
 }
 
+/// `serialize_<int>` for every integer type: a key is the integer's decimal text, as
+/// `serde_json` writes integer map keys.
+macro_rules! integer_keys {
+    ($($method:ident: $int:ty),*) => {
+        $(
+            fn $method(self, value: $int) -> Result<String, Failed> {
+                Ok(value.to_string())
+            }
+        )*
+    };
+}
 impl ser::Serializer for KeyEncoder {
     type Ok = String;
     type Error = Failed;
@@ -167,45 +165,10 @@ impl ser::Serializer for KeyEncoder {
         Ok(if value { "true" } else { "false" }.to_owned())
     }
 
-    fn serialize_i8(self, value: i8) -> Result<String, Failed> {
-        Ok(value.to_string())
-    }
-
-    fn serialize_i16(self, value: i16) -> Result<String, Failed> {
-        Ok(value.to_string())
-    }
-
-    fn serialize_i32(self, value: i32) -> Result<String, Failed> {
-        Ok(value.to_string())
-    }
-
-    fn serialize_i64(self, value: i64) -> Result<String, Failed> {
-        Ok(value.to_string())
-    }
-
-    fn serialize_i128(self, value: i128) -> Result<String, Failed> {
-        Ok(value.to_string())
-    }
-
-    fn serialize_u8(self, value: u8) -> Result<String, Failed> {
-        Ok(value.to_string())
-    }
-
-    fn serialize_u16(self, value: u16) -> Result<String, Failed> {
-        Ok(value.to_string())
-    }
-
-    fn serialize_u32(self, value: u32) -> Result<String, Failed> {
-        Ok(value.to_string())
-    }
-
-    fn serialize_u64(self, value: u64) -> Result<String, Failed> {
-        Ok(value.to_string())
-    }
-
-    fn serialize_u128(self, value: u128) -> Result<String, Failed> {
-        Ok(value.to_string())
-    }
+    integer_keys!(
+        serialize_i8: i8, serialize_i16: i16, serialize_i32: i32, serialize_i64: i64, serialize_i128: i128,
+        serialize_u8: u8, serialize_u16: u16, serialize_u32: u32, serialize_u64: u64, serialize_u128: u128
+    );
 
     fn serialize_f32(self, value: f32) -> Result<String, Failed> {
         match value.is_finite() {
