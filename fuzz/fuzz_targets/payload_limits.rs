@@ -376,7 +376,10 @@ fn check_walk(value: &Value, limits: &Limits) {
         }
         Err(Error::TooDeep { limit }) => {
             assert_eq!(limit, effective_depth);
-            assert!(depth > effective_depth, "refused depth {depth} within {effective_depth}");
+            assert!(
+                depth > effective_depth,
+                "refused depth {depth} within {effective_depth}"
+            );
         }
         Err(Error::TooLarge { size, limit }) => {
             assert_eq!(limit, limits.max_bytes);
@@ -512,7 +515,12 @@ fn check_budget(limits: &Limits, ops: &[BudgetOp]) {
             }
             BudgetOp::AddAtLeast(amount) => {
                 bytes = bytes.saturating_add(amount.get());
-                assert_eq!(budget.add_at_least(amount.get()), size_check(bytes), "add_at_least {}", amount.get());
+                assert_eq!(
+                    budget.add_at_least(amount.get()),
+                    size_check(bytes),
+                    "add_at_least {}",
+                    amount.get()
+                );
             }
             BudgetOp::AddExact(amount) => {
                 exact = exact.saturating_add(amount.get());

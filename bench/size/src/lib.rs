@@ -2,7 +2,7 @@
 //!
 //! It uses what an application uses — both roles, the handler loop, queued sends, both kinds of
 //! interrupt channel, the reconnector and an observer — with small typed messages, and nothing
-//! else (no UI framework), so the measured size is the messenger's own plus serde, serde_json
+//! else (no UI framework), so the measured size is the messenger's own plus serde
 //! and the wasm-bindgen glue it needs.
 
 use futures::StreamExt;
