@@ -1,4 +1,4 @@
-//! Bounds on incoming payloads, judged while the received value is decoded, before anything of
+//! The budget of an incoming payload (its JSON size and nesting), judged while the received value is decoded, before anything of
 //! it is copied or expanded.
 //!
 //! The web layer decodes a payload in one walk over the received value (iterative where it
