@@ -30,8 +30,9 @@
 //! `#[serde(deny_unknown_fields)]` sees every member; enums are externally tagged
 //! (`{"Variant": …}` or `"Variant"`).
 //!
-//! `serde-wasm-bindgen` is not used: it has no limits, no cycle check, reads non-finite numbers
-//! and `undefined` differently from JSON, and would need a separate pass for all of that.
+//! `serde-wasm-bindgen` is not used: it reads a struct's members by the type's own field names
+//! (so `deny_unknown_fields` never sees an unknown one), has no limits and no cycle check, and
+//! reads non-finite numbers and `undefined` differently from JSON.
 
 use std::fmt;
 
