@@ -8,8 +8,8 @@
 //! Variants without data are written `Variant {}`: serde checks `deny_unknown_fields` on struct
 //! variants of an internally tagged enum but not on unit variants.
 //!
-//! Every type denies unknown fields: the messenger decodes through `serde_json`, which honours
-//! that, so a peer that sends more than this protocol knows is refused instead of half-read.
+//! Every type denies unknown fields: the messenger's decoder hands serde every member of a
+//! received object, so a peer that sends more than this protocol knows is refused instead of half-read.
 //!
 //! [`plain_words`] puts a messenger error in words for either page, naming the other.
 //!
