@@ -1,5 +1,5 @@
-//! The budget of an incoming payload (its JSON size and nesting), judged while the received value is decoded, before anything of
-//! it is copied or expanded.
+//! The budget of an incoming payload (its JSON size and nesting), judged while the received
+//! value is decoded, before anything of it is copied or expanded.
 //!
 //! The web layer decodes a payload in one walk over the received value (iterative where it
 //! only measures, in the order `JSON.stringify` would write it) and reports to a [`Budget`] what

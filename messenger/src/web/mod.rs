@@ -132,8 +132,44 @@ impl fmt::Debug for Config {
 /// Where a knocker knocks.
 #[derive(Debug, Clone)]
 pub enum Target {
-    /// A window, usually an iframe's `contentWindow`; knocks are posted with the configured
-    /// origin as `targetOrigin`, so the browser drops them unless that window shows that origin.
+    /// A window, usually an iframe's `contentWindow` or a window this page opened; knocks are
+    /// posted with the configured origin as `targetOrigin`, so the browser drops them unless
+    /// that window shows that origin (a just-opened window shows `about:blank` at first: those
+    /// knocks are dropped, and a later one lands).
+    ///
+    /// A popup: the opener knocks on the window it opened, and the page in that window listens
+    /// to its opener only ([`Source::Window`]), from the opener's origin only.
+    ///
+    /// ```no_run
+    /// use messenger::{knock, listen, Config, Messenger, Source, Target};
+    /// use wasm_bindgen::JsCast;
+    ///
+    /// # async fn opener() -> Result<(), Box<dyn std::error::Error>> {
+    /// // In the opener, from a click handler (browsers block `window.open` without one):
+    /// let popup = web_sys::window()
+    ///     .expect("a page")
+    ///     .open_with_url_and_target_and_features("https://remote.example/", "remote", "popup")
+    ///     .ok()
+    ///     .flatten()
+    ///     .ok_or("the browser blocked the window")?;
+    /// let answered = knock(Config::new("https://remote.example")?, vec![Target::Window(popup)]).await?;
+    /// # drop(answered);
+    /// # Ok(())
+    /// # }
+    ///
+    /// # async fn popup() -> Result<(), Box<dyn std::error::Error>> {
+    /// // In the window it opened: its opener is a cross-origin `WindowProxy`, which `dyn_into`
+    /// // (an `instanceof Window` check) cannot inspect, so it is taken as the window it is.
+    /// let opener: web_sys::Window = web_sys::window()
+    ///     .expect("a page")
+    ///     .opener()
+    ///     .map_err(|_| "no opener")?
+    ///     .unchecked_into();
+    /// let messenger: Messenger<u32, u32> = listen(Config::new("https://host.example")?, Source::Window(opener)).await?;
+    /// # drop(messenger);
+    /// # Ok(())
+    /// # }
+    /// ```
     Window(web_sys::Window),
     /// A dedicated worker this page owns; knocks are posted with `worker.postMessage` (a worker
     /// has no origin to name as `targetOrigin`).
