@@ -39,3 +39,25 @@ impl fmt::Display for SessionId {
         write!(f, "session {} · {}", self.number, self.peer.word())
     }
 }
+
+/// Session ids for tests, shorter than the struct literal.
+#[cfg(test)]
+pub(crate) mod test_ids {
+    use super::{Peer, SessionId};
+
+    /// Session `number` with the iframe's Eos.
+    pub(crate) fn frame(number: u32) -> SessionId {
+        SessionId {
+            peer: Peer::Frame,
+            number,
+        }
+    }
+
+    /// Session `number` with the window's Eos.
+    pub(crate) fn window(number: u32) -> SessionId {
+        SessionId {
+            peer: Peer::Window,
+            number,
+        }
+    }
+}

@@ -547,21 +547,7 @@ mod tests {
     use super::*;
     use crate::timeline::{Row, ROWS_KEPT};
 
-    /// Session `number` with the iframe's Eos.
-    fn frame(number: u32) -> SessionId {
-        SessionId {
-            peer: Peer::Frame,
-            number,
-        }
-    }
-
-    /// Session `number` with the window's Eos.
-    fn window(number: u32) -> SessionId {
-        SessionId {
-            peer: Peer::Window,
-            number,
-        }
-    }
+    use crate::peer::test_ids::{frame, window};
 
     /// `step` of `session`, observed at `ms`.
     fn step(session: SessionId, ms: u64, step: Step) -> HostAction {

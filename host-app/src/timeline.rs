@@ -308,23 +308,8 @@ impl Timeline {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::peer::Peer;
 
-    /// Session `number` of the iframe's Eos.
-    fn frame(number: u32) -> SessionId {
-        SessionId {
-            peer: Peer::Frame,
-            number,
-        }
-    }
-
-    /// Session `number` of the window's Eos.
-    fn window(number: u32) -> SessionId {
-        SessionId {
-            peer: Peer::Window,
-            number,
-        }
-    }
+    use crate::peer::test_ids::{frame, window};
 
     fn row(
         session: SessionId,

@@ -5,7 +5,6 @@ use crate::support::*;
 use futures::StreamExt;
 use messenger::{knock, listen, Error, InterruptRequest, Source, Stage, Target};
 use serde::{Deserialize, Serialize};
-use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
 
 /// The worker: a plain JavaScript implementation of both roles.
@@ -75,18 +74,6 @@ self.addEventListener('message', (e) => {
   d.$responsePort.postMessage({ $type: '🤝', $version: 1, $responsePort: ack.port2 }, [ack.port2]);
 });
 "#;
-
-#[wasm_bindgen(inline_js = r#"
-export function spawn_worker(source) {
-  const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
-  const worker = new Worker(url);
-  URL.revokeObjectURL(url);
-  return worker;
-}
-"#)]
-extern "C" {
-    fn spawn_worker(source: &str) -> web_sys::Worker;
-}
 
 /// What the page sends the worker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -273,14 +260,7 @@ async fn a_worker_listener_ignores_window_knocks() {
     let worker = spawn_worker("self.onmessage = () => {};");
     let config = page_config().handshake_timeout(std::time::Duration::from_millis(400));
     let listening = listen::<u8, u8>(config, Source::Worker(worker.clone()));
-    let probe = channel();
-    let answers = Inbox::on_port(&probe.port1());
-    let knock = build(
-        r#"{"$type":"👋","$version":1,"$responsePort":"@0"}"#,
-        &[&probe.port2()],
-        &JsValue::NULL,
-    );
-    post_to_window(&window(), &knock, &page_origin(), &[&probe.port2()]);
+    let answers = js_knock(&window());
     let result = within(STEP, "the handshake timeout", listening).await;
     assert_eq!(result.unwrap_err(), Error::TimedOut(Stage::Handshake));
     assert_eq!(answers.unread(), 0);

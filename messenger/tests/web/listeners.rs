@@ -16,24 +16,17 @@ use messenger::{knock, listen, Error, InterruptRequest, Source, Stage, Target};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
 
-#[wasm_bindgen(inline_js = r#"
-// A worker that knocks on its page once, then answers every message with the number 1.
-export function knocking_worker() {
-  const source = `
+/// A worker that knocks on its page once, then answers every message with the number 1.
+const KNOCKING_WORKER: &str = r#"
     const serve = (port) => { port.onmessage = (e) => { port.close(); const n = new MessageChannel(); serve(n.port1);
       e.data.$responsePort.postMessage({ message: 1, $responsePort: n.port2 }, [n.port2]); }; };
     const ch = new MessageChannel();
     ch.port1.onmessage = (e) => { ch.port1.close(); const n = new MessageChannel(); serve(n.port1);
       e.data.$responsePort.postMessage({ $type: '👂', $raw: true, $responsePort: n.port2 }, [n.port2]); };
-    self.onmessage = () => self.postMessage({ $type: '👋', $version: 1, $responsePort: ch.port2 }, [ch.port2]);`;
-  const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
-  const worker = new Worker(url);
-  URL.revokeObjectURL(url);
-  return worker;
-}
-"#)]
-extern "C" {
-    fn knocking_worker() -> web_sys::Worker;
+    self.onmessage = () => self.postMessage({ $type: '👋', $version: 1, $responsePort: ch.port2 }, [ch.port2]);"#;
+
+fn knocking_worker() -> web_sys::Worker {
+    spawn_worker(KNOCKING_WORKER)
 }
 
 #[wasm_bindgen_test]

@@ -316,14 +316,7 @@ async fn a_bad_acknowledgement_fails_the_listener_with_handshake_failed() {
     for &(case, json, ports, violation) in BAD_ACKNOWLEDGE {
         let trace = Trace::default();
         let listening = listen::<u8, u8>(trace.observe(page_config()), Source::Window(window.clone()));
-        let knock_channel = channel();
-        let answers = Inbox::on_port(&knock_channel.port1());
-        let knock = build(
-            r#"{"$type":"👋","$version":1,"$responsePort":"@0"}"#,
-            &[&knock_channel.port2()],
-            &JsValue::NULL,
-        );
-        post_to_window(&window, &knock, &page_origin(), &[&knock_channel.port2()]);
+        let answers = js_knock(&window);
         let answer = answers.next(STEP, "🤝").await;
         let ports = fresh_ports(ports);
         post(

@@ -857,14 +857,7 @@ async fn a_knock_posted_after_the_handshake_gets_no_answer() {
     // A JavaScript listener proves the knock reached the window; all listeners of one event run
     // in the same dispatch, so a listener of ours would have answered by then.
     let delivered = Inbox::on_target(&window, Some("👋"));
-    let late = channel();
-    let answers = Inbox::on_port(&late.port1());
-    let knock = build(
-        r#"{"$type":"👋","$version":1,"$responsePort":"@0"}"#,
-        &[&late.port2()],
-        &JsValue::NULL,
-    );
-    post_to_window(&window, &knock, &page_origin(), &[&late.port2()]);
+    let answers = js_knock(&window);
     delivered.next(STEP, "the late knock to reach the window").await;
     TimeoutFuture::new(QUIET).await;
     assert_eq!(answers.unread(), 0, "nobody answered a knock after the handshake");

@@ -146,7 +146,7 @@ impl<P> Connection<P> {
         let (on, interrupt_channel) =
             self.post_on_peer_port(reply_via, Body::Message(next.payload), next.interrupt, Some(next.id));
         self.observe_message_with(now, Direction::Outgoing, MessageKind::Message, None, next.interrupt);
-        if let (Some(channel), Some(kind)) = (interrupt_channel, next.interrupt) {
+        if let Some((channel, kind)) = interrupt_channel {
             self.observe(
                 now,
                 Step::InterruptOpened {

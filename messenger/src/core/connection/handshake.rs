@@ -69,7 +69,9 @@ impl<P> Connection<P> {
                 Ok(())
             }
             State::Closed(ref error) => Err(error.clone()),
-            _ => Err(self.violation_error(Violation::OutOfTurn)),
+            // The application's misuse, not the peer's: the session goes on, so this is no
+            // handshake failure whatever the state.
+            _ => Err(Error::ProtocolViolation(Violation::OutOfTurn)),
         }
     }
 

@@ -301,7 +301,7 @@ impl<P> Connection<P> {
         body: Body<P>,
         interrupt: Option<InterruptKind>,
         send: Option<SendId>,
-    ) -> (PortId, Option<PortId>) {
+    ) -> (PortId, Option<(PortId, InterruptKind)>) {
         let reply_channel = self.allocate_port();
         let interrupt = interrupt.map(|kind| {
             let channel = self.allocate_port();
@@ -316,7 +316,7 @@ impl<P> Connection<P> {
             send,
         });
         self.close_port(via);
-        (reply_channel, interrupt.map(|(channel, _)| channel))
+        (reply_channel, interrupt)
     }
 
     /// Refuses a message: closes every port it carried (none of them will be used) and, when it

@@ -424,12 +424,9 @@ where
     }
 }
 
-/// A raw JavaScript knocker in this page connected to a Rust listener on the page's window: the
-/// JavaScript side knocked, got `🤝`, sent `👂`. Returns the listener and the JavaScript inbox
-/// where the listener's first message will arrive.
-pub async fn js_knocker_connected<Out, In>(config: Config) -> (Messenger<Out, In>, Inbox) {
-    let window = window();
-    let listening = listen::<Out, In>(config, Source::Window(window.clone()));
+/// Page script knocks on `window`: a valid knock, posted at this page's origin with a fresh
+/// channel. Returns the inbox where the `🤝` answer to it would arrive.
+pub fn js_knock(window: &web_sys::Window) -> Inbox {
     let knock_channel = channel();
     let answers = Inbox::on_port(&knock_channel.port1());
     let knock = build(
@@ -437,7 +434,30 @@ pub async fn js_knocker_connected<Out, In>(config: Config) -> (Messenger<Out, In
         &[&knock_channel.port2()],
         &JsValue::NULL,
     );
-    post_to_window(&window, &knock, &page_origin(), &[&knock_channel.port2()]);
+    post_to_window(window, &knock, &page_origin(), &[&knock_channel.port2()]);
+    answers
+}
+
+#[wasm_bindgen(inline_js = r#"
+export function spawn_worker(source) {
+  const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
+  const worker = new Worker(url);
+  URL.revokeObjectURL(url);
+  return worker;
+}
+"#)]
+extern "C" {
+    /// A classic dedicated worker running `source`.
+    pub fn spawn_worker(source: &str) -> web_sys::Worker;
+}
+
+/// A raw JavaScript knocker in this page connected to a Rust listener on the page's window: the
+/// JavaScript side knocked, got `🤝`, sent `👂`. Returns the listener and the JavaScript inbox
+/// where the listener's first message will arrive.
+pub async fn js_knocker_connected<Out, In>(config: Config) -> (Messenger<Out, In>, Inbox) {
+    let window = window();
+    let listening = listen::<Out, In>(config, Source::Window(window.clone()));
+    let answers = js_knock(&window);
     let answer = answers.next(STEP, "🤝").await;
     assert_eq!(answer.field("$type").as_string().as_deref(), Some("🤝"));
     assert_eq!(answer.field("$version").as_f64(), Some(1.0));
