@@ -82,7 +82,8 @@ impl ser::SerializeStruct for Members {
     type Error = Failed;
 
     fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<(), Failed> {
-        name(key).set(&self.object, &value.serialize(Encoder)?);
+        let value = value.serialize(Encoder)?;
+        set_member(&self.object, key, &value);
         Ok(())
     }
 
@@ -100,7 +101,7 @@ pub(super) struct Variant<T> {
 impl<T> Variant<T> {
     pub(super) fn wrap(variant: &'static str, inner: JsValue) -> Result<JsValue, Failed> {
         let object = Object::new();
-        name(variant).set(&object, &inner);
+        set_member(&object, variant, &inner);
         Ok(object.into())
     }
 }

@@ -98,7 +98,6 @@ fn define(object: &Object, key: &JsValue, value: &JsValue) {
 
 /// A field or variant name as a JavaScript string, and whether `Object.prototype` has a
 /// property of that name (then an assignment could reach it, and the member is defined).
-#[derive(Clone)]
 struct Name {
     text: &'static str,
     value: JsValue,
@@ -123,26 +122,38 @@ thread_local! {
     /// Field and variant names (`&'static str`, the same few in every message), by address:
     /// making a JavaScript string from Rust text (a `TextDecoder` call) costs more than the
     /// rest of a small message's encoding. A name that loses its slot is made again.
-    static NAMES: RefCell<Vec<Option<Name>>> = RefCell::new(vec![None; NAME_SLOTS]);
+    static NAMES: RefCell<Vec<Option<Name>>> = RefCell::new(std::iter::repeat_with(|| None).take(NAME_SLOTS).collect());
 }
 
-/// `text` as a [`Name`].
-fn name(text: &'static str) -> Name {
+/// Runs `f` on `text` as a [`Name`], made and kept in [`NAMES`] if it is not there. `f` must
+/// not encode (the table is borrowed while it runs): encode the value first.
+fn with_name<R>(text: &'static str, f: impl FnOnce(&Name) -> R) -> R {
     let slot = (text.as_ptr() as usize ^ text.len()) % NAME_SLOTS;
     NAMES.with(|names| {
         let mut names = names.borrow_mut();
-        match &names[slot] {
-            Some(name) if std::ptr::eq(name.text, text) => name.clone(),
-            _ => {
-                let value = JsValue::from_str(text);
-                let prototype = Object::get_prototype_of(&Object::new());
-                let inherited = js_sys::Reflect::has(&prototype, &value).unwrap_or(true);
-                let name = Name { text, value, inherited };
-                names[slot] = Some(name.clone());
-                name
-            }
+        let entry = &mut names[slot];
+        if !matches!(entry, Some(name) if std::ptr::eq(name.text, text)) {
+            *entry = None; // another name had the slot
         }
+        let name = entry.get_or_insert_with(|| {
+            let value = JsValue::from_str(text);
+            let prototype = Object::get_prototype_of(&Object::new());
+            let inherited = js_sys::Reflect::has(&prototype, &value).unwrap_or(true);
+            Name { text, value, inherited }
+        });
+        f(name)
     })
+}
+
+/// Gives `object` the member `text: value`. The name's JavaScript string is used where it is
+/// kept: a copy of a `JsValue` and its drop are two calls into JavaScript, per member.
+fn set_member(object: &Object, text: &'static str, value: &JsValue) {
+    with_name(text, |name| name.set(object, value));
+}
+
+/// `text` as a JavaScript string (a unit variant's value).
+fn name_value(text: &'static str) -> JsValue {
+    with_name(text, |name| name.value.clone())
 }
 
 /// Why a value could not be encoded.

@@ -115,7 +115,7 @@ impl ser::Serializer for Encoder {
         _index: u32,
         variant: &'static str,
     ) -> Result<JsValue, Failed> {
-        Ok(name(variant).value)
+        Ok(name_value(variant))
     }
 
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
@@ -134,7 +134,8 @@ impl ser::Serializer for Encoder {
         value: &T,
     ) -> Result<JsValue, Failed> {
         let object = Object::new();
-        name(variant).set(&object, &value.serialize(self)?);
+        let value = value.serialize(self)?;
+        set_member(&object, variant, &value);
         Ok(object.into())
     }
 
