@@ -161,14 +161,34 @@ layer_web() {
   local tests=(env CARGO_PROFILE_DEV_DEBUG=line-tables-only
     cargo test -p messenger --target wasm32-unknown-unknown --test web)
   run_step web "$log" "${tests[@]}" --no-run || finish_layer web
+  local status
   for engine in "${ENGINES[@]}"; do
     log="$(new_log "web-$engine")"
     # The runner (.cargo/config.toml) drives the engine whose driver variable is set, with the
     # capabilities in messenger/webdriver.json.
-    run_step "web[$engine]" "$log" with_engine "$engine" "${tests[@]}" || true
+    say "web[$engine]: ${tests[*]}"
+    status=0
+    with_engine "$engine" "${tests[@]}" 2>&1 | tee -a "$log" || status=$?
+    if [[ $status -ne 0 ]] && page_never_started "$log"; then
+      # Headless Chromium sometimes never runs the page's scripts on the first run after the
+      # binary was built (cause unknown; see README "Tests"). No test ran, so the run is
+      # repeated once, in a log of its own; a test that ran and failed is never repeated.
+      say "web[$engine]: the page never started (no test ran, ${log#"$ROOT"/}); running it once more"
+      log="$(new_log "web-$engine-again")"
+      status=0
+      with_engine "$engine" "${tests[@]}" 2>&1 | tee -a "$log" || status=$?
+    fi
+    if [[ $status -ne 0 ]]; then
+      FAILURES+=("web[$engine]: exited with status $status (log: ${log#"$ROOT"/})")
+    fi
     summarise "web[$engine]" "$log"
   done
   finish_layer web
+}
+
+# page_never_started LOG: the browser test runner gave up before the page ran a single test.
+page_never_started() {
+  grep -q 'Failed to detect test as having been run' "$1" && ! grep -qE '^running [0-9]+ tests?' "$1"
 }
 
 # build_app APP DIST: the release build trunk serves, as the e2e tests see it.
