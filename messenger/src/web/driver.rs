@@ -15,12 +15,12 @@
 //!   core's outputs are drained under a short borrow and performed after it is released.
 
 use std::cell::{Cell, OnceCell, RefCell};
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use futures::channel::{mpsc, oneshot};
 use gloo_events::EventListener;
 use gloo_timers::callback::Timeout;
+use litemap::LiteMap;
 use wasm_bindgen::{JsCast, JsValue};
 
 use super::perform::{dispatch, perform};
@@ -55,14 +55,15 @@ pub(crate) struct Delivered {
 
 pub(crate) struct Inner {
     pub(super) core: Connection<JsValue>,
-    pub(super) ports: HashMap<PortId, PortSlot>,
+    pub(super) ports: LiteMap<PortId, PortSlot>,
     pub(super) targets: Vec<Target>,
     pub(super) window_listeners: Option<[EventListener; 2]>,
+    /// The armed browser timeout and when it fires (see [`reschedule`]).
     pub(super) timer: Option<(Instant, Timeout)>,
-    pub(super) waiters: HashMap<Waiter, oneshot::Sender<Result<Delivery, WaitFailure>>>,
+    pub(super) waiters: LiteMap<Waiter, oneshot::Sender<Result<Delivery, WaitFailure>>>,
     pub(super) handshake: Option<oneshot::Sender<Result<(), Error>>>,
-    pub(super) unbound_sinks: HashMap<SendId, (InterruptSink, InterruptKind)>,
-    pub(super) sinks: HashMap<PortId, InterruptSink>,
+    pub(super) unbound_sinks: LiteMap<SendId, (InterruptSink, InterruptKind)>,
+    pub(super) sinks: LiteMap<PortId, InterruptSink>,
     pub(super) close_watchers: Vec<oneshot::Sender<Error>>,
 }
 
@@ -125,14 +126,14 @@ impl Driver {
         Ok(Rc::new(Driver {
             inner: RefCell::new(Inner {
                 core,
-                ports: HashMap::new(),
+                ports: LiteMap::new(),
                 targets,
                 window_listeners: None,
                 timer: None,
-                waiters: HashMap::new(),
+                waiters: LiteMap::new(),
                 handshake: None,
-                unbound_sinks: HashMap::new(),
-                sinks: HashMap::new(),
+                unbound_sinks: LiteMap::new(),
+                sinks: LiteMap::new(),
                 close_watchers: Vec::new(),
             }),
             observer: RefCell::new(config.observer),
@@ -325,21 +326,39 @@ fn drive(shared: &Rc<Driver>) {
 /// The longest delay a browser timer honours: `i32::MAX` milliseconds, about 24.8 days.
 const MAX_TIMER_DELAY_MS: u32 = i32::MAX as u32;
 
-/// Keeps one browser timeout armed for the core's next deadline.
+/// Keeps one browser timeout armed no later than the core's next deadline.
+///
+/// The timer is lazy: every message sets the reply deadline and every reply clears it, so
+/// cancelling and re-arming a browser timeout each time would cost a `clearTimeout`, a
+/// `setTimeout` and a new JavaScript closure per message on each side. Instead an armed timeout
+/// is kept while it fires no later than the deadline (or while the session is open and has no
+/// deadline at all): when it fires early, the core finds nothing due and this re-arms it for the
+/// deadline then in force. It is re-armed at once only for an earlier deadline, and cancelled
+/// when the session is closed.
 fn reschedule(shared: &Rc<Driver>) {
-    let deadline = shared.inner.borrow().core.poll_timeout();
-    let current = shared.inner.borrow().timer.as_ref().map(|(at, _)| *at);
-    if deadline == current {
+    let (deadline, closed, armed) = {
+        let inner = shared.inner.borrow();
+        let armed = inner.timer.as_ref().map(|(fires_at, _)| *fires_at);
+        (inner.core.poll_timeout(), inner.core.closed_with().is_some(), armed)
+    };
+    let keep = match (armed, deadline) {
+        (None, _) => false,
+        (Some(fires_at), Some(deadline)) => fires_at <= deadline,
+        (Some(_), None) => !closed,
+    };
+    if keep {
         return;
     }
     let old = shared.inner.borrow_mut().timer.take();
     drop(old); // cancels the browser timeout, outside the borrow
     if let Some(deadline) = deadline {
-        let millis = deadline.saturating_duration_since(shared.now()).as_millis();
+        let now = shared.now();
+        let millis = deadline.saturating_duration_since(now).as_millis();
         // Browsers keep a timer's delay in a signed 32-bit integer: a longer one wraps to a
         // negative delay and fires at once. A deadline further out than that is re-armed when
         // this shorter timer fires.
         let millis = u32::try_from(millis.min(MAX_TIMER_DELAY_MS.into())).unwrap_or(MAX_TIMER_DELAY_MS);
+        let fires_at = now + std::time::Duration::from_millis(millis.into());
         let weak = Rc::downgrade(shared);
         let timeout = Timeout::new(millis, move || {
             if let Some(shared) = weak.upgrade() {
@@ -348,6 +367,6 @@ fn reschedule(shared: &Rc<Driver>) {
                 shared.with_core(|core, _| core.handle_timeout(now));
             }
         });
-        shared.inner.borrow_mut().timer = Some((deadline, timeout));
+        shared.inner.borrow_mut().timer = Some((fires_at, timeout));
     }
 }

@@ -344,6 +344,32 @@ async fn ports_do_not_pile_up_and_generations_agree() {
 }
 
 #[wasm_bindgen_test]
+async fn a_conversation_arms_no_browser_timer_per_message() {
+    // Both sides wait for every reply with a reply timeout, so every message sets a deadline and
+    // every reply clears it; the browser timeout behind it is re-armed only for an earlier
+    // deadline (driver.rs, `reschedule`), not per message.
+    let config = || page_config().reply_timeout(Duration::from_secs(20));
+    let pair = connect_pair::<u32, u32>(config(), config(), 0).await;
+    let mut listener_pending = pair.listener_pending;
+    let timers = count_timers();
+    let round_trips = async {
+        for n in 1..=40u32 {
+            let knocker_pending = pair.knocker.send(n);
+            assert_eq!(listener_pending.await.unwrap().message, n);
+            listener_pending = Box::pin(pair.listener.send(n));
+            assert_eq!(knocker_pending.await.unwrap().message, n);
+        }
+    };
+    within(STEP, "40 round trips", round_trips).await;
+    let set = timers.call0(&JsValue::NULL).unwrap().as_f64().unwrap();
+    // 160 deadlines were set and cleared (two per round trip on each side). One wait of the
+    // test's own and a re-arm or two for an earlier deadline are allowed; a timer per message
+    // is not.
+    assert!(set <= 6.0, "{set} browser timers were set for 40 round trips");
+    assert_eq!(pair.knocker.status().closed_with, None);
+}
+
+#[wasm_bindgen_test]
 async fn knocking_on_several_targets_the_first_answer_wins() {
     // An empty same-origin iframe (no listener in it) and the page itself (listening).
     let document = window().document().unwrap();

@@ -71,10 +71,14 @@ impl<P> Connection<P> {
         }
         // Held interrupt ports close below with every other port; the observer must hear it, as
         // it does on a release, or it would show these channels open for ever.
-        for channel in std::mem::take(&mut self.held_interrupts).into_keys() {
+        for channel in std::mem::take(&mut self.held_interrupts)
+            .into_tuple_vec()
+            .into_iter()
+            .map(|(channel, _)| channel)
+        {
             self.observe(now, Step::InterruptClosed { channel });
         }
-        let ports: Vec<PortId> = self.open_ports.iter().copied().collect();
+        let ports: Vec<PortId> = self.open_ports.keys().copied().collect();
         ports.into_iter().for_each(|p| self.close_port(p));
         self.timers.stop_all();
         self.observe(now, Step::Failed(error.clone()));

@@ -82,7 +82,7 @@ impl<P> Connection<P> {
                 }
                 Err(violation) => self.reject(&message, Some(violation), now),
             },
-            State::Connected(Turn::Ours { .. }) if self.open_ports.contains(&on) => {
+            State::Connected(Turn::Ours { .. }) if self.open_ports.contains_key(&on) => {
                 self.reject(&message, Some(Violation::OutOfTurn), now)
             }
             State::Knocking { .. } | State::Listening => {
@@ -107,7 +107,7 @@ impl<P> Connection<P> {
             self.end_interrupt(on, Some(Error::ProtocolViolation(Violation::Undeserializable)), now);
             return;
         }
-        if self.open_ports.contains(&on) && self.closed_with().is_none() {
+        if self.open_ports.contains_key(&on) && self.closed_with().is_none() {
             let error = self.violation_error(Violation::Undeserializable);
             self.fail(error, now);
         }

@@ -107,7 +107,7 @@ impl<P> Connection<P> {
             return Err(error.clone());
         }
         match self.held_interrupts.get(&via).copied() {
-            None if self.open_ports.contains(&via) => Err(Error::Closed),
+            None if self.open_ports.contains_key(&via) => Err(Error::Closed),
             None => Err(Error::InterruptSpent),
             Some(kind) => {
                 self.actions.push_back(Action::PostInterrupt { via, payload });

@@ -13,7 +13,9 @@ mod handshake;
 mod interrupts;
 mod outputs;
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::VecDeque;
+
+use litemap::LiteMap;
 use std::time::Duration;
 
 use super::trace::{Direction, HandshakeState, MessageKind, Observation, Step};
@@ -69,7 +71,7 @@ impl Default for Timing {
 }
 
 /// Who waits for an incoming application message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Waiter {
     /// The knocker's acknowledgement: the listener's first message answers it.
     FirstMessage,
@@ -141,10 +143,10 @@ pub struct Connection<P> {
     next_send: u64,
     generation: u64,
     queue: VecDeque<Queued<P>>,
-    open_ports: BTreeSet<PortId>,
-    listening_on_interrupts: BTreeMap<PortId, Inbound>,
+    open_ports: LiteMap<PortId, ()>,
+    listening_on_interrupts: LiteMap<PortId, Inbound>,
     limits: Limits,
-    held_interrupts: BTreeMap<PortId, InterruptKind>,
+    held_interrupts: LiteMap<PortId, InterruptKind>,
     timers: Timers,
     actions: VecDeque<Action<P>>,
     events: VecDeque<Event<P>>,
@@ -165,10 +167,10 @@ impl<P> Connection<P> {
             next_send: 0,
             generation: 0,
             queue: VecDeque::new(),
-            open_ports: BTreeSet::new(),
-            listening_on_interrupts: BTreeMap::new(),
+            open_ports: LiteMap::new(),
+            listening_on_interrupts: LiteMap::new(),
             limits: Limits::DEFAULT,
-            held_interrupts: BTreeMap::new(),
+            held_interrupts: LiteMap::new(),
             timers,
             actions: VecDeque::new(),
             events: VecDeque::new(),
@@ -282,12 +284,12 @@ impl<P> Connection<P> {
     fn allocate_port(&mut self) -> PortId {
         self.next_port += 1;
         let id = PortId(self.next_port);
-        self.open_ports.insert(id);
+        self.open_ports.insert(id, ());
         id
     }
 
     fn close_port(&mut self, id: PortId) {
-        if self.open_ports.remove(&id) {
+        if self.open_ports.remove(&id).is_some() {
             self.actions.push_back(Action::ClosePort(id));
         }
     }
