@@ -137,6 +137,100 @@ pub async fn stop_profiler(client: &Client) -> Result<Value, String> {
     Ok(stopped["profile"].clone())
 }
 
+/// The variant a stack of frames (innermost first: function name, script URL) works for: the
+/// first frame that names one decides, so a browser built-in (`postMessage`, `close`, ...) counts
+/// for the variant whose code called it. The messenger's frames are its wasm and wasm-bindgen's
+/// glue (`bench_pages_bg.wasm`, `bench_pages.js`); the JavaScript variants' are their functions
+/// in `bench.js`; Penpal's are its module and the bench's page for it. Frames that name none
+/// (`(program)`, the garbage collector, idle) are "unattributed".
+pub fn variant_of<'a>(frames: impl IntoIterator<Item = (&'a str, &'a str)>) -> &'static str {
+    for (function, url) in frames {
+        let file = url.rsplit('/').next().unwrap_or(url);
+        let file = file.split('?').next().unwrap_or(file);
+        match (file, function) {
+            ("bench_pages.js" | "bench_pages_bg.wasm", _) => return "messenger",
+            ("penpal.mjs" | "penpal-bench.js", _) => return "penpal",
+            ("bench.js", "runFresh" | "send" | "own.onmessage" | "listenOnFresh" | "serveFresh") => {
+                return "fresh-port"
+            }
+            ("bench.js", "runRaw" | "port.onmessage" | "serveRaw") => return "raw",
+            _ => {}
+        }
+    }
+    "unattributed"
+}
+
+/// Self time by the variant it worked for ([`variant_of`]), and the messenger's `top` functions
+/// by self time: with `--same-process` both sides' work is in one profile, so this is the CPU
+/// each variant costs, built-ins included.
+pub fn profile_by_variant(profile: &Value, top: usize) -> String {
+    use std::collections::HashMap;
+    let nodes = profile["nodes"].as_array().cloned().unwrap_or_default();
+    let mut frames: HashMap<u64, (String, String)> = HashMap::new();
+    let mut parent: HashMap<u64, u64> = HashMap::new();
+    for node in &nodes {
+        let Some(id) = node["id"].as_u64() else { continue };
+        let frame = &node["callFrame"];
+        let function = frame["functionName"].as_str().unwrap_or("").to_owned();
+        let url = frame["url"].as_str().unwrap_or("").to_owned();
+        frames.insert(id, (function, url));
+        for child in node["children"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_u64)
+        {
+            parent.insert(child, id);
+        }
+    }
+    let stack = |mut id: u64| {
+        let mut stack = Vec::new();
+        while let Some((function, url)) = frames.get(&id) {
+            stack.push((function.as_str(), url.as_str()));
+            match parent.get(&id) {
+                Some(up) => id = *up,
+                None => break,
+            }
+        }
+        stack
+    };
+    let samples = profile["samples"].as_array().cloned().unwrap_or_default();
+    let deltas = profile["timeDeltas"].as_array().cloned().unwrap_or_default();
+    let mut by_variant: HashMap<&str, f64> = HashMap::new();
+    let mut messenger_self: HashMap<String, f64> = HashMap::new();
+    let mut total = 0.0;
+    for (i, sample) in samples.iter().enumerate() {
+        let delta = deltas.get(i + 1).and_then(Value::as_f64).unwrap_or(0.0);
+        let frames = sample.as_u64().map(stack).unwrap_or_default();
+        let variant = variant_of(frames.iter().copied());
+        *by_variant.entry(variant).or_default() += delta;
+        if variant == "messenger" {
+            if let Some((function, url)) = frames.first() {
+                let file = url.rsplit('/').next().unwrap_or(url);
+                let name = if function.is_empty() { "(anonymous)" } else { function };
+                *messenger_self.entry(format!("{name}  {file}")).or_default() += delta;
+            }
+        }
+        total += delta;
+    }
+    let mut out = format!("self time by variant, of {:.0} ms sampled:\n", total / 1000.0);
+    for variant in ["raw", "fresh-port", "messenger", "penpal", "unattributed"] {
+        let micros = by_variant.get(variant).copied().unwrap_or(0.0);
+        out.push_str(&format!(
+            "{:>8.1} ms {:>5.1}%  {variant}\n",
+            micros / 1000.0,
+            100.0 * micros / total.max(1.0)
+        ));
+    }
+    let mut rows: Vec<(String, f64)> = messenger_self.into_iter().collect();
+    rows.sort_by(|a, b| b.1.total_cmp(&a.1));
+    out.push_str(&format!("the messenger's self time, top {top}:\n"));
+    for (name, micros) in rows.into_iter().take(top) {
+        out.push_str(&format!("{:>8.1} ms  {name}\n", micros / 1000.0));
+    }
+    out
+}
+
 /// The `top` functions by self time, as lines of text.
 pub fn profile_summary(profile: &Value, top: usize) -> String {
     use std::collections::HashMap;
@@ -179,4 +273,63 @@ pub fn profile_summary(profile: &Value, top: usize) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_built_in_counts_for_the_variant_that_called_it() {
+        let host = "http://127.0.0.1:1/";
+        assert_eq!(
+            variant_of([
+                ("postMessage", ""),
+                ("__wbg_postMessage_1", "http://h/pkg/bench_pages.js")
+            ]),
+            "messenger"
+        );
+        assert_eq!(
+            variant_of([("close", ""), ("own.onmessage", "http://h/bench.js")]),
+            "fresh-port"
+        );
+        assert_eq!(
+            variant_of([("postMessage", ""), ("port.onmessage", "http://h/bench.js")]),
+            "raw"
+        );
+        assert_eq!(variant_of([("sendMessage", "http://h/penpal.mjs")]), "penpal");
+        assert_eq!(
+            variant_of([("(garbage collector)", ""), ("(root)", host)]),
+            "unattributed"
+        );
+        // The innermost frame that names a variant decides.
+        assert_eq!(
+            variant_of([
+                ("decode", ""),
+                ("read", "http://h/pkg/bench_pages.js"),
+                ("runPenpal", "http://h/penpal-bench.js")
+            ]),
+            "messenger"
+        );
+    }
+
+    #[test]
+    fn self_time_is_summed_by_variant() {
+        // root -> own.onmessage -> close (fresh-port); root -> glue -> postMessage (messenger).
+        let profile = json!({
+            "nodes": [
+                { "id": 1, "callFrame": { "functionName": "(root)", "url": "" }, "children": [2, 4] },
+                { "id": 2, "callFrame": { "functionName": "own.onmessage", "url": "http://h/bench.js" }, "children": [3] },
+                { "id": 3, "callFrame": { "functionName": "close", "url": "" } },
+                { "id": 4, "callFrame": { "functionName": "__wbg_x", "url": "http://h/pkg/bench_pages.js" }, "children": [5] },
+                { "id": 5, "callFrame": { "functionName": "postMessage", "url": "" } }
+            ],
+            "samples": [3, 5, 5, 1],
+            "timeDeltas": [0, 1000, 2000, 3000]
+        });
+        let summary = profile_by_variant(&profile, 5);
+        assert!(summary.contains("     1.0 ms  16.7%  fresh-port"), "{summary}");
+        assert!(summary.contains("     5.0 ms  83.3%  messenger"), "{summary}");
+        assert!(summary.contains("     5.0 ms  postMessage  "), "{summary}");
+    }
 }

@@ -357,6 +357,7 @@ async fn drive(
                 std::fs::write(path, profile.to_string()).map_err(|e| format!("writing {}: {e}", path.display()))?;
                 eprintln!("bench: CPU profile of the host page written to {}", path.display());
                 eprintln!("{}", browser::profile_summary(&profile, 30));
+                eprintln!("{}", browser::profile_by_variant(&profile, 25));
             }
         }
         if state["done"].as_bool() == Some(true) {
