@@ -33,64 +33,20 @@ pub enum OriginError {
     #[error("the opaque origin \"null\" is refused")]
     Opaque,
     /// Not of the form `scheme://host[:port]`.
-    #[error("not a serialised origin: {0:?}")]
+    #[error("not a serialised origin: {}", crate::error::Quoted(.0))]
     Malformed(String),
 }
 
 impl Origin {
     /// Parses and normalises `input`; see [`OriginError`] for what is refused.
     pub fn parse(input: &str) -> Result<Self, OriginError> {
-        let malformed = || OriginError::Malformed(input.to_owned());
         match input {
-            "*" => return Err(OriginError::Wildcard),
-            "null" => return Err(OriginError::Opaque),
-            _ => {}
+            "*" => Err(OriginError::Wildcard),
+            "null" => Err(OriginError::Opaque),
+            _ => normalised_tuple(input.as_bytes())
+                .map(Origin)
+                .ok_or_else(|| OriginError::Malformed(input.to_owned())),
         }
-        let (scheme, rest) = input.split_once("://").ok_or_else(malformed)?;
-        let scheme = scheme.to_ascii_lowercase();
-        let scheme_ok = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
-            && scheme
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
-        if !scheme_ok || rest.is_empty() {
-            return Err(malformed());
-        }
-        let (host, port) = split_host_port(rest).ok_or_else(malformed)?;
-        let host = host.to_ascii_lowercase();
-        let host_ok = if let Some(inner) = host.strip_prefix('[') {
-            // An IPv6 literal: hex digits, colons and dots (for an embedded IPv4) only.
-            inner.strip_suffix(']').is_some_and(|addr| {
-                !addr.is_empty() && addr.chars().all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.')
-            })
-        } else {
-            // Browsers serialise internationalised hosts as punycode, so ASCII is all we accept.
-            !host.is_empty()
-                && host
-                    .split('.')
-                    .all(|label| !label.is_empty() && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
-        };
-        if !host_ok {
-            return Err(malformed());
-        }
-        let port = match port {
-            None => None,
-            Some(digits) => {
-                let number: u16 = (!digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()))
-                    .then(|| digits.parse().ok())
-                    .flatten()
-                    .ok_or_else(malformed)?;
-                let default = match scheme.as_str() {
-                    "http" | "ws" => Some(80),
-                    "https" | "wss" => Some(443),
-                    _ => None,
-                };
-                (default != Some(number)).then_some(number)
-            }
-        };
-        Ok(Origin(match port {
-            Some(port) => format!("{scheme}://{host}:{port}"),
-            None => format!("{scheme}://{host}"),
-        }))
     }
 
     /// The normalised serialisation, as browsers report it in `MessageEvent.origin`.
@@ -104,23 +60,81 @@ impl Origin {
     }
 }
 
-/// Splits `host[:port]`, refusing anything with a path, query, fragment or user info.
-fn split_host_port(rest: &str) -> Option<(&str, Option<&str>)> {
-    if rest.contains(['/', '?', '#', '@', '\\', ' ']) {
+/// `scheme://host[:port]` with its scheme and host in lowercase and a default port left out, or
+/// `None` when `input` is not of that form.
+///
+/// Only ASCII is accepted (browsers serialise internationalised hosts as punycode), so the input
+/// is read as bytes, and every part is taken with `get`: nothing here can panic, and no string
+/// searching or formatting machinery is needed.
+fn normalised_tuple(input: &[u8]) -> Option<String> {
+    let separator = input.windows(3).position(|window| window == b"://")?;
+    let scheme = input.get(..separator)?;
+    let rest = input.get(separator + 3..)?;
+    let scheme_ok = scheme.first().is_some_and(u8::is_ascii_alphabetic)
+        && scheme
+            .iter()
+            .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.'));
+    // A path, query, fragment or user info makes it a URL, not an origin.
+    if !scheme_ok || rest.is_empty() || rest.iter().any(|c| b"/?#@\\ ".contains(c)) {
         return None;
     }
-    if rest.starts_with('[') {
-        let close = rest.find(']')?;
-        let (host, after) = rest.split_at(close + 1);
-        return match after {
-            "" => Some((host, None)),
-            _ => Some((host, Some(after.strip_prefix(':')?))),
+    let (host, port) = if rest.first() == Some(&b'[') {
+        // An IPv6 literal: hex digits, colons and dots (for an embedded IPv4) only.
+        let close = rest.iter().position(|&c| c == b']')?;
+        let address = rest.get(1..close)?;
+        if address.is_empty() || !address.iter().all(|&c| c.is_ascii_hexdigit() || c == b':' || c == b'.') {
+            return None;
+        }
+        let port = match rest.get(close + 1..)? {
+            [] => None,
+            [b':', digits @ ..] => Some(digits),
+            _ => return None,
         };
+        (rest.get(..=close)?, port)
+    } else {
+        let (host, port) = match rest.iter().position(|&c| c == b':') {
+            Some(colon) => (rest.get(..colon)?, Some(rest.get(colon + 1..)?)),
+            None => (rest, None),
+        };
+        let label_ok =
+            |label: &[u8]| !label.is_empty() && label.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'-');
+        if host.is_empty() || !host.split(|&c| c == b'.').all(label_ok) {
+            return None;
+        }
+        (host, port)
+    };
+    let port = match port {
+        None => None,
+        Some(digits) => {
+            if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+                return None;
+            }
+            let number = digits.iter().try_fold(0u16, |n, &digit| {
+                n.checked_mul(10)?.checked_add(u16::from(digit - b'0'))
+            })?;
+            let default = if scheme.eq_ignore_ascii_case(b"http") || scheme.eq_ignore_ascii_case(b"ws") {
+                Some(80)
+            } else if scheme.eq_ignore_ascii_case(b"https") || scheme.eq_ignore_ascii_case(b"wss") {
+                Some(443)
+            } else {
+                None
+            };
+            (default != Some(number)).then_some(number)
+        }
+    };
+    let lowercase = |part: &[u8]| {
+        part.iter()
+            .map(|c| char::from(c.to_ascii_lowercase()))
+            .collect::<String>()
+    };
+    let mut origin = lowercase(scheme);
+    origin.push_str("://");
+    origin.push_str(&lowercase(host));
+    if let Some(port) = port {
+        origin.push(':');
+        origin.push_str(&port.to_string());
     }
-    match rest.split_once(':') {
-        Some((host, port)) => Some((host, Some(port))),
-        None => Some((rest, None)),
-    }
+    Some(origin)
 }
 
 impl std::str::FromStr for Origin {
@@ -161,6 +175,15 @@ mod tests {
             Origin::parse("http://127.0.0.1:8080").unwrap().as_str(),
             "http://127.0.0.1:8080"
         );
+        // Leading zeros are the same port (browsers drop them), the default one included.
+        assert_eq!(Origin::parse("http://a:0080").unwrap().as_str(), "http://a");
+        assert_eq!(Origin::parse("http://a:008080").unwrap().as_str(), "http://a:8080");
+        assert_eq!(Origin::parse("WSS://A-B.c:443").unwrap().as_str(), "wss://a-b.c");
+        assert_eq!(Origin::parse("ftp://a:21").unwrap().as_str(), "ftp://a:21");
+        assert_eq!(
+            Origin::parse("http://[::FFFF:1.2.3.4]:8").unwrap().as_str(),
+            "http://[::ffff:1.2.3.4]:8"
+        );
     }
 
     #[test]
@@ -185,6 +208,15 @@ mod tests {
             "http://[zz]",
             "http://[::1]x",
             "http://a b",
+            "http://[::1]:",
+            "http://[]",
+            "http://[::1",
+            "http://a:65536",
+            "http://a:1:2",
+            "http://.a",
+            "http://a.",
+            "://a",
+            "h_p://a",
         ] {
             assert!(Origin::parse(bad).is_err(), "{bad:?} was accepted");
         }

@@ -226,7 +226,7 @@ impl fmt::Display for Unexpected_<'_> {
             Unexpected::Unsigned(n) => write!(f, "integer `{n}`"),
             Unexpected::Signed(n) => write!(f, "integer `{n}`"),
             Unexpected::Char(c) => write!(f, "character `{c}`"),
-            Unexpected::Str(text) => write!(f, "string {text:?}"),
+            Unexpected::Str(text) => write!(f, "string {}", crate::error::Quoted(text)),
             Unexpected::Bytes(_) => f.write_str("byte array"),
             Unexpected::Option => f.write_str("Option value"),
             Unexpected::NewtypeStruct => f.write_str("newtype struct"),
