@@ -14,9 +14,9 @@ mod interrupts;
 mod outputs;
 
 use std::collections::VecDeque;
+use std::time::Duration;
 
 use litemap::LiteMap;
-use std::time::Duration;
 
 use super::trace::{Direction, HandshakeState, MessageKind, Observation, Step};
 use super::wire::WireObject;
