@@ -105,32 +105,24 @@ fn normalised_tuple(input: &[u8]) -> Option<String> {
     };
     let port = match port {
         None => None,
-        Some(digits) => {
-            if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-                return None;
-            }
-            let number = digits.iter().try_fold(0u16, |n, &digit| {
+        Some(digits) if !digits.is_empty() && digits.iter().all(u8::is_ascii_digit) => {
+            Some(digits.iter().try_fold(0u16, |n, &digit| {
                 n.checked_mul(10)?.checked_add(u16::from(digit - b'0'))
-            })?;
-            let default = if scheme.eq_ignore_ascii_case(b"http") || scheme.eq_ignore_ascii_case(b"ws") {
-                Some(80)
-            } else if scheme.eq_ignore_ascii_case(b"https") || scheme.eq_ignore_ascii_case(b"wss") {
-                Some(443)
-            } else {
-                None
-            };
-            (default != Some(number)).then_some(number)
+            })?)
         }
+        Some(_) => return None,
     };
-    let lowercase = |part: &[u8]| {
-        part.iter()
-            .map(|c| char::from(c.to_ascii_lowercase()))
-            .collect::<String>()
+    // Every byte kept is ASCII (checked above), so each is its own `char`.
+    let mut origin: String = scheme.iter().copied().map(char::from).collect();
+    origin.make_ascii_lowercase();
+    let default_port = match origin.as_str() {
+        "http" | "ws" => Some(80),
+        "https" | "wss" => Some(443),
+        _ => None,
     };
-    let mut origin = lowercase(scheme);
     origin.push_str("://");
-    origin.push_str(&lowercase(host));
-    if let Some(port) = port {
+    origin.extend(host.iter().map(|c| char::from(c.to_ascii_lowercase())));
+    if let Some(port) = port.filter(|&port| Some(port) != default_port) {
         origin.push(':');
         origin.push_str(&port.to_string());
     }

@@ -160,13 +160,13 @@ pub(super) fn dispatch(shared: &Rc<Driver>, event: Event<JsValue>) {
             if let Some(tx) = handshake {
                 let _ = tx.send(Err(error.clone()));
             }
-            for (_, tx) in waiters.into_tuple_vec() {
+            for (_, tx) in waiters {
                 let _ = tx.send(Err(WaitFailure {
                     error: error.clone(),
                     never_posted: false,
                 }));
             }
-            for (_, (sink, _)) in sinks.into_tuple_vec() {
+            for (_, (sink, _)) in sinks {
                 let _ = sink.unbounded_send(Err(error.clone()));
             }
             for tx in watchers {

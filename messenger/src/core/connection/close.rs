@@ -71,11 +71,7 @@ impl<P> Connection<P> {
         }
         // Held interrupt ports close below with every other port; the observer must hear it, as
         // it does on a release, or it would show these channels open for ever.
-        for channel in std::mem::take(&mut self.held_interrupts)
-            .into_tuple_vec()
-            .into_iter()
-            .map(|(channel, _)| channel)
-        {
+        for (channel, _) in std::mem::take(&mut self.held_interrupts) {
             self.observe(now, Step::InterruptClosed { channel });
         }
         let ports: Vec<PortId> = self.open_ports.keys().copied().collect();
