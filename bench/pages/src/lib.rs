@@ -13,6 +13,8 @@
 //! `{"Echoed":{"seq":1,"data":"..."}}`; `data` is what makes the 1 KB and 64 KB variants large.
 //! The hand-written JavaScript variants send exactly the same objects.
 
+mod wasm_fresh;
+
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 

@@ -6,11 +6,13 @@
 //   raw        one reused MessagePort, hand-written JS: the floor of any port-based messenger;
 //   fresh      hand-written JS with the messenger's rhythm: every message carries a brand-new
 //              port for its reply ($responsePort) and used ports are closed: the floor of the design;
+//   wasm-fresh the same rhythm and calls written in Rust with web-sys (src/wasm_fresh.rs), no
+//              protocol or serde: the floor of the design for a messenger in wasm;
 //   messenger  the Rust/wasm messenger, knocker (this page) -> listener (the iframe), after a
 //              real handshake;
 //   penpal     Penpal 7 (penpal-bench.js, in an iframe of its own, penpal.html, on the same
 //              remote site): `await remote.echo({ Echo: { seq, data } })` -> { Echoed: { seq, data } }.
-import init, { connect, listenAndEcho } from "./pkg/bench_pages.js";
+import init, { connect, listenAndEcho, serveWasmFresh, WasmFresh } from "./pkg/bench_pages.js";
 import { penpalBenchIframe, penpalHandshake, runPenpal } from "./penpal-bench.js";
 
 const params = new URLSearchParams(location.search);
@@ -54,6 +56,7 @@ function echo(message) {
 async function remote() {
   const hostOrigin = params.get("host");
   let wasm = null;
+  let wasmFreshServer = null; // keeps the wasm-fresh handler for the page's lifetime
 
   // The host hands over the ports of the JavaScript variants and of the control channel with
   // window messages, after the messenger's handshake (the messenger's listener, while it
@@ -65,6 +68,7 @@ async function remote() {
     if (!port) return;
     if (kind === "raw") serveRaw(port);
     else if (kind === "fresh") serveFresh(port);
+    else if (kind === "wasm-fresh") wasmFreshServer = serveWasmFresh(port);
     else if (kind === "control") serveControl(port);
   });
 
@@ -209,6 +213,9 @@ async function host() {
     memoryCheckpoints: (params.get("memory") || "100000,200000").split(",").map(Number),
     memoryChunk: number("memory_chunk", 2000),
   };
+  // `sizes=small,1KB`: time only these payloads (bench-runner --payloads, for digging).
+  const onlySizes = params.get("sizes");
+  if (onlySizes) config.sizes = config.sizes.filter((size) => onlySizes.split(",").includes(size.name));
   const state = window.benchState;
   const progress = (phase, detail) => {
     state.phase = phase;
@@ -264,6 +271,10 @@ async function host() {
   const ready = await new Promise((resolve) => { freshSetup.onmessage = (event) => resolve(event.data); });
   freshSetup.close();
   const fresh = { via: ready.$responsePort };
+  const wasmFreshSetup = setUp("wasm-fresh");
+  const wasmReady = await new Promise((resolve) => { wasmFreshSetup.onmessage = (event) => resolve(event.data); });
+  wasmFreshSetup.close();
+  const wasmFresh = new WasmFresh(wasmReady.$responsePort);
   // Penpal's own iframe for the timed rounds (same remote site, so the same renderer process as
   // the messenger's iframe); it stays, connected, until the end.
   const penpal = await penpalBenchIframe(penpalPage, remoteOrigin);
@@ -279,12 +290,13 @@ async function host() {
   // order rotated from round to round; the first rounds only warm up.
   let seq = 1;
   const data = Object.fromEntries(config.sizes.map((size) => [size.name, text(size.bytes)]));
-  const variants = ["raw", "fresh", "messenger", "penpal"];
+  const variants = ["raw", "fresh", "wasm-fresh", "messenger", "penpal"];
   const run = (variant, count, payload) => {
     const first = seq;
     seq += count;
     if (variant === "raw") return runRaw(rawPort, count, payload, first);
     if (variant === "fresh") return runFresh(fresh, count, payload, first);
+    if (variant === "wasm-fresh") return wasmFresh.run(count, payload, first);
     if (variant === "penpal") return runPenpal(penpal.remote, count, payload, first);
     return knocker.run(count, payload, first);
   };
@@ -302,6 +314,14 @@ async function host() {
         if (!warmup) samples[`${variant}/${size.name}`].push(microseconds);
       }
     }
+  }
+
+  // With a CPU profile being recorded (bench-runner --profile), wait until the runner has
+  // stopped it, so that the profile holds the timed rounds and none of the memory phase's
+  // messenger-only round trips (which would be counted for the messenger).
+  if (params.get("profile")) {
+    progress("profiled", "waiting for the runner to stop the profiler");
+    while (!state.profilerStopped) await sleep(50);
   }
 
   // Memory: many messenger round trips, then a forced GC on both sides and a snapshot.

@@ -137,18 +137,29 @@ pub async fn stop_profiler(client: &Client) -> Result<Value, String> {
     Ok(stopped["profile"].clone())
 }
 
+/// Shared by the messenger and wasm-fresh: the wasm-bindgen glue (`bench_pages.js`) and the
+/// generic Rust in their one wasm (futures, closures, the allocator), which name neither.
+pub const EITHER_WASM: &str = "wasm (messenger or wasm-fresh)";
+
 /// The variant a stack of frames (innermost first: function name, script URL) works for: the
-/// first frame that names one decides, so a browser built-in (`postMessage`, `close`, ...) counts
-/// for the variant whose code called it. The messenger's frames are its wasm and wasm-bindgen's
-/// glue (`bench_pages_bg.wasm`, `bench_pages.js`); the JavaScript variants' are their functions
-/// in `bench.js`; Penpal's are its module and the bench's page for it. Frames that name none
-/// (`(program)`, the garbage collector, idle) are "unattributed".
+/// innermost frame that names one decides, so a browser built-in (`postMessage`, `close`, ...)
+/// counts for the variant whose code called it. The messenger's frames are its Rust
+/// (`messenger::...`, and the bench's `bench_pages::...` around it); wasm-fresh's are
+/// `bench_pages::wasm_fresh::...`; the JavaScript variants' are their functions in `bench.js`;
+/// Penpal's are its module and the bench's page for it. A stack with only the two wasm
+/// variants' shared code is [`EITHER_WASM`]; one that names nothing at all (`(program)`, the
+/// garbage collector, idle) is "unattributed".
 pub fn variant_of<'a>(frames: impl IntoIterator<Item = (&'a str, &'a str)>) -> &'static str {
+    let mut wasm = false;
     for (function, url) in frames {
         let file = url.rsplit('/').next().unwrap_or(url);
         let file = file.split('?').next().unwrap_or(file);
         match (file, function) {
-            ("bench_pages.js" | "bench_pages_bg.wasm", _) => return "messenger",
+            ("bench_pages_bg.wasm", f) if f.contains("wasm_fresh") => return "wasm-fresh",
+            ("bench_pages_bg.wasm", f) if f.starts_with("messenger::") || f.starts_with("bench_pages::") => {
+                return "messenger"
+            }
+            ("bench_pages.js" | "bench_pages_bg.wasm", _) => wasm = true,
             ("penpal.mjs" | "penpal-bench.js", _) => return "penpal",
             ("bench.js", "runFresh" | "send" | "own.onmessage" | "listenOnFresh" | "serveFresh") => {
                 return "fresh-port"
@@ -157,12 +168,23 @@ pub fn variant_of<'a>(frames: impl IntoIterator<Item = (&'a str, &'a str)>) -> &
             _ => {}
         }
     }
-    "unattributed"
+    if wasm {
+        EITHER_WASM
+    } else {
+        "unattributed"
+    }
 }
 
-/// Self time by the variant it worked for ([`variant_of`]), and the messenger's `top` functions
-/// by self time: with `--same-process` both sides' work is in one profile, so this is the CPU
-/// each variant costs, built-ins included.
+/// How far in time a sample of [`EITHER_WASM`] looks for a sample that names the messenger or
+/// wasm-fresh. A chunk of one variant's round trips lasts tens of milliseconds and either wasm
+/// variant names itself several times per round trip, so the nearest such sample is of the
+/// chunk the sample belongs to.
+const EITHER_WASM_REACH_US: f64 = 5_000.0;
+
+/// Self time by the variant it worked for ([`variant_of`]; a sample of [`EITHER_WASM`] goes to
+/// whichever of the two the nearest sample in time names), and the messenger's and wasm-fresh's
+/// `top` functions by self time: with `--same-process` both sides' work is in one profile, so
+/// this is the CPU each variant costs, built-ins included.
 pub fn profile_by_variant(profile: &Value, top: usize) -> String {
     use std::collections::HashMap;
     let nodes = profile["nodes"].as_array().cloned().unwrap_or_default();
@@ -196,25 +218,70 @@ pub fn profile_by_variant(profile: &Value, top: usize) -> String {
     };
     let samples = profile["samples"].as_array().cloned().unwrap_or_default();
     let deltas = profile["timeDeltas"].as_array().cloned().unwrap_or_default();
-    let mut by_variant: HashMap<&str, f64> = HashMap::new();
-    let mut messenger_self: HashMap<String, f64> = HashMap::new();
-    let mut total = 0.0;
-    for (i, sample) in samples.iter().enumerate() {
-        let delta = deltas.get(i + 1).and_then(Value::as_f64).unwrap_or(0.0);
-        let frames = sample.as_u64().map(stack).unwrap_or_default();
-        let variant = variant_of(frames.iter().copied());
-        *by_variant.entry(variant).or_default() += delta;
-        if variant == "messenger" {
-            if let Some((function, url)) = frames.first() {
-                let file = url.rsplit('/').next().unwrap_or(url);
-                let name = if function.is_empty() { "(anonymous)" } else { function };
-                *messenger_self.entry(format!("{name}  {file}")).or_default() += delta;
+    /// A sample: when it was taken (µs), how long it stands for, its stack and its variant.
+    struct Sample<'a> {
+        at: f64,
+        delta: f64,
+        frames: Vec<(&'a str, &'a str)>,
+        variant: &'static str,
+    }
+    let mut at = 0.0;
+    let mut sampled: Vec<Sample> = samples
+        .iter()
+        .enumerate()
+        .map(|(i, sample)| {
+            at += deltas.get(i).and_then(Value::as_f64).unwrap_or(0.0);
+            let frames = sample.as_u64().map(stack).unwrap_or_default();
+            Sample {
+                at,
+                delta: deltas.get(i + 1).and_then(Value::as_f64).unwrap_or(0.0),
+                variant: variant_of(frames.iter().copied()),
+                frames,
             }
+        })
+        .collect();
+    let named: Vec<(f64, &'static str)> = sampled
+        .iter()
+        .filter(|sample| matches!(sample.variant, "messenger" | "wasm-fresh"))
+        .map(|sample| (sample.at, sample.variant))
+        .collect();
+    for sample in sampled.iter_mut().filter(|sample| sample.variant == EITHER_WASM) {
+        let at = sample.at;
+        let next = named.partition_point(|(t, _)| *t < at);
+        let nearest = [next.checked_sub(1), Some(next)]
+            .into_iter()
+            .flatten()
+            .filter_map(|i| named.get(i))
+            .min_by(|a, b| (a.0 - at).abs().total_cmp(&(b.0 - at).abs()));
+        if let Some((_, name)) = nearest.filter(|(t, _)| (t - at).abs() <= EITHER_WASM_REACH_US) {
+            sample.variant = name;
+        }
+    }
+    let mut by_variant: HashMap<&str, f64> = HashMap::new();
+    let mut self_time: HashMap<(&str, String), f64> = HashMap::new();
+    let mut total = 0.0;
+    for Sample {
+        delta, frames, variant, ..
+    } in &sampled
+    {
+        *by_variant.entry(variant).or_default() += delta;
+        if let Some((function, url)) = frames.first() {
+            let file = url.rsplit('/').next().unwrap_or(url);
+            let name = if function.is_empty() { "(anonymous)" } else { function };
+            *self_time.entry((variant, format!("{name}  {file}"))).or_default() += delta;
         }
         total += delta;
     }
     let mut out = format!("self time by variant, of {:.0} ms sampled:\n", total / 1000.0);
-    for variant in ["raw", "fresh-port", "messenger", "penpal", "unattributed"] {
+    for variant in [
+        "raw",
+        "fresh-port",
+        "wasm-fresh",
+        "messenger",
+        "penpal",
+        EITHER_WASM,
+        "unattributed",
+    ] {
         let micros = by_variant.get(variant).copied().unwrap_or(0.0);
         out.push_str(&format!(
             "{:>8.1} ms {:>5.1}%  {variant}\n",
@@ -222,11 +289,17 @@ pub fn profile_by_variant(profile: &Value, top: usize) -> String {
             100.0 * micros / total.max(1.0)
         ));
     }
-    let mut rows: Vec<(String, f64)> = messenger_self.into_iter().collect();
-    rows.sort_by(|a, b| b.1.total_cmp(&a.1));
-    out.push_str(&format!("the messenger's self time, top {top}:\n"));
-    for (name, micros) in rows.into_iter().take(top) {
-        out.push_str(&format!("{:>8.1} ms  {name}\n", micros / 1000.0));
+    for variant in ["messenger", "wasm-fresh"] {
+        let mut rows: Vec<(&String, f64)> = self_time
+            .iter()
+            .filter(|((v, _), _)| *v == variant)
+            .map(|((_, name), micros)| (name, *micros))
+            .collect();
+        rows.sort_by(|a, b| b.1.total_cmp(&a.1));
+        out.push_str(&format!("{variant}'s self time, top {top}:\n"));
+        for (name, micros) in rows.into_iter().take(top) {
+            out.push_str(&format!("{:>8.1} ms  {name}\n", micros / 1000.0));
+        }
     }
     out
 }
@@ -282,10 +355,12 @@ mod tests {
     #[test]
     fn a_built_in_counts_for_the_variant_that_called_it() {
         let host = "http://127.0.0.1:1/";
+        let wasm = "http://h/pkg/bench_pages_bg.wasm";
         assert_eq!(
             variant_of([
                 ("postMessage", ""),
-                ("__wbg_postMessage_1", "http://h/pkg/bench_pages.js")
+                ("__wbg_postMessage_1", "http://h/pkg/bench_pages.js"),
+                ("messenger::web::perform::perform::h1", wasm),
             ]),
             "messenger"
         );
@@ -302,34 +377,54 @@ mod tests {
             variant_of([("(garbage collector)", ""), ("(root)", host)]),
             "unattributed"
         );
-        // The innermost frame that names a variant decides.
+        // wasm-fresh shares the messenger's wasm and glue; one of its own frames decides.
         assert_eq!(
             variant_of([
-                ("decode", ""),
-                ("read", "http://h/pkg/bench_pages.js"),
-                ("runPenpal", "http://h/penpal-bench.js")
+                ("close", ""),
+                ("__wbg_close_1", "http://h/pkg/bench_pages.js"),
+                ("bench_pages::wasm_fresh::post_and_close::h1", wasm),
+                ("wasm_bindgen::convert::closures::invoke::h2", wasm),
             ]),
-            "messenger"
+            "wasm-fresh"
+        );
+        // Glue and generic Rust alone name neither wasm variant.
+        assert_eq!(
+            variant_of([
+                ("postMessage", ""),
+                ("__wbg_postMessage_1", "http://h/pkg/bench_pages.js"),
+                ("js_sys::futures::queue::Queue::new::{{closure}}::h3", wasm),
+            ]),
+            EITHER_WASM
         );
     }
 
     #[test]
     fn self_time_is_summed_by_variant() {
-        // root -> own.onmessage -> close (fresh-port); root -> glue -> postMessage (messenger).
+        // root -> own.onmessage -> close (fresh-port); root -> glue -> postMessage (either wasm
+        // variant), taken 1 ms after a sample in the messenger's Rust and 20 ms before one in
+        // wasm-fresh's, so it is the messenger's.
+        let wasm = "http://h/pkg/bench_pages_bg.wasm";
         let profile = json!({
             "nodes": [
-                { "id": 1, "callFrame": { "functionName": "(root)", "url": "" }, "children": [2, 4] },
+                { "id": 1, "callFrame": { "functionName": "(root)", "url": "" }, "children": [2, 4, 6, 7] },
                 { "id": 2, "callFrame": { "functionName": "own.onmessage", "url": "http://h/bench.js" }, "children": [3] },
                 { "id": 3, "callFrame": { "functionName": "close", "url": "" } },
                 { "id": 4, "callFrame": { "functionName": "__wbg_x", "url": "http://h/pkg/bench_pages.js" }, "children": [5] },
-                { "id": 5, "callFrame": { "functionName": "postMessage", "url": "" } }
+                { "id": 5, "callFrame": { "functionName": "postMessage", "url": "" } },
+                { "id": 6, "callFrame": { "functionName": "messenger::web::driver::drive::h1", "url": wasm } },
+                { "id": 7, "callFrame": { "functionName": "bench_pages::wasm_fresh::listen_on_fresh::h2", "url": wasm } }
             ],
-            "samples": [3, 5, 5, 1],
-            "timeDeltas": [0, 1000, 2000, 3000]
+            "samples": [3, 6, 5, 5, 7, 1],
+            "timeDeltas": [0, 1000, 1000, 1000, 20000, 1000]
         });
         let summary = profile_by_variant(&profile, 5);
-        assert!(summary.contains("     1.0 ms  16.7%  fresh-port"), "{summary}");
-        assert!(summary.contains("     5.0 ms  83.3%  messenger"), "{summary}");
-        assert!(summary.contains("     5.0 ms  postMessage  "), "{summary}");
+        assert!(summary.contains("     1.0 ms   4.2%  fresh-port"), "{summary}");
+        assert!(summary.contains("    22.0 ms  91.7%  messenger"), "{summary}");
+        assert!(summary.contains("     1.0 ms   4.2%  wasm-fresh"), "{summary}");
+        assert!(
+            summary.contains("     0.0 ms   0.0%  wasm (messenger or wasm-fresh)"),
+            "{summary}"
+        );
+        assert!(summary.contains("    21.0 ms  postMessage  "), "{summary}");
     }
 }

@@ -28,7 +28,7 @@ pub const HEAP_NOISE_BYTES: f64 = 256.0 * 1024.0;
 pub const HEAP_NOISE_FRACTION: f64 = 0.02;
 
 /// The variants, in the table's order: the page's sample keys are `{variant}/{payload}`.
-const VARIANTS: [&str; 4] = ["raw", "fresh", "messenger", "penpal"];
+const VARIANTS: [&str; 5] = ["raw", "fresh", "wasm-fresh", "messenger", "penpal"];
 
 /// Where and how the run happened, besides what the page reports.
 #[derive(Debug)]
@@ -110,8 +110,8 @@ struct SizeRow {
     name: String,
     bytes: u64,
     chunk: u64,
-    samples: [Vec<f64>; 4],
-    summaries: [Summary; 4],
+    samples: [Vec<f64>; 5],
+    summaries: [Summary; 5],
     /// Medians over rounds of the per-round ratios.
     messenger_to_fresh: f64,
     messenger_to_raw: f64,
@@ -119,6 +119,10 @@ struct SizeRow {
     penpal_to_fresh: f64,
     penpal_to_raw: f64,
     messenger_to_penpal: f64,
+    /// wasm-fresh ÷ fresh-port: what calling the browser from wasm costs at this rhythm.
+    wasm_fresh_to_fresh: f64,
+    /// messenger ÷ wasm-fresh: what the messenger costs over the same calls made from wasm.
+    messenger_to_wasm_fresh: f64,
 }
 
 /// One side's state at a memory snapshot.
@@ -220,9 +224,9 @@ impl Results {
                     floats(&page["samples"][&key]).map_err(|e| format!("samples {key}: {e}"))
                 })
                 .collect::<Result<_, _>>()?;
-            let [raw, fresh, messenger, penpal]: [Vec<f64>; 4] = samples.try_into().expect("four variants");
+            let [raw, fresh, wasm_fresh, messenger, penpal]: [Vec<f64>; 5] = samples.try_into().expect("five variants");
             if raw.is_empty()
-                || [&fresh, &messenger, &penpal]
+                || [&fresh, &wasm_fresh, &messenger, &penpal]
                     .iter()
                     .any(|other| other.len() != raw.len())
             {
@@ -234,6 +238,7 @@ impl Results {
                 summaries: [
                     Summary::of(&raw),
                     Summary::of(&fresh),
+                    Summary::of(&wasm_fresh),
                     Summary::of(&messenger),
                     Summary::of(&penpal),
                 ],
@@ -243,7 +248,9 @@ impl Results {
                 penpal_to_fresh: median(&paired_ratios(&penpal, &fresh)),
                 penpal_to_raw: median(&paired_ratios(&penpal, &raw)),
                 messenger_to_penpal: median(&paired_ratios(&messenger, &penpal)),
-                samples: [raw, fresh, messenger, penpal],
+                wasm_fresh_to_fresh: median(&paired_ratios(&wasm_fresh, &fresh)),
+                messenger_to_wasm_fresh: median(&paired_ratios(&messenger, &wasm_fresh)),
+                samples: [raw, fresh, wasm_fresh, messenger, penpal],
                 name,
             });
         }
@@ -347,6 +354,7 @@ impl Results {
                 let (to_raw, to_fresh) = match *variant {
                     "raw" => (String::new(), String::new()),
                     "fresh" => (format!("{:.2}", row.fresh_to_raw), String::new()),
+                    "wasm-fresh" => (String::new(), format!("{:.2}", row.wasm_fresh_to_fresh)),
                     "penpal" => (
                         format!("{:.2}", row.penpal_to_raw),
                         format!("{:.2}", row.penpal_to_fresh),
@@ -369,15 +377,23 @@ impl Results {
                 );
             }
         }
-        let by_size: Vec<String> = self
-            .sizes
-            .iter()
-            .map(|row| format!("{} {:.2}", row.name, row.messenger_to_penpal))
-            .collect();
+        let by_size = |ratio: fn(&SizeRow) -> f64| -> String {
+            let figures: Vec<String> = self
+                .sizes
+                .iter()
+                .map(|row| format!("{} {:.2}", row.name, ratio(row)))
+                .collect();
+            figures.join(", ")
+        };
         let _ = writeln!(
             out,
             "\nmessenger ÷ penpal, median of the per-round ratios: {}",
-            by_size.join(", ")
+            by_size(|row| row.messenger_to_penpal)
+        );
+        let _ = writeln!(
+            out,
+            "messenger ÷ wasm-fresh (the same browser calls made from wasm, nothing else): {}",
+            by_size(|row| row.messenger_to_wasm_fresh)
         );
         let knocks: Vec<String> = self.handshake_knocks.iter().map(u64::to_string).collect();
         let _ = writeln!(
@@ -438,7 +454,7 @@ impl Results {
         if smoke {
             let _ = writeln!(
                 out,
-                "\nsmoke: every variant (raw, fresh-port, messenger, penpal) and payload ran, both handshakes too, and every reply was right; listeners and ports {} over {} memory snapshots; no timing is judged.",
+                "\nsmoke: every variant (raw, fresh-port, wasm-fresh, messenger, penpal) and payload ran, both handshakes too, and every reply was right; listeners and ports {} over {} memory snapshots; no timing is judged.",
                 if self.listeners_and_ports_constant() { "constant" } else { "CHANGED" },
                 self.checkpoints.len()
             );
@@ -506,6 +522,8 @@ impl Results {
                     "ratio_penpal_to_fresh": row.penpal_to_fresh,
                     "ratio_penpal_to_raw": row.penpal_to_raw,
                     "ratio_messenger_to_penpal": row.messenger_to_penpal,
+                    "ratio_wasm_fresh_to_fresh": row.wasm_fresh_to_fresh,
+                    "ratio_messenger_to_wasm_fresh": row.messenger_to_wasm_fresh,
                 })
             })
             .collect();
@@ -780,6 +798,7 @@ mod tests {
             ("fresh/small", [150.0, 300.0]),
             ("messenger/small", [300.0, 500.0]),
             ("penpal/small", [200.0, 400.0]),
+            ("wasm-fresh/small", [120.0, 240.0]),
         ]))
         .unwrap();
         let json = results.json();
@@ -811,6 +830,12 @@ mod tests {
         assert_eq!(small["ratio_messenger_to_raw"], json!(2.75));
         assert_eq!(small["ratio_fresh_to_raw"], json!(1.5));
         assert_eq!(json["timings"][2]["ratio_penpal_to_fresh"], json!(1.0));
+        // wasm-fresh: 120 and 240 µs against fresh-port's 150 and 300, the messenger's 300 and 500.
+        assert_eq!(small["us_per_round_trip"]["wasm-fresh"]["median"], json!(180.0));
+        assert!((small["ratio_wasm_fresh_to_fresh"].as_f64().unwrap() - 0.8).abs() < 1e-12);
+        let expected = (300.0 / 120.0 + 500.0 / 240.0) / 2.0;
+        assert!((small["ratio_messenger_to_wasm_fresh"].as_f64().unwrap() - expected).abs() < 1e-12);
+        assert!(medians["wasm-fresh/64KB"].is_number());
 
         let handshake = &json["handshake_ms"];
         assert_eq!(
@@ -850,7 +875,7 @@ mod tests {
         );
         assert!(results
             .table(true)
-            .contains("every variant (raw, fresh-port, messenger, penpal)"));
+            .contains("every variant (raw, fresh-port, wasm-fresh, messenger, penpal)"));
     }
 
     #[test]

@@ -13,7 +13,7 @@ use crate::{browser, report};
 const USAGE: &str = "\
 usage: bench-runner [--smoke] [--site DIR] [--size-wasm FILE] [--out FILE]
                     [--rounds N] [--handshakes N] [--memory N,N] [--timeout SECS]
-                    [--profile FILE] [--same-process]
+                    [--profile FILE] [--same-process] [--payloads NAME,NAME]
 
   --smoke          a handful of round trips only; checks that everything works, times nothing
   --site DIR       the built pages (default target/bench/site)
@@ -27,10 +27,14 @@ usage: bench-runner [--smoke] [--site DIR] [--size-wasm FILE] [--out FILE]
   --profile FILE   record a CPU profile of the host page during the timed rounds (Chrome
                    DevTools Protocol), write it to FILE (.cpuprofile, opens in DevTools) and
                    print the functions with the most self time (the page's own process
-                   only: with the iframe in its own process, that is the host's side)
+                   only: with the iframe in its own process, that is the host's side);
+                   the page waits after the timed rounds until the profiler has stopped,
+                   so the profile holds the timed rounds and nothing after them
   --same-process   diagnostic, not the benchmark: lets Chromium keep the iframe in the host's
                    renderer process, so round trips cost CPU and scheduling but no
                    inter-process hop, and a --profile sees both sides' work
+  --payloads LIST  diagnostic: time only these payloads (of small, 1KB, 64KB), e.g. to
+                   profile small messages alone
 
 Ports: BENCH_HOST_PORT and BENCH_REMOTE_PORT (default: free ports).";
 
@@ -47,6 +51,8 @@ pub struct Options {
     pub timeout: Duration,
     pub profile: Option<PathBuf>,
     pub same_process: bool,
+    /// The payloads timed (`--payloads`); empty: all of them.
+    pub payloads: Vec<String>,
 }
 
 /// The workspace's `target/` folder (or `CARGO_TARGET_DIR`).
@@ -73,6 +79,7 @@ fn parse_options(args: impl Iterator<Item = String>) -> Result<Options, String> 
         timeout: Duration::from_secs(if smoke { 180 } else { 1200 }),
         profile: None,
         same_process: false,
+        payloads: Vec::new(),
     };
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
@@ -98,12 +105,27 @@ fn parse_options(args: impl Iterator<Item = String>) -> Result<Options, String> 
             "--timeout" => options.timeout = Duration::from_secs(number("--timeout", value("--timeout")?)?),
             "--profile" => options.profile = Some(value("--profile")?.into()),
             "--same-process" => options.same_process = true,
+            "--payloads" => {
+                options.payloads = value("--payloads")?
+                    .split(',')
+                    .map(|name| name.trim().to_owned())
+                    .collect();
+                if let Some(unknown) = options.payloads.iter().find(|name| !PAYLOADS.contains(&name.as_str())) {
+                    return Err(format!(
+                        "--payloads: no payload {unknown} (there are {})",
+                        PAYLOADS.join(", ")
+                    ));
+                }
+            }
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument {other}")),
         }
     }
     Ok(options)
 }
+
+/// The payloads the page times, by name.
+const PAYLOADS: &[&str] = &["small", "1KB", "64KB"];
 
 /// The host page's query: what to run, and where the iframe lives.
 fn host_query(options: &Options, remote_origin: &str) -> String {
@@ -115,6 +137,13 @@ fn host_query(options: &Options, remote_origin: &str) -> String {
         ("handshakes", options.handshakes.to_string()),
         ("memory", memory.join(",")),
     ];
+    if !options.payloads.is_empty() {
+        pairs.push(("sizes", options.payloads.join(",")));
+    }
+    if options.profile.is_some() {
+        // The page then waits for `profilerStopped` before its memory phase.
+        pairs.push(("profile", "1".to_owned()));
+    }
     if options.smoke {
         pairs.extend([
             ("warmup", "0".to_owned()),
@@ -354,6 +383,10 @@ async fn drive(
             } else if profiling && phase != "timing" {
                 let profile = browser::stop_profiler(client).await?;
                 profiling = false;
+                client
+                    .execute("window.benchState.profilerStopped = true;", vec![])
+                    .await
+                    .map_err(|e| format!("telling the page the profiler stopped: {e}"))?;
                 std::fs::write(path, profile.to_string()).map_err(|e| format!("writing {}: {e}", path.display()))?;
                 eprintln!("bench: CPU profile of the host page written to {}", path.display());
                 eprintln!("{}", browser::profile_summary(&profile, 30));
@@ -421,6 +454,18 @@ mod tests {
         let query = host_query(&options, "http://localhost:1234");
         assert!(query.contains("remote=http%3A%2F%2Flocalhost%3A1234"), "{query}");
         assert!(!query.contains("chunk_small"), "{query}");
+        assert!(!query.contains("sizes="), "{query}");
+        assert!(!query.contains("profile="), "{query}");
+    }
+
+    #[test]
+    fn payloads_and_profiling_reach_the_page() {
+        let options = parse(&["--payloads", "small,1KB", "--profile", "/tmp/p.json"]).unwrap();
+        assert_eq!(options.payloads, ["small", "1KB"]);
+        let query = host_query(&options, "http://localhost:1");
+        assert!(query.contains("sizes=small%2C1KB"), "{query}");
+        assert!(query.contains("profile=1"), "{query}");
+        assert!(parse(&["--payloads", "small,2KB"]).unwrap_err().contains("2KB"));
     }
 
     #[test]

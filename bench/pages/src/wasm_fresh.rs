@@ -1,0 +1,186 @@
+//! The *wasm-fresh* variant: the fresh-port rhythm of `bench.js` written in Rust with `web-sys`,
+//! call for call the same browser work (one channel, one `postMessage` with one transferred
+//! port and two closes per message and side, the same objects) and nothing else: no protocol,
+//! no checks, no serde, no copy of the payload into wasm (the echo hands on the `seq` and `data`
+//! values it received, and the host compares them with `===`, as the JavaScript does).
+//!
+//! It is the floor of the design *for a messenger in wasm*: what the messenger costs over it is
+//! what the messenger's own code and its extra calls cost, and what it costs over fresh-port
+//! is what calling the browser from wasm through `wasm-bindgen` costs.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use futures::channel::oneshot;
+use js_sys::{Array, Object};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{MessageChannel, MessageEvent, MessagePort};
+
+// The wire's two fields and the payload's members as plain property accesses, the same
+// bindings the messenger uses for its wire fields (no field name crosses from Rust).
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(extends = Object)]
+    type Wire;
+    #[wasm_bindgen(method, getter = "message")]
+    fn message(this: &Wire) -> JsValue;
+    #[wasm_bindgen(method, setter = "message")]
+    fn set_message(this: &Wire, value: &JsValue);
+    #[wasm_bindgen(method, getter = "$responsePort")]
+    fn response_port(this: &Wire) -> JsValue;
+    #[wasm_bindgen(method, setter = "$responsePort")]
+    fn set_response_port(this: &Wire, port: &MessagePort);
+
+    #[wasm_bindgen(extends = Object)]
+    type Tagged;
+    #[wasm_bindgen(method, getter = "Echo")]
+    fn echo(this: &Tagged) -> JsValue;
+    #[wasm_bindgen(method, setter = "Echo")]
+    fn set_echo(this: &Tagged, value: &JsValue);
+    #[wasm_bindgen(method, getter = "Echoed")]
+    fn echoed(this: &Tagged) -> JsValue;
+    #[wasm_bindgen(method, setter = "Echoed")]
+    fn set_echoed(this: &Tagged, value: &JsValue);
+
+    #[wasm_bindgen(extends = Object)]
+    type Echo;
+    #[wasm_bindgen(method, getter = "seq")]
+    fn seq(this: &Echo) -> JsValue;
+    #[wasm_bindgen(method, setter = "seq")]
+    fn set_seq(this: &Echo, value: &JsValue);
+    #[wasm_bindgen(method, getter = "data")]
+    fn data(this: &Echo) -> JsValue;
+    #[wasm_bindgen(method, setter = "data")]
+    fn set_data(this: &Echo, value: &JsValue);
+}
+
+/// `{ [tag]: { seq, data } }`, built member by member, as the messenger's encoder does.
+fn tagged(echo: bool, seq: &JsValue, data: &JsValue) -> JsValue {
+    let inner: Echo = Object::new().unchecked_into();
+    inner.set_seq(seq);
+    inner.set_data(data);
+    let outer: Tagged = Object::new().unchecked_into();
+    if echo {
+        outer.set_echo(&inner);
+    } else {
+        outer.set_echoed(&inner);
+    }
+    outer.into()
+}
+
+/// Posts `{ message, $responsePort: reply }` on `via`, transferring `reply`, and closes `via`.
+fn post_and_close(via: &MessagePort, message: &JsValue, reply: &MessagePort) -> Result<(), JsValue> {
+    let wire: Wire = Object::new().unchecked_into();
+    wire.set_message(message);
+    wire.set_response_port(reply);
+    via.post_message_with_transferable(&wire, &Array::of1(reply))?;
+    via.close();
+    Ok(())
+}
+
+type Handler = Closure<dyn FnMut(MessageEvent)>;
+
+/// The iframe's end: answers every request on the fresh channel it listens on with its echo
+/// and a new channel's port, for as long as the page lives. Its one handler is shared by every
+/// port it listens on, as the messenger's is.
+#[wasm_bindgen(js_name = serveWasmFresh)]
+pub fn serve_wasm_fresh(setup: MessagePort) -> Result<WasmFreshServer, JsValue> {
+    let handler: Rc<RefCell<Option<Handler>>> = Rc::default();
+    let weak = Rc::downgrade(&handler);
+    let on_message = Closure::new(move |event: MessageEvent| {
+        let Some(handler) = weak.upgrade() else { return };
+        let Some(own) = event.current_target().and_then(|t| t.dyn_into::<MessagePort>().ok()) else {
+            return;
+        };
+        // Closed, as bench.js's `own.close()`; its handler stays set (a closed port never
+        // fires), as in the JavaScript, so that the two make the same calls.
+        own.close();
+        let wire: Wire = event.data().unchecked_into();
+        let Ok(via) = wire.response_port().dyn_into::<MessagePort>() else {
+            return;
+        };
+        let request: Echo = wire.message().unchecked_into::<Tagged>().echo().unchecked_into();
+        let reply = tagged(false, &request.seq(), &request.data());
+        if let Ok(next) = listen_on_fresh(&handler) {
+            let _ = post_and_close(&via, &reply, &next);
+        }
+    });
+    *handler.borrow_mut() = Some(on_message);
+    let next = listen_on_fresh(&handler)?;
+    post_and_close(&setup, &JsValue::from_str("ready"), &next)?;
+    Ok(WasmFreshServer { _handler: handler })
+}
+
+/// A new channel whose first port is listened on by `handler`; its second port, to hand over.
+fn listen_on_fresh(handler: &RefCell<Option<Handler>>) -> Result<MessagePort, JsValue> {
+    let channel = MessageChannel::new()?;
+    if let Some(handler) = handler.borrow().as_ref() {
+        channel.port1().set_onmessage(Some(handler.as_ref().unchecked_ref()));
+    }
+    Ok(channel.port2())
+}
+
+/// Keeps the iframe's handler alive; the page holds it for its lifetime.
+#[wasm_bindgen]
+pub struct WasmFreshServer {
+    _handler: Rc<RefCell<Option<Handler>>>,
+}
+
+/// The host's end: `via` is the port the iframe's `ready` brought.
+#[wasm_bindgen]
+pub struct WasmFresh {
+    via: Rc<RefCell<MessagePort>>,
+    waiting: Rc<RefCell<Option<oneshot::Sender<MessageEvent>>>>,
+    on_message: Rc<Handler>,
+}
+
+#[wasm_bindgen]
+impl WasmFresh {
+    /// Speaks first on `via`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(via: MessagePort) -> WasmFresh {
+        let waiting: Rc<RefCell<Option<oneshot::Sender<MessageEvent>>>> = Rc::default();
+        let wake = waiting.clone();
+        let on_message = Closure::new(move |event: MessageEvent| {
+            if let Some(tx) = wake.borrow_mut().take() {
+                let _ = tx.send(event);
+            }
+        });
+        WasmFresh {
+            via: Rc::new(RefCell::new(via)),
+            waiting,
+            on_message: Rc::new(on_message),
+        }
+    }
+
+    /// `count` round trips carrying `data`, numbered from `first_seq`; rejects at the first
+    /// wrong reply.
+    pub fn run(&self, count: u32, data: JsValue, first_seq: u32) -> js_sys::Promise {
+        let (via, waiting, on_message) = (self.via.clone(), self.waiting.clone(), self.on_message.clone());
+        wasm_bindgen_futures::future_to_promise(async move {
+            for seq in first_seq..first_seq.wrapping_add(count) {
+                let seq_value = JsValue::from(seq);
+                let channel = MessageChannel::new()?;
+                let own = channel.port1();
+                own.set_onmessage(Some((*on_message).as_ref().unchecked_ref()));
+                let (tx, rx) = oneshot::channel();
+                *waiting.borrow_mut() = Some(tx);
+                post_and_close(&via.borrow(), &tagged(true, &seq_value, &data), &channel.port2())?;
+                let event = rx.await.map_err(|_| JsError::new("wasm-fresh: the reply never came"))?;
+                own.close();
+                let wire: Wire = event.data().unchecked_into();
+                *via.borrow_mut() = wire.response_port().dyn_into::<MessagePort>()?;
+                let echoed = wire.message().unchecked_into::<Tagged>().echoed();
+                let right = echoed.is_object() && {
+                    let echoed: &Echo = echoed.unchecked_ref();
+                    echoed.seq() == seq_value && echoed.data() == data
+                };
+                if !right {
+                    return Err(JsError::new(&format!("wasm-fresh: round trip {seq}: wrong reply")).into());
+                }
+            }
+            Ok(JsValue::from(count))
+        })
+    }
+}
