@@ -1,5 +1,6 @@
 //! The wasm half of the messenger benchmark (see `BENCHMARKS.md`): both ends of the messenger
-//! variant, driven by the hand-written pages in `static/`.
+//! variant and of the *wasm-fresh* variant ([`wasm_fresh`]), driven by the hand-written pages
+//! in `static/`.
 //!
 //! * In the host page, [`connect`] watches a freshly inserted iframe with a
 //!   [`Reconnector`] (knocking on its `load`, as an application does) and resolves with a
@@ -13,7 +14,7 @@
 //! `{"Echoed":{"seq":1,"data":"..."}}`; `data` is what makes the 1 KB and 64 KB variants large.
 //! The hand-written JavaScript variants send exactly the same objects.
 
-mod wasm_fresh;
+pub mod wasm_fresh;
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
