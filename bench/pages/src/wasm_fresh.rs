@@ -102,23 +102,24 @@ pub fn serve_wasm_fresh(setup: MessagePort) -> Result<WasmFreshServer, JsValue> 
         };
         let request: Echo = wire.message().unchecked_into::<Tagged>().echo().unchecked_into();
         let reply = tagged(false, &request.seq(), &request.data());
-        if let Ok(next) = listen_on_fresh(&handler) {
-            let _ = post_and_close(&via, &reply, &next);
+        let handler = handler.borrow();
+        let Some(on_message) = handler.as_ref() else { return };
+        if let Ok(next) = listen_on_fresh(on_message.as_ref().unchecked_ref()) {
+            let _ = post_and_close(&via, &reply, &next.port2());
         }
     });
+    let next = listen_on_fresh(on_message.as_ref().unchecked_ref())?;
     *handler.borrow_mut() = Some(on_message);
-    let next = listen_on_fresh(&handler)?;
-    post_and_close(&setup, &JsValue::from_str("ready"), &next)?;
+    post_and_close(&setup, &JsValue::from_str("ready"), &next.port2())?;
     Ok(WasmFreshServer { _handler: handler })
 }
 
-/// A new channel whose first port is listened on by `handler`; its second port, to hand over.
-fn listen_on_fresh(handler: &RefCell<Option<Handler>>) -> Result<MessagePort, JsValue> {
+/// A new channel whose first port `on_message` listens on (both ends use it: the iframe hands
+/// the second port over with its reply, the host with its request).
+fn listen_on_fresh(on_message: &js_sys::Function) -> Result<MessageChannel, JsValue> {
     let channel = MessageChannel::new()?;
-    if let Some(handler) = handler.borrow().as_ref() {
-        channel.port1().set_onmessage(Some(handler.as_ref().unchecked_ref()));
-    }
-    Ok(channel.port2())
+    channel.port1().set_onmessage(Some(on_message));
+    Ok(channel)
 }
 
 /// Keeps the iframe's handler alive; the page holds it for its lifetime.
@@ -161,9 +162,8 @@ impl WasmFresh {
         wasm_bindgen_futures::future_to_promise(async move {
             for seq in first_seq..first_seq.wrapping_add(count) {
                 let seq_value = JsValue::from(seq);
-                let channel = MessageChannel::new()?;
+                let channel = listen_on_fresh((*on_message).as_ref().unchecked_ref())?;
                 let own = channel.port1();
-                own.set_onmessage(Some((*on_message).as_ref().unchecked_ref()));
                 let (tx, rx) = oneshot::channel();
                 *waiting.borrow_mut() = Some(tx);
                 post_and_close(&via.borrow(), &tagged(true, &seq_value, &data), &channel.port2())?;

@@ -265,16 +265,18 @@ async function host() {
     iframe.contentWindow.postMessage({ benchSetup: kind }, remoteOrigin, [channel.port2]);
     return channel.port1;
   };
+  // A fresh-port variant's iframe side answers its setup port with { message: "ready",
+  // $responsePort }: the port to speak on first.
+  const firstPort = async (kind) => {
+    const setup = setUp(kind);
+    const ready = await new Promise((resolve) => { setup.onmessage = (event) => resolve(event.data); });
+    setup.close();
+    return ready.$responsePort;
+  };
   const control = setUp("control");
   const rawPort = setUp("raw");
-  const freshSetup = setUp("fresh");
-  const ready = await new Promise((resolve) => { freshSetup.onmessage = (event) => resolve(event.data); });
-  freshSetup.close();
-  const fresh = { via: ready.$responsePort };
-  const wasmFreshSetup = setUp("wasm-fresh");
-  const wasmReady = await new Promise((resolve) => { wasmFreshSetup.onmessage = (event) => resolve(event.data); });
-  wasmFreshSetup.close();
-  const wasmFresh = new WasmFresh(wasmReady.$responsePort);
+  const fresh = { via: await firstPort("fresh") };
+  const wasmFresh = new WasmFresh(await firstPort("wasm-fresh"));
   // Penpal's own iframe for the timed rounds (same remote site, so the same renderer process as
   // the messenger's iframe); it stays, connected, until the end.
   const penpal = await penpalBenchIframe(penpalPage, remoteOrigin);

@@ -265,12 +265,15 @@ pub fn profile_by_variant(profile: &Value, top: usize) -> String {
     } in &sampled
     {
         *by_variant.entry(variant).or_default() += delta;
+        total += delta;
+        if !matches!(*variant, "messenger" | "wasm-fresh") {
+            continue; // only these two have their functions listed
+        }
         if let Some((function, url)) = frames.first() {
             let file = url.rsplit('/').next().unwrap_or(url);
             let name = if function.is_empty() { "(anonymous)" } else { function };
             *self_time.entry((variant, format!("{name}  {file}"))).or_default() += delta;
         }
-        total += delta;
     }
     let mut out = format!("self time by variant, of {:.0} ms sampled:\n", total / 1000.0);
     for variant in [
