@@ -27,7 +27,7 @@ use super::perform::{dispatch, perform};
 use super::ports::{PortHandlers, PortSlot};
 use super::window::window_listeners;
 use super::{Config, Observer, Source, Target};
-use crate::core::{Connection, HeldInterrupt, Instant, InterruptKind, Limits, PortId, SendId, Waiter};
+use crate::core::{Connection, Event, HeldInterrupt, Instant, InterruptKind, Limits, PortId, SendId, Waiter};
 use crate::Error;
 
 /// What a reply waiter receives.
@@ -56,6 +56,9 @@ pub(crate) struct Delivered {
 pub(crate) struct Inner {
     pub(super) core: Connection<JsValue>,
     pub(super) ports: LiteMap<PortId, PortSlot>,
+    /// Ports the core is done with, closed when the drive that retired them ends (see
+    /// [`retire`]).
+    pub(super) retired: Vec<PortSlot>,
     pub(super) targets: Vec<Target>,
     pub(super) window_listeners: Option<[EventListener; 2]>,
     /// The armed browser timeout and when it fires (see [`reschedule`]).
@@ -70,7 +73,7 @@ pub(crate) struct Inner {
 impl Drop for Inner {
     fn drop(&mut self) {
         // The last owner went away without closing: release every port so none stays entangled.
-        for slot in self.ports.values() {
+        for slot in self.ports.values().chain(&self.retired) {
             slot.port.close();
         }
     }
@@ -97,6 +100,8 @@ pub(crate) struct Driver {
     pub(super) inner: RefCell<Inner>,
     pub(super) observer: RefCell<Option<Observer>>,
     pub(super) driving: Cell<bool>,
+    /// Whether a task that closes the retired ports is queued.
+    retiring: Cell<bool>,
     pub(crate) limits: Limits,
     pub(super) config_origin: crate::Origin,
     pub(super) clock: web_sys::Performance,
@@ -127,6 +132,7 @@ impl Driver {
             inner: RefCell::new(Inner {
                 core,
                 ports: LiteMap::new(),
+                retired: Vec::new(),
                 targets,
                 window_listeners: None,
                 timer: None,
@@ -138,6 +144,7 @@ impl Driver {
             }),
             observer: RefCell::new(config.observer),
             driving: Cell::new(false),
+            retiring: Cell::new(false),
             limits: config.limits,
             config_origin: config.origin,
             clock: clock()?,
@@ -290,6 +297,7 @@ fn drive(shared: &Rc<Driver>) {
     if shared.driving.replace(true) {
         return;
     }
+    let mut woke_receiver = false;
     loop {
         let (actions, events, observations) = {
             let mut inner = shared.inner.borrow_mut();
@@ -309,6 +317,7 @@ fn drive(shared: &Rc<Driver>) {
             }
         }
         for event in events {
+            woke_receiver |= matches!(event, Event::Received { .. });
             dispatch(shared, event);
         }
         if !observations.is_empty() {
@@ -320,7 +329,47 @@ fn drive(shared: &Rc<Driver>) {
         }
     }
     reschedule(shared);
+    retire(shared, woke_receiver);
     shared.driving.set(false);
+}
+
+/// Closes the ports the core is done with: at once, unless this drive handed a message to its
+/// receiver while the session goes on.
+///
+/// A message's arrival retires the port it came on, and waking its receiver queues the task that
+/// answers it: closing the port and removing its two listeners then would put three calls on the
+/// way of every reply. Those ports are closed by the next drive instead, which is the reply's
+/// post when the answer is ready at once, or by a task queued behind the woken one, whichever
+/// comes first; either way before any other event can run, while the peer is busy with the reply.
+/// Nothing can tell the difference: a retired port is no longer the session's, so an event on it
+/// would find no listening slot and be dropped, as it would be after.
+fn retire(shared: &Rc<Driver>, woke_receiver: bool) {
+    if shared.inner.borrow().retired.is_empty() {
+        return;
+    }
+    let open = shared.inner.borrow().core.closed_with().is_none();
+    if !(woke_receiver && open) {
+        close_retired(shared);
+        return;
+    }
+    if shared.retiring.replace(true) {
+        return;
+    }
+    let weak = Rc::downgrade(shared);
+    wasm_bindgen_futures::spawn_local(async move {
+        if let Some(shared) = weak.upgrade() {
+            shared.retiring.set(false);
+            close_retired(&shared);
+        }
+    });
+}
+
+fn close_retired(shared: &Driver) {
+    let retired = std::mem::take(&mut shared.inner.borrow_mut().retired);
+    for slot in retired {
+        slot.port.close();
+        drop(slot); // removes its listeners, outside the borrow
+    }
 }
 
 /// The longest delay a browser timer honours: `i32::MAX` milliseconds, about 24.8 days.

@@ -6,7 +6,7 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use super::codec::{self, js_error_text};
 use super::driver::{Delivered, Delivery, Driver, WaitFailure};
-use super::ports::{open_channel, port, transfer, Carries};
+use super::ports::{keep_listening, new_channel, open_channel, port, transfer, Carries};
 use super::Target;
 use crate::core::{Action, Event, InterruptKind, Waiter};
 use crate::Error;
@@ -42,43 +42,60 @@ pub(super) fn perform(shared: &Rc<Driver>, action: Action<JsValue>) -> Result<()
             let Some(via) = port(shared, via) else {
                 return Err(Error::Closed);
             };
-            let reply = open_channel(shared, reply_channel, Carries::Messages)?;
-            let interrupt_port = match interrupt {
-                Some((channel, kind)) => {
-                    let given = open_channel(shared, channel, Carries::Interrupts)?;
-                    let now = shared.now();
-                    let mut inner = shared.inner.borrow_mut();
-                    match send.and_then(|id| inner.unbound_sinks.remove(&id)) {
-                        Some((sink, _)) if !sink.is_closed() => {
-                            inner.sinks.insert(channel, sink);
-                        }
-                        _ => {
-                            // The receiving half was dropped while the send was queued (the sweep
-                            // then discarded its sink): nobody will ever listen here, so the
-                            // channel is closed as soon as it exists. The core queues the
-                            // `ClosePort`, which this same drive performs after the post.
-                            inner.core.close_interrupt(channel, now);
-                        }
-                    }
-                    Some((given, kind == InterruptKind::OneTime))
+            // Both channels are listened on only after the post: no event of theirs can run
+            // before this task ends, and a port queues what arrives until it is started, so
+            // nothing is lost, and the six calls that set up listening are off the way of the
+            // reply.
+            let reply = new_channel()?;
+            let interrupt_channel = match interrupt.map(|_| new_channel()).transpose() {
+                Ok(channel) => channel,
+                Err(error) => {
+                    reply.port1().close();
+                    return Err(error);
                 }
-                None => None,
             };
-            let object = codec::body_object(body, &reply, interrupt_port.as_ref().map(|(p, once)| (p, *once)));
-            let mut ports = vec![&reply];
-            ports.extend(interrupt_port.as_ref().map(|(p, _)| p));
-            via.post_message_with_transferable(&object, &transfer(&ports))
-                .map_err(browser)
+            let (reply_kept, reply_given) = (reply.port1(), reply.port2());
+            let interrupt_ports = interrupt.zip(interrupt_channel).map(|((channel, kind), made)| {
+                let now = shared.now();
+                let mut inner = shared.inner.borrow_mut();
+                match send.and_then(|id| inner.unbound_sinks.remove(&id)) {
+                    Some((sink, _)) if !sink.is_closed() => {
+                        inner.sinks.insert(channel, sink);
+                    }
+                    _ => {
+                        // The receiving half was dropped while the send was queued (the sweep
+                        // then discarded its sink): nobody will ever listen here, so the
+                        // channel is closed as soon as it exists. The core queues the
+                        // `ClosePort`, which this same drive performs after the post.
+                        inner.core.close_interrupt(channel, now);
+                    }
+                }
+                (channel, made.port1(), made.port2(), kind == InterruptKind::OneTime)
+            });
+            let object = codec::body_object(
+                body,
+                &reply_given,
+                interrupt_ports.as_ref().map(|(_, _, given, once)| (given, *once)),
+            );
+            let mut ports = vec![&reply_given];
+            ports.extend(interrupt_ports.as_ref().map(|(_, _, given, _)| given));
+            let posted = via.post_message_with_transferable(&object, &transfer(&ports));
+            keep_listening(shared, reply_channel, reply_kept, Carries::Messages);
+            if let Some((channel, kept, _, _)) = interrupt_ports {
+                keep_listening(shared, channel, kept, Carries::Interrupts);
+            }
+            posted.map_err(browser)
         }
         Action::PostInterrupt { via, payload } => match port(shared, via) {
             Some(via) => via.post_message(&payload).map_err(browser),
             None => Err(Error::Closed),
         },
         Action::ClosePort(id) => {
+            // Closed when the drive ends (see `retire`): from now on the port's events are not
+            // the session's, and closing it cannot wait on anything.
             let slot = shared.inner.borrow_mut().ports.remove(&id);
             if let Some(slot) = slot {
-                slot.port.close();
-                drop(slot); // removes its listeners, outside the borrow
+                shared.inner.borrow_mut().retired.push(slot);
             }
             Ok(())
         }

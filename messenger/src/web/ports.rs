@@ -178,7 +178,12 @@ pub(super) fn port(shared: &Rc<Driver>, id: PortId) -> Option<MessagePort> {
 /// Creates a channel, keeps and listens on its first port as `id`, and returns the second.
 pub(super) fn open_channel(shared: &Rc<Driver>, id: PortId, carries: Carries) -> Result<MessagePort, Error> {
     let channel = new_channel()?;
-    let slot = listen_on(shared, channel.port1(), carries);
-    shared.inner.borrow_mut().ports.insert(id, slot);
+    keep_listening(shared, id, channel.port1(), carries);
     Ok(channel.port2())
+}
+
+/// Keeps `port` as `id` and listens on it.
+pub(super) fn keep_listening(shared: &Rc<Driver>, id: PortId, port: MessagePort, carries: Carries) {
+    let slot = listen_on(shared, port, carries);
+    shared.inner.borrow_mut().ports.insert(id, slot);
 }
