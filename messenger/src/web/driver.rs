@@ -56,8 +56,7 @@ pub(crate) struct Delivered {
 pub(crate) struct Inner {
     pub(super) core: Connection<JsValue>,
     pub(super) ports: LiteMap<PortId, PortSlot>,
-    /// Ports the core is done with, closed when the drive that retired them ends (see
-    /// [`retire`]).
+    /// Ports the core is done with, still to be closed (see [`retire`]).
     pub(super) retired: Vec<PortSlot>,
     pub(super) targets: Vec<Target>,
     pub(super) window_listeners: Option<[EventListener; 2]>,
@@ -344,10 +343,13 @@ fn drive(shared: &Rc<Driver>) {
 /// Nothing can tell the difference: a retired port is no longer the session's, so an event on it
 /// would find no listening slot and be dropped, as it would be after.
 fn retire(shared: &Rc<Driver>, woke_receiver: bool) {
-    if shared.inner.borrow().retired.is_empty() {
+    let (none, open) = {
+        let inner = shared.inner.borrow();
+        (inner.retired.is_empty(), inner.core.closed_with().is_none())
+    };
+    if none {
         return;
     }
-    let open = shared.inner.borrow().core.closed_with().is_none();
     if !(woke_receiver && open) {
         close_retired(shared);
         return;

@@ -91,11 +91,11 @@ pub(super) fn perform(shared: &Rc<Driver>, action: Action<JsValue>) -> Result<()
             None => Err(Error::Closed),
         },
         Action::ClosePort(id) => {
-            // Closed when the drive ends (see `retire`): from now on the port's events are not
-            // the session's, and closing it cannot wait on anything.
-            let slot = shared.inner.borrow_mut().ports.remove(&id);
-            if let Some(slot) = slot {
-                shared.inner.borrow_mut().retired.push(slot);
+            // Closed by `retire` at the end of this drive or, after a message was handed on, the
+            // next one: from now on the port's events are not the session's.
+            let mut inner = shared.inner.borrow_mut();
+            if let Some(slot) = inner.ports.remove(&id) {
+                inner.retired.push(slot);
             }
             Ok(())
         }
