@@ -606,10 +606,12 @@ extern "C" {
 /// once usually reports within a second, but this binary holds every browser test (about 17 MB
 /// of wasm), and the worker tests may run while Firefox is still compiling that module for the
 /// page in the background on a loaded 2-core machine: once, all three waited longer than
-/// [`LOAD`] there, and passed when run again. How fast an engine starts a worker is not what
-/// these tests prove, so the start gets a bound of its own (the time it took is logged);
-/// every step after it keeps the usual bounds.
-const WORKER_START: u32 = 30_000;
+/// [`LOAD`] there, and passed when run again. On 2026-12-07 a worker in Firefox waited more than
+/// 30 s, while that engine's page loads from the test runner's server stalled for about 2 min
+/// in the same hour (README, "Where the engines differ"). How fast an engine starts a worker is
+/// not what these tests prove, so the start gets a bound of its own, past such a stall (the time
+/// it took is logged); every step after it keeps the usual bounds.
+const WORKER_START: u32 = 150_000;
 
 /// The page's handle of a worker that runs this binary; dropping it terminates the worker.
 struct RustWorker {
