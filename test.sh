@@ -207,7 +207,9 @@ run_web_attempt() {
     args=(env "CHROMEDRIVER_ARGS=--log-path=$driver_log --log-level=ALL --enable-chrome-logs")
     : >"$driver_log"
   fi
-  # setsid: the attempt is a process group of its own, which is what a hang's kill ends.
+  # The runner (.cargo/config.toml) drives the engine whose driver variable is set, with the
+  # capabilities in messenger/webdriver.json. setsid: the attempt is a process group of its own,
+  # which is what a hang's kill ends.
   setsid bash -c 'source "$1"; shift; with_engine "$@"' bash "$ROOT/scripts/tools.sh" \
     "$engine" "${args[@]}" "$@" > >(tee -a "$log") 2>&1 &
   local pid=$! waited=0 status=0 hung=false

@@ -47,38 +47,33 @@ pub(super) fn perform(shared: &Rc<Driver>, action: Action<JsValue>) -> Result<()
             // nothing is lost, and the six calls that set up listening are off the way of the
             // reply.
             let reply = new_channel()?;
-            let interrupt_channel = match interrupt.map(|_| new_channel()).transpose() {
-                Ok(channel) => channel,
-                Err(error) => {
-                    reply.port1().close();
-                    return Err(error);
-                }
-            };
             let (reply_kept, reply_given) = (reply.port1(), reply.port2());
-            let interrupt_ports = interrupt.zip(interrupt_channel).map(|((channel, kind), made)| {
-                let now = shared.now();
-                let mut inner = shared.inner.borrow_mut();
-                match send.and_then(|id| inner.unbound_sinks.remove(&id)) {
-                    Some((sink, _)) if !sink.is_closed() => {
-                        inner.sinks.insert(channel, sink);
+            // (channel, the port kept, the port given, one-time)
+            let interrupt_ports = match interrupt {
+                Some((channel, kind)) => {
+                    let made = new_channel().inspect_err(|_| reply_kept.close())?;
+                    let now = shared.now();
+                    let mut inner = shared.inner.borrow_mut();
+                    match send.and_then(|id| inner.unbound_sinks.remove(&id)) {
+                        Some((sink, _)) if !sink.is_closed() => {
+                            inner.sinks.insert(channel, sink);
+                        }
+                        _ => {
+                            // The receiving half was dropped while the send was queued (the sweep
+                            // then discarded its sink): nobody will ever listen here, so the
+                            // channel is closed as soon as it exists. The core queues the
+                            // `ClosePort`, which this same drive performs after the post.
+                            inner.core.close_interrupt(channel, now);
+                        }
                     }
-                    _ => {
-                        // The receiving half was dropped while the send was queued (the sweep
-                        // then discarded its sink): nobody will ever listen here, so the
-                        // channel is closed as soon as it exists. The core queues the
-                        // `ClosePort`, which this same drive performs after the post.
-                        inner.core.close_interrupt(channel, now);
-                    }
+                    Some((channel, made.port1(), made.port2(), kind == InterruptKind::OneTime))
                 }
-                (channel, made.port1(), made.port2(), kind == InterruptKind::OneTime)
-            });
-            let object = codec::body_object(
-                body,
-                &reply_given,
-                interrupt_ports.as_ref().map(|(_, _, given, once)| (given, *once)),
-            );
+                None => None,
+            };
+            let interrupt_given = interrupt_ports.as_ref().map(|(_, _, given, once)| (given, *once));
+            let object = codec::body_object(body, &reply_given, interrupt_given);
             let mut ports = vec![&reply_given];
-            ports.extend(interrupt_ports.as_ref().map(|(_, _, given, _)| given));
+            ports.extend(interrupt_given.map(|(given, _)| given));
             let posted = via.post_message_with_transferable(&object, &transfer(&ports));
             keep_listening(shared, reply_channel, reply_kept, Carries::Messages);
             if let Some((channel, kept, _, _)) = interrupt_ports {
