@@ -2,11 +2,12 @@
 
 use std::rc::Rc;
 
+use js_sys::Array;
 use wasm_bindgen::{JsCast, JsValue};
 
 use super::codec::{self, js_error_text};
 use super::driver::{Delivered, Delivery, Driver, WaitFailure};
-use super::ports::{keep_listening, new_channel, open_channel, port, transfer, Carries};
+use super::ports::{keep_listening, new_channel, open_channel, port, Carries};
 use super::Target;
 use crate::core::{Action, Event, InterruptKind, Waiter};
 use crate::Error;
@@ -18,7 +19,7 @@ pub(super) fn perform(shared: &Rc<Driver>, action: Action<JsValue>) -> Result<()
             let given = open_channel(shared, channel, Carries::Messages)?;
             let knock = codec::knock_object(&given);
             let target = shared.inner.borrow().targets.get(target.0).cloned();
-            let transfer = transfer(&[&given]);
+            let transfer = Array::of1(&given);
             match target {
                 Some(Target::Window(window)) => window
                     .post_message_with_transfer(&knock, shared.config_origin.as_str(), &transfer)
@@ -72,9 +73,12 @@ pub(super) fn perform(shared: &Rc<Driver>, action: Action<JsValue>) -> Result<()
             };
             let interrupt_given = interrupt_ports.as_ref().map(|(_, _, given, once)| (given, *once));
             let object = codec::body_object(body, &reply_given, interrupt_given);
-            let mut ports = vec![&reply_given];
-            ports.extend(interrupt_given.map(|(given, _)| given));
-            let posted = via.post_message_with_transferable(&object, &transfer(&ports));
+            // Built in one call, without a Vec on the way of every message.
+            let transfer = match interrupt_given {
+                Some((given, _)) => Array::of2(&reply_given, given),
+                None => Array::of1(&reply_given),
+            };
+            let posted = via.post_message_with_transferable(&object, &transfer);
             keep_listening(shared, reply_channel, reply_kept, Carries::Messages);
             if let Some((channel, kept, _, _)) = interrupt_ports {
                 keep_listening(shared, channel, kept, Carries::Interrupts);

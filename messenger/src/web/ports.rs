@@ -167,10 +167,6 @@ pub(super) fn close_all(ports: &Array) {
     });
 }
 
-pub(super) fn transfer(ports: &[&MessagePort]) -> Array {
-    ports.iter().map(|p| JsValue::from(*p)).collect()
-}
-
 pub(super) fn port(shared: &Rc<Driver>, id: PortId) -> Option<MessagePort> {
     shared.inner.borrow().ports.get(&id).map(|slot| slot.port.clone())
 }
