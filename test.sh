@@ -153,8 +153,10 @@ layer_native() {
 
 # How long a browser test binary's page may take to start its first test before the attempt is
 # ended as a page that never started, and how many attempts an engine gets when no test ran at
-# all. A page normally starts within 1-3 s in every engine; Firefox's page loads were seen to
-# stall for about 2 min and then go on, so the deadline waits that out.
+# all. A page normally starts within 1-3 s in every engine. The runner's server can leave one of
+# several connections opened at once unanswered (README, "Where the engines differ"); the tests'
+# JavaScript is one module so that a page opens no such burst, and Firefox's page loads, which
+# were seen to stall for about 2 min and then go on, are waited out by the deadline.
 WEB_START_DEADLINE=150
 WEB_ATTEMPTS=3
 

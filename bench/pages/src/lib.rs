@@ -1,6 +1,6 @@
 //! The wasm half of the messenger benchmark (see `BENCHMARKS.md`): both ends of the messenger
-//! variant and of the *wasm-fresh* variant ([`wasm_fresh`]), driven by the hand-written pages
-//! in `static/`.
+//! variant, of the *wasm-fresh* variant ([`wasm_fresh`]) and of the *wasm-typed* variant
+//! ([`wasm_typed`]), driven by the hand-written pages in `static/`.
 //!
 //! * In the host page, [`connect`] watches a freshly inserted iframe with a
 //!   [`Reconnector`] (knocking on its `load`, as an application does) and resolves with a
@@ -15,6 +15,7 @@
 //! The hand-written JavaScript variants send exactly the same objects.
 
 pub mod wasm_fresh;
+pub mod wasm_typed;
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;

@@ -9,7 +9,7 @@
 //! is what calling the browser from wasm through `wasm-bindgen` costs.
 
 use std::cell::RefCell;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 use futures::channel::oneshot;
 use js_sys::{Array, Object};
@@ -22,13 +22,13 @@ use web_sys::{MessageChannel, MessageEvent, MessagePort};
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(extends = Object)]
-    type Wire;
+    pub(crate) type Wire;
     #[wasm_bindgen(method, getter = "message")]
-    fn message(this: &Wire) -> JsValue;
+    pub(crate) fn message(this: &Wire) -> JsValue;
     #[wasm_bindgen(method, setter = "message")]
     fn set_message(this: &Wire, value: &JsValue);
     #[wasm_bindgen(method, getter = "$responsePort")]
-    fn response_port(this: &Wire) -> JsValue;
+    pub(crate) fn response_port(this: &Wire) -> JsValue;
     #[wasm_bindgen(method, setter = "$responsePort")]
     fn set_response_port(this: &Wire, port: &MessagePort);
 
@@ -70,7 +70,7 @@ fn tagged(echo: bool, seq: &JsValue, data: &JsValue) -> JsValue {
 }
 
 /// Posts `{ message, $responsePort: reply }` on `via`, transferring `reply`, and closes `via`.
-fn post_and_close(via: &MessagePort, message: &JsValue, reply: &MessagePort) -> Result<(), JsValue> {
+pub(crate) fn post_and_close(via: &MessagePort, message: &JsValue, reply: &MessagePort) -> Result<(), JsValue> {
     let wire: Wire = Object::new().unchecked_into();
     wire.set_message(message);
     wire.set_response_port(reply);
@@ -79,44 +79,71 @@ fn post_and_close(via: &MessagePort, message: &JsValue, reply: &MessagePort) -> 
     Ok(())
 }
 
-type Handler = Closure<dyn FnMut(MessageEvent)>;
+pub(crate) type Handler = Closure<dyn FnMut(MessageEvent)>;
 
 /// The iframe's end: answers every request on the fresh channel it listens on with its echo
 /// and a new channel's port, for as long as the page lives. Its one handler is shared by every
 /// port it listens on, as the messenger's is.
 #[wasm_bindgen(js_name = serveWasmFresh)]
 pub fn serve_wasm_fresh(setup: MessagePort) -> Result<WasmFreshServer, JsValue> {
-    let handler: Rc<RefCell<Option<Handler>>> = Rc::default();
-    let weak = Rc::downgrade(&handler);
-    let on_message = Closure::new(move |event: MessageEvent| {
-        let Some(handler) = weak.upgrade() else { return };
-        let Some(own) = event.current_target().and_then(|t| t.dyn_into::<MessagePort>().ok()) else {
-            return;
-        };
-        // Closed, as bench.js's `own.close()`; its handler stays set (a closed port never
-        // fires), as in the JavaScript, so that the two make the same calls.
-        own.close();
-        let wire: Wire = event.data().unchecked_into();
-        let Ok(via) = wire.response_port().dyn_into::<MessagePort>() else {
-            return;
-        };
-        let request: Echo = wire.message().unchecked_into::<Tagged>().echo().unchecked_into();
-        let reply = tagged(false, &request.seq(), &request.data());
-        let handler = handler.borrow();
-        let Some(on_message) = handler.as_ref() else { return };
-        if let Ok(next) = listen_on_fresh(on_message.as_ref().unchecked_ref()) {
-            let _ = post_and_close(&via, &reply, &next.port2());
-        }
-    });
+    let handler = serve(setup, |handler| {
+        Closure::new(move |event: MessageEvent| {
+            answer_request(&event, &handler, |message| {
+                let request: Echo = message.unchecked_into::<Tagged>().echo().unchecked_into();
+                Some(tagged(false, &request.seq(), &request.data()))
+            })
+        })
+    })?;
+    Ok(WasmFreshServer { _handler: handler })
+}
+
+/// The iframe's handler, which every port it listens on shares; it refers to itself weakly.
+pub(crate) type SharedHandler = Rc<RefCell<Option<Handler>>>;
+
+/// Listens on a fresh channel with the handler `make` builds (given a weak reference to that
+/// handler, to listen on the next channel with) and offers its port on `setup` with `ready`.
+pub(crate) fn serve(
+    setup: MessagePort,
+    make: impl FnOnce(Weak<RefCell<Option<Handler>>>) -> Handler,
+) -> Result<SharedHandler, JsValue> {
+    let handler: SharedHandler = Rc::default();
+    let on_message = make(Rc::downgrade(&handler));
     let next = listen_on_fresh(on_message.as_ref().unchecked_ref())?;
     *handler.borrow_mut() = Some(on_message);
     post_and_close(&setup, &JsValue::from_str("ready"), &next.port2())?;
-    Ok(WasmFreshServer { _handler: handler })
+    Ok(handler)
+}
+
+/// The iframe's work per request: closes the port it came on and, when `answer` makes a reply
+/// of its `message`, posts that on its `$responsePort` with a new channel's port, listened on
+/// by the same handler.
+pub(crate) fn answer_request(
+    event: &MessageEvent,
+    handler: &Weak<RefCell<Option<Handler>>>,
+    answer: impl FnOnce(JsValue) -> Option<JsValue>,
+) {
+    let Some(handler) = handler.upgrade() else { return };
+    let Some(own) = event.current_target().and_then(|t| t.dyn_into::<MessagePort>().ok()) else {
+        return;
+    };
+    // Closed, as bench.js's `own.close()`; its handler stays set (a closed port never fires),
+    // as in the JavaScript, so that the two make the same calls.
+    own.close();
+    let wire: Wire = event.data().unchecked_into();
+    let Ok(via) = wire.response_port().dyn_into::<MessagePort>() else {
+        return;
+    };
+    let Some(reply) = answer(wire.message()) else { return };
+    let handler = handler.borrow();
+    let Some(on_message) = handler.as_ref() else { return };
+    if let Ok(next) = listen_on_fresh(on_message.as_ref().unchecked_ref()) {
+        let _ = post_and_close(&via, &reply, &next.port2());
+    }
 }
 
 /// A new channel whose first port `on_message` listens on (both ends use it: the iframe hands
 /// the second port over with its reply, the host with its request).
-fn listen_on_fresh(on_message: &js_sys::Function) -> Result<MessageChannel, JsValue> {
+pub(crate) fn listen_on_fresh(on_message: &js_sys::Function) -> Result<MessageChannel, JsValue> {
     let channel = MessageChannel::new()?;
     channel.port1().set_onmessage(Some(on_message));
     Ok(channel)
@@ -125,15 +152,13 @@ fn listen_on_fresh(on_message: &js_sys::Function) -> Result<MessageChannel, JsVa
 /// Keeps the iframe's handler alive; the page holds it for its lifetime.
 #[wasm_bindgen]
 pub struct WasmFreshServer {
-    _handler: Rc<RefCell<Option<Handler>>>,
+    _handler: SharedHandler,
 }
 
 /// The host's end: `via` is the port the iframe's `ready` brought.
 #[wasm_bindgen]
 pub struct WasmFresh {
-    via: Rc<RefCell<MessagePort>>,
-    waiting: Rc<RefCell<Option<oneshot::Sender<MessageEvent>>>>,
-    on_message: Rc<Handler>,
+    host: Rc<FreshHost>,
 }
 
 #[wasm_bindgen]
@@ -141,37 +166,23 @@ impl WasmFresh {
     /// Speaks first on `via`.
     #[wasm_bindgen(constructor)]
     pub fn new(via: MessagePort) -> WasmFresh {
-        let waiting: Rc<RefCell<Option<oneshot::Sender<MessageEvent>>>> = Rc::default();
-        let wake = waiting.clone();
-        let on_message = Closure::new(move |event: MessageEvent| {
-            if let Some(tx) = wake.borrow_mut().take() {
-                let _ = tx.send(event);
-            }
-        });
         WasmFresh {
-            via: Rc::new(RefCell::new(via)),
-            waiting,
-            on_message: Rc::new(on_message),
+            host: Rc::new(FreshHost::new(via)),
         }
     }
 
     /// `count` round trips carrying `data`, numbered from `first_seq`; rejects at the first
     /// wrong reply.
     pub fn run(&self, count: u32, data: JsValue, first_seq: u32) -> js_sys::Promise {
-        let (via, waiting, on_message) = (self.via.clone(), self.waiting.clone(), self.on_message.clone());
+        let host = self.host.clone();
         wasm_bindgen_futures::future_to_promise(async move {
             for seq in first_seq..first_seq.wrapping_add(count) {
                 let seq_value = JsValue::from(seq);
-                let channel = listen_on_fresh((*on_message).as_ref().unchecked_ref())?;
-                let own = channel.port1();
-                let (tx, rx) = oneshot::channel();
-                *waiting.borrow_mut() = Some(tx);
-                post_and_close(&via.borrow(), &tagged(true, &seq_value, &data), &channel.port2())?;
-                let event = rx.await.map_err(|_| JsError::new("wasm-fresh: the reply never came"))?;
-                own.close();
-                let wire: Wire = event.data().unchecked_into();
-                *via.borrow_mut() = wire.response_port().dyn_into::<MessagePort>()?;
-                let echoed = wire.message().unchecked_into::<Tagged>().echoed();
+                let echoed = host
+                    .round_trip(&tagged(true, &seq_value, &data))
+                    .await?
+                    .unchecked_into::<Tagged>()
+                    .echoed();
                 let right = echoed.is_object() && {
                     let echoed: &Echo = echoed.unchecked_ref();
                     echoed.seq() == seq_value && echoed.data() == data
@@ -182,5 +193,46 @@ impl WasmFresh {
             }
             Ok(JsValue::from(count))
         })
+    }
+}
+
+/// The host's rhythm, shared with [`crate::wasm_typed`]: the port to speak on next, the
+/// waiting round trip and the one handler every reply port is listened on with.
+pub(crate) struct FreshHost {
+    via: RefCell<MessagePort>,
+    waiting: Rc<RefCell<Option<oneshot::Sender<MessageEvent>>>>,
+    on_message: Handler,
+}
+
+impl FreshHost {
+    pub(crate) fn new(via: MessagePort) -> FreshHost {
+        let waiting: Rc<RefCell<Option<oneshot::Sender<MessageEvent>>>> = Rc::default();
+        let wake = waiting.clone();
+        let on_message = Closure::new(move |event: MessageEvent| {
+            if let Some(tx) = wake.borrow_mut().take() {
+                let _ = tx.send(event);
+            }
+        });
+        FreshHost {
+            via: RefCell::new(via),
+            waiting,
+            on_message,
+        }
+    }
+
+    /// Sends `message` with a new channel's port for its reply, waits for the reply, closes
+    /// the port it came on, keeps the reply's `$responsePort` to speak on next and returns the
+    /// reply's `message`.
+    pub(crate) async fn round_trip(&self, message: &JsValue) -> Result<JsValue, JsValue> {
+        let channel = listen_on_fresh(self.on_message.as_ref().unchecked_ref())?;
+        let own = channel.port1();
+        let (tx, rx) = oneshot::channel();
+        *self.waiting.borrow_mut() = Some(tx);
+        post_and_close(&self.via.borrow(), message, &channel.port2())?;
+        let event = rx.await.map_err(|_| JsError::new("the reply never came"))?;
+        own.close();
+        let wire: Wire = event.data().unchecked_into();
+        *self.via.borrow_mut() = wire.response_port().dyn_into::<MessagePort>()?;
+        Ok(wire.message())
     }
 }

@@ -8,11 +8,14 @@
 //              port for its reply ($responsePort) and used ports are closed: the floor of the design;
 //   wasm-fresh the same rhythm and calls written in Rust with web-sys (src/wasm_fresh.rs), no
 //              protocol or serde: the floor of the design for a messenger in wasm;
+//   wasm-typed wasm-fresh plus typed payloads (src/wasm_typed.rs): each payload decoded with the
+//              messenger's own limits and encoded again, no protocol: the floor for a messenger
+//              in wasm whose application speaks Rust types;
 //   messenger  the Rust/wasm messenger, knocker (this page) -> listener (the iframe), after a
 //              real handshake;
 //   penpal     Penpal 7 (penpal-bench.js, in an iframe of its own, penpal.html, on the same
 //              remote site): `await remote.echo({ Echo: { seq, data } })` -> { Echoed: { seq, data } }.
-import init, { connect, listenAndEcho, serveWasmFresh, WasmFresh } from "./pkg/bench_pages.js";
+import init, { connect, listenAndEcho, serveWasmFresh, serveWasmTyped, WasmFresh, WasmTyped } from "./pkg/bench_pages.js";
 import { penpalBenchIframe, penpalHandshake, runPenpal } from "./penpal-bench.js";
 
 const params = new URLSearchParams(location.search);
@@ -56,7 +59,7 @@ function echo(message) {
 async function remote() {
   const hostOrigin = params.get("host");
   let wasm = null;
-  let wasmFreshServer = null; // keeps the wasm-fresh handler for the page's lifetime
+  const wasmServers = []; // keep the wasm-fresh and wasm-typed handlers for the page's lifetime
 
   // The host hands over the ports of the JavaScript variants and of the control channel with
   // window messages, after the messenger's handshake (the messenger's listener, while it
@@ -68,7 +71,8 @@ async function remote() {
     if (!port) return;
     if (kind === "raw") serveRaw(port);
     else if (kind === "fresh") serveFresh(port);
-    else if (kind === "wasm-fresh") wasmFreshServer = serveWasmFresh(port);
+    else if (kind === "wasm-fresh") wasmServers.push(serveWasmFresh(port));
+    else if (kind === "wasm-typed") wasmServers.push(serveWasmTyped(port));
     else if (kind === "control") serveControl(port);
   });
 
@@ -277,6 +281,7 @@ async function host() {
   const rawPort = setUp("raw");
   const fresh = { via: await firstPort("fresh") };
   const wasmFresh = new WasmFresh(await firstPort("wasm-fresh"));
+  const wasmTyped = new WasmTyped(await firstPort("wasm-typed"));
   // Penpal's own iframe for the timed rounds (same remote site, so the same renderer process as
   // the messenger's iframe); it stays, connected, until the end.
   const penpal = await penpalBenchIframe(penpalPage, remoteOrigin);
@@ -292,13 +297,14 @@ async function host() {
   // order rotated from round to round; the first rounds only warm up.
   let seq = 1;
   const data = Object.fromEntries(config.sizes.map((size) => [size.name, text(size.bytes)]));
-  const variants = ["raw", "fresh", "wasm-fresh", "messenger", "penpal"];
+  const variants = ["raw", "fresh", "wasm-fresh", "wasm-typed", "messenger", "penpal"];
   const run = (variant, count, payload) => {
     const first = seq;
     seq += count;
     if (variant === "raw") return runRaw(rawPort, count, payload, first);
     if (variant === "fresh") return runFresh(fresh, count, payload, first);
     if (variant === "wasm-fresh") return wasmFresh.run(count, payload, first);
+    if (variant === "wasm-typed") return wasmTyped.run(count, payload, first);
     if (variant === "penpal") return runPenpal(penpal.remote, count, payload, first);
     return knocker.run(count, payload, first);
   };

@@ -137,29 +137,93 @@ pub async fn stop_profiler(client: &Client) -> Result<Value, String> {
     Ok(stopped["profile"].clone())
 }
 
-/// Shared by the messenger and wasm-fresh: the wasm-bindgen glue (`bench_pages.js`) and the
-/// generic Rust in their one wasm (futures, closures, the allocator), which name neither.
-pub const EITHER_WASM: &str = "wasm (messenger or wasm-fresh)";
+/// Shared by the three wasm variants: the wasm-bindgen glue (`bench_pages.js`) and the generic
+/// Rust in their one wasm (futures, closures, the allocator), which name none of them.
+pub const EITHER_WASM: &str = "wasm (messenger, wasm-fresh or wasm-typed)";
+/// wasm-fresh's helpers (`bench_pages::wasm_fresh::...` but its two entry points), which
+/// wasm-typed calls too.
+pub const FRESH_OR_TYPED: &str = "wasm (wasm-fresh or wasm-typed)";
+/// The messenger's codec and the accounting it uses, which wasm-typed calls too.
+pub const MESSENGER_OR_TYPED: &str = "wasm (messenger or wasm-typed)";
 
-/// The variant a stack of frames (innermost first: function name, script URL) works for: the
-/// innermost frame that names one decides, so a browser built-in (`postMessage`, `close`, ...)
-/// counts for the variant whose code called it. The messenger's frames are its Rust
-/// (`messenger::...`, and the bench's `bench_pages::...` around it); wasm-fresh's are
-/// `bench_pages::wasm_fresh::...`; the JavaScript variants' are their functions in `bench.js`;
-/// Penpal's are its module and the bench's page for it. A stack with only the two wasm
-/// variants' shared code is [`EITHER_WASM`]; one that names nothing at all (`(program)`, the
-/// garbage collector, idle) is "unattributed".
+/// The variants that are the bench's one wasm.
+const WASM_VARIANTS: [&str; 3] = ["messenger", "wasm-fresh", "wasm-typed"];
+
+/// The variants a shared stack ([`variant_of`]'s three shared labels) may belong to; `None` for
+/// a stack that names its variant, or none.
+fn shared_by(label: &str) -> Option<&'static [&'static str]> {
+    match label {
+        EITHER_WASM => Some(&WASM_VARIANTS),
+        FRESH_OR_TYPED => Some(&["wasm-fresh", "wasm-typed"]),
+        MESSENGER_OR_TYPED => Some(&["messenger", "wasm-typed"]),
+        _ => None,
+    }
+}
+
+/// The messenger's code that wasm-typed calls as well: the codec (`messenger::decode` and
+/// `messenger::encode` and what they run) and the limits it judges by.
+const CODEC_PREFIXES: [&str; 6] = [
+    "messenger::web::codec::",
+    "messenger::web::decode::",
+    "messenger::web::encode::",
+    "messenger::core::budget::",
+    "messenger::core::limits::",
+    "messenger::error::",
+];
+
+/// The variant a stack of frames (innermost first: function name, script URL) works for, so
+/// that a browser built-in (`postMessage`, `close`, ...) counts for the variant whose code
+/// called it.
+///
+/// * The JavaScript variants: the innermost frame that names one decides (their functions in
+///   `bench.js`; Penpal's module and the bench's page for it).
+/// * The three wasm variants share one wasm, so any frame of the stack that names one alone
+///   decides: `bench_pages::wasm_typed::...` is wasm-typed; wasm-fresh's entry points
+///   (`bench_pages::wasm_fresh::serve_wasm_fresh`, `WasmFresh`) are wasm-fresh; the rest of
+///   the messenger's Rust (`messenger::...`, and the bench's `bench_pages::...` around it) is
+///   the messenger. A stack with wasm-fresh's other helpers only is [`FRESH_OR_TYPED`], with
+///   the messenger's codec only [`MESSENGER_OR_TYPED`], with glue and generic Rust only
+///   [`EITHER_WASM`]: [`profile_by_variant`] hands those out by time.
+/// * A stack that names nothing at all (`(program)`, the garbage collector, idle) is
+///   "unattributed".
 pub fn variant_of<'a>(frames: impl IntoIterator<Item = (&'a str, &'a str)>) -> &'static str {
-    let mut wasm = false;
-    for (function, url) in frames {
-        let file = url.rsplit('/').next().unwrap_or(url);
-        let file = file.split('?').next().unwrap_or(file);
+    let frames: Vec<(&str, &str)> = frames
+        .into_iter()
+        .map(|(function, url)| {
+            let file = url.rsplit('/').next().unwrap_or(url);
+            (function, file.split('?').next().unwrap_or(file))
+        })
+        .collect();
+    let wasm: Vec<&str> = frames
+        .iter()
+        .filter(|(_, file)| *file == "bench_pages_bg.wasm")
+        .map(|(function, _)| *function)
+        .collect();
+    let codec = |f: &str| CODEC_PREFIXES.iter().any(|prefix| f.starts_with(prefix));
+    if wasm.iter().any(|f| f.contains("wasm_typed")) {
+        return "wasm-typed";
+    }
+    if wasm
+        .iter()
+        .any(|f| f.contains("wasm_fresh::serve_wasm_fresh") || f.contains("wasm_fresh::WasmFresh"))
+    {
+        return "wasm-fresh";
+    }
+    if wasm.iter().any(|f| {
+        (f.starts_with("messenger::") || f.starts_with("bench_pages::")) && !codec(f) && !f.contains("wasm_fresh")
+    }) {
+        return "messenger";
+    }
+    if wasm.iter().any(|f| f.contains("wasm_fresh")) {
+        return FRESH_OR_TYPED;
+    }
+    if wasm.iter().any(|f| codec(f)) {
+        return MESSENGER_OR_TYPED;
+    }
+    let mut glue = !wasm.is_empty();
+    for (function, file) in frames {
         match (file, function) {
-            ("bench_pages_bg.wasm", f) if f.contains("wasm_fresh") => return "wasm-fresh",
-            ("bench_pages_bg.wasm", f) if f.starts_with("messenger::") || f.starts_with("bench_pages::") => {
-                return "messenger"
-            }
-            ("bench_pages.js" | "bench_pages_bg.wasm", _) => wasm = true,
+            ("bench_pages.js", _) => glue = true,
             ("penpal.mjs" | "penpal-bench.js", _) => return "penpal",
             ("bench.js", "runFresh" | "send" | "own.onmessage" | "listenOnFresh" | "serveFresh") => {
                 return "fresh-port"
@@ -168,23 +232,23 @@ pub fn variant_of<'a>(frames: impl IntoIterator<Item = (&'a str, &'a str)>) -> &
             _ => {}
         }
     }
-    if wasm {
+    if glue {
         EITHER_WASM
     } else {
         "unattributed"
     }
 }
 
-/// How far in time a sample of [`EITHER_WASM`] looks for a sample that names the messenger or
-/// wasm-fresh. A chunk of one variant's round trips lasts tens of milliseconds and either wasm
-/// variant names itself several times per round trip, so the nearest such sample is of the
-/// chunk the sample belongs to.
+/// How far in time a shared wasm sample ([`shared_by`]) looks for a sample that names one of
+/// the variants it may belong to. A chunk of one variant's round trips lasts tens of
+/// milliseconds and each wasm variant names itself several times per round trip, so the nearest
+/// such sample is of the chunk the sample belongs to.
 const EITHER_WASM_REACH_US: f64 = 5_000.0;
 
-/// Self time by the variant it worked for ([`variant_of`]; a sample of [`EITHER_WASM`] goes to
-/// whichever of the two the nearest sample in time names), and the messenger's and wasm-fresh's
-/// `top` functions by self time: with `--same-process` both sides' work is in one profile, so
-/// this is the CPU each variant costs, built-ins included.
+/// Self time by the variant it worked for ([`variant_of`]; a shared wasm sample goes to the
+/// nearest sample in time that names one of the variants it may belong to), and each wasm
+/// variant's `top` functions by self time: with `--same-process` both sides' work is in one
+/// profile, so this is the CPU each variant costs, built-ins included.
 pub fn profile_by_variant(profile: &Value, top: usize) -> String {
     use std::collections::HashMap;
     let nodes = profile["nodes"].as_array().cloned().unwrap_or_default();
@@ -242,18 +306,31 @@ pub fn profile_by_variant(profile: &Value, top: usize) -> String {
         .collect();
     let named: Vec<(f64, &'static str)> = sampled
         .iter()
-        .filter(|sample| matches!(sample.variant, "messenger" | "wasm-fresh"))
+        .filter(|sample| WASM_VARIANTS.contains(&sample.variant))
         .map(|sample| (sample.at, sample.variant))
         .collect();
-    for sample in sampled.iter_mut().filter(|sample| sample.variant == EITHER_WASM) {
+    for sample in &mut sampled {
+        let Some(candidates) = shared_by(sample.variant) else {
+            continue;
+        };
         let at = sample.at;
         let next = named.partition_point(|(t, _)| *t < at);
-        let nearest = [next.checked_sub(1), Some(next)]
+        let within =
+            |&&(t, variant): &&(f64, &str)| (t - at).abs() <= EITHER_WASM_REACH_US && candidates.contains(&variant);
+        let before = named[..next]
+            .iter()
+            .rev()
+            .take_while(|(t, _)| at - t <= EITHER_WASM_REACH_US)
+            .find(within);
+        let after = named[next..]
+            .iter()
+            .take_while(|(t, _)| t - at <= EITHER_WASM_REACH_US)
+            .find(within);
+        let nearest = [before, after]
             .into_iter()
             .flatten()
-            .filter_map(|i| named.get(i))
             .min_by(|a, b| (a.0 - at).abs().total_cmp(&(b.0 - at).abs()));
-        if let Some((_, name)) = nearest.filter(|(t, _)| (t - at).abs() <= EITHER_WASM_REACH_US) {
+        if let Some((_, name)) = nearest {
             sample.variant = name;
         }
     }
@@ -266,8 +343,8 @@ pub fn profile_by_variant(profile: &Value, top: usize) -> String {
     {
         *by_variant.entry(variant).or_default() += delta;
         total += delta;
-        if !matches!(*variant, "messenger" | "wasm-fresh") {
-            continue; // only these two have their functions listed
+        if !WASM_VARIANTS.contains(variant) {
+            continue; // only the wasm variants have their functions listed
         }
         if let Some((function, url)) = frames.first() {
             let file = url.rsplit('/').next().unwrap_or(url);
@@ -280,9 +357,12 @@ pub fn profile_by_variant(profile: &Value, top: usize) -> String {
         "raw",
         "fresh-port",
         "wasm-fresh",
+        "wasm-typed",
         "messenger",
         "penpal",
         EITHER_WASM,
+        FRESH_OR_TYPED,
+        MESSENGER_OR_TYPED,
         "unattributed",
     ] {
         let micros = by_variant.get(variant).copied().unwrap_or(0.0);
@@ -292,7 +372,7 @@ pub fn profile_by_variant(profile: &Value, top: usize) -> String {
             100.0 * micros / total.max(1.0)
         ));
     }
-    for variant in ["messenger", "wasm-fresh"] {
+    for variant in WASM_VARIANTS {
         let mut rows: Vec<(&String, f64)> = self_time
             .iter()
             .filter(|((v, _), _)| *v == variant)
@@ -380,17 +460,67 @@ mod tests {
             variant_of([("(garbage collector)", ""), ("(root)", host)]),
             "unattributed"
         );
-        // wasm-fresh shares the messenger's wasm and glue; one of its own frames decides.
+        // wasm-fresh shares the messenger's wasm and glue; one of its entry points decides ...
         assert_eq!(
             variant_of([
                 ("close", ""),
                 ("__wbg_close_1", "http://h/pkg/bench_pages.js"),
                 ("bench_pages::wasm_fresh::post_and_close::h1", wasm),
+                (
+                    "bench_pages::wasm_fresh::serve_wasm_fresh::{{closure}}::{{closure}}::h8",
+                    wasm
+                ),
                 ("wasm_bindgen::convert::closures::invoke::h2", wasm),
             ]),
             "wasm-fresh"
         );
-        // Glue and generic Rust alone name neither wasm variant.
+        // ... while its helpers alone may be wasm-typed's, and so may the messenger's codec.
+        assert_eq!(
+            variant_of([
+                ("close", ""),
+                ("bench_pages::wasm_fresh::FreshHost::round_trip::{{closure}}::h9", wasm),
+                ("js_sys::futures::future_to_promise::{{closure}}::h10", wasm),
+            ]),
+            FRESH_OR_TYPED
+        );
+        assert_eq!(
+            variant_of([
+                ("encodeInto", ""),
+                ("messenger::web::decode::walk::Walk::read_string::h11", wasm),
+                ("messenger::web::codec::decode::h12", wasm),
+            ]),
+            MESSENGER_OR_TYPED
+        );
+        // The messenger's own code around its codec decides.
+        assert_eq!(
+            variant_of([
+                ("messenger::web::codec::decode::h12", wasm),
+                ("messenger::web::session::Receiver::receive::{{closure}}::h13", wasm),
+            ]),
+            "messenger"
+        );
+        // wasm-typed calls wasm-fresh's helpers and the messenger's codec: its frame anywhere
+        // in the stack decides.
+        assert_eq!(
+            variant_of([
+                ("postMessage", ""),
+                ("bench_pages::wasm_fresh::post_and_close::h1", wasm),
+                ("bench_pages::wasm_fresh::answer_request::h4", wasm),
+                (
+                    "bench_pages::wasm_typed::serve_wasm_typed::{{closure}}::{{closure}}::h5",
+                    wasm
+                ),
+            ]),
+            "wasm-typed"
+        );
+        assert_eq!(
+            variant_of([
+                ("messenger::web::decode::decode::h6", wasm),
+                ("bench_pages::wasm_typed::WasmTyped::run::{{closure}}::h7", wasm),
+            ]),
+            "wasm-typed"
+        );
+        // Glue and generic Rust alone name no wasm variant.
         assert_eq!(
             variant_of([
                 ("postMessage", ""),
@@ -415,7 +545,7 @@ mod tests {
                 { "id": 4, "callFrame": { "functionName": "__wbg_x", "url": "http://h/pkg/bench_pages.js" }, "children": [5] },
                 { "id": 5, "callFrame": { "functionName": "postMessage", "url": "" } },
                 { "id": 6, "callFrame": { "functionName": "messenger::web::driver::drive::h1", "url": wasm } },
-                { "id": 7, "callFrame": { "functionName": "bench_pages::wasm_fresh::listen_on_fresh::h2", "url": wasm } }
+                { "id": 7, "callFrame": { "functionName": "bench_pages::wasm_fresh::WasmFresh::run::{{closure}}::h2", "url": wasm } }
             ],
             "samples": [3, 6, 5, 5, 7, 1],
             "timeDeltas": [0, 1000, 1000, 1000, 20000, 1000]
@@ -425,9 +555,45 @@ mod tests {
         assert!(summary.contains("    22.0 ms  91.7%  messenger"), "{summary}");
         assert!(summary.contains("     1.0 ms   4.2%  wasm-fresh"), "{summary}");
         assert!(
-            summary.contains("     0.0 ms   0.0%  wasm (messenger or wasm-fresh)"),
+            summary.contains("     0.0 ms   0.0%  wasm (messenger, wasm-fresh or wasm-typed)"),
             "{summary}"
         );
         assert!(summary.contains("    21.0 ms  postMessage  "), "{summary}");
+    }
+
+    #[test]
+    fn shared_wasm_samples_go_to_the_nearest_variant_they_may_belong_to() {
+        // At 0 ms wasm-typed names itself, at 4 ms the messenger. wasm-fresh's helper at 1 ms
+        // goes to wasm-typed (the messenger never runs it); the codec at 3 ms to the nearer of
+        // the two that run it, the messenger; glue at 30 ms is further than 5 ms from any
+        // named sample and stays shared.
+        let wasm = "http://h/pkg/bench_pages_bg.wasm";
+        let profile = json!({
+            "nodes": [
+                { "id": 1, "callFrame": { "functionName": "(root)", "url": "" }, "children": [2, 3, 4, 5, 6] },
+                { "id": 2, "callFrame": { "functionName": "bench_pages::wasm_typed::serve_wasm_typed::{{closure}}::h1", "url": wasm } },
+                { "id": 3, "callFrame": { "functionName": "bench_pages::wasm_fresh::post_and_close::h2", "url": wasm } },
+                { "id": 4, "callFrame": { "functionName": "messenger::web::codec::encode::h3", "url": wasm } },
+                { "id": 5, "callFrame": { "functionName": "messenger::web::driver::drive::h4", "url": wasm } },
+                { "id": 6, "callFrame": { "functionName": "__wbg_x", "url": "http://h/pkg/bench_pages.js" } }
+            ],
+            "samples": [2, 3, 4, 5, 6],
+            "timeDeltas": [0, 1000, 2000, 1000, 26000, 1000]
+        });
+        let summary = profile_by_variant(&profile, 5);
+        assert!(summary.contains("     3.0 ms   9.7%  wasm-typed"), "{summary}");
+        assert!(summary.contains("    27.0 ms  87.1%  messenger"), "{summary}");
+        assert!(
+            summary.contains("     1.0 ms   3.2%  wasm (messenger, wasm-fresh or wasm-typed)"),
+            "{summary}"
+        );
+        assert!(
+            summary.contains("     0.0 ms   0.0%  wasm (wasm-fresh or wasm-typed)"),
+            "{summary}"
+        );
+        assert!(
+            summary.contains("     0.0 ms   0.0%  wasm (messenger or wasm-typed)"),
+            "{summary}"
+        );
     }
 }

@@ -28,7 +28,7 @@ pub const HEAP_NOISE_BYTES: f64 = 256.0 * 1024.0;
 pub const HEAP_NOISE_FRACTION: f64 = 0.02;
 
 /// The variants, in the table's order: the page's sample keys are `{variant}/{payload}`.
-const VARIANTS: [&str; 5] = ["raw", "fresh", "wasm-fresh", "messenger", "penpal"];
+const VARIANTS: [&str; 6] = ["raw", "fresh", "wasm-fresh", "wasm-typed", "messenger", "penpal"];
 
 /// Where and how the run happened, besides what the page reports.
 #[derive(Debug)]
@@ -110,8 +110,8 @@ struct SizeRow {
     name: String,
     bytes: u64,
     chunk: u64,
-    samples: [Vec<f64>; 5],
-    summaries: [Summary; 5],
+    samples: [Vec<f64>; 6],
+    summaries: [Summary; 6],
     /// Medians over rounds of the per-round ratios.
     messenger_to_fresh: f64,
     messenger_to_raw: f64,
@@ -123,6 +123,10 @@ struct SizeRow {
     wasm_fresh_to_fresh: f64,
     /// messenger ÷ wasm-fresh: what the messenger costs over the same calls made from wasm.
     messenger_to_wasm_fresh: f64,
+    /// wasm-typed ÷ fresh-port: the same calls made from wasm, with typed payloads.
+    wasm_typed_to_fresh: f64,
+    /// messenger ÷ wasm-typed: what the messenger's protocol machinery costs.
+    messenger_to_wasm_typed: f64,
 }
 
 /// One side's state at a memory snapshot.
@@ -224,9 +228,10 @@ impl Results {
                     floats(&page["samples"][&key]).map_err(|e| format!("samples {key}: {e}"))
                 })
                 .collect::<Result<_, _>>()?;
-            let [raw, fresh, wasm_fresh, messenger, penpal]: [Vec<f64>; 5] = samples.try_into().expect("five variants");
+            let [raw, fresh, wasm_fresh, wasm_typed, messenger, penpal]: [Vec<f64>; 6] =
+                samples.try_into().expect("six variants");
             if raw.is_empty()
-                || [&fresh, &wasm_fresh, &messenger, &penpal]
+                || [&fresh, &wasm_fresh, &wasm_typed, &messenger, &penpal]
                     .iter()
                     .any(|other| other.len() != raw.len())
             {
@@ -239,6 +244,7 @@ impl Results {
                     Summary::of(&raw),
                     Summary::of(&fresh),
                     Summary::of(&wasm_fresh),
+                    Summary::of(&wasm_typed),
                     Summary::of(&messenger),
                     Summary::of(&penpal),
                 ],
@@ -250,7 +256,9 @@ impl Results {
                 messenger_to_penpal: median(&paired_ratios(&messenger, &penpal)),
                 wasm_fresh_to_fresh: median(&paired_ratios(&wasm_fresh, &fresh)),
                 messenger_to_wasm_fresh: median(&paired_ratios(&messenger, &wasm_fresh)),
-                samples: [raw, fresh, wasm_fresh, messenger, penpal],
+                wasm_typed_to_fresh: median(&paired_ratios(&wasm_typed, &fresh)),
+                messenger_to_wasm_typed: median(&paired_ratios(&messenger, &wasm_typed)),
+                samples: [raw, fresh, wasm_fresh, wasm_typed, messenger, penpal],
                 name,
             });
         }
@@ -355,6 +363,7 @@ impl Results {
                     "raw" => (String::new(), String::new()),
                     "fresh" => (format!("{:.2}", row.fresh_to_raw), String::new()),
                     "wasm-fresh" => (String::new(), format!("{:.2}", row.wasm_fresh_to_fresh)),
+                    "wasm-typed" => (String::new(), format!("{:.2}", row.wasm_typed_to_fresh)),
                     "penpal" => (
                         format!("{:.2}", row.penpal_to_raw),
                         format!("{:.2}", row.penpal_to_fresh),
@@ -394,6 +403,11 @@ impl Results {
             out,
             "messenger ÷ wasm-fresh (the same browser calls made from wasm, nothing else): {}",
             by_size(|row| row.messenger_to_wasm_fresh)
+        );
+        let _ = writeln!(
+            out,
+            "messenger ÷ wasm-typed (the same, with typed payloads decoded and encoded, no protocol): {}",
+            by_size(|row| row.messenger_to_wasm_typed)
         );
         let knocks: Vec<String> = self.handshake_knocks.iter().map(u64::to_string).collect();
         let _ = writeln!(
@@ -454,7 +468,7 @@ impl Results {
         if smoke {
             let _ = writeln!(
                 out,
-                "\nsmoke: every variant (raw, fresh-port, wasm-fresh, messenger, penpal) and payload ran, both handshakes too, and every reply was right; listeners and ports {} over {} memory snapshots; no timing is judged.",
+                "\nsmoke: every variant (raw, fresh-port, wasm-fresh, wasm-typed, messenger, penpal) and payload ran, both handshakes too, and every reply was right; listeners and ports {} over {} memory snapshots; no timing is judged.",
                 if self.listeners_and_ports_constant() { "constant" } else { "CHANGED" },
                 self.checkpoints.len()
             );
@@ -524,6 +538,8 @@ impl Results {
                     "ratio_messenger_to_penpal": row.messenger_to_penpal,
                     "ratio_wasm_fresh_to_fresh": row.wasm_fresh_to_fresh,
                     "ratio_messenger_to_wasm_fresh": row.messenger_to_wasm_fresh,
+                    "ratio_wasm_typed_to_fresh": row.wasm_typed_to_fresh,
+                    "ratio_messenger_to_wasm_typed": row.messenger_to_wasm_typed,
                 })
             })
             .collect();
@@ -799,6 +815,7 @@ mod tests {
             ("messenger/small", [300.0, 500.0]),
             ("penpal/small", [200.0, 400.0]),
             ("wasm-fresh/small", [120.0, 240.0]),
+            ("wasm-typed/small", [200.0, 250.0]),
         ]))
         .unwrap();
         let json = results.json();
@@ -836,6 +853,12 @@ mod tests {
         let expected = (300.0 / 120.0 + 500.0 / 240.0) / 2.0;
         assert!((small["ratio_messenger_to_wasm_fresh"].as_f64().unwrap() - expected).abs() < 1e-12);
         assert!(medians["wasm-fresh/64KB"].is_number());
+        // wasm-typed: 200 and 250 µs.
+        assert_eq!(small["us_per_round_trip"]["wasm-typed"]["median"], json!(225.0));
+        let expected = (200.0 / 150.0 + 250.0 / 300.0) / 2.0;
+        assert!((small["ratio_wasm_typed_to_fresh"].as_f64().unwrap() - expected).abs() < 1e-12);
+        assert_eq!(small["ratio_messenger_to_wasm_typed"], json!(1.75));
+        assert!(medians["wasm-typed/1KB"].is_number());
 
         let handshake = &json["handshake_ms"];
         assert_eq!(
@@ -875,7 +898,17 @@ mod tests {
         );
         assert!(results
             .table(true)
-            .contains("every variant (raw, fresh-port, wasm-fresh, messenger, penpal)"));
+            .contains("every variant (raw, fresh-port, wasm-fresh, wasm-typed, messenger, penpal)"));
+        assert!(
+            table.contains("|  | wasm-typed | 225.0 | 200.0 | 250.0 |  | 1.08 |"),
+            "{table}"
+        );
+        assert!(
+            table.contains(
+                "messenger ÷ wasm-typed (the same, with typed payloads decoded and encoded, no protocol): small 1.75,"
+            ),
+            "{table}"
+        );
     }
 
     #[test]

@@ -20,64 +20,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
-#[wasm_bindgen(inline_js = r#"
-// A JSON-ish value from a seed: mostly what JSON has, with what structured clone adds (holes,
-// undefined, non-finite numbers, lone surrogates, Maps, BigInts, shared subtrees and cycles).
-export function random_value(seed, budget) {
-  let s = (seed >>> 0) || 1;
-  const rnd = () => { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; return s / 4294967296; };
-  const pick = (a) => a[Math.floor(rnd() * a.length)];
-  const strings = ['', 'a', 'x'.repeat(25), '\n\t"\\/', '\u0001\u001f\u007f', 'é€😀', '\u2028', '\ud800',
-    'a\udc00b', '\ufffd', '\ufffd\ud800x', '😀'.slice(0, 1), 'id', 'name', 'Unit', 'Newtype', 'Tuple',
-    'Struct', '__proto__', '1', '10', '-0', '1.5e3', 'true', '01', '\n'.repeat(12)];
-  const numbers = [0, -0, 1, -1, 1.5, -2.25, 0.1, 255, 256, 65536, 4294967296, 2 ** 53 - 1, 2 ** 53,
-    2 ** 53 + 2, -(2 ** 53), 2 ** 60, -(2 ** 63), 2 ** 63, 2 ** 64, -(2 ** 64), 1e21, 1e300, 5e-324,
-    -1e-7, NaN, Infinity, -Infinity, 123456789.125, 1 / 3];
-  const made = [];
-  let nodes = 0;
-  const scalar = () => {
-    const t = rnd();
-    if (t < 0.3) return pick(strings);
-    if (t < 0.6) return pick(numbers);
-    if (t < 0.68) return null;
-    if (t < 0.76) return rnd() < 0.5;
-    if (t < 0.82) return undefined;
-    if (t < 0.84) return pick([5n, new Map(), new Date(0), new Uint8Array(2), new String('s'), () => 1, Symbol('s')]);
-    if (t < 0.87 && made.length) return pick(made);
-    return pick(strings);
-  };
-  const gen = (depth) => {
-    nodes += 1;
-    const r = rnd();
-    if (depth > 7 || nodes > budget || r < 0.4) return scalar();
-    if (r < 0.7) {
-      const a = [];
-      made.push(a);
-      const n = Math.floor(rnd() * 5);
-      for (let i = 0; i < n; i++) a.push(gen(depth + 1));
-      if (rnd() < 0.1) a.length += 2;
-      return a;
-    }
-    const o = rnd() < 0.05 ? Object.create(null) : {};
-    made.push(o);
-    const n = Math.floor(rnd() * 5);
-    for (let i = 0; i < n; i++) {
-      const key = pick(strings);
-      // Own enumerable data properties, as structured clone makes them (`__proto__` included).
-      Object.defineProperty(o, key, { value: gen(depth + 1), enumerable: rnd() < 0.95, writable: true, configurable: true });
-    }
-    if (rnd() < 0.05) o[Symbol('hidden')] = 1;
-    return o;
-  };
-  return gen(0);
-}
-export function parse(text) { return JSON.parse(text); }
-export function stringify(value) { return JSON.stringify(value); }
-export function same_value(a, b) { return Object.is(a, b); }
-export function own_keys(value) { return Reflect.ownKeys(value); }
-export function prototype_is_object(value) { return Object.getPrototypeOf(value) === Object.prototype; }
-export function lone_surrogate_string() { return 'ab\ud800\n'; }
-"#)]
+#[wasm_bindgen(module = "/tests/web/support/helpers.js")]
 extern "C" {
     fn random_value(seed: u32, budget: u32) -> JsValue;
     fn parse(text: &str) -> JsValue;

@@ -567,30 +567,7 @@ extern "C" {
     static GLUE_URL: String;
 }
 
-#[wasm_bindgen(inline_js = r#"
-// Starts a module worker that runs this test binary: it imports the binary's wasm-bindgen module
-// from `glue`, instantiates `module` (the compiled binary) and runs `worker_scope_main`. The
-// worker's first message hands it all that; `control` is the worker's end of the control
-// channel, `reports` the page's, where a failure to load or to run is reported too.
-export function spawn_rust_worker(glue, module, control, reports, role, origin) {
-  const source = `import init, { worker_scope_main } from ${JSON.stringify(glue)};
-addEventListener('message', async ({ data: { module, control, role, origin } }) => {
-  try {
-    await init({ module_or_path: module });
-    await worker_scope_main(control, role, origin);
-  } catch (error) {
-    control.postMessage(JSON.stringify({ Failed: String(error) }));
-  }
-}, { once: true });`;
-  const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
-  const worker = new Worker(url, { type: 'module' });
-  URL.revokeObjectURL(url);
-  worker.onerror = (event) =>
-    reports.dispatchEvent(new MessageEvent('message', { data: JSON.stringify({ Failed: 'worker error: ' + event.message }) }));
-  worker.postMessage({ module, control, role, origin }, [control]);
-  return worker;
-}
-"#)]
+#[wasm_bindgen(module = "/tests/web/support/helpers.js")]
 extern "C" {
     fn spawn_rust_worker(
         glue: &str,

@@ -8,46 +8,7 @@
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
-#[wasm_bindgen(inline_js = r#"
-const live = [];
-let installed = false;
-const capture = (options) => (typeof options === 'boolean' ? options : !!(options && options.capture));
-const find = (target, type, listener, capture) =>
-  live.findIndex((e) => e.target === target && e.type === type && e.listener === listener && e.capture === capture);
-
-export function install_listener_counter() {
-  if (installed) return;
-  installed = true;
-  const proto = EventTarget.prototype;
-  const add = proto.addEventListener;
-  const remove = proto.removeEventListener;
-  proto.addEventListener = function (type, listener, options) {
-    const c = capture(options);
-    // `once` listeners remove themselves; the messenger uses none, so they are not counted.
-    const once = typeof options === 'object' && options !== null && options.once;
-    if (listener && !once && find(this, type, listener, c) < 0) live.push({ target: this, type, listener, capture: c });
-    return add.call(this, type, listener, options);
-  };
-  proto.removeEventListener = function (type, listener, options) {
-    const i = find(this, type, listener, capture(options));
-    if (i >= 0) live.splice(i, 1);
-    return remove.call(this, type, listener, options);
-  };
-}
-
-// Live listeners on this realm's global object (a page's window, a worker's scope), on
-// ports, on Worker objects.
-export function live_listeners(kind) {
-  return live.filter((e) => {
-    switch (kind) {
-      case 'global': return e.target === globalThis;
-      case 'MessagePort': return e.target instanceof MessagePort;
-      case 'Worker': return typeof Worker === 'function' && e.target instanceof Worker;
-      default: throw new Error('no kind ' + kind);
-    }
-  }).length;
-}
-"#)]
+#[wasm_bindgen(module = "/tests/web/support/helpers.js")]
 extern "C" {
     fn install_listener_counter();
     fn live_listeners(kind: &str) -> u32;

@@ -62,114 +62,7 @@ pub async fn tick() {
     TimeoutFuture::new(0).await;
 }
 
-#[wasm_bindgen(inline_js = r#"
-export function page_origin() { return location.origin; }
-
-// A wire object from JSON text: the string "@0", "@1", ... becomes ports[i], "@payload" becomes
-// `payload` (a value JSON cannot express: cycles, undefined, very deep nesting).
-export function wire(json, ports, payload) {
-  const revive = (v) => {
-    if (typeof v === 'string') {
-      if (v === '@payload') return payload;
-      if (/^@\d+$/.test(v)) return ports[Number(v.slice(1))];
-      return v;
-    }
-    if (v !== null && typeof v === 'object') {
-      for (const k of Object.keys(v)) v[k] = revive(v[k]);
-    }
-    return v;
-  };
-  return revive(JSON.parse(json));
-}
-
-export function post_port(port, value, transfer) { port.postMessage(value, transfer); }
-export function post_window(win, value, origin, transfer) { win.postMessage(value, origin, transfer); }
-
-// A synthetic (isTrusted == false) message event carrying `value` and `ports`, as injected
-// script could dispatch it.
-export function dispatch_synthetic(win, value, origin, ports) {
-  win.dispatchEvent(new MessageEvent('message', { data: value, origin, source: win, ports }));
-}
-
-export function deep_array(levels) { let v = 0; for (let i = 0; i < levels; i++) v = [v]; return v; }
-// The deepest array nesting (up to `max`) this browser's structured clone can post.
-export function deepest_postable(max) {
-  const fits = (n) => {
-    const ch = new MessageChannel();
-    try { ch.port1.postMessage(deep_array(n)); return true; } catch (e) { return false; } finally { ch.port1.close(); ch.port2.close(); }
-  };
-  if (fits(max)) return max;
-  let lo = 1, hi = max; // fits(lo), !fits(hi)
-  while (hi - lo > 1) { const mid = (lo + hi) >> 1; if (fits(mid)) lo = mid; else hi = mid; }
-  // Margin: the wire object adds a level, and the stack is not always as shallow as here.
-  return Math.floor(lo * 0.7);
-}
-export function cyclic_object() { const o = { name: 'loop' }; o.self = o; o.list = [o]; return o; }
-// A value JavaScript builds by name, for the table of bad payloads.
-export function js_value(name) {
-  switch (name) {
-    case 'sparse 2^24': { const a = []; a.length = 2 ** 24; return a; }
-    case 'sparse 2^26': { const a = []; a.length = 2 ** 26; return a; }
-    case 'string 4 MiB': return 'x'.repeat(4 * 1024 * 1024);
-    case 'string 50 MB': return 'x'.repeat(50000000);
-    case 'zeros 10,000': return new Array(10000).fill(0);
-    case 'newlines 40': return '\n'.repeat(40);
-    case 'undefined': return undefined;
-    case 'bigint': return 5n;
-    case 'map': return new Map([['a', 1]]);
-    case 'date': return new Date(0);
-    case 'uint8array': return new Uint8Array(1 << 20);
-    case 'boxed string': return new String('x');
-    case 'nested map': return { ok: [1, { inner: new Map() }] };
-    case 'shared subtree': { let v = [0]; for (let i = 0; i < 30; i++) v = [v, v]; return v; }
-    case 'wide object': { const o = {}; for (let i = 0; i < 100000; i++) o['k' + i] = i; return o; }
-    default: throw new Error('no value named ' + name);
-  }
-}
-export function json_text(value) { return JSON.stringify(value); }
-// Posts `count` interrupts 0, 1, 2, ... on `port` at once.
-export function flood(port, count) { for (let i = 0; i < count; i++) port.postMessage(i); }
-// The bytes of this module's wasm memory (it never shrinks: what a copy grew stays).
-export function wasm_memory_bytes(memory) { return memory.buffer.byteLength; }
-// Counts calls of setTimeout from now on (the page's timers, the messenger's included).
-let timers_set = null;
-export function count_timers() {
-  if (timers_set === null) {
-    timers_set = 0;
-    const original = globalThis.setTimeout;
-    globalThis.setTimeout = function (...args) { timers_set += 1; return original.apply(this, args); };
-  }
-  const start = timers_set;
-  return () => timers_set - start;
-}
-
-// Collects the messages arriving on a port, a window or a worker, in order.
-export class Inbox {
-  constructor(target, only_type) {
-    this.target = target;
-    this.items = [];
-    this.waiters = [];
-    this.handler = (e) => {
-      if (only_type !== undefined && !(e.data && e.data.$type === only_type)) return;
-      const item = { data: e.data, ports: Array.from(e.ports || []), origin: e.origin, trusted: e.isTrusted };
-      const waiter = this.waiters.shift();
-      if (waiter) waiter(item); else this.items.push(item);
-    };
-    if (target instanceof MessagePort) target.onmessage = this.handler;
-    else target.addEventListener('message', this.handler);
-  }
-  // Resolves with the next unread {data, ports, origin, trusted}.
-  next() {
-    if (this.items.length > 0) return Promise.resolve(this.items.shift());
-    return new Promise((resolve) => this.waiters.push(resolve));
-  }
-  unread() { return this.items.length; }
-  close() {
-    if (this.target instanceof MessagePort) { this.target.onmessage = null; this.target.close(); }
-    else this.target.removeEventListener('message', this.handler);
-  }
-}
-"#)]
+#[wasm_bindgen(module = "/tests/web/support/helpers.js")]
 extern "C" {
     /// `location.origin` of the test page (`http://127.0.0.1:<port>`).
     pub fn page_origin() -> String;
@@ -438,14 +331,7 @@ pub fn js_knock(window: &web_sys::Window) -> Inbox {
     answers
 }
 
-#[wasm_bindgen(inline_js = r#"
-export function spawn_worker(source) {
-  const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
-  const worker = new Worker(url);
-  URL.revokeObjectURL(url);
-  return worker;
-}
-"#)]
+#[wasm_bindgen(module = "/tests/web/support/helpers.js")]
 extern "C" {
     /// A classic dedicated worker running `source`.
     pub fn spawn_worker(source: &str) -> web_sys::Worker;
