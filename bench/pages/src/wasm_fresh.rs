@@ -7,6 +7,9 @@
 //! It is the floor of the design *for a messenger in wasm*: what the messenger costs over it is
 //! what the messenger's own code and its extra calls cost, and what it costs over fresh-port
 //! is what calling the browser from wasm through `wasm-bindgen` costs.
+//!
+//! [`wasm_typed`](crate::wasm_typed) runs the same rhythm through this module's helpers
+//! (`serve`, `answer_request`, `FreshHost`) with typed payloads.
 
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
@@ -97,15 +100,14 @@ pub fn serve_wasm_fresh(setup: MessagePort) -> Result<WasmFreshServer, JsValue> 
     Ok(WasmFreshServer { _handler: handler })
 }
 
-/// The iframe's handler, which every port it listens on shares; it refers to itself weakly.
+/// The iframe's handler, which every port it listens on shares.
 pub(crate) type SharedHandler = Rc<RefCell<Option<Handler>>>;
+/// How the handler refers to itself, to listen on the next channel with.
+pub(crate) type WeakHandler = Weak<RefCell<Option<Handler>>>;
 
 /// Listens on a fresh channel with the handler `make` builds (given a weak reference to that
 /// handler, to listen on the next channel with) and offers its port on `setup` with `ready`.
-pub(crate) fn serve(
-    setup: MessagePort,
-    make: impl FnOnce(Weak<RefCell<Option<Handler>>>) -> Handler,
-) -> Result<SharedHandler, JsValue> {
+pub(crate) fn serve(setup: MessagePort, make: impl FnOnce(WeakHandler) -> Handler) -> Result<SharedHandler, JsValue> {
     let handler: SharedHandler = Rc::default();
     let on_message = make(Rc::downgrade(&handler));
     let next = listen_on_fresh(on_message.as_ref().unchecked_ref())?;
@@ -119,7 +121,7 @@ pub(crate) fn serve(
 /// by the same handler.
 pub(crate) fn answer_request(
     event: &MessageEvent,
-    handler: &Weak<RefCell<Option<Handler>>>,
+    handler: &WeakHandler,
     answer: impl FnOnce(JsValue) -> Option<JsValue>,
 ) {
     let Some(handler) = handler.upgrade() else { return };
