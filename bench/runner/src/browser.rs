@@ -315,17 +315,17 @@ pub fn profile_by_variant(profile: &Value, top: usize) -> String {
         };
         let at = sample.at;
         let next = named.partition_point(|(t, _)| *t < at);
-        let within =
-            |&&(t, variant): &&(f64, &str)| (t - at).abs() <= EITHER_WASM_REACH_US && candidates.contains(&variant);
+        // Both scans stop at the reach; this picks the first sample of a variant that may own it.
+        let may_own = |(_, variant): &&(f64, &str)| candidates.contains(variant);
         let before = named[..next]
             .iter()
             .rev()
             .take_while(|(t, _)| at - t <= EITHER_WASM_REACH_US)
-            .find(within);
+            .find(may_own);
         let after = named[next..]
             .iter()
             .take_while(|(t, _)| t - at <= EITHER_WASM_REACH_US)
-            .find(within);
+            .find(may_own);
         let nearest = [before, after]
             .into_iter()
             .flatten()

@@ -110,23 +110,38 @@ struct SizeRow {
     name: String,
     bytes: u64,
     chunk: u64,
+    /// Per variant, in the order of `VARIANTS`: one figure per round.
     samples: [Vec<f64>; 6],
     summaries: [Summary; 6],
-    /// Medians over rounds of the per-round ratios.
-    messenger_to_fresh: f64,
-    messenger_to_raw: f64,
-    fresh_to_raw: f64,
-    penpal_to_fresh: f64,
-    penpal_to_raw: f64,
-    messenger_to_penpal: f64,
-    /// wasm-fresh ÷ fresh-port: what calling the browser from wasm costs at this rhythm.
-    wasm_fresh_to_fresh: f64,
-    /// messenger ÷ wasm-fresh: what the messenger costs over the same calls made from wasm.
-    messenger_to_wasm_fresh: f64,
-    /// wasm-typed ÷ fresh-port: the same calls made from wasm, with typed payloads.
-    wasm_typed_to_fresh: f64,
-    /// messenger ÷ wasm-typed: what the messenger's protocol machinery costs.
-    messenger_to_wasm_typed: f64,
+}
+
+/// The ratios `results.json` keeps per payload, as `ratio_{over}_to_{under}`: among them
+/// wasm-fresh ÷ fresh-port (what calling the browser from wasm costs at this rhythm),
+/// wasm-typed ÷ fresh-port (the same with typed payloads), messenger ÷ wasm-fresh and
+/// messenger ÷ wasm-typed (what the messenger costs over those floors).
+const RATIOS: [(&str, &str); 10] = [
+    ("messenger", "fresh"),
+    ("messenger", "raw"),
+    ("fresh", "raw"),
+    ("penpal", "fresh"),
+    ("penpal", "raw"),
+    ("messenger", "penpal"),
+    ("wasm-fresh", "fresh"),
+    ("messenger", "wasm-fresh"),
+    ("wasm-typed", "fresh"),
+    ("messenger", "wasm-typed"),
+];
+
+impl SizeRow {
+    /// `over` ÷ `under`: the median over rounds of the per-round ratios (the two were timed in
+    /// the same rounds, which cancels most of a shared machine's drift).
+    fn ratio(&self, over: &str, under: &str) -> f64 {
+        let samples = |variant: &str| {
+            let i = VARIANTS.iter().position(|v| *v == variant).expect("one of VARIANTS");
+            &self.samples[i]
+        };
+        median(&paired_ratios(samples(over), samples(under)))
+    }
 }
 
 /// One side's state at a memory snapshot.
@@ -228,37 +243,16 @@ impl Results {
                     floats(&page["samples"][&key]).map_err(|e| format!("samples {key}: {e}"))
                 })
                 .collect::<Result<_, _>>()?;
-            let [raw, fresh, wasm_fresh, wasm_typed, messenger, penpal]: [Vec<f64>; 6] =
-                samples.try_into().expect("six variants");
-            if raw.is_empty()
-                || [&fresh, &wasm_fresh, &wasm_typed, &messenger, &penpal]
-                    .iter()
-                    .any(|other| other.len() != raw.len())
-            {
+            let samples: [Vec<f64>; 6] = samples.try_into().expect("one per variant");
+            let rounds = samples[0].len();
+            if rounds == 0 || samples.iter().any(|variant| variant.len() != rounds) {
                 return Err(format!("uneven or missing samples for {name}"));
             }
             sizes.push(SizeRow {
                 bytes: size["bytes"].as_u64().unwrap_or(0),
                 chunk: size["chunk"].as_u64().unwrap_or(0),
-                summaries: [
-                    Summary::of(&raw),
-                    Summary::of(&fresh),
-                    Summary::of(&wasm_fresh),
-                    Summary::of(&wasm_typed),
-                    Summary::of(&messenger),
-                    Summary::of(&penpal),
-                ],
-                messenger_to_fresh: median(&paired_ratios(&messenger, &fresh)),
-                messenger_to_raw: median(&paired_ratios(&messenger, &raw)),
-                fresh_to_raw: median(&paired_ratios(&fresh, &raw)),
-                penpal_to_fresh: median(&paired_ratios(&penpal, &fresh)),
-                penpal_to_raw: median(&paired_ratios(&penpal, &raw)),
-                messenger_to_penpal: median(&paired_ratios(&messenger, &penpal)),
-                wasm_fresh_to_fresh: median(&paired_ratios(&wasm_fresh, &fresh)),
-                messenger_to_wasm_fresh: median(&paired_ratios(&messenger, &wasm_fresh)),
-                wasm_typed_to_fresh: median(&paired_ratios(&wasm_typed, &fresh)),
-                messenger_to_wasm_typed: median(&paired_ratios(&messenger, &wasm_typed)),
-                samples: [raw, fresh, wasm_fresh, wasm_typed, messenger, penpal],
+                summaries: samples.each_ref().map(|variant| Summary::of(variant)),
+                samples,
                 name,
             });
         }
@@ -361,16 +355,15 @@ impl Results {
                 let s = row.summaries[i];
                 let (to_raw, to_fresh) = match *variant {
                     "raw" => (String::new(), String::new()),
-                    "fresh" => (format!("{:.2}", row.fresh_to_raw), String::new()),
-                    "wasm-fresh" => (String::new(), format!("{:.2}", row.wasm_fresh_to_fresh)),
-                    "wasm-typed" => (String::new(), format!("{:.2}", row.wasm_typed_to_fresh)),
+                    "fresh" => (format!("{:.2}", row.ratio("fresh", "raw")), String::new()),
+                    "wasm-fresh" | "wasm-typed" => (String::new(), format!("{:.2}", row.ratio(variant, "fresh"))),
                     "penpal" => (
-                        format!("{:.2}", row.penpal_to_raw),
-                        format!("{:.2}", row.penpal_to_fresh),
+                        format!("{:.2}", row.ratio("penpal", "raw")),
+                        format!("{:.2}", row.ratio("penpal", "fresh")),
                     ),
                     _ => (
-                        format!("{:.2}", row.messenger_to_raw),
-                        format!("**{:.2}**", row.messenger_to_fresh),
+                        format!("{:.2}", row.ratio("messenger", "raw")),
+                        format!("**{:.2}**", row.ratio("messenger", "fresh")),
                     ),
                 };
                 let payload = if i == 0 {
@@ -397,17 +390,17 @@ impl Results {
         let _ = writeln!(
             out,
             "\nmessenger ÷ penpal, median of the per-round ratios: {}",
-            by_size(|row| row.messenger_to_penpal)
+            by_size(|row| row.ratio("messenger", "penpal"))
         );
         let _ = writeln!(
             out,
             "messenger ÷ wasm-fresh (the same browser calls made from wasm, nothing else): {}",
-            by_size(|row| row.messenger_to_wasm_fresh)
+            by_size(|row| row.ratio("messenger", "wasm-fresh"))
         );
         let _ = writeln!(
             out,
             "messenger ÷ wasm-typed (the same, with typed payloads decoded and encoded, no protocol): {}",
-            by_size(|row| row.messenger_to_wasm_typed)
+            by_size(|row| row.ratio("messenger", "wasm-typed"))
         );
         let knocks: Vec<String> = self.handshake_knocks.iter().map(u64::to_string).collect();
         let _ = writeln!(
@@ -477,12 +470,12 @@ impl Results {
         let _ = writeln!(out, "\nTargets:");
         for row in &self.sizes {
             let max = max_ratio_to_fresh(row.bytes);
+            let ratio = row.ratio("messenger", "fresh");
             let _ = writeln!(
                 out,
-                "  messenger ≤ {max:.2} × fresh-port, {:<5}  {:.2}  {}",
+                "  messenger ≤ {max:.2} × fresh-port, {:<5}  {ratio:.2}  {}",
                 row.name,
-                row.messenger_to_fresh,
-                verdict(row.messenger_to_fresh <= max)
+                verdict(ratio <= max)
             );
         }
         match &self.flatness {
@@ -525,22 +518,17 @@ impl Results {
                     summary["samples_us"] = json!(row.samples[i]);
                     variants.insert((*variant).to_owned(), summary);
                 }
-                json!({
+                let mut timing = json!({
                     "payload": row.name,
                     "data_bytes": row.bytes,
                     "round_trips_per_chunk": row.chunk,
                     "us_per_round_trip": variants,
-                    "ratio_messenger_to_fresh": row.messenger_to_fresh,
-                    "ratio_messenger_to_raw": row.messenger_to_raw,
-                    "ratio_fresh_to_raw": row.fresh_to_raw,
-                    "ratio_penpal_to_fresh": row.penpal_to_fresh,
-                    "ratio_penpal_to_raw": row.penpal_to_raw,
-                    "ratio_messenger_to_penpal": row.messenger_to_penpal,
-                    "ratio_wasm_fresh_to_fresh": row.wasm_fresh_to_fresh,
-                    "ratio_messenger_to_wasm_fresh": row.messenger_to_wasm_fresh,
-                    "ratio_wasm_typed_to_fresh": row.wasm_typed_to_fresh,
-                    "ratio_messenger_to_wasm_typed": row.messenger_to_wasm_typed,
-                })
+                });
+                for (over, under) in RATIOS {
+                    let key = format!("ratio_{}_to_{}", over.replace('-', "_"), under.replace('-', "_"));
+                    timing[key] = json!(row.ratio(over, under));
+                }
+                timing
             })
             .collect();
         let flat = self.flatness.as_ref();
@@ -581,7 +569,7 @@ impl Results {
             "targets": {
                 "messenger_to_fresh_max": MAX_RATIO_TO_FRESH,
                 "messenger_to_fresh_max_by_payload": self.sizes.iter().map(|r| (r.name.clone(), json!(max_ratio_to_fresh(r.bytes)))).collect::<serde_json::Map<_, _>>(),
-                "ratio_met": self.sizes.iter().map(|r| (r.name.clone(), json!(r.messenger_to_fresh <= max_ratio_to_fresh(r.bytes)))).collect::<serde_json::Map<_, _>>(),
+                "ratio_met": self.sizes.iter().map(|r| (r.name.clone(), json!(r.ratio("messenger", "fresh") <= max_ratio_to_fresh(r.bytes)))).collect::<serde_json::Map<_, _>>(),
                 "memory_flat": flat.map(Flatness::ok),
                 "gzip_max_bytes": MAX_GZIP_BYTES,
                 "size_met": self.size.gzip_bytes <= MAX_GZIP_BYTES,
