@@ -1,4 +1,4 @@
-//! Drives one `messenger::core::Connection<u32>` (knocker or listener) with an arbitrary
+//! Drives one `messenger::protocol::Connection<u32>` (knocker or listener) with an arbitrary
 //! sequence of inputs, playing its web layer, the browser and the peer at once, and checks the
 //! core's outputs after every single step.
 //!
@@ -37,7 +37,7 @@ use std::time::Duration;
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use messenger::core::{
+use messenger::protocol::{
     Action, Body, Connection, IgnoreReason, Direction, Event, HandshakeState, HeldInterrupt, Instant, InterruptKind, KnockCheck, Limits,
     MessageKind, Observation, PortField, PortId, Role, Scalar, SendId, Step, Timing, Waiter, WireObject, ACKNOWLEDGE,
     KNOCK, LISTEN, VERSION,

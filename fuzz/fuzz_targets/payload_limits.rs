@@ -1,6 +1,6 @@
 //! Arbitrary JSON (raw bytes, or text built from tokens: deep nesting, long integers, escapes,
 //! the protocol's own keys) with arbitrary `Limits`, walked the way the web layer's decoder walks
-//! a received value (`messenger/src/web/de.rs`), reporting to a `messenger::core::Budget`; and
+//! a received value (`messenger/src/web/de.rs`), reporting to a `messenger::protocol::Budget`; and
 //! arbitrary operation sequences through `Budget`.
 //!
 //! Checked:
@@ -19,7 +19,7 @@
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use messenger::core::{json_integer_len, json_string_len, Budget, Limits, MAX_DEPTH};
+use messenger::protocol::{json_integer_len, json_string_len, Budget, Limits, MAX_DEPTH};
 use messenger::Error;
 use serde_json::Value;
 

@@ -110,7 +110,7 @@ impl Outbox {
 
 #[cfg(test)]
 mod tests {
-    use messenger::core::{IgnoreReason, Instant, PortId};
+    use messenger::protocol::{IgnoreReason, Instant, PortId};
     use messenger::{Direction, HandshakeState, InterruptKind};
 
     use super::*;

@@ -304,7 +304,7 @@ fn observer(common: Rc<Common>, mut gate: Held, numbered: Rc<Cell<Option<Session
 
 #[cfg(test)]
 mod tests {
-    use messenger::core::{IgnoreReason, Instant, TargetId};
+    use messenger::protocol::{IgnoreReason, Instant, TargetId};
     use messenger::{Direction, Error, Stage};
 
     use super::*;

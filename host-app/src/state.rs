@@ -541,7 +541,7 @@ impl Reducible for HostState {
 mod tests {
     use std::time::Duration;
 
-    use messenger::core::{Instant, PortId};
+    use messenger::protocol::{Instant, PortId};
     use messenger::{Overload, Violation};
 
     use super::*;

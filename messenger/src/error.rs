@@ -177,6 +177,13 @@ impl<T> SendError<T> {
     }
 }
 
+/// Lets `?` turn a failed send into the session's [`Error`] where the unsent value is not wanted.
+impl<T> From<SendError<T>> for Error {
+    fn from(failed: SendError<T>) -> Self {
+        failed.error
+    }
+}
+
 /// `text` in double quotes, for error messages that show what a peer (or a caller) sent.
 ///
 /// It is what `{:?}` writes for every string but those with combining or unassigned characters,

@@ -32,7 +32,7 @@
 //! ([`OneTimeInterrupt`], a future) or multi-use ([`InterruptStream`], a stream).
 //!
 //! Everything from outside is decoded into typed values or rejected with a typed [`Error`]: the
-//! wire objects by the pure [`core`], the payloads through JSON with size and depth [`Limits`]
+//! wire objects by the pure protocol core, the payloads through JSON with size and depth [`Limits`]
 //! checked first and unknown fields refused (use `#[serde(deny_unknown_fields)]`). A protocol
 //! violation fails the session closed. Nothing from outside can make the library panic or hang;
 //! timeouts bound every wait a peer could stall.
@@ -42,7 +42,7 @@
 //!
 //! # Architecture
 //!
-//! The protocol is a pure state machine in [`core`] (no `web-sys`; time passed in), tested natively
+//! The protocol is a pure state machine (the hidden `protocol` module: no `web-sys`; time passed in), tested natively
 //! by driving two cores against each other. The web layer only moves values and ports between the
 //! browser and the core, and owns every listener, port and timer as an RAII guard.
 //!
@@ -116,12 +116,18 @@
 //! anything the page can.
 #![deny(missing_docs, missing_debug_implementations)]
 
-pub mod core;
+// The protocol core is public only so that the fuzz targets, the benchmark and the crate's own
+// native tests can drive it; it is not part of the API and may change in any release.
 mod error;
 mod origin;
+#[doc(hidden)]
+pub mod protocol;
 mod web;
 
-pub use crate::core::{Direction, HandshakeState, InterruptKind, Limits, MessageKind, Observation, Step};
+pub use crate::protocol::{
+    Direction, HandshakeState, IgnoreReason, Instant, InterruptKind, Limits, MessageKind, Observation, PortId, Step,
+    TargetId,
+};
 pub use error::{Error, Overload, SendError, Stage, Violation};
 pub use origin::{Origin, OriginError};
 pub use web::*;

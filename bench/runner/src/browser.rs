@@ -166,8 +166,8 @@ const CODEC_PREFIXES: [&str; 6] = [
     "messenger::web::codec::",
     "messenger::web::decode::",
     "messenger::web::encode::",
-    "messenger::core::budget::",
-    "messenger::core::limits::",
+    "messenger::protocol::budget::",
+    "messenger::protocol::limits::",
     "messenger::error::",
 ];
 

@@ -13,7 +13,7 @@ use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::MessagePort;
 
-use crate::core::{field, Body, Limits, PortField, PortId, Scalar, WireObject, ACKNOWLEDGE, LISTEN, VERSION};
+use crate::protocol::{field, Body, Limits, PortField, PortId, Scalar, WireObject, ACKNOWLEDGE, LISTEN, VERSION};
 use crate::Error;
 
 /// A port field before its port is registered with the core.
@@ -165,7 +165,7 @@ pub(crate) fn read_wire(data: &JsValue, ports: &Array) -> ReadWire {
 /// `{ $type: "👋", $version: 1, $responsePort }`.
 pub(crate) fn knock_object(port: &MessagePort) -> Object {
     let object: Fields = Object::new().unchecked_into();
-    object.set_kind(crate::core::KNOCK);
+    object.set_kind(crate::protocol::KNOCK);
     object.set_version(VERSION);
     object.set_response_port(port);
     object.into()

@@ -27,7 +27,7 @@ use super::perform::{dispatch, perform};
 use super::ports::{PortHandlers, PortSlot};
 use super::window::window_listeners;
 use super::{Config, Observer, Source, Target};
-use crate::core::{Connection, Event, HeldInterrupt, Instant, InterruptKind, Limits, PortId, SendId, Waiter};
+use crate::protocol::{Connection, Event, HeldInterrupt, Instant, InterruptKind, Limits, PortId, SendId, Waiter};
 use crate::Error;
 
 /// What a reply waiter receives.
@@ -97,7 +97,7 @@ impl Started {
 pub(crate) struct Driver {
     // Dropped first: its port slots remove their listeners before `port_handlers` goes.
     pub(super) inner: RefCell<Inner>,
-    pub(super) observer: RefCell<Option<Observer>>,
+    pub(super) observer: Option<Observer>,
     pub(super) driving: Cell<bool>,
     /// Whether a task that closes the retired ports is queued.
     retiring: Cell<bool>,
@@ -141,7 +141,7 @@ impl Driver {
                 sinks: LiteMap::new(),
                 close_watchers: Vec::new(),
             }),
-            observer: RefCell::new(config.observer),
+            observer: config.observer,
             driving: Cell::new(false),
             retiring: Cell::new(false),
             limits: config.limits,
@@ -320,10 +320,10 @@ fn drive(shared: &Rc<Driver>) {
             dispatch(shared, event);
         }
         if !observations.is_empty() {
-            if let Ok(mut observer) = shared.observer.try_borrow_mut() {
-                if let Some(observer) = observer.as_mut() {
-                    observations.iter().for_each(observer);
-                }
+            // Busy when the observer itself caused this drive (it closed a session, say): its
+            // own call is still running, and calling it again would borrow it twice.
+            if let Some(Ok(mut observer)) = shared.observer.as_ref().map(|o| o.try_borrow_mut()) {
+                observations.iter().for_each(&mut *observer);
             }
         }
     }

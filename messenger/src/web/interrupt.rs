@@ -24,7 +24,7 @@ use serde::{de::DeserializeOwned, Serialize};
 
 use super::codec::{decode, encode};
 use super::driver::{Delivered, Driver, InterruptSink};
-use crate::core::{HeldInterrupt, InterruptKind, Limits};
+use crate::protocol::{HeldInterrupt, InterruptKind, Limits};
 use crate::Error;
 
 /// Set when the request is sent: which session the channel belongs to.

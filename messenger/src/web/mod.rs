@@ -12,7 +12,9 @@ mod serve;
 mod session;
 mod window;
 
+use std::cell::RefCell;
 use std::fmt;
+use std::rc::Rc;
 use std::time::Duration;
 
 pub use codec::{decode, encode};
@@ -21,16 +23,20 @@ pub use reconnect::Reconnector;
 pub use serve::{LoopEnd, LoopStopper, NextMessage, Reply, Serving};
 pub use session::{knock, listen, Answered, Closer, Messenger, Received, Status};
 
-use crate::core::{Limits, Observation, Timing};
+use crate::protocol::{Limits, Observation, Timing};
 use crate::{Error, Origin};
 
 /// [`Config::first_knock_interval`]'s default.
 const FIRST_KNOCK_INTERVAL: Duration = Duration::from_millis(10);
 
-/// The observer callback, boxed.
-pub(crate) type Observer = Box<dyn FnMut(&Observation)>;
+/// The observer callback, shared by every clone of a [`Config`] (and so by every session made
+/// from one: a [`Reconnector`]'s sessions report to the same observer).
+pub(crate) type Observer = Rc<RefCell<dyn FnMut(&Observation)>>;
 
 /// How a messenger is set up: the one remote origin, timeouts, limits, and an observer.
+///
+/// Cheap to clone: clones share the observer, so one configuration can start session after
+/// session (as [`Reconnector`] does).
 ///
 /// ```
 /// use std::time::Duration;
@@ -41,6 +47,7 @@ pub(crate) type Observer = Box<dyn FnMut(&Observation)>;
 /// assert_eq!(config.origin().as_str(), "http://localhost:8081");
 /// assert!(messenger::Config::new("*").is_err());
 /// ```
+#[derive(Clone)]
 pub struct Config {
     pub(crate) origin: Origin,
     pub(crate) timing: Timing,
@@ -113,7 +120,7 @@ impl Config {
     /// Calls `observer` for every protocol step: knocks, handshake states, each message with its
     /// direction and port generation, interrupts, errors. It runs synchronously; keep it short.
     pub fn observer(mut self, observer: impl FnMut(&Observation) + 'static) -> Self {
-        self.observer = Some(Box::new(observer));
+        self.observer = Some(Rc::new(RefCell::new(observer)));
         self
     }
 }

@@ -9,7 +9,7 @@ use super::codec::{self, js_error_text};
 use super::driver::{Delivered, Delivery, Driver, WaitFailure};
 use super::ports::{keep_listening, new_channel, open_channel, port, Carries};
 use super::Target;
-use crate::core::{Action, Event, InterruptKind, Waiter};
+use crate::protocol::{Action, Event, InterruptKind, Waiter};
 use crate::Error;
 
 pub(super) fn perform(shared: &Rc<Driver>, action: Action<JsValue>) -> Result<(), Error> {

@@ -11,7 +11,7 @@ use web_sys::{MessageChannel, MessageEvent, MessagePort};
 
 use super::codec::{self, js_error_text};
 use super::driver::Driver;
-use crate::core::{PortId, WireObject};
+use crate::protocol::{PortId, WireObject};
 use crate::Error;
 
 /// A port the session holds; dropping the slot removes the port's listeners, if it has them.

@@ -12,7 +12,7 @@ use super::codec::{decode, encode};
 use super::driver::{Delivery, Driver, WaitFailure};
 use super::interrupt::{InterruptRequest, InterruptSender};
 use super::{Config, Source, Target};
-use crate::core::{HandshakeState, HeldInterrupt};
+use crate::protocol::{HandshakeState, HeldInterrupt};
 use crate::{Error, SendError};
 
 /// Knocks on `targets` until one answers: the first step of the handshake, for the knocker.

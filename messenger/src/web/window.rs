@@ -12,7 +12,7 @@ use super::codec::{self};
 use super::driver::Driver;
 use super::ports::{close_all, register_ports};
 use super::Source;
-use crate::core::{gate, IgnoreReason};
+use crate::protocol::{gate, IgnoreReason};
 use crate::Error;
 
 /// Where a listener's knocks arrive, and what the gate can know of their sender.

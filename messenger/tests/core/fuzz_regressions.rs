@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use messenger::core::{Action, Connection, Instant, Timing};
+use messenger::protocol::{Action, Connection, Instant, Timing};
 
 /// `fuzz/fuzz_targets/core_sequences.rs` with `knocks_kept_open: usize::MAX` ("keep every knock
 /// channel open") and more than one target: `knock_all` computed

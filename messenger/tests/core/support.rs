@@ -27,7 +27,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-pub use messenger::core::{
+pub use messenger::protocol::{
     Action, Body, Connection, Event, HandshakeState, HandshakeStep, HeldInterrupt, IgnoreReason, Instant, KnockCheck,
     PortField, PortId, Role, Scalar, SendId, TargetId, Timing, Waiter, WireObject, ACKNOWLEDGE, KNOCK, LISTEN, VERSION,
 };

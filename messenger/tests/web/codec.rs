@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt::Debug;
 
 use js_sys::{Array, JsString, Object, Reflect};
-use messenger::core::{Budget, Limits};
+use messenger::protocol::{Budget, Limits};
 use messenger::Error;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -543,7 +543,7 @@ fn model_encode<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, ()> {
             && token
                 .trim_start_matches('-')
                 .parse::<u64>()
-                .map_or(true, |n| n > messenger::core::MAX_SAFE_INTEGER)
+                .map_or(true, |n| n > messenger::protocol::MAX_SAFE_INTEGER)
         {
             return Err(());
         }

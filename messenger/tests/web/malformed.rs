@@ -4,7 +4,7 @@
 use crate::support::*;
 use futures::StreamExt;
 use gloo_timers::future::TimeoutFuture;
-use messenger::core::IgnoreReason;
+use messenger::protocol::IgnoreReason;
 use messenger::{
     knock, listen, Config, Error, HandshakeState, InterruptRequest, Limits, Messenger, Overload, Source, Step, Target,
     Violation,
@@ -735,10 +735,10 @@ fn depth_is_judged_without_recursion_whatever_the_nesting() {
     assert_eq!(
         messenger::decode::<serde_json::Value>(&deep, &unlimited),
         Err(Error::TooDeep {
-            limit: messenger::core::MAX_DEPTH
+            limit: messenger::protocol::MAX_DEPTH
         })
     );
-    let deepest_decodable = deep_array(messenger::core::MAX_DEPTH as u32);
+    let deepest_decodable = deep_array(messenger::protocol::MAX_DEPTH as u32);
     assert!(messenger::decode::<serde_json::Value>(&deepest_decodable, &unlimited).is_ok());
 }
 

@@ -11,7 +11,7 @@ use std::time::Duration;
 use crate::support::*;
 use futures::channel::{mpsc, oneshot};
 use futures::StreamExt;
-use messenger::core::IgnoreReason;
+use messenger::protocol::IgnoreReason;
 use messenger::{
     knock, listen, Answered, Config, Error, HandshakeState, InterruptRequest, Messenger, Received, Reconnector, Source,
     Stage, Step, Target,

@@ -20,7 +20,7 @@
 //! So decoding stops at a type error or once the exact size has passed the limit, but the rest
 //! of the value is still walked (measured, not decoded) for 1 and 2. Walking is iterative;
 //! decoding recurses once per level, bounded by [`Limits::max_depth`] (at most
-//! [`crate::core::MAX_DEPTH`]).
+//! [`crate::protocol::MAX_DEPTH`]).
 //!
 //! What JSON would make of the value is what the type sees: `undefined` (or a function or a
 //! symbol) in an object is an absent member and in an array `null`, a non-finite number is
@@ -41,7 +41,7 @@ use serde::de::{self, DeserializeOwned, DeserializeSeed, Expected, Unexpected, V
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::core::{json_integer_len, json_string_len, Budget, Limits, MAX_SAFE_INTEGER};
+use crate::protocol::{json_integer_len, json_string_len, Budget, Limits, MAX_SAFE_INTEGER};
 use crate::Error;
 
 mod deserializer;

@@ -29,7 +29,7 @@ use serde::ser::{self, Impossible, Serialize};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::core::MAX_SAFE_INTEGER;
+use crate::protocol::MAX_SAFE_INTEGER;
 use crate::Error;
 
 mod compound;

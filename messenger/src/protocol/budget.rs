@@ -35,7 +35,7 @@ use crate::Error;
 /// lower bound.
 ///
 /// ```
-/// use messenger::core::{Budget, Limits};
+/// use messenger::protocol::{Budget, Limits};
 /// use messenger::Error;
 /// let mut budget = Budget::new(Limits { max_bytes: 10, max_depth: 1, ..Limits::DEFAULT });
 /// budget.open().unwrap(); // [
@@ -161,7 +161,7 @@ impl Budget {
 /// everything else its UTF-8 bytes (U+2028, U+2029 and DEL are not escaped).
 ///
 /// ```
-/// use messenger::core::json_string_len;
+/// use messenger::protocol::json_string_len;
 /// assert_eq!(json_string_len("ab"), 4);
 /// assert_eq!(json_string_len("\"\n\u{1}é"), 2 + 2 + 2 + 6 + 2);
 /// ```
@@ -209,7 +209,7 @@ fn escape_extra(byte: u8) -> usize {
 /// its decimal digits and a minus sign (none for zero, as `JSON.stringify(-0)` is `0`).
 ///
 /// ```
-/// use messenger::core::json_integer_len;
+/// use messenger::protocol::json_integer_len;
 /// assert_eq!(json_integer_len(0, true), 1);
 /// assert_eq!(json_integer_len(9_007_199_254_740_991, true), 17);
 /// ```
@@ -226,7 +226,7 @@ pub fn json_integer_len(magnitude: u64, negative: bool) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::MAX_SAFE_INTEGER;
+    use crate::protocol::MAX_SAFE_INTEGER;
 
     const LIMITS: Limits = Limits {
         max_bytes: 64,

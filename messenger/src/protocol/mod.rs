@@ -43,7 +43,7 @@ pub use wire::{
     VERSION,
 };
 
-/// Names one port end the web layer holds on the core's behalf. Only the core makes them.
+/// Names one port end a session holds: how an [`Observation`] tells interrupt channels apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PortId(u64);
 
@@ -63,9 +63,10 @@ impl PortId {
     }
 }
 
-// Tests name ports the core never gave out (to prove they are refused) and expect send ids they
-// can predict; nothing else may forge an id, so these exist only with the `test-support` feature.
-#[cfg(feature = "test-support")]
+// An id made from a number names nothing the application could act on: the public API never
+// takes a `PortId` back, it only shows them in observations. Observers' tests (the host app's
+// inspector) build observations with them, and the core's tests name ports the core never gave
+// out, to prove they are refused.
 impl PortId {
     /// The id numbered `raw`: the core numbers the ports it names 1, 2, 3 ... per connection.
     pub const fn from_raw(raw: u64) -> Self {
@@ -73,7 +74,6 @@ impl PortId {
     }
 }
 
-#[cfg(feature = "test-support")]
 impl SendId {
     /// The id numbered `raw`: the core numbers sends 1, 2, 3 ... per connection.
     pub const fn from_raw(raw: u64) -> Self {
