@@ -2,7 +2,8 @@
 # Runs every test layer:
 #
 #   native  cargo test of messenger, shared-proto, host-app and remote-app on the host
-#           (the protocol core, the reducers, doc tests)
+#           (the protocol core, the reducers, doc tests); the library's docs (warnings denied)
+#           and its package (`cargo package`, built from its own tarball)
 #   web     messenger's wasm-bindgen tests, in each browser engine
 #   e2e     release builds of both apps served on three origins, every test driven through
 #           WebDriver in each browser engine; then the benchmark in miniature (Chromium)
@@ -148,6 +149,12 @@ layer_native() {
   # bench-runner depends on e2e, so it goes with the e2e layer's selection as well.
   run_step native "$log" cargo test --workspace --exclude e2e --exclude bench-runner || true
   summarise native "$log"
+  # The library's docs with warnings denied (a broken intra-doc link fails the run), and the
+  # package as crates.io would take it: `cargo package` builds the library from its own tarball.
+  log="$(new_log docs)"
+  run_step docs "$log" env RUSTDOCFLAGS="-D warnings" cargo doc -p secure-messenger --no-deps || true
+  log="$(new_log package)"
+  run_step package "$log" cargo package -p secure-messenger --allow-dirty || true
   finish_layer native
 }
 
@@ -168,7 +175,7 @@ layer_web() {
   # Line tables only: full DWARF made the one browser binary's wasm 38 MB (32 MB of it debug
   # sections), and headless Chromium then sometimes never finished loading the page's scripts.
   local tests=(env CARGO_PROFILE_DEV_DEBUG=line-tables-only
-    cargo test -p messenger --target wasm32-unknown-unknown --test web)
+    cargo test -p secure-messenger --target wasm32-unknown-unknown --test web)
   run_step web "$log" "${tests[@]}" --no-run || finish_layer web
   for engine in "${ENGINES[@]}"; do
     # The page of the test binary sometimes never starts its scripts: Chromium's page load then

@@ -5,7 +5,6 @@
 //! dispatch per animation frame), every action naming its [`SessionId`].
 
 use std::cell::{Cell, RefCell};
-use std::convert::Infallible;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -181,13 +180,10 @@ pub async fn serve(answered: Answered, common: Rc<Common>, id: SessionId) {
         handler: Rc::new(RefCell::new(Handler::new(id))),
         closer: answered.closer(),
     });
-    let serving = answered.serve(
-        move |received: Received<EosRequest>| {
-            let reply = session.handle(received.into_message());
-            async move { Ok::<_, Infallible>(reply) }
-        },
-        |never: Infallible| match never {},
-    );
+    let serving = answered.serve(move |received: Received<EosRequest>| {
+        let reply = session.handle(received.into_message());
+        async move { reply }
+    });
     // How the session ended reaches the page through the observer; nothing more to do here.
     let _ = serving.await;
 }

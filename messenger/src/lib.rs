@@ -64,23 +64,17 @@
 //!
 //! # fn host(iframe: web_sys::HtmlIFrameElement) {
 //! // Knock every time the iframe loads; each load replaces the previous session.
-//! let reconnector = Reconnector::new(
-//!     &iframe,
-//!     || Config::new("https://remote.example"),
-//!     |answered| {
-//!         let Ok(answered) = answered else { return };
-//!         wasm_bindgen_futures::spawn_local(async move {
-//!             let serving = answered.serve(
-//!                 |received: Received<Request>| async move {
-//!                     let Request::Add { a, b } = received.message;
-//!                     Ok::<_, std::convert::Infallible>(Reply::new(Response::Sum(a + b)))
-//!                 },
-//!                 |never| match never {},
-//!             );
-//!             let _ended = serving.await;
+//! let config = Config::new("https://remote.example").expect("a valid origin");
+//! let reconnector = Reconnector::new(&iframe, config, |answered| {
+//!     let Ok(answered) = answered else { return };
+//!     wasm_bindgen_futures::spawn_local(async move {
+//!         let serving = answered.serve(|received: Received<Request>| async move {
+//!             let Request::Add { a, b } = received.message;
+//!             Reply::new(Response::Sum(a + b))
 //!         });
-//!     },
-//! );
+//!         let _ended = serving.await;
+//!     });
+//! });
 //! // Keep `reconnector` alive for as long as the page talks to the iframe.
 //! # drop(reconnector);
 //! # }
@@ -101,8 +95,8 @@
 //! // Both go out in order, one per turn; each resolves with its reply.
 //! let first = messenger.send(Request::Add { a: 1, b: 2 });
 //! let second = messenger.send(Request::Add { a: 3, b: 4 });
-//! let Response::Sum(three) = first.await.map_err(|e| e.error)?.message;
-//! let Response::Sum(seven) = second.await.map_err(|e| e.error)?.message;
+//! let Response::Sum(three) = first.await?.message;
+//! let Response::Sum(seven) = second.await?.message;
 //! assert_eq!((three, seven), (3, 7));
 //! # Ok(()) }
 //! ```

@@ -86,24 +86,20 @@ pub async fn connect(iframe: HtmlIFrameElement, remote_origin: String) -> Result
     let (answered_tx, answered_rx) = oneshot::channel();
     let answered_tx = RefCell::new(Some(answered_tx));
     let counter = knocks.clone();
-    let reconnector = Reconnector::new(
-        &iframe,
-        move || {
-            let counter = counter.clone();
-            Ok(Config::new(&remote_origin)?.observer(move |observation| {
-                if let Step::KnockSent { .. } = observation.step {
-                    counter.set(counter.get() + 1);
-                }
-            }))
-        },
-        move |answered| {
-            // Only the first session is used; a later one (the iframe reloaded) is dropped,
-            // which closes it.
-            if let Some(tx) = answered_tx.borrow_mut().take() {
-                let _ = tx.send(answered);
+    let config = Config::new(&remote_origin)
+        .map_err(|e| js_error("bad origin", e))?
+        .observer(move |observation| {
+            if let Step::KnockSent { .. } = observation.step {
+                counter.set(counter.get() + 1);
             }
-        },
-    );
+        });
+    let reconnector = Reconnector::new(&iframe, config, move |answered| {
+        // Only the first session is used; a later one (the iframe reloaded) is dropped,
+        // which closes it.
+        if let Some(tx) = answered_tx.borrow_mut().take() {
+            let _ = tx.send(answered);
+        }
+    });
     let answered = answered_rx
         .await
         .map_err(|_| JsError::new("the reconnector went away before an answer"))?

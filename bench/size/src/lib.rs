@@ -58,57 +58,51 @@ pub struct Host {
 impl Host {
     /// Starts serving the iframe.
     #[wasm_bindgen(constructor)]
-    pub fn new(iframe: HtmlIFrameElement, remote_origin: String, on_event: js_sys::Function) -> Host {
-        let reconnector = Reconnector::new(
-            &iframe,
-            move || {
-                let on_event = on_event.clone();
-                Ok(Config::new(&remote_origin)?.observer(move |observation| {
-                    let generation = match observation.step {
-                        Step::Message { generation, .. } => generation as f64,
-                        _ => -1.0,
-                    };
-                    let _ = on_event.call1(&JsValue::NULL, &JsValue::from_f64(generation));
-                }))
-            },
-            |answered| {
-                let Ok(answered) = answered else { return };
-                wasm_bindgen_futures::spawn_local(async move {
-                    let store = std::rc::Rc::new(std::cell::RefCell::new(std::collections::HashMap::new()));
-                    let serving = answered.serve(
-                        move |received: Received<Request>| {
-                            let store = store.clone();
-                            async move {
-                                Ok::<_, String>(match received.message {
-                                    Request::Get { key } => {
-                                        Reply::new(Response::Value(store.borrow().get(&key).cloned()))
-                                    }
-                                    Request::Put { key, value } => {
-                                        store.borrow_mut().insert(key, value);
-                                        Reply::new(Response::Stored)
-                                    }
-                                    Request::Pick { choices } if choices.is_empty() => {
-                                        return Err("nothing to pick from".to_owned())
-                                    }
-                                    Request::Pick { .. } => {
-                                        let (request, picked) = InterruptRequest::one_time::<Interrupt>();
-                                        wasm_bindgen_futures::spawn_local(async move {
-                                            let _ = picked.await;
-                                        });
-                                        Reply::new(Response::Stored).with_interrupt(request)
-                                    }
-                                })
-                            }
-                        },
-                        |reason| Some(Reply::new(Response::Refused(reason))),
-                    );
-                    let _ = serving.await;
-                });
-            },
-        );
-        Host {
+    pub fn new(iframe: HtmlIFrameElement, remote_origin: String, on_event: js_sys::Function) -> Result<Host, JsError> {
+        let config = Config::new(&remote_origin)
+            .map_err(|e| JsError::new(&e.to_string()))?
+            .observer(move |observation| {
+                let generation = match observation.step {
+                    Step::Message { generation, .. } => generation as f64,
+                    _ => -1.0,
+                };
+                let _ = on_event.call1(&JsValue::NULL, &JsValue::from_f64(generation));
+            });
+        let reconnector = Reconnector::new(&iframe, config, |answered| {
+            let Ok(answered) = answered else { return };
+            wasm_bindgen_futures::spawn_local(async move {
+                let store = std::rc::Rc::new(std::cell::RefCell::new(std::collections::HashMap::new()));
+                let serving = answered.try_serve(
+                    move |received: Received<Request>| {
+                        let store = store.clone();
+                        async move {
+                            Ok::<_, String>(match received.message {
+                                Request::Get { key } => Reply::new(Response::Value(store.borrow().get(&key).cloned())),
+                                Request::Put { key, value } => {
+                                    store.borrow_mut().insert(key, value);
+                                    Reply::new(Response::Stored)
+                                }
+                                Request::Pick { choices } if choices.is_empty() => {
+                                    return Err("nothing to pick from".to_owned())
+                                }
+                                Request::Pick { .. } => {
+                                    let (request, picked) = InterruptRequest::one_time::<Interrupt>();
+                                    wasm_bindgen_futures::spawn_local(async move {
+                                        let _ = picked.await;
+                                    });
+                                    Reply::new(Response::Stored).with_interrupt(request)
+                                }
+                            })
+                        }
+                    },
+                    |reason| Some(Reply::new(Response::Refused(reason))),
+                );
+                let _ = serving.await;
+            });
+        });
+        Ok(Host {
             _reconnector: reconnector,
-        }
+        })
     }
 }
 

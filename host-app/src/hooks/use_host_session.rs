@@ -9,7 +9,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use gloo_storage::{LocalStorage, Storage};
-use messenger::Reconnector;
+use messenger::{Closer, HandshakeState, Reconnector, Step};
 use shared_proto::{ItemId, Question};
 use web_sys::HtmlIFrameElement;
 use yew::platform::spawn_local;
@@ -50,34 +50,48 @@ pub fn use_host_session(frame: NodeRef, dispatch: UseReducerDispatcher<HostState
     });
     let reconnector = use_mut_ref(|| None::<Reconnector>);
     let eos_window = use_mut_ref(|| None::<EosWindow>);
+    // The iframe's current session, for the close button.
+    let session = use_mut_ref(|| None::<Closer>);
 
     {
         let (common, reconnector, frame) = (Rc::clone(&common), reconnector.clone(), frame.clone());
+        let session = session.clone();
         let eos_window = eos_window.clone();
         use_effect_with((), move |_| {
             common
                 .page
                 .dispatch_now(HostAction::Notes(common.store.borrow().summaries()));
             if let Some(iframe) = frame.cast::<HtmlIFrameElement>() {
-                // Each load of the iframe is a new session; the reconnector asks for its
-                // configuration first, then reports its answer.
+                // Each load of the iframe is a new session, which starts by knocking: the
+                // observer numbers the sessions at that step. The previous session's last steps
+                // (its `Superseded` failure) come before it, since the reconnector ends that
+                // session before it knocks anew.
                 let latest: Rc<Cell<Option<SessionId>>> = Rc::default();
                 let config = {
                     let (common, latest) = (Rc::clone(&common), Rc::clone(&latest));
-                    move || {
-                        let id = common.next_session(Peer::Frame);
-                        latest.set(Some(id));
-                        let common = Rc::clone(&common);
-                        session_config(move |step| common.show(id, SessionAction::Observed(step.clone())))
-                    }
+                    session_config(move |step| {
+                        if step.step == Step::Handshake(HandshakeState::Knocking) {
+                            latest.set(Some(common.next_session(Peer::Frame)));
+                        }
+                        if let Some(id) = latest.get() {
+                            common.show(id, SessionAction::Observed(step.clone()));
+                        }
+                    })
                 };
                 let session_common = Rc::clone(&common);
-                *reconnector.borrow_mut() = Some(Reconnector::new(&iframe, config, move |answered| {
-                    // A failed handshake is already on the page through the observer.
-                    if let (Ok(answered), Some(id)) = (answered, latest.get()) {
-                        spawn_local(serve(answered, Rc::clone(&session_common), id));
+                match config {
+                    Ok(config) => {
+                        let current = Rc::clone(&session);
+                        *reconnector.borrow_mut() = Some(Reconnector::new(&iframe, config, move |answered| {
+                            // A failed handshake is already on the page through the observer.
+                            if let (Ok(answered), Some(id)) = (answered, latest.get()) {
+                                *current.borrow_mut() = Some(answered.closer());
+                                spawn_local(serve(answered, Rc::clone(&session_common), id));
+                            }
+                        }));
                     }
-                }));
+                    Err(error) => common.page.dispatch_now(HostAction::Problem(error.to_string())),
+                }
             } else {
                 common
                     .page
@@ -91,10 +105,10 @@ pub fn use_host_session(frame: NodeRef, dispatch: UseReducerDispatcher<HostState
     }
 
     let close = {
-        let reconnector = reconnector.clone();
+        let session = session.clone();
         Callback::from(move |()| {
-            if let Some(reconnector) = reconnector.borrow().as_ref() {
-                reconnector.close_current();
+            if let Some(closer) = session.borrow().as_ref() {
+                closer.close();
             }
         })
     };

@@ -34,11 +34,11 @@ pub struct Reconnector {
 }
 
 impl Reconnector {
-    /// Watches `iframe`; `config` makes the configuration of each new session, and `on_answered`
+    /// Watches `iframe`; every session is made with (a clone of) `config`, and `on_answered`
     /// receives each answered session (or the reason a handshake failed).
     pub fn new(
         iframe: &HtmlIFrameElement,
-        config: impl Fn() -> Result<Config, Error> + 'static,
+        config: Config,
         on_answered: impl FnMut(Result<Answered, Error>) + 'static,
     ) -> Self {
         let current = Rc::new(RefCell::new(Current::default()));
@@ -53,13 +53,12 @@ impl Reconnector {
             if let Some(session) = previous.session {
                 session.close_with(Error::Superseded);
             }
-            let attempt = config().and_then(|config| Ok((config, Target::iframe(&frame)?)));
-            let (config, target) = match attempt {
-                Ok(ready) => ready,
+            let target = match Target::iframe(&frame) {
+                Ok(target) => target,
                 Err(error) => return (on_answered.borrow_mut())(Err(error)),
             };
             let (abort, registration) = AbortHandle::new_pair();
-            let knocking = knock(config, vec![target]);
+            let knocking = knock(config.clone(), vec![target]);
             let (task_state, on_answered) = (state.clone(), on_answered.clone());
             wasm_bindgen_futures::spawn_local(async move {
                 if let Ok(result) = Abortable::new(knocking, registration).await {
@@ -73,14 +72,6 @@ impl Reconnector {
             state.borrow_mut().knocking = Some(abort);
         });
         Reconnector { _load: load, current }
-    }
-
-    /// Closes the current session (if any) without waiting for the next load.
-    pub fn close_current(&self) {
-        let session = self.current.borrow_mut().session.take();
-        if let Some(session) = session {
-            session.close();
-        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! The knocker's handler loop: each incoming message → the handler → its reply.
 
+use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
 use std::pin::{pin, Pin};
@@ -127,12 +128,30 @@ impl LoopStopper {
 impl Answered {
     /// Completes the handshake and serves the listener: every incoming message goes to
     /// `handler`, whose reply is posted on the message's one-time port; the reply's answer is
-    /// the next incoming message. When the handler fails, `on_error` may supply the reply, or
-    /// end the loop ([`LoopEnd::GaveUp`]) by returning `None`.
+    /// the next incoming message.
     ///
-    /// Session failures (closed, timed out, protocol violations, undecodable messages) end the
-    /// loop with the error.
-    pub fn serve<Out, In, H, Fut, E, OnError>(self, mut handler: H, mut on_error: OnError) -> Serving<Out, In>
+    /// For a handler that cannot fail. Session failures (closed, timed out, protocol
+    /// violations, undecodable messages) end the loop with the error; a [`Reply::last`] or the
+    /// [`Serving::stopper`] end it with the messenger handed back ([`LoopEnd`]).
+    pub fn serve<Out, In, H, Fut>(self, mut handler: H) -> Serving<Out, In>
+    where
+        Out: Serialize + 'static,
+        In: DeserializeOwned + 'static,
+        H: FnMut(Received<In>) -> Fut + 'static,
+        Fut: Future<Output = Reply<Out>>,
+    {
+        self.try_serve(
+            move |received| {
+                let reply = handler(received);
+                async move { Ok::<_, Infallible>(reply.await) }
+            },
+            |never| match never {},
+        )
+    }
+
+    /// [`Answered::serve`] for a handler that can fail: when it does, `on_error` may supply the
+    /// reply, or end the loop ([`LoopEnd::GaveUp`]) by returning `None`.
+    pub fn try_serve<Out, In, H, Fut, E, OnError>(self, mut handler: H, mut on_error: OnError) -> Serving<Out, In>
     where
         Out: Serialize + 'static,
         In: DeserializeOwned + 'static,

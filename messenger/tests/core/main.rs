@@ -1,7 +1,7 @@
 //! The pure core's behaviour, natively: one module per rule, each named by the sentence it
 //! proves, all in one test binary (so the shared harness in [`support`] compiles once).
 //!
-//! `cargo test -p messenger --test core` runs them; `cargo test -p messenger --test core
+//! `cargo test -p secure-messenger --test core` runs them; `cargo test -p secure-messenger --test core
 //! first_valid_answer_wins` runs one rule.
 #![cfg(not(target_arch = "wasm32"))]
 

@@ -2,7 +2,7 @@
 //! servers): one module per concern, all in one test binary, so the shared helpers in
 //! [`support`] compile once. wasm-bindgen-test runs the tests one at a time.
 //!
-//! `cargo test -p messenger --target wasm32-unknown-unknown --test web` with the engine's driver
+//! `cargo test -p secure-messenger --target wasm32-unknown-unknown --test web` with the engine's driver
 //! variable (`./test.sh web` does it for every engine); a filter after `--` runs one module, for
 //! example `-- worker_scope`.
 #![cfg(target_arch = "wasm32")]

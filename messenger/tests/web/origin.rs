@@ -407,16 +407,15 @@ async fn a_reconnector_starts_a_new_session_on_every_load() {
     let iframe = new_iframe();
     let knocks = Rc::new(RefCell::new(0));
     let counted = knocks.clone();
-    let reconnector = Reconnector::new(
-        &iframe,
-        move || {
+    // One configuration for every session; its observer sees each session start knocking.
+    let config = remote_config().observer(move |observation| {
+        if observation.step == Step::Handshake(HandshakeState::Knocking) {
             *counted.borrow_mut() += 1;
-            Ok(remote_config())
-        },
-        move |answered| {
-            let _ = tx.unbounded_send(answered);
-        },
-    );
+        }
+    });
+    let reconnector = Reconnector::new(&iframe, config, move |answered| {
+        let _ = tx.unbounded_send(answered);
+    });
     load(&iframe, &fixture_url("listen", "&load=1")).await;
     let (first, hello) = next_session(&mut answers, "the first session").await;
     assert_eq!(hello.message, FromPeer::Hello { hello: remote_origin() });
@@ -457,10 +456,10 @@ async fn a_reconnector_starts_a_new_session_on_every_load() {
             origin: remote_origin()
         }
     );
-    assert!(*knocks.borrow() >= 2, "a configuration per load");
+    assert!(*knocks.borrow() >= 2, "a session per load, each knocking");
 
-    // `close_current` ends the session now; the next load starts another.
-    reconnector.close_current();
+    // Closing the current session ends it now; the next load starts another.
+    second.close();
     assert_eq!(second.status().closed_with, Some(Error::Closed));
     load(&iframe, &fixture_url("listen", "&load=3")).await;
     let (third, _) = next_session(&mut answers, "the third session").await;

@@ -1,7 +1,7 @@
 //! Browser tests of the messenger between a knocker and a listener in the same page: the page
 //! knocks on its own window, so the configured origin is the page's own (`location.origin`).
 //!
-//! Run with `CHROMEDRIVER=/usr/bin/chromedriver cargo test -p messenger --target wasm32-unknown-unknown`.
+//! Run with `CHROMEDRIVER=/usr/bin/chromedriver cargo test -p secure-messenger --target wasm32-unknown-unknown`.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -1049,7 +1049,7 @@ async fn the_handler_loop_answers_each_message_until_its_last_reply() {
     let answered = within(STEP, "an answer", knock(page_config(), vec![Target::Window(window)]))
         .await
         .unwrap();
-    let serving = answered.serve(
+    let serving = answered.try_serve(
         |received: Received<Request>| handle(received.message),
         |error: String| Some(Reply::new(Response::Failure(error))),
     );
@@ -1095,7 +1095,7 @@ async fn the_handler_loop_stops_gives_up_and_attaches_interrupts() {
         .unwrap();
     let streams = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
     let kept = streams.clone();
-    let serving = answered.serve(
+    let serving = answered.try_serve(
         move |received: Received<Request>| {
             let kept = kept.clone();
             async move {
@@ -1139,7 +1139,7 @@ async fn a_stopped_handler_loop_hands_the_messenger_back() {
     let answered = within(STEP, "an answer", knock(page_config(), vec![Target::Window(window)]))
         .await
         .unwrap();
-    let serving = answered.serve(|received: Received<Request>| handle(received.message), |_: String| None);
+    let serving = answered.try_serve(|received: Received<Request>| handle(received.message), |_: String| None);
     let stopper = serving.stopper();
     let remote = async {
         let listener = listening.await.expect("connected");

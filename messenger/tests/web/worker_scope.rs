@@ -226,7 +226,7 @@ fn serve_asks(answered: Answered) -> (Serving<Answer, Ask>, InterruptStream<u32>
     let mut offers = (Some(multi_use), Some(one_time));
     let mut count = 0;
     let mut senders = Vec::new();
-    let serving = answered.serve(
+    let serving = answered.try_serve(
         move |mut received: Received<Ask>| {
             count += 1;
             let mut emitted = Vec::new();
