@@ -177,7 +177,7 @@ impl<T> SendError<T> {
     }
 }
 
-/// Lets `?` turn a failed send into the session's [`Error`] where the unsent value is not wanted.
+/// Lets `?` turn a failed send into the session's [`Error`](enum@Error) where the unsent value is not wanted.
 impl<T> From<SendError<T>> for Error {
     fn from(failed: SendError<T>) -> Self {
         failed.error
