@@ -161,7 +161,7 @@ layer_native() {
 # How long a browser test binary's page may take to start its first test before the attempt is
 # ended as a page that never started, and how many attempts an engine gets when no test ran at
 # all. A page normally starts within 1-3 s in every engine. The runner's server can leave one of
-# several connections opened at once unanswered (README, "Where the engines differ"); the tests'
+# several connections opened at once unanswered (docs/TESTING.md, "Where the engines differ"); the tests'
 # JavaScript is one module so that a page opens no such burst, and Firefox's page loads, which
 # were seen to stall for about 2 min and then go on, are waited out by the deadline.
 WEB_START_DEADLINE=150
@@ -180,7 +180,7 @@ layer_web() {
   for engine in "${ENGINES[@]}"; do
     # The page of the test binary sometimes never starts its scripts: Chromium's page load then
     # hangs (WebDriver waits 300 s for the renderer), Firefox's stalls for about 2 min (cause not
-    # found; see README "Where the engines differ"). Such an attempt is ended after
+    # found; see docs/TESTING.md, "Where the engines differ"). Such an attempt is ended after
     # WEB_START_DEADLINE and repeated, each in a log of its own; an attempt in which a test ran
     # is never repeated, whatever its result.
     for ((attempt = 1; attempt <= WEB_ATTEMPTS; attempt++)); do

@@ -11,7 +11,7 @@
 //! that the fuzzer reaches deep states quickly.
 //!
 //! Checked after every step (see `Harness::after_step`), in the spirit of the in-memory browser
-//! of `messenger/tests/common/mod.rs`:
+//! of `messenger/tests/core/support.rs`:
 //! - no panic, and every `handle_timeout` leaves no timer due;
 //! - every `ClosePort` closes a port the core named (allocated or registered) and that is open,
 //!   so each port closes at most once; `open_port_count()` equals the harness's own count;
@@ -123,7 +123,7 @@ impl Bounds {
 enum KeepOpen {
     Few(u8),
     /// "Keep them all": `usize::MAX`. `knocks_kept_open * targets` once overflowed here (see
-    /// `messenger/tests/fuzz_regressions.rs`).
+    /// `messenger/tests/core/fuzz_regressions.rs`).
     All,
 }
 

@@ -1,6 +1,6 @@
 //! Arbitrary JSON (raw bytes, or text built from tokens: deep nesting, long integers, escapes,
 //! the protocol's own keys) with arbitrary `Limits`, walked the way the web layer's decoder walks
-//! a received value (`messenger/src/web/de.rs`), reporting to a `messenger::protocol::Budget`; and
+//! a received value (`messenger/src/web/decode/`), reporting to a `messenger::protocol::Budget`; and
 //! arbitrary operation sequences through `Budget`.
 //!
 //! Checked:
@@ -393,7 +393,7 @@ fn check_walk(value: &Value, limits: &Limits) {
     }
 }
 
-/// The web layer's accounting (`messenger/src/web/de.rs`) over a `serde_json::Value`, in document
+/// The web layer's accounting (`messenger/src/web/decode/walk.rs`) over a `serde_json::Value`, in document
 /// order. A float's exact size is serde_json's text of it here (the web layer counts
 /// JavaScript's); integers and strings are counted as the web layer counts them.
 fn walk(value: &Value, limits: &Limits) -> (Result<(), Error>, Budget) {

@@ -1,11 +1,16 @@
 //! A secure messenger over `postMessage` for two browsing contexts of different origins: a host
-//! page and the cross-origin iframe it embeds, or a page and a dedicated worker.
+//! page and the cross-origin iframe it embeds, a page and a window it opened, or a page and a
+//! dedicated worker.
+//!
+//! The wire format, every bad input and the error it gives, and the security model in full are
+//! in the repository's `docs/PROTOCOL.md`; what differs between iframes, windows and workers is
+//! in `docs/CONTEXTS.md`.
 //!
 //! # The model
 //!
 //! Both sides create a messenger for the **one** remote origin they may talk to ([`Config::new`]
 //! refuses `"*"` and `"null"`). One side **knocks**, the other **listens**; they agree out of band
-//! who does which (in the demo, the host knocks and the iframe listens).
+//! who does which (see [Choosing roles](#choosing-roles)).
 //!
 //! 1. **Knock** ([`knock`]): the knocker posts `{ $type: "👋", $version: 1 }` to each target with
 //!    the exact remote origin as `targetOrigin`, transferring one port of a fresh `MessageChannel`.
@@ -34,23 +39,34 @@
 //! Everything from outside is decoded into typed values or rejected with a typed [`Error`]: the
 //! wire objects by the pure protocol core, the payloads through JSON with size and depth [`Limits`]
 //! checked first and unknown fields refused (use `#[serde(deny_unknown_fields)]`). A protocol
-//! violation fails the session closed. Nothing from outside can make the library panic or hang;
-//! timeouts bound every wait a peer could stall.
+//! violation fails the session closed. Nothing from outside can make the library panic or hang
+//! unboundedly: timeouts bound the handshake, and [`Config::reply_timeout`] bounds each reply.
 //!
-//! Closing ([`Messenger::close`], or dropping the messenger) fails every pending send and
-//! interrupt wait with [`Error::Closed`], closes every port and removes every listener.
+//! # Choosing roles
 //!
-//! # Architecture
+//! **The listener speaks first**; the knocker answers. So the side that wants to *ask* listens,
+//! and the side that answers knocks and serves:
 //!
-//! The protocol is a pure state machine (the hidden `protocol` module: no `web-sys`; time passed in), tested natively
-//! by driving two cores against each other. The web layer only moves values and ports between the
-//! browser and the core, and owns every listener, port and timer as an RAII guard.
+//! | | the host knocks, the iframe listens | the host listens, the iframe knocks |
+//! | --- | --- | --- |
+//! | who asks | the iframe ([`Messenger::send`]) | the host ([`Messenger::send`]) |
+//! | who answers | the host, in [`Answered::serve`] | the iframe, in [`Answered::serve`] |
+//! | the iframe reloads | the host's [`Reconnector`] knocks anew on every `load` and ends the old session with [`Error::Superseded`] | the reloaded iframe, a new page, knocks again by itself; the host must listen again (say on the iframe's `load`) and drop the old session |
 //!
-//! # Example
+//! [`Reconnector`] is the knocker's tool: a host that listens cannot use it to follow reloads.
+//! Such a host should set [`Config::reply_timeout`], so that a send to a page that went away
+//! fails instead of waiting (no browser reports a closed port). The demo has the host knock; the
+//! README's example and the `examples/` pair have the host ask.
 //!
-//! The host page knocks on its iframe and serves the remote's requests:
+//! # Example: the host knocks and serves
+//!
+//! The host page knocks on its iframe on every load and answers the remote's requests. A plain
+//! `main` has no owner to keep a [`Reconnector`] in; a `thread_local!` slot is one, without
+//! `std::mem::forget` (taking it out drops it, which stops watching and closes the session):
 //!
 //! ```no_run
+//! use std::cell::RefCell;
+//!
 //! use messenger::{Config, Reconnector, Received, Reply};
 //! use serde::{Deserialize, Serialize};
 //!
@@ -62,22 +78,28 @@
 //! #[serde(deny_unknown_fields)]
 //! enum Response { Sum(i32) }
 //!
-//! # fn host(iframe: web_sys::HtmlIFrameElement) {
-//! // Knock every time the iframe loads; each load replaces the previous session.
-//! let config = Config::new("https://remote.example").expect("a valid origin");
-//! let reconnector = Reconnector::new(&iframe, config, |answered| {
-//!     let Ok(answered) = answered else { return };
-//!     wasm_bindgen_futures::spawn_local(async move {
-//!         let serving = answered.serve(|received: Received<Request>| async move {
-//!             let Request::Add { a, b } = received.message;
-//!             Reply::new(Response::Sum(a + b))
+//! thread_local! {
+//!     // Lives as long as the page; nothing is leaked.
+//!     static RECONNECTOR: RefCell<Option<Reconnector>> = const { RefCell::new(None) };
+//! }
+//!
+//! fn host(iframe: &web_sys::HtmlIFrameElement) -> Result<(), messenger::Error> {
+//!     let config = Config::new("https://remote.example")?;
+//!     // Knock every time the iframe loads; each load replaces the previous session.
+//!     let reconnector = Reconnector::new(iframe, config, |answered| {
+//!         let Ok(answered) = answered else { return };
+//!         wasm_bindgen_futures::spawn_local(async move {
+//!             // The task owns the session until the loop ends.
+//!             let serving = answered.serve(|received: Received<Request>| async move {
+//!                 let Request::Add { a, b } = received.message;
+//!                 Reply::new(Response::Sum(a + b))
+//!             });
+//!             let _ended = serving.await;
 //!         });
-//!         let _ended = serving.await;
 //!     });
-//! });
-//! // Keep `reconnector` alive for as long as the page talks to the iframe.
-//! # drop(reconnector);
-//! # }
+//!     RECONNECTOR.with_borrow_mut(|slot| *slot = Some(reconnector));
+//!     Ok(())
+//! }
 //! ```
 //!
 //! The remote, inside the iframe, listens for its parent and asks:
@@ -101,6 +123,114 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Example: a knocker that does not loop
+//!
+//! A knocker that answers once, or answers in its own rhythm, completes the handshake with
+//! [`Answered::finish_handshake`], which gives the [`Messenger`] and the listener's first
+//! message; each [`Messenger::send`] is then the answer to the message before it and resolves
+//! with the next. Here the iframe knocks, answers the host's greeting with a message that carries
+//! an interrupt channel, and receives the host's clicks on it:
+//!
+//! ```no_run
+//! use futures::StreamExt;
+//! use messenger::{knock, Config, InterruptRequest, Messenger, Received, Target};
+//! use serde::{Deserialize, Serialize};
+//!
+//! #[derive(Serialize, Deserialize)]
+//! #[serde(deny_unknown_fields)]
+//! enum FromHost { Hello, Bye }
+//!
+//! #[derive(Serialize, Deserialize)]
+//! #[serde(deny_unknown_fields)]
+//! enum FromIframe { Ready }
+//!
+//! #[derive(Serialize, Deserialize)]
+//! #[serde(deny_unknown_fields)]
+//! struct Clicked { button: u8 }
+//!
+//! async fn iframe(parent: web_sys::Window) -> Result<(), messenger::Error> {
+//!     let answered = knock(Config::new("https://host.example")?, vec![Target::Window(parent)]).await?;
+//!     let (messenger, hello): (Messenger<FromIframe, FromHost>, Received<FromHost>) =
+//!         answered.finish_handshake().await?;
+//!     let FromHost::Hello = hello.message else { return Ok(()) };
+//!     // This side will receive the interrupts, so this side makes the channel.
+//!     let (request, mut clicks) = InterruptRequest::multi_use::<Clicked>();
+//!     // Queued at once; the host's answer to `Ready` waits in the future until awaited.
+//!     let next = messenger.send_with_interrupt(FromIframe::Ready, request);
+//!     // Clicks come outside the turns, whenever the user clicks: here, the first three.
+//!     for _ in 0..3 {
+//!         let Some(click) = clicks.next().await else { break };
+//!         let Clicked { button } = click?;
+//!         let _ = button;
+//!     }
+//!     let FromHost::Bye = next.await?.message else { return Ok(()) };
+//!     Ok(())
+//! }
+//! ```
+//!
+//! # Interrupt channels
+//!
+//! The side that will **receive** interrupts creates the channel:
+//! [`InterruptRequest::multi_use`] (with an [`InterruptStream`]) or
+//! [`InterruptRequest::one_time`] (with a [`OneTimeInterrupt`]), and attaches the request to a
+//! message it sends ([`Messenger::send_with_interrupt`]) or a reply it returns
+//! ([`Reply::with_interrupt`]). The peer takes the emitting end from that message with
+//! [`Received::take_interrupt`] and keeps it:
+//!
+//! ```no_run
+//! # use serde::Serialize;
+//! # #[derive(Serialize)] struct Clicked { button: u8 }
+//! # fn host(mut ready: messenger::Received<u32>) -> Result<(), messenger::Error> {
+//! // In the host, with the iframe's `Ready` message in hand:
+//! if let Some(clicks) = ready.take_interrupt::<Clicked>() {
+//!     clicks.emit(&Clicked { button: 1 })?; // any time, outside the turns
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! Each side names the payload type on its own (`multi_use::<Clicked>()` here,
+//! `take_interrupt::<Clicked>()` there); nothing checks that they agree before an interrupt
+//! arrives, and one that does not fit fails with [`Error::DecodeFailed`] on the receiving side,
+//! ending that channel only.
+//!
+//! # What keeps a session alive
+//!
+//! - Its **owner** does: the [`Messenger`], the running [`Serving`] loop, or the [`Answered`]
+//!   not yet finished. Dropping the owner closes the session: every pending send and interrupt
+//!   wait fails with [`Error::Closed`], every port is closed, every listener removed.
+//! - A [`Reconnector`] does not own the sessions it makes: it hands each [`Answered`] to your
+//!   callback, whose task must keep it (as above); dropping the reconnector closes the current
+//!   session.
+//! - An [`InterruptSender`], a [`Closer`] and the futures `send` returns hold only a weak
+//!   reference: once the owner is dropped, `emit` fails with [`Error::Closed`], and so do those
+//!   futures.
+//! - [`Messenger::send`] queues its message **when called**, not when its future is first
+//!   polled: a send whose future is dropped unawaited still goes out, and its reply is then
+//!   discarded.
+//! - From a plain `main`, keep the owner where it lives as long as it is needed: move it into the
+//!   `spawn_local` task that awaits it (the loop, or [`Messenger::closed`]), or put it in a
+//!   `thread_local!` `RefCell<Option<…>>` as above. Never `std::mem::forget` it: that would also
+//!   keep its listeners and ports forever.
+//!
+//! The peer notices none of this: ports report no close, so the other side learns that a
+//! session ended only through its own timeouts ([`Config::reply_timeout`]).
+//!
+//! # Ending a session
+//!
+//! Drop its owner, or call [`Messenger::close`]; from elsewhere (a UI button), a [`Closer`]
+//! from [`Messenger::closer`] or [`Answered::closer`] does the same without keeping the session
+//! alive. [`LoopStopper::stop`] only ends a handler loop: the session goes on and the loop hands
+//! the [`Messenger`] back ([`LoopEnd::Stopped`]); so does a [`Reply::last`] reply
+//! ([`LoopEnd::Finished`]).
+//!
+//! # Errors of your own
+//!
+//! [`Error`] lists what can go wrong with a messenger, a send or an interrupt channel, and
+//! nothing else: a condition of the application ("this page is not in an iframe", "the user
+//! closed the dialog") belongs in the application's own error type, with a variant that wraps
+//! [`Error`]; [`Error::Unsupported`] means that a call of this crate was made where the browser
+//! lacks what it needs.
+//!
 //! # What "secure" means here
 //!
 //! A connection between exactly two origins; exact origin matching plus `event.source` checks; no
@@ -108,6 +238,13 @@
 //! and turn-taking; typed decoding of everything that arrives. It does **not** encrypt, and it
 //! cannot protect against script running on the same origin as either side: that script can do
 //! anything the page can.
+//!
+//! # Architecture
+//!
+//! The protocol is a pure state machine (the hidden `protocol` module: no `web-sys`; time passed
+//! in), tested natively by driving two cores against each other. The web layer only moves values
+//! and ports between the browser and the core, and owns every listener, port and timer as an RAII
+//! guard.
 #![deny(missing_docs, missing_debug_implementations)]
 
 // The protocol core is public only so that the fuzz targets, the benchmark and the crate's own
@@ -125,3 +262,9 @@ pub use crate::protocol::{
 pub use error::{Error, Overload, SendError, Stage, Violation};
 pub use origin::{Origin, OriginError};
 pub use web::*;
+
+// The README's Rust blocks are compiled (and, where not `no_run`, run) as doc tests, so the front
+// door cannot drift from the API. `cfg(doctest)`: nothing of it exists in a normal build.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;

@@ -2,7 +2,7 @@
 //!
 //! This is the most security-critical decision of the crate, so it is a pure function here, tested
 //! natively and fuzzed, and the web layer only gathers the facts of each message event. The
-//! order, the only one (the README's protocol section describes it):
+//! order, the only one (docs/PROTOCOL.md describes it):
 //!
 //! 1. **trust**: an event dispatched by script (`isTrusted == false`) is ignored;
 //! 2. **source**: when the listener was told which window to expect, an event from any other

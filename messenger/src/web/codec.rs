@@ -2,8 +2,8 @@
 //! encoding/decoding payloads.
 //!
 //! Payloads are JSON-shaped JavaScript values, encoded and decoded straight from and into Rust
-//! values without JSON text: [`super::ser`] builds the value `JSON.parse` would make of
-//! `serde_json`'s text, [`super::de`] reads a received value in one walk that judges it against
+//! values without JSON text: [`super::encode`](mod@super::encode) builds the value `JSON.parse` would make of
+//! `serde_json`'s text, [`super::decode`](mod@super::decode) reads a received value in one walk that judges it against
 //! the [`Limits`] before anything of it is copied, so size and depth are refused the same way in
 //! every engine.
 

@@ -580,7 +580,7 @@ async fn a_deeply_nested_payload_is_too_deep() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The README's table "Which error each bad payload gives": one row per case, the same error (and
+// docs/PROTOCOL.md's table "Which error each bad input gives": one row per case, the same error (and
 // message) in every engine.
 
 const MIB: usize = 1 << 20;

@@ -495,7 +495,7 @@ pub async fn worker_scope_main(control: MessagePort, role: String, page_origin: 
     match role {
         Role::Listen => {
             let config = new_config();
-            // What an integrator writes in the worker (README, "Worker"):
+            // What an integrator writes in the worker (docs/CONTEXTS.md, "Worker"):
             let listening = listen::<Ask, Answer>(config, Source::WorkerScope);
             control.report(&Report::Started(live()));
             let messenger = within(STEP, "the page's knock", listening)
@@ -522,7 +522,7 @@ pub async fn worker_scope_main(control: MessagePort, role: String, page_origin: 
             let scope: web_sys::DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
             scope.post_message(&not_a_knock()).expect("posted");
             let config = new_config();
-            // What an integrator writes in the worker (README, "Worker"):
+            // What an integrator writes in the worker (docs/CONTEXTS.md, "Worker"):
             let knocking = knock(config, vec![Target::WorkerScope]);
             control.report(&Report::Started(live()));
             let answered = within(STEP, "the page's answer", knocking)
@@ -585,7 +585,7 @@ extern "C" {
 /// page in the background on a loaded 2-core machine: once, all three waited longer than
 /// [`LOAD`] there, and passed when run again. On 2026-12-07 a worker in Firefox waited more than
 /// 30 s, while that engine's page loads from the test runner's server stalled for about 2 min
-/// in the same hour (README, "Where the engines differ"). How fast an engine starts a worker is
+/// in the same hour (docs/TESTING.md, "Where the engines differ"). How fast an engine starts a worker is
 /// not what these tests prove, so the start gets a bound of its own, past such a stall (the time
 /// it took is logged); every step after it keeps the usual bounds.
 const WORKER_START: u32 = 150_000;
@@ -685,7 +685,7 @@ async fn worker_scope_listener_is_knocked_on_by_its_page() {
     // On the same channel as the knock, before it: the worker's listener ignores it.
     worker.post_message(&not_a_knock()).expect("posted");
     let config = page_config();
-    // What an integrator writes in the page (README, "Worker"):
+    // What an integrator writes in the page (docs/CONTEXTS.md, "Worker"):
     let knocking = knock(config, vec![Target::Worker(worker.clone())]);
     let answered = within(STEP, "the worker's 🤝", knocking)
         .await
@@ -730,7 +730,7 @@ async fn worker_scope_knocker_is_answered_by_its_page() {
     let page_baseline = live();
     let trace = Trace::default();
     let config = trace.observe(page_config());
-    // What an integrator writes in the page (README, "Worker"):
+    // What an integrator writes in the page (docs/CONTEXTS.md, "Worker"):
     let listening = listen::<Ask, Answer>(config, Source::Worker(worker.clone()));
     assert_eq!(
         live(),
