@@ -199,6 +199,49 @@ impl<Out: Serialize + 'static, In: DeserializeOwned + 'static> Messenger<Out, In
         self.send_inner(message, Some(interrupt))
     }
 
+    /// Sends `message` as this side's last word: nothing waits for the peer's answer, which is
+    /// dropped when it comes (with any interrupt port it carries). The session stays open, its
+    /// interrupt channels included, until it is closed or dropped; a later [`Messenger::send`]
+    /// still works and goes out once that answer has handed the turn back.
+    ///
+    /// It is the listener's counterpart of the knocker's [`Reply::last`](super::Reply::last): a
+    /// side that has said all it will ask, but keeps the session for the interrupts it emits or
+    /// receives. Fails at once, handing the message back, when it cannot be encoded or queued
+    /// (the session ended, or too many sends wait); a failure after it was queued ends the
+    /// session, which [`Messenger::closed`] reports.
+    ///
+    /// ```no_run
+    /// # async fn example(messenger: messenger::Messenger<String, String>) -> Result<(), messenger::Error> {
+    /// messenger.send_last("done".to_owned())?;
+    /// // Keep the session (say, for its interrupt channels) until it ends.
+    /// let why = messenger.closed().await;
+    /// # Ok(()) }
+    /// ```
+    pub fn send_last(&self, message: Out) -> Result<(), SendError<Out>> {
+        let value = match encode(&message) {
+            Ok(value) => value,
+            Err(error) => {
+                return Err(SendError {
+                    error,
+                    unsent: Some(message),
+                })
+            }
+        };
+        // The reply's receiver is dropped here, so the answer finds nobody waiting and is let go.
+        let mut reply = self.shared.send(value, None);
+        match reply.try_recv() {
+            Ok(Some(Err(failure))) if failure.never_posted => Err(SendError {
+                error: failure.error,
+                unsent: Some(message),
+            }),
+            Ok(Some(Err(failure))) => Err(SendError {
+                error: failure.error,
+                unsent: None,
+            }),
+            _ => Ok(()),
+        }
+    }
+
     pub(crate) fn send_inner(
         &self,
         message: Out,

@@ -1173,3 +1173,45 @@ async fn a_stopped_handler_loop_hands_the_messenger_back() {
     );
     drop(knocker_pending);
 }
+
+#[wasm_bindgen_test]
+async fn a_last_send_expects_no_reply_and_the_session_goes_on() {
+    let window = window();
+    let listening = listen::<Request, Response>(page_config(), Source::Window(window.clone()));
+    let answered = within(STEP, "an answer", knock(page_config(), vec![Target::Window(window)]))
+        .await
+        .unwrap();
+    let handled = Rc::new(RefCell::new(Vec::new()));
+    let seen = handled.clone();
+    let serving = answered.serve(move |received: Received<Request>| {
+        seen.borrow_mut().push(received.message.clone());
+        let reply = match received.message {
+            Request::Add(a, b) => Response::Sum(a + b),
+            _ => Response::Goodbye,
+        };
+        async move { Reply::new(reply) }
+    });
+    let remote = Box::pin(async {
+        let listener = listening.await.expect("connected");
+        listener.send_last(Request::Add(1, 2)).expect("queued");
+        // The answer to the last send (3) is dropped; a later send goes out once that answer has
+        // handed the turn back, and resolves with its own answer.
+        let next = listener.send(Request::Add(20, 22)).await.expect("an answer").message;
+        (listener, next)
+    });
+    let (listener, next) = match within(STEP, "the sends", futures::future::select(serving, remote)).await {
+        Either::Right(((listener, next), _serving)) => (listener, next),
+        Either::Left((ended, _)) => panic!("the loop ended first: {ended:?}"),
+    };
+    assert_eq!(next, Response::Sum(42));
+    assert_eq!(*handled.borrow(), vec![Request::Add(1, 2), Request::Add(20, 22)]);
+    assert_eq!(listener.status().closed_with, None);
+
+    // Once the session has ended, a last send fails at once and hands its message back.
+    listener.close();
+    let refused = listener.send_last(Request::Add(0, 0)).unwrap_err();
+    assert_eq!(
+        (refused.error, refused.unsent),
+        (Error::Closed, Some(Request::Add(0, 0)))
+    );
+}
