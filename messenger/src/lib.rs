@@ -206,7 +206,8 @@
 //!   futures.
 //! - [`Messenger::send`] queues its message **when called**, not when its future is first
 //!   polled: a send whose future is dropped unawaited still goes out, and its reply is then
-//!   discarded.
+//!   discarded. [`Messenger::send_last`] says so outright: a last word whose answer nobody
+//!   awaits, while the session (and its interrupt channels) goes on.
 //! - From a plain `main`, keep the owner where it lives as long as it is needed: move it into the
 //!   `spawn_local` task that awaits it (the loop, or [`Messenger::closed`]), or put it in a
 //!   `thread_local!` `RefCell<Option<…>>` as above. Never `std::mem::forget` it: that would also
@@ -247,10 +248,10 @@
 //! guard.
 #![deny(missing_docs, missing_debug_implementations)]
 
-// The protocol core is public only so that the fuzz targets, the benchmark and the crate's own
-// native tests can drive it; it is not part of the API and may change in any release.
 mod error;
 mod origin;
+// The protocol core is public only so that the fuzz targets, the benchmark and the crate's own
+// native tests can drive it; it is not part of the API and may change in any release.
 #[doc(hidden)]
 pub mod protocol;
 mod web;
