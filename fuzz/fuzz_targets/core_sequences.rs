@@ -42,7 +42,7 @@ use messenger::protocol::{
     MessageKind, Observation, PortField, PortId, Role, Scalar, SendId, Step, Timing, Waiter, WireObject, ACKNOWLEDGE,
     KNOCK, LISTEN, VERSION,
 };
-use messenger::{Error, Origin, Overload, Stage};
+use messenger::{Error, Overload, Stage};
 
 /// A window message whose sender the gate passes (the gate's own sender checks are a pure
 /// function, tested in `messenger/src/protocol/gate.rs`): every window message here goes through
@@ -53,8 +53,8 @@ const PASSED: gate::Sender<'static> = gate::Sender {
     origin: Some("http://localhost:8080"),
 };
 
-fn origin() -> Origin {
-    Origin::parse("http://localhost:8080").expect("a valid origin")
+fn origin() -> messenger::Origin {
+    messenger::Origin::parse("http://localhost:8080").expect("a valid origin")
 }
 
 // --- the fuzzer's input -------------------------------------------------------------------------

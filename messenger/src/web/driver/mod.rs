@@ -96,9 +96,9 @@ impl Drop for Inner {
 
 /// A started session.
 pub(crate) struct Started {
-    pub driver: Rc<Driver>,
+    driver: Rc<Driver>,
     /// Resolves when the handshake is done (the knocker: when the listener answered).
-    pub handshake: oneshot::Receiver<Result<(), Error>>,
+    handshake: oneshot::Receiver<Result<(), Error>>,
 }
 
 impl Started {
