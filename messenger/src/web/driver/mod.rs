@@ -4,14 +4,14 @@
 //! driver's methods; the browser's callbacks hold a `Weak` to it.
 //!
 //! - this file: the state ([`Inner`]), starting a session, and the handles' commands;
-//! - [`drive`]: draining the core after every input and performing its outputs, closing the
+//! - [`drive`](mod@drive): draining the core after every input and performing its outputs, closing the
 //!   ports it is done with, keeping its one timer armed;
 //! - [`perform`]: the core's actions carried out on the browser, its events handed to waiters;
 //! - [`inputs`]: browser events into the core (the shared port handlers' callbacks, the knock
 //!   listener's callbacks, the ports that came with a message).
 //!
 //! The guards it holds know nothing of it: a [`PortSlot`] (a port and its listeners, removed on
-//! drop) made with the session's one pair of [`PortHandlers`](super::ports::PortHandlers), the
+//! drop) made with the session's one pair of [`PortHandlers`], the
 //! [`KnockListener`] (the listener's window or worker listeners), a `gloo_timers` `Timeout`.
 //!
 //! Rules kept in this module, and only here, since only here is the state reachable:
@@ -72,11 +72,11 @@ pub(crate) struct Delivered {
 struct Inner {
     core: Connection<JsValue>,
     ports: LiteMap<PortId, PortSlot>,
-    /// Ports the core is done with, still to be closed (see [`drive`]'s `retire`).
+    /// Ports the core is done with, still to be closed (see `drive.rs`, `retire`).
     retired: Vec<PortSlot>,
     targets: Vec<Target>,
     knock_listener: Option<KnockListener>,
-    /// The armed browser timeout and when it fires (see [`drive`]'s `reschedule`).
+    /// The armed browser timeout and when it fires (see `drive.rs`, `reschedule`).
     timer: Option<(Instant, gloo_timers::callback::Timeout)>,
     waiters: LiteMap<Waiter, oneshot::Sender<Result<Delivery, WaitFailure>>>,
     handshake: Option<oneshot::Sender<Result<(), Error>>>,
