@@ -4,7 +4,6 @@ use std::rc::Rc;
 
 use js_sys::Array;
 use wasm_bindgen::{JsCast, JsValue};
-
 use web_sys::MessagePort;
 
 use super::{Delivered, Delivery, Driver, WaitFailure};
