@@ -2,7 +2,7 @@
 //! sequence of inputs, playing its web layer, the browser and the peer at once, and checks the
 //! core's outputs after every single step.
 //!
-//! Inputs: window messages (`handle_knock`), port messages (`handle_message`), `messageerror`s,
+//! Inputs: window messages (`gate::admit`, then `handle_knock`), port messages (`handle_message`), `messageerror`s,
 //! interrupts, timer firings at monotonic instants (on time, late, or early), and application
 //! commands (send, acknowledge, emit, release, close, ...). Wire objects are built from arbitrary
 //! fields; their ports are either registered fresh with `register_port` (what the web layer
@@ -38,11 +38,24 @@ use std::time::Duration;
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use messenger::protocol::{
-    Action, Body, Connection, IgnoreReason, Direction, Event, HandshakeState, HeldInterrupt, Instant, InterruptKind, KnockCheck, Limits,
+    gate, Action, Body, Connection, IgnoreReason, Direction, Event, HandshakeState, HeldInterrupt, Instant, InterruptKind, KnockCheck, Limits,
     MessageKind, Observation, PortField, PortId, Role, Scalar, SendId, Step, Timing, Waiter, WireObject, ACKNOWLEDGE,
     KNOCK, LISTEN, VERSION,
 };
 use messenger::{Error, Overload, Stage};
+
+/// A window message whose sender the gate passes (the gate's own sender checks are a pure
+/// function, tested in `messenger/src/protocol/gate.rs`): every window message here goes through
+/// `gate::admit`, as the web layer's do.
+const PASSED: gate::Sender<'static> = gate::Sender {
+    trusted: true,
+    expected_source: true,
+    origin: Some("http://localhost:8080"),
+};
+
+fn origin() -> messenger::Origin {
+    messenger::Origin::parse("http://localhost:8080").expect("a valid origin")
+}
 
 // --- the fuzzer's input -------------------------------------------------------------------------
 
@@ -90,7 +103,8 @@ impl Span {
     }
 }
 
-/// The core's own bounds (`Connection::set_limits`); the payload limits are the web layer's.
+/// The core's own bounds (given to `Connection::knocker`/`listener`, changed later with
+/// `Connection::set_limits`); the payload limits are the web layer's.
 #[derive(Debug, Clone, Copy, Arbitrary)]
 enum Bounds {
     Default,
@@ -401,13 +415,11 @@ fn main_loop(input: Input) {
         knocks_kept_open,
     };
     let now = Instant::from_millis_f64(f64::from(input.start_ms));
-    let core = match role {
-        Role::Knocker => Connection::knocker(timing, targets, now),
-        Role::Listener => Connection::listener(timing, now),
-    };
     let limits = input.bounds.limits();
-    let mut core = core;
-    core.set_limits(limits);
+    let core = match role {
+        Role::Knocker => Connection::knocker(timing, limits, targets, now),
+        Role::Listener => Connection::listener(timing, limits, now),
+    };
     assert_eq!(core.limits(), &limits);
     let mut harness = Harness {
         core,
@@ -701,7 +713,7 @@ impl Harness {
         match op {
             Op::PeerKnock => {
                 let wire = self.fresh_handshake(KNOCK, true);
-                let check = self.core.handle_knock(wire, now);
+                let check = self.core.handle_knock(gate::admit(&PASSED, &origin(), || wire), now);
                 self.check_knock(check);
             }
             Op::PeerListen { channel } => {
@@ -729,7 +741,7 @@ impl Harness {
             }
             Op::WindowMessage(choice) => {
                 let wire = self.wire(choice);
-                let check = self.core.handle_knock(wire, now);
+                let check = self.core.handle_knock(gate::admit(&PASSED, &origin(), || wire), now);
                 self.check_knock(check);
             }
             Op::PortMessage { on, wire } => {

@@ -14,8 +14,11 @@
 //!    ignored; a knock that breaks the wire format fails the handshake
 //!    ([`Admission::Invalid`]); a valid knock is admitted.
 //!
-//! Steps 1–3 need only the event ([`admit_sender`]): the web layer reads a message's data only
-//! once its sender has passed, and closes the ports of a message it ignored unread.
+//! Steps 1–3 need only the event: [`admit`] reads a message's data (through the closure the web
+//! layer gives it) only once its sender has passed, and the web layer closes the ports of a
+//! message refused unread. The web layer's knock listener calls [`admit`] for every event, and
+//! the core takes its [`Admission`]
+//! ([`Connection::handle_knock`](super::Connection::handle_knock)).
 
 use std::fmt;
 
@@ -73,19 +76,36 @@ pub struct Sender<'a> {
     pub origin: Option<&'a str>,
 }
 
-/// What the gate made of a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Admission {
-    /// A valid knock: answer on this port.
-    Knock(PortId),
+/// What the gate made of a window (or worker) message, with what was read of it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Admission<P> {
+    /// A valid knock: answer on `port`.
+    Knock {
+        /// The knock's response port.
+        port: PortId,
+        /// The knock as read.
+        message: WireObject<P>,
+    },
     /// A knock that breaks the wire format: the handshake fails.
-    Invalid(Violation),
+    Invalid {
+        /// The rule it broke.
+        violation: Violation,
+        /// The message as read (its ports are closed).
+        message: WireObject<P>,
+    },
     /// Ignored by rule.
-    Ignore(IgnoreReason),
+    Ignore {
+        /// Why.
+        reason: IgnoreReason,
+        /// The message as read; `None` when its sender was refused (steps 1–3): its data was
+        /// never read, and the ports that came with it are the web layer's to close unread.
+        message: Option<WireObject<P>>,
+    },
 }
 
-/// Steps 1–3 of the gate: trust, source, origin.
-pub fn admit_sender(sender: &Sender<'_>, expected: &Origin) -> Result<(), IgnoreReason> {
+/// Steps 1–3 of the gate: trust, source, origin. Private: [`admit`] is the one entry point, so
+/// the gate production runs is the gate the tests run.
+fn admit_sender(sender: &Sender<'_>, expected: &Origin) -> Result<(), IgnoreReason> {
     if !sender.trusted {
         return Err(IgnoreReason::Untrusted);
     }
@@ -98,15 +118,20 @@ pub fn admit_sender(sender: &Sender<'_>, expected: &Origin) -> Result<(), Ignore
     }
 }
 
-/// The whole gate: steps 1–3, then the shape of `data`.
-pub fn admit<P>(sender: &Sender<'_>, expected: &Origin, data: &WireObject<P>) -> Admission {
+/// The whole gate: steps 1–3 on `sender`, then, only once the sender has passed, `read` reads the
+/// message's data and step 4 judges its shape. A refused sender's data is never read.
+pub fn admit<P>(sender: &Sender<'_>, expected: &Origin, read: impl FnOnce() -> WireObject<P>) -> Admission<P> {
     if let Err(reason) = admit_sender(sender, expected) {
-        return Admission::Ignore(reason);
+        return Admission::Ignore { reason, message: None };
     }
-    match data.check_knock() {
-        KnockCheck::NotAKnock => Admission::Ignore(IgnoreReason::NotAKnock),
-        KnockCheck::Invalid(violation) => Admission::Invalid(violation),
-        KnockCheck::Valid(port) => Admission::Knock(port),
+    let message = read();
+    match message.check_knock() {
+        KnockCheck::NotAKnock => Admission::Ignore {
+            reason: IgnoreReason::NotAKnock,
+            message: Some(message),
+        },
+        KnockCheck::Invalid(violation) => Admission::Invalid { violation, message },
+        KnockCheck::Valid(port) => Admission::Knock { port, message },
     }
 }
 
@@ -133,9 +158,25 @@ mod tests {
         WireObject::handshake(KNOCK, Some(VERSION), PortId(7))
     }
 
+    /// The gate's verdict on `data` from `sender`, as it was before the gate handed the message
+    /// on: the port to answer on, the broken rule, or the reason to ignore.
+    fn verdict(sender: &Sender<'_>, data: WireObject<()>) -> Result<PortId, Result<Violation, IgnoreReason>> {
+        match admit(sender, &expected(), || data) {
+            Admission::Knock { port, .. } => Ok(port),
+            Admission::Invalid { violation, .. } => Err(Ok(violation)),
+            Admission::Ignore { reason, .. } => Err(Err(reason)),
+        }
+    }
+
     #[test]
     fn a_trusted_knock_from_the_origin_and_source_is_admitted() {
-        assert_eq!(admit(&from(REMOTE), &expected(), &knock()), Admission::Knock(PortId(7)));
+        assert_eq!(
+            admit(&from(REMOTE), &expected(), knock),
+            Admission::Knock {
+                port: PortId(7),
+                message: knock()
+            }
+        );
     }
 
     #[test]
@@ -185,8 +226,8 @@ mod tests {
         ];
         for (case, sender, reason) in cases {
             assert_eq!(
-                admit(&sender, &expected(), &knock()),
-                Admission::Ignore(reason),
+                admit(&sender, &expected(), knock),
+                Admission::Ignore { reason, message: None },
                 "{case}"
             );
         }
@@ -195,13 +236,10 @@ mod tests {
             kind: Scalar::Str("hello".into()),
             ..WireObject::default()
         };
+        assert_eq!(verdict(&from(REMOTE), not_a_knock), Err(Err(IgnoreReason::NotAKnock)));
         assert_eq!(
-            admit(&from(REMOTE), &expected(), &not_a_knock),
-            Admission::Ignore(IgnoreReason::NotAKnock)
-        );
-        assert_eq!(
-            admit(&from(REMOTE), &expected(), &WireObject::<()>::default()),
-            Admission::Ignore(IgnoreReason::NotAKnock),
+            verdict(&from(REMOTE), WireObject::<()>::default()),
+            Err(Err(IgnoreReason::NotAKnock)),
             "not an object"
         );
     }
@@ -227,9 +265,43 @@ mod tests {
         );
         // The sender is judged before the data: a wrong origin with a perfect knock is ignored.
         assert_eq!(
-            admit(&from("http://evil.example"), &expected(), &knock()),
-            Admission::Ignore(IgnoreReason::WrongOrigin)
+            verdict(&from("http://evil.example"), knock()),
+            Err(Err(IgnoreReason::WrongOrigin))
         );
+    }
+
+    #[test]
+    fn a_refused_senders_data_is_never_read() {
+        let refused = [
+            Sender {
+                trusted: false,
+                ..from(REMOTE)
+            },
+            Sender {
+                expected_source: false,
+                ..from(REMOTE)
+            },
+            from("http://evil.example"),
+        ];
+        for sender in refused {
+            let mut read = false;
+            let admission = admit(&sender, &expected(), || {
+                read = true;
+                knock()
+            });
+            assert!(
+                matches!(admission, Admission::Ignore { message: None, .. }),
+                "{sender:?}"
+            );
+            assert!(!read, "{sender:?}: the data was read");
+        }
+        let mut read = false;
+        let admission = admit(&from(REMOTE), &expected(), || {
+            read = true;
+            knock()
+        });
+        assert!(read, "a passed sender's data is read");
+        assert!(matches!(admission, Admission::Knock { .. }));
     }
 
     #[test]
@@ -239,7 +311,7 @@ mod tests {
             expected_source: true,
             origin: None,
         };
-        assert_eq!(admit(&worker, &expected(), &knock()), Admission::Knock(PortId(7)));
+        assert_eq!(verdict(&worker, knock()), Ok(PortId(7)));
     }
 
     #[test]
@@ -248,17 +320,11 @@ mod tests {
             version: Scalar::Num(2.0),
             ..knock()
         };
-        assert_eq!(
-            admit(&from(REMOTE), &expected(), &wrong_version),
-            Admission::Invalid(Violation::WrongVersion)
-        );
+        assert_eq!(verdict(&from(REMOTE), wrong_version), Err(Ok(Violation::WrongVersion)));
         let no_port = WireObject::<()> {
             response_port: PortField::Absent,
             ..knock()
         };
-        assert_eq!(
-            admit(&from(REMOTE), &expected(), &no_port),
-            Admission::Invalid(Violation::MissingResponsePort)
-        );
+        assert_eq!(verdict(&from(REMOTE), no_port), Err(Ok(Violation::MissingResponsePort)));
     }
 }

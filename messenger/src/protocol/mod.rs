@@ -4,8 +4,8 @@
 //! Modelled on quinn-proto and str0m: the core never touches a port, a listener or the clock.
 //! The web layer (the rest of this crate) feeds it inputs and performs its outputs:
 //!
-//! 1. **Inputs** arrive through the `handle_*` methods — a window message that passed the
-//!    origin/source checks ([`Connection::handle_knock`]), a message on a port
+//! 1. **Inputs** arrive through the `handle_*` methods — a window message as the gate judged
+//!    it ([`gate::admit`], then [`Connection::handle_knock`]), a message on a port
 //!    ([`Connection::handle_message`]), a `messageerror` ([`Connection::handle_message_error`]),
 //!    an interrupt ([`Connection::handle_interrupt`]) or a timeout ([`Connection::handle_timeout`]).
 //!    Application commands are ordinary mutators: [`Connection::send`],

@@ -83,7 +83,7 @@ impl InterruptRequest {
     }
 
     pub(crate) fn bind(self, shared: &Rc<Driver>) -> (InterruptSink, InterruptKind) {
-        *self.binding.borrow_mut() = Some((Rc::downgrade(shared), shared.limits));
+        *self.binding.borrow_mut() = Some((Rc::downgrade(shared), shared.limits()));
         (self.sink, self.kind)
     }
 }

@@ -1,16 +1,20 @@
 //! The thin web layer: configuration, knock targets and listen sources, and the public handles.
+//!
+//! Layout: [`driver`] is the engine room (one session's state, private to it); [`ports`] and
+//! [`knock_listener`] are browser guards that take callbacks and know no session; [`codec`],
+//! `encode` and `decode` move values between the browser and the core; [`session`],
+//! [`interrupt`], [`serve`] and [`reconnect`] are the public handles over the driver.
 
 mod codec;
 mod decode;
 mod driver;
 mod encode;
 mod interrupt;
-mod perform;
+mod knock_listener;
 mod ports;
 mod reconnect;
 mod serve;
 mod session;
-mod window;
 
 use std::cell::RefCell;
 use std::fmt;
@@ -25,9 +29,6 @@ pub use session::{knock, listen, Answered, Closer, Messenger, Received, Status};
 
 use crate::protocol::{Limits, Observation, Timing};
 use crate::{Error, Origin};
-
-/// [`Config::first_knock_interval`]'s default.
-const FIRST_KNOCK_INTERVAL: Duration = Duration::from_millis(10);
 
 /// The observer callback, shared by every clone of a [`Config`] (and so by every session made
 /// from one: a [`Reconnector`]'s sessions report to the same observer).
@@ -61,10 +62,8 @@ impl Config {
     pub fn new(remote_origin: &str) -> Result<Self, Error> {
         Ok(Config {
             origin: Origin::parse(remote_origin)?,
-            timing: Timing {
-                first_knock_interval: Some(FIRST_KNOCK_INTERVAL),
-                ..Timing::default()
-            },
+            // The core's defaults are the only ones: the docs below name them.
+            timing: Timing::default(),
             limits: Limits::default(),
             observer: None,
         })

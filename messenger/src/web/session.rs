@@ -166,7 +166,11 @@ impl<Out, In> Messenger<Out, In> {
 
     /// The session's state for display.
     pub fn status(&self) -> Status {
-        self.shared.status()
+        Status {
+            state: self.shared.handshake_state(),
+            closed_with: self.shared.closed_with(),
+            open_ports: self.shared.open_port_count(),
+        }
     }
 
     /// Sends a raw JavaScript value (the escape hatch: no encoding, no limits); resolves with the
@@ -281,7 +285,7 @@ impl Receiver {
     fn of(shared: &Rc<Driver>) -> Self {
         Receiver {
             shared: Rc::downgrade(shared),
-            limits: shared.limits,
+            limits: shared.limits(),
         }
     }
 
@@ -344,9 +348,7 @@ impl Closer {
 
     /// Whether the session still exists and has not ended.
     pub fn is_open(&self) -> bool {
-        self.0
-            .upgrade()
-            .is_some_and(|shared| shared.status().closed_with.is_none())
+        self.0.upgrade().is_some_and(|shared| shared.closed_with().is_none())
     }
 }
 

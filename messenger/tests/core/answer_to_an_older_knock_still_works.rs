@@ -8,7 +8,7 @@ use crate::support::*;
 fn answer_to_an_older_knock_still_works() {
     let timing = Timing {
         knocks_kept_open: 4,
-        ..Timing::default()
+        ..steady()
     };
     let mut pair = Pair::new(timing);
     pair.auto_acknowledge = true;
@@ -51,7 +51,7 @@ fn answer_to_a_knock_older_than_the_kept_rounds_is_lost() {
     // so the newer knocks vanish too, and both sides can only time out.
     let timing = Timing {
         knocks_kept_open: 2,
-        ..Timing::default()
+        ..steady()
     };
     let mut pair = Pair::new(timing);
     pair.auto_acknowledge = true;

@@ -87,7 +87,7 @@ fn sends_after_close_fail_with_the_value_handed_back() {
 
 #[test]
 fn closing_while_knocking_closes_every_knock_channel_and_fails_queued_sends() {
-    let mut pair = Pair::with_targets(Timing::default(), 3);
+    let mut pair = Pair::with_targets(steady(), 3);
     pair.listener_up = false;
     pair.send(Side::Knocker, 1);
     pair.advance(ms(400));
@@ -111,7 +111,7 @@ fn closing_while_knocking_closes_every_knock_channel_and_fails_queued_sends() {
 
 #[test]
 fn closing_while_answered_fails_the_acknowledgement() {
-    let mut pair = Pair::new(Timing::default());
+    let mut pair = Pair::new(steady());
     pair.drive();
     pair.close(Side::Knocker);
     assert_eq!(pair.acknowledge(), Err(Error::Closed));
@@ -120,7 +120,7 @@ fn closing_while_answered_fails_the_acknowledgement() {
 
 #[test]
 fn closing_the_listener_stops_listening_and_ends_the_handshake() {
-    let mut pair = Pair::new(Timing::default());
+    let mut pair = Pair::new(steady());
     pair.step();
     assert_eq!(
         pair.listener.core.handshake_state(),

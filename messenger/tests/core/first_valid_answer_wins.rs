@@ -19,7 +19,7 @@ fn stranger_knock(pair: &Pair, target: usize) -> End {
 
 #[test]
 fn first_valid_answer_wins_and_closes_every_knock_channel() {
-    let mut pair = Pair::with_targets(Timing::default(), 2);
+    let mut pair = Pair::with_targets(steady(), 2);
     // The stranger on target 1 hears its knock first (the listener's is still in flight) and
     // answers at once.
     let to_stranger = pair
@@ -44,7 +44,7 @@ fn first_valid_answer_wins_and_closes_every_knock_channel() {
         );
     }
     // No more knocking; only the handshake deadline remains, until the acknowledgement.
-    let handshake_deadline = Instant::default() + Timing::default().handshake_timeout;
+    let handshake_deadline = Instant::default() + steady().handshake_timeout;
     assert_eq!(pair.knocker.core.poll_timeout(), Some(handshake_deadline));
 
     // The listener answers too, late: its answer is for a closed port and vanishes.
@@ -76,7 +76,7 @@ fn first_valid_answer_wins_and_closes_every_knock_channel() {
 
 #[test]
 fn later_answer_from_another_target_vanishes() {
-    let mut pair = Pair::with_targets(Timing::default(), 2);
+    let mut pair = Pair::with_targets(steady(), 2);
     pair.auto_acknowledge = true;
     pair.drive();
     assert_eq!(pair.knocker.core.handshake_state(), HandshakeState::Connected);
@@ -99,7 +99,7 @@ fn later_answer_from_another_target_vanishes() {
 
 #[test]
 fn listener_accepts_only_the_first_of_many_knocks() {
-    let timing = Timing::default();
+    let timing = steady();
     let mut pair = Pair::new(timing);
     pair.auto_acknowledge = true;
     // The listener's page is busy: four rounds of knocks pile up in its window queue.

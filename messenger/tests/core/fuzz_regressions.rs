@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use messenger::protocol::{Action, Connection, Instant, Timing};
+use messenger::protocol::{Action, Connection, Instant, Limits, Timing};
+
+use crate::support::steady;
 
 /// `fuzz/fuzz_targets/core_sequences.rs` with `knocks_kept_open: usize::MAX` ("keep every knock
 /// channel open") and more than one target: `knock_all` computed
@@ -17,10 +19,10 @@ fn a_knocker_that_keeps_every_knock_channel_open_does_not_overflow() {
         let timing = Timing {
             knocks_kept_open: usize::MAX,
             knock_interval: Duration::from_millis(200),
-            ..Timing::default()
+            ..steady()
         };
         let mut now = Instant::default();
-        let mut knocker = Connection::<u32>::knocker(timing, targets, now);
+        let mut knocker = Connection::<u32>::knocker(timing, Limits::DEFAULT, targets, now);
         for _ in 0..3 {
             now = now + Duration::from_millis(200);
             knocker.handle_timeout(now);

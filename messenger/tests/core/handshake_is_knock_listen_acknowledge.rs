@@ -5,7 +5,7 @@ use crate::support::*;
 
 #[test]
 fn handshake_is_knock_listen_acknowledge() {
-    let mut pair = Pair::new(Timing::default());
+    let mut pair = Pair::new(steady());
     assert_eq!(pair.knocker.core.role(), Role::Knocker);
     assert_eq!(pair.listener.core.role(), Role::Listener);
     assert_eq!(pair.knocker.core.handshake_state(), HandshakeState::Knocking);
@@ -124,7 +124,7 @@ fn handshake_completes_without_any_timer_left_but_the_reply_timer() {
     // The listener has the turn and waits for nothing; the knocker waits for the first message.
     assert_eq!(pair.listener.core.poll_timeout(), None);
     assert_eq!(pair.knocker.core.poll_timeout(), Some(pair.now + ms(1_000)));
-    let mut pair = Pair::connected(Timing::default());
+    let mut pair = Pair::connected(steady());
     assert_eq!(pair.knocker.core.poll_timeout(), None);
     assert_eq!(pair.listener.core.poll_timeout(), None);
     pair.advance(ms(3_600_000));

@@ -115,7 +115,7 @@ fn handshake_times_out_when_the_acknowledgement_is_lost() {
 fn completed_handshake_stops_the_handshake_timer() {
     let mut pair = Pair::connected(Timing {
         handshake_timeout: ms(TIMEOUT),
-        ..Timing::default()
+        ..steady()
     });
     pair.advance(ms(TIMEOUT * 10));
     assert!(pair.knocker.events.is_empty() && pair.listener.events.is_empty());

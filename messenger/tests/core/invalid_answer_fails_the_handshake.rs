@@ -59,7 +59,7 @@ fn bad_answers(port: End, extra: End) -> Vec<(&'static str, Data, Violation)> {
 /// A knocker whose knock on target 1 reached a stranger that answers; the listener (target 0)
 /// has not loaded.
 fn knocker_answered_by_stranger() -> (Pair, End) {
-    let mut pair = Pair::with_targets(Timing::default(), 2);
+    let mut pair = Pair::with_targets(steady(), 2);
     pair.listener_up = false;
     pair.drive();
     let [Packet {
@@ -163,7 +163,7 @@ fn invalid_acknowledgement_fails_the_listeners_handshake() {
         ]
     };
     for case in 0..acks(End(0), End(0)).len() {
-        let mut pair = Pair::new(Timing::default());
+        let mut pair = Pair::new(steady());
         pair.drive();
         assert_eq!(pair.knocker.core.handshake_state(), HandshakeState::Answered);
         pair.send(Side::Listener, 9);
@@ -207,7 +207,7 @@ fn invalid_acknowledgement_fails_the_listeners_handshake() {
 fn acknowledgement_version_is_not_checked() {
     // The JavaScript implementation sends `$raw: true` and no `$version` on `👂`; a version-1
     // receiver ignores extra fields, so a `$version` there (of any value) is no reason to fail.
-    let mut pair = Pair::new(Timing::default());
+    let mut pair = Pair::new(steady());
     pair.drive();
     let (_, port) = pair.outsider_channel();
     let via = pair.reply_port(Side::Knocker).unwrap();

@@ -87,7 +87,7 @@ fn bad_knocks(port: End, extra: End) -> Vec<(&'static str, WireObject<Payload>, 
 fn invalid_knock_fails_the_handshake() {
     let count = bad_knocks(End(0), End(0)).len();
     for case in 0..count {
-        let mut pair = Pair::new(Timing::default());
+        let mut pair = Pair::new(steady());
         // The knocker's own knock is lost: the listener's page loads just after it.
         pair.listener_up = false;
         pair.drive();
@@ -114,7 +114,7 @@ fn invalid_knock_fails_the_handshake() {
 
         // The knocker is not told (nothing was answered) and goes on knocking into the void.
         assert_eq!(pair.knocker.core.handshake_state(), HandshakeState::Knocking, "{name}");
-        pair.advance(Timing::default().knock_interval);
+        pair.advance(steady().knock_interval);
         assert_eq!(pair.knock_checks.len(), 1, "{name}: later knocks are not even heard");
     }
 }
@@ -122,7 +122,7 @@ fn invalid_knock_fails_the_handshake() {
 #[test]
 fn invalid_knock_after_a_valid_one_is_not_heard() {
     // The first acceptable knock ends listening: a bad one queued behind it changes nothing.
-    let mut pair = Pair::new(Timing::default());
+    let mut pair = Pair::new(steady());
     let (_, port) = pair.outsider_channel();
     pair.post_window(Data::Wire(WireObject {
         version: Scalar::Num(2.0),

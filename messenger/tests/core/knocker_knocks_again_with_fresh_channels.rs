@@ -13,7 +13,7 @@ fn unanswered(timing: Timing, targets: usize, rounds: u32) -> Pair {
 
 #[test]
 fn knocker_knocks_again_every_interval_with_fresh_channels() {
-    let timing = Timing::default();
+    let timing = steady();
     let pair = unanswered(timing, 1, 6);
 
     let attempts: Vec<_> = pair
@@ -55,7 +55,7 @@ fn knocks_come_often_while_the_remote_is_young_then_back_off() {
     // What `messenger::Config` sets by default: 10 ms after the first knock, doubling to 200.
     let timing = Timing {
         first_knock_interval: Some(ms(10)),
-        ..Timing::default()
+        ..steady()
     };
     let mut pair = Pair::new(timing);
     pair.listener_up = false;
@@ -76,7 +76,7 @@ fn knocks_come_often_while_the_remote_is_young_then_back_off() {
 fn a_knock_soon_after_the_listener_starts_is_answered() {
     let timing = Timing {
         first_knock_interval: Some(ms(10)),
-        ..Timing::default()
+        ..steady()
     };
     let mut pair = Pair::new(timing);
     pair.auto_acknowledge = true;
@@ -100,7 +100,7 @@ fn a_knock_soon_after_the_listener_starts_is_answered() {
 fn knocker_keeps_the_newest_rounds_open_on_every_target() {
     let timing = Timing {
         knocks_kept_open: 2,
-        ..Timing::default()
+        ..steady()
     };
     let pair = unanswered(timing, 3, 5);
     let knocks = pair.knocker.knock_channels();
@@ -121,7 +121,7 @@ fn knocker_keeps_the_newest_rounds_open_on_every_target() {
 fn knocks_kept_open_of_zero_still_keeps_the_newest_round() {
     let timing = Timing {
         knocks_kept_open: 0,
-        ..Timing::default()
+        ..steady()
     };
     let pair = unanswered(timing, 2, 3);
     let channels: Vec<_> = pair.knocker.knock_channels().iter().map(|(_, c)| *c).collect();
@@ -130,7 +130,7 @@ fn knocks_kept_open_of_zero_still_keeps_the_newest_round() {
 
 #[test]
 fn listener_that_loads_late_is_found_by_a_later_knock() {
-    let timing = Timing::default();
+    let timing = steady();
     let mut pair = unanswered(timing, 1, 3);
     pair.auto_acknowledge = true;
     pair.listener_up = true;
@@ -158,7 +158,7 @@ fn zero_knock_interval_does_not_spin() {
         let timing = Timing {
             knock_interval: ms(0),
             handshake_timeout: ms(50),
-            ..Timing::default()
+            ..steady()
         };
         let mut pair = Pair::new(timing);
         pair.listener_up = false;

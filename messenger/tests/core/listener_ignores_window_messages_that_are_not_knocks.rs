@@ -11,7 +11,7 @@ use crate::support::*;
 /// A pair whose first knock was lost (the listener's page had not loaded), so the test can put
 /// other window messages ahead of the next knock.
 fn listener_not_knocked_yet() -> Pair {
-    let mut pair = Pair::new(Timing::default());
+    let mut pair = Pair::new(steady());
     pair.listener_up = false;
     pair.drive();
     pair.listener_up = true;
@@ -78,7 +78,7 @@ fn listener_ignores_window_messages_that_are_not_knocks() {
 
     // The next knock is accepted as if nothing had happened.
     pair.auto_acknowledge = true;
-    pair.advance(Timing::default().knock_interval);
+    pair.advance(steady().knock_interval);
     assert_eq!(
         pair.knock_checks.last().map(|c| matches!(c, KnockCheck::Valid(_))),
         Some(true)
@@ -89,10 +89,17 @@ fn listener_ignores_window_messages_that_are_not_knocks() {
 
 #[test]
 fn messages_the_web_layer_refused_are_only_observed() {
-    // Wrong origin, wrong source and untrusted events never reach handle_knock; the web layer
-    // records them for the observer through `ignore`, which changes nothing else.
+    // Wrong origin, wrong source and untrusted events are refused by the gate unread; the core
+    // records them for the observer, which changes nothing else.
     let mut pair = listener_not_knocked_yet();
-    pair.listener.core.ignore(IgnoreReason::WrongOrigin, pair.now);
+    let wrong_origin = gate::Sender {
+        origin: Some("http://localhost:8081"),
+        ..EXPECTED_SENDER
+    };
+    let admission = gate::admit(&wrong_origin, &listener_origin(), || -> WireObject<Payload> {
+        unreachable!("a refused sender's data is not read")
+    });
+    pair.listener.core.handle_knock(admission, pair.now);
     pair.pump();
     assert_eq!(
         pair.listener.observations.last().map(|o| &o.step),

@@ -6,7 +6,7 @@ use crate::support::*;
 
 #[test]
 fn listener_stops_listening_exactly_when_it_accepts() {
-    let mut pair = Pair::new(Timing::default());
+    let mut pair = Pair::new(steady());
     pair.listener_up = false;
     pair.drive();
     pair.listener_up = true;
@@ -18,7 +18,7 @@ fn listener_stops_listening_exactly_when_it_accepts() {
     );
     assert_eq!(pair.listener.stop_listening_count(), 0);
 
-    pair.advance_undelivered(Timing::default().knock_interval);
+    pair.advance_undelivered(steady().knock_interval);
     pair.step();
     assert!(matches!(pair.knock_checks.last(), Some(KnockCheck::Valid(_))));
     assert!(!pair.listener.window_listening);
@@ -38,7 +38,7 @@ fn listener_stops_listening_exactly_when_it_accepts() {
     assert_eq!(pair.listener.stop_listening_count(), 1);
 
     // A knock arriving later is not even heard.
-    pair.advance_undelivered(Timing::default().knock_interval);
+    pair.advance_undelivered(steady().knock_interval);
     let heard = pair.knock_checks.len();
     pair.auto_acknowledge = true;
     pair.drive();
@@ -52,8 +52,8 @@ fn knock_queued_behind_the_accepted_one_is_ignored() {
     // Should a knock event queued behind the accepted one still be dispatched (the web layer
     // removes its listeners synchronously, so it should not), the core ignores it and closes its
     // port.
-    let mut pair = Pair::new(Timing::default());
-    pair.advance_undelivered(Timing::default().knock_interval);
+    let mut pair = Pair::new(steady());
+    pair.advance_undelivered(steady().knock_interval);
     pair.step();
     pair.listener.window_listening = true; // pretend the listener was still there
     pair.step();
@@ -76,7 +76,7 @@ fn knock_queued_behind_the_accepted_one_is_ignored() {
 
 #[test]
 fn listener_stops_listening_when_closed_before_any_knock() {
-    let mut pair = Pair::new(Timing::default());
+    let mut pair = Pair::new(steady());
     pair.close(Side::Listener);
     assert!(!pair.listener.window_listening);
     assert_eq!(pair.listener.performed, [Action::StopListening]);

@@ -7,7 +7,7 @@ use crate::support::*;
 #[test]
 fn messages_arrive_in_fifo_order_under_many_queued_sends_on_both_sides() {
     const N: u32 = 30;
-    let mut pair = Pair::new(Timing::default());
+    let mut pair = Pair::new(steady());
     pair.auto_acknowledge = true;
     let knocker: Vec<SendId> = (0..N).map(|i| pair.send(Side::Knocker, 1_000 + i)).collect();
     let listener: Vec<SendId> = (0..N).map(|i| pair.send(Side::Listener, 2_000 + i)).collect();
@@ -38,7 +38,7 @@ fn messages_arrive_in_fifo_order_under_many_queued_sends_on_both_sides() {
 #[test]
 fn each_send_resolves_with_the_peers_next_message() {
     // The knocker runs a handler loop: every request gets reply = request + 1.
-    let mut pair = Pair::connected(Timing::default());
+    let mut pair = Pair::connected(steady());
     let requests: Vec<(SendId, u32)> = (0..10).map(|i| (pair.send(Side::Listener, i * 10), i * 10)).collect();
     let mut answered = 0;
     loop {

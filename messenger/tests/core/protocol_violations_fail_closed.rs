@@ -218,7 +218,7 @@ fn stale_message_while_it_is_our_turn_fails_closed() {
 
 #[test]
 fn stale_message_during_the_handshake_fails_the_handshake() {
-    let mut pair = Pair::new(Timing::default());
+    let mut pair = Pair::new(steady());
     pair.drive();
     assert_eq!(pair.knocker.core.handshake_state(), HandshakeState::Answered);
     let knock_channel = pair.knocker.knock_channels()[0].1;
@@ -231,10 +231,10 @@ fn stale_message_during_the_handshake_fails_the_handshake() {
 fn stale_message_on_an_old_knock_channel_is_ignored_while_knocking() {
     let mut pair = Pair::new(Timing {
         knocks_kept_open: 1,
-        ..Timing::default()
+        ..steady()
     });
     pair.listener_up = false;
-    pair.advance(Timing::default().knock_interval);
+    pair.advance(steady().knock_interval);
     let old = pair.knocker.closed_ports()[0];
     let (_, port) = pair.outsider_channel();
     pair.hand_in(Side::Knocker, old, listen(port));

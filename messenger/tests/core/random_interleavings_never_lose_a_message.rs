@@ -330,7 +330,7 @@ proptest! {
         reply_timeout in option::of(200u64..3_000),
         ops in vec(op(), 0..100),
     ) {
-        let timing = Timing { reply_timeout: reply_timeout.map(ms), handshake_timeout: ms(3_000), ..Timing::default() };
+        let timing = Timing { reply_timeout: reply_timeout.map(ms), handshake_timeout: ms(3_000), ..steady() };
         let mut pair = Pair::new(timing);
         pair.auto_acknowledge = true;
         pair.listener_up = listener_up;

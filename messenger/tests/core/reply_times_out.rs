@@ -104,7 +104,7 @@ fn knockers_wait_for_the_first_message_times_out() {
 fn without_a_reply_timeout_a_wait_lasts_for_ever() {
     let mut pair = Pair::connected(Timing {
         reply_timeout: None,
-        ..Timing::default()
+        ..steady()
     });
     pair.send(Side::Listener, 1);
     pair.drive();

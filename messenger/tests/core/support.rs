@@ -28,10 +28,26 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 pub use messenger::protocol::{
-    Action, Body, Connection, Event, HandshakeState, HandshakeStep, HeldInterrupt, IgnoreReason, Instant, KnockCheck,
-    PortField, PortId, Role, Scalar, SendId, TargetId, Timing, Waiter, WireObject, ACKNOWLEDGE, KNOCK, LISTEN, VERSION,
+    gate, Action, Body, Connection, Event, HandshakeState, HandshakeStep, HeldInterrupt, IgnoreReason, Instant,
+    KnockCheck, PortField, PortId, Role, Scalar, SendId, TargetId, Timing, Waiter, WireObject, ACKNOWLEDGE, KNOCK,
+    LISTEN, VERSION,
 };
-pub use messenger::{Direction, Error, InterruptKind, MessageKind, Observation, SendError, Stage, Step, Violation};
+pub use messenger::{
+    Direction, Error, InterruptKind, Limits, MessageKind, Observation, SendError, Stage, Step, Violation,
+};
+
+/// The origin a listener in these tests is configured for.
+pub fn listener_origin() -> messenger::Origin {
+    messenger::Origin::parse("http://localhost:8080").expect("a valid origin")
+}
+
+/// A trusted window message from the expected window and origin: what the harness's knocker
+/// sends (every window message of the model).
+pub const EXPECTED_SENDER: gate::Sender<'static> = gate::Sender {
+    trusted: true,
+    expected_source: true,
+    origin: Some("http://localhost:8080"),
+};
 
 /// The payload type of every test: distinct numbers make every message recognisable.
 pub type Payload = u32;
@@ -373,8 +389,11 @@ impl Pair {
         let now = Instant::default();
         let mut pair = Pair {
             now,
-            knocker: Peer::new(Side::Knocker, Connection::knocker(timing, targets, now)),
-            listener: Peer::new(Side::Listener, Connection::listener(timing, now)),
+            knocker: Peer::new(
+                Side::Knocker,
+                Connection::knocker(timing, Limits::DEFAULT, targets, now),
+            ),
+            listener: Peer::new(Side::Listener, Connection::listener(timing, Limits::DEFAULT, now)),
             listener_up: true,
             auto_acknowledge: false,
             dropped: Vec::new(),
@@ -588,14 +607,18 @@ impl Pair {
                     return self.drop_packet(packet);
                 }
                 match packet.data {
+                    // Through the gate, as the web layer's knock listener does; the harness's
+                    // window messages come from the expected window and origin.
                     Data::Wire(wire) => {
                         let wire = self.land_ports(Side::Listener, wire);
-                        let check = self.listener.core.handle_knock(wire, now);
+                        let admission = gate::admit(&EXPECTED_SENDER, &listener_origin(), || wire);
+                        let check = self.listener.core.handle_knock(admission, now);
                         self.knock_checks.push(check);
                     }
                     // The web layer reads a non-object as an object-less wire object.
                     Data::Value(_) => {
-                        let check = self.listener.core.handle_knock(WireObject::default(), now);
+                        let admission = gate::admit(&EXPECTED_SENDER, &listener_origin(), WireObject::default);
+                        let check = self.listener.core.handle_knock(admission, now);
                         self.knock_checks.push(check);
                     }
                     Data::Undeserializable => self.listener.core.ignore(IgnoreReason::Undeserializable, now),
@@ -962,11 +985,21 @@ pub fn ms(millis: u64) -> Duration {
     Duration::from_millis(millis)
 }
 
-/// Timing for tests: the defaults with a reply timeout.
+/// The core's default timing with every knock interval the steady one (no fast first knocks):
+/// the timing these tests were written for, whose knock rounds fall on multiples of
+/// `knock_interval`.
+pub fn steady() -> Timing {
+    Timing {
+        first_knock_interval: None,
+        ..Timing::default()
+    }
+}
+
+/// Timing for tests: [`steady`] with a reply timeout.
 pub fn timing() -> Timing {
     Timing {
         reply_timeout: Some(ms(1_000)),
-        ..Timing::default()
+        ..steady()
     }
 }
 

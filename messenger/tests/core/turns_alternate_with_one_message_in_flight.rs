@@ -12,7 +12,7 @@ fn application_messages_in_flight(pair: &Pair) -> usize {
 
 #[test]
 fn listener_speaks_first_and_knocker_waits_for_its_turn() {
-    let mut pair = Pair::new(Timing::default());
+    let mut pair = Pair::new(steady());
     pair.auto_acknowledge = true;
     // Sent while knocking: it waits.
     pair.send(Side::Knocker, 1);
@@ -55,7 +55,7 @@ fn listener_speaks_first_and_knocker_waits_for_its_turn() {
 
 #[test]
 fn only_one_message_is_ever_in_flight() {
-    let mut pair = Pair::new(Timing::default());
+    let mut pair = Pair::new(steady());
     pair.auto_acknowledge = true;
     for i in 0..8 {
         pair.send(Side::Knocker, i);
@@ -79,7 +79,7 @@ fn only_one_message_is_ever_in_flight() {
 
 #[test]
 fn every_message_uses_a_fresh_port_once() {
-    let mut pair = Pair::connected(Timing::default());
+    let mut pair = Pair::connected(steady());
     for i in 0..5 {
         pair.send(Side::Listener, i);
         pair.send(Side::Knocker, 100 + i);

@@ -54,7 +54,7 @@ async fn a_full_session_then_close_leaves_no_listener() {
     let before = live();
     let pair = connect_pair::<u32, u32>(page_config(), page_config(), 0).await;
     // The handshake's last port is closed behind the task its message woke (`retire` in
-    // web/driver.rs): count once queued tasks have run.
+    // web/driver/drive.rs): count once queued tasks have run.
     tick().await;
     // Connected: the listener's temporary window listeners are gone already.
     assert_eq!(live().global, before.global, "no window listener after the handshake");
@@ -72,7 +72,7 @@ async fn a_full_session_then_close_leaves_no_listener() {
     let listener_pending = pair.listener.send(2);
     within(STEP, "a reply", knocker_pending).await.unwrap();
     // The port a message came on is closed behind the task its arrival woke, so that the reply's
-    // post does not wait for it (`retire` in web/driver.rs): count once queued tasks have run.
+    // post does not wait for it (`retire` in web/driver/drive.rs): count once queued tasks have run.
     tick().await;
     assert_eq!(
         live().ports,

@@ -347,7 +347,7 @@ async fn ports_do_not_pile_up_and_generations_agree() {
 async fn a_conversation_arms_no_browser_timer_per_message() {
     // Both sides wait for every reply with a reply timeout, so every message sets a deadline and
     // every reply clears it; the browser timeout behind it is re-armed only for an earlier
-    // deadline (driver.rs, `reschedule`), not per message.
+    // deadline (web/driver/drive.rs, `reschedule`), not per message.
     let config = || page_config().reply_timeout(Duration::from_secs(20));
     let pair = connect_pair::<u32, u32>(config(), config(), 0).await;
     let mut listener_pending = pair.listener_pending;

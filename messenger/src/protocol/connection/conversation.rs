@@ -1,46 +1,21 @@
 //! The half-duplex conversation: messages on one-time ports, the turns, and the FIFO send queue.
 
-use super::super::trace::{Direction, HandshakeState, MessageKind, Step};
-use super::super::wire::{CheckedMessage, HandshakeStep, WireObject};
+use super::super::trace::{Direction, MessageKind, Step};
+use super::super::wire::{CheckedMessage, WireObject};
 use super::super::{IgnoreReason, Instant, InterruptKind, PortId, SendId, Timer};
 use super::{Body, Connection, Event, Queued, State, Turn, Waiter};
 use crate::{Error, Overload, SendError, Violation};
 
 impl<P> Connection<P> {
-    /// A message that arrived on port `on`.
+    /// A message that arrived on port `on`. Routed by the state: the handshake's steps on ports
+    /// (🤝 and 👂) are [`handshake`](super::handshake)'s; the turns are this file's.
     pub fn handle_message(&mut self, on: PortId, mut message: WireObject<P>, now: Instant) {
         match self.state {
             State::Closed(_) => self.reject(&message, None, now),
-            State::Knocking { ref open } if open.contains(&on) => {
-                match message.check_handshake(HandshakeStep::Listen) {
-                    Ok(reply_via) => {
-                        self.observe_message(now, Direction::Incoming, MessageKind::Listen);
-                        let knocks = self.take_knock_ports();
-                        self.state = State::Answered { reply_via };
-                        // The first valid answer wins: every knock channel, this one included, is done.
-                        knocks.into_iter().for_each(|p| self.close_port(p));
-                        // The handshake timer keeps running until the acknowledgement: an
-                        // application that never finishes the handshake must not wait for ever.
-                        self.timers.stop(Timer::Knock);
-                        self.observe(now, Step::Handshake(HandshakeState::Answered));
-                        self.events.push_back(Event::Answered);
-                    }
-                    Err(violation) => self.reject(&message, Some(violation), now),
-                }
-            }
+            // The handshake's two steps on ports, owned by its file.
+            State::Knocking { ref open } if open.contains(&on) => self.handle_listen(message, now),
             State::AwaitingAcknowledgement { on: expected } if expected == on => {
-                match message.check_handshake(HandshakeStep::Acknowledge) {
-                    Ok(reply_via) => {
-                        self.observe_message(now, Direction::Incoming, MessageKind::Acknowledge);
-                        self.close_port(on);
-                        self.timers.stop(Timer::Handshake);
-                        self.state = State::Connected(Turn::Ours { reply_via });
-                        self.observe(now, Step::Handshake(HandshakeState::Connected));
-                        self.events.push_back(Event::Connected);
-                        self.pump(now);
-                    }
-                    Err(violation) => self.reject(&message, Some(violation), now),
-                }
+                self.handle_acknowledgement(on, message, now)
             }
             State::Connected(Turn::Theirs {
                 on: expected,

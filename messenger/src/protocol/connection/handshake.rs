@@ -1,22 +1,37 @@
-//! The handshake: knocking (again, with fresh channels), a listener taking a knock, and the knocker's acknowledgement.
+//! The handshake and all its transitions: knocking (again, with fresh channels), a listener
+//! taking a knock (👋, answered with 🤝), the knocker taking the answer (🤝), the knocker's
+//! acknowledgement (👂) and the listener taking it.
 
 use std::collections::VecDeque;
 use std::time::Duration;
 
+use super::super::gate::Admission;
 use super::super::trace::{Direction, HandshakeState, MessageKind, Step};
-use super::super::wire::{KnockCheck, WireObject};
+use super::super::wire::{HandshakeStep, KnockCheck, WireObject};
 use super::super::{IgnoreReason, Instant, PortId, TargetId, Timer};
 use super::{Action, Body, Connection, Event, State, Turn, Waiter};
 use crate::{Error, Violation};
 
 impl<P> Connection<P> {
-    /// A window (or worker) message that passed the origin, source and trust checks, seen by a
-    /// listener. Returns how it was classified; only a valid knock changes the state.
-    pub fn handle_knock(&mut self, knock: WireObject<P>, now: Instant) -> KnockCheck {
+    /// A window (or worker) message as the gate ([`admit`](super::super::gate::admit)) judged it, seen by a listener.
+    /// Returns how it counted; only a valid knock while listening changes the state (🤝). A
+    /// message whose sender the gate refused is only observed and counts as no knock.
+    pub fn handle_knock(&mut self, admission: Admission<P>, now: Instant) -> KnockCheck {
+        let (message, check) = match admission {
+            Admission::Ignore { reason, message: None } => {
+                self.observe(now, Step::Ignored { reason });
+                return KnockCheck::NotAKnock;
+            }
+            Admission::Ignore {
+                message: Some(message), ..
+            } => (message, KnockCheck::NotAKnock),
+            Admission::Invalid { violation, message } => (message, KnockCheck::Invalid(violation)),
+            Admission::Knock { port, message } => (message, KnockCheck::Valid(port)),
+        };
         if !matches!(self.state, State::Listening) {
             // Listening already ended; the web layer removes its listeners at that moment, so
             // this is a message that was queued behind the accepted knock.
-            self.reject(&knock, None, now);
+            self.reject(&message, None, now);
             self.observe(
                 now,
                 Step::Ignored {
@@ -25,10 +40,9 @@ impl<P> Connection<P> {
             );
             return KnockCheck::NotAKnock;
         }
-        let check = knock.check_knock();
         match check {
             KnockCheck::NotAKnock => {
-                self.reject(&knock, None, now);
+                self.reject(&message, None, now);
                 self.observe(
                     now,
                     Step::Ignored {
@@ -36,7 +50,7 @@ impl<P> Connection<P> {
                     },
                 );
             }
-            KnockCheck::Invalid(violation) => self.reject(&knock, Some(violation), now),
+            KnockCheck::Invalid(violation) => self.reject(&message, Some(violation), now),
             KnockCheck::Valid(knock_port) => {
                 self.observe_message(now, Direction::Incoming, MessageKind::Knock);
                 self.actions.push_back(Action::StopListening);
@@ -47,6 +61,42 @@ impl<P> Connection<P> {
             }
         }
         check
+    }
+
+    /// The knocker: the listener's answer (🤝) on one of its open knock channels.
+    pub(super) fn handle_listen(&mut self, message: WireObject<P>, now: Instant) {
+        match message.check_handshake(HandshakeStep::Listen) {
+            Ok(reply_via) => {
+                self.observe_message(now, Direction::Incoming, MessageKind::Listen);
+                let knocks = self.take_knock_ports();
+                self.state = State::Answered { reply_via };
+                // The first valid answer wins: every knock channel, this one included, is done.
+                knocks.into_iter().for_each(|p| self.close_port(p));
+                // The handshake timer keeps running until the acknowledgement: an
+                // application that never finishes the handshake must not wait for ever.
+                self.timers.stop(Timer::Knock);
+                self.observe(now, Step::Handshake(HandshakeState::Answered));
+                self.events.push_back(Event::Answered);
+            }
+            Err(violation) => self.reject(&message, Some(violation), now),
+        }
+    }
+
+    /// The listener: the knocker's acknowledgement (👂) on port `on`, after which the listener
+    /// speaks first.
+    pub(super) fn handle_acknowledgement(&mut self, on: PortId, message: WireObject<P>, now: Instant) {
+        match message.check_handshake(HandshakeStep::Acknowledge) {
+            Ok(reply_via) => {
+                self.observe_message(now, Direction::Incoming, MessageKind::Acknowledge);
+                self.close_port(on);
+                self.timers.stop(Timer::Handshake);
+                self.state = State::Connected(Turn::Ours { reply_via });
+                self.observe(now, Step::Handshake(HandshakeState::Connected));
+                self.events.push_back(Event::Connected);
+                self.pump(now);
+            }
+            Err(violation) => self.reject(&message, Some(violation), now),
+        }
     }
 
     /// The knocker's third part: `👂`, after which the listener's first message is due.

@@ -34,7 +34,9 @@ pub enum Role {
     Listener,
 }
 
-/// The core's timing options.
+/// The core's timing options. Its [`Default`] is the one set of defaults, the web layer's
+/// [`Config::new`](crate::Config::new) included: a 10 s handshake, no reply timeout, knocks every
+/// 10, 20, 40, ... ms up to every 200 ms, the last 4 knock channels per target kept open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timing {
     /// How long the whole handshake may take.
@@ -64,7 +66,7 @@ impl Default for Timing {
             handshake_timeout: Duration::from_secs(10),
             reply_timeout: None,
             knock_interval: Duration::from_millis(200),
-            first_knock_interval: None,
+            first_knock_interval: Some(Duration::from_millis(10)),
             knocks_kept_open: 4,
         }
     }
@@ -154,7 +156,7 @@ pub struct Connection<P> {
 }
 
 impl<P> Connection<P> {
-    fn new(role: Role, timing: Timing, state: State, now: Instant) -> Self {
+    fn new(role: Role, timing: Timing, limits: Limits, state: State, now: Instant) -> Self {
         let mut timers = Timers::default();
         timers.set(Timer::Handshake, now + timing.handshake_timeout);
         Connection {
@@ -169,7 +171,7 @@ impl<P> Connection<P> {
             queue: VecDeque::new(),
             open_ports: LiteMap::new(),
             listening_on_interrupts: LiteMap::new(),
-            limits: Limits::DEFAULT,
+            limits,
             held_interrupts: LiteMap::new(),
             timers,
             actions: VecDeque::new(),
@@ -178,18 +180,21 @@ impl<P> Connection<P> {
         }
     }
 
-    /// A knocker for `targets` targets (at least one); the first knocks are queued at once.
-    pub fn knocker(timing: Timing, targets: usize, now: Instant) -> Self {
-        let mut connection = Self::new(Role::Knocker, timing, State::Knocking { open: VecDeque::new() }, now);
+    /// A knocker for `targets` targets (at least one), complete with its timing and bounds; the
+    /// first knocks are queued at once.
+    pub fn knocker(timing: Timing, limits: Limits, targets: usize, now: Instant) -> Self {
+        let knocking = State::Knocking { open: VecDeque::new() };
+        let mut connection = Self::new(Role::Knocker, timing, limits, knocking, now);
         connection.targets = targets.max(1);
         connection.observe(now, Step::Handshake(HandshakeState::Knocking));
         connection.knock_all(now);
         connection
     }
 
-    /// A listener; the web layer installs its temporary listeners alongside.
-    pub fn listener(timing: Timing, now: Instant) -> Self {
-        let mut connection = Self::new(Role::Listener, timing, State::Listening, now);
+    /// A listener, complete with its timing and bounds; the web layer installs its temporary
+    /// listeners alongside.
+    pub fn listener(timing: Timing, limits: Limits, now: Instant) -> Self {
+        let mut connection = Self::new(Role::Listener, timing, limits, State::Listening, now);
         connection.observe(now, Step::Handshake(HandshakeState::Listening));
         connection
     }
@@ -244,9 +249,11 @@ impl<P> Connection<P> {
         self.queue.len()
     }
 
-    /// Applies `limits` (default [`Limits::DEFAULT`]): the interrupt and queue bounds are the
-    /// core's; payload size and depth are judged by the web layer before decoding.
-    /// Bounds already passed are judged anew from the next input on.
+    /// Changes the bounds of a running connection (it is built with its own, see
+    /// [`Connection::knocker`]): the interrupt and queue bounds are the core's; payload size and
+    /// depth are judged by the web layer before decoding. Bounds already passed are judged anew
+    /// from the next input on. The web layer never changes them; the tests and the fuzz target
+    /// do, to prove that re-judging.
     pub fn set_limits(&mut self, limits: Limits) {
         self.limits = limits;
     }

@@ -4,12 +4,13 @@ use std::rc::Rc;
 
 use js_sys::Array;
 use wasm_bindgen::{JsCast, JsValue};
+use web_sys::MessagePort;
 
-use super::codec::{self, js_error_text};
-use super::driver::{Delivered, Delivery, Driver, WaitFailure};
-use super::ports::{keep_listening, new_channel, open_channel, port, Carries};
-use super::Target;
-use crate::protocol::{Action, Event, InterruptKind, Waiter};
+use super::{Delivered, Delivery, Driver, WaitFailure};
+use crate::protocol::{Action, Event, InterruptKind, PortId, Waiter};
+use crate::web::codec::{self, js_error_text};
+use crate::web::ports::{new_channel, Carries, PortSlot};
+use crate::web::Target;
 use crate::Error;
 
 pub(super) fn perform(shared: &Rc<Driver>, action: Action<JsValue>) -> Result<(), Error> {
@@ -99,11 +100,29 @@ pub(super) fn perform(shared: &Rc<Driver>, action: Action<JsValue>) -> Result<()
             Ok(())
         }
         Action::StopListening => {
-            let listeners = shared.inner.borrow_mut().window_listeners.take();
-            drop(listeners);
+            let listener = shared.inner.borrow_mut().knock_listener.take();
+            drop(listener); // removes the listeners, outside the borrow
             Ok(())
         }
     }
+}
+
+/// The port the session holds as `id`.
+fn port(shared: &Driver, id: PortId) -> Option<MessagePort> {
+    shared.inner.borrow().ports.get(&id).map(|slot| slot.port().clone())
+}
+
+/// Creates a channel, keeps and listens on its first port as `id`, and returns the second.
+fn open_channel(shared: &Rc<Driver>, id: PortId, carries: Carries) -> Result<MessagePort, Error> {
+    let channel = new_channel()?;
+    keep_listening(shared, id, channel.port1(), carries);
+    Ok(channel.port2())
+}
+
+/// Keeps `port` as `id` and listens on it.
+fn keep_listening(shared: &Rc<Driver>, id: PortId, port: MessagePort, carries: Carries) {
+    let slot = PortSlot::listen(port, carries, shared.port_handlers());
+    shared.inner.borrow_mut().ports.insert(id, slot);
 }
 
 /// Hands one core event to whoever waits for it. Waiters are taken out under a short borrow and
