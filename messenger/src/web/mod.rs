@@ -4,13 +4,16 @@ mod codec;
 mod decode;
 mod driver;
 mod encode;
+mod held;
 mod interrupt;
+mod keeping;
 mod perform;
 mod ports;
 mod reconnect;
 mod serve;
 mod session;
 mod window;
+mod window_keeper;
 
 use std::cell::RefCell;
 use std::fmt;
@@ -22,6 +25,7 @@ pub use interrupt::{InterruptRequest, InterruptSender, InterruptStream, OneTimeI
 pub use reconnect::Reconnector;
 pub use serve::{LoopEnd, LoopStopper, NextMessage, Reply, Serving};
 pub use session::{knock, listen, Answered, Closer, Messenger, Received, Status};
+pub use window_keeper::{WindowKeeper, WindowKeeperTiming};
 
 use crate::protocol::{Limits, Observation, Timing};
 use crate::{Error, Origin};
@@ -30,7 +34,7 @@ use crate::{Error, Origin};
 const FIRST_KNOCK_INTERVAL: Duration = Duration::from_millis(10);
 
 /// The observer callback, shared by every clone of a [`Config`] (and so by every session made
-/// from one: a [`Reconnector`]'s sessions report to the same observer).
+/// from one: a [`Reconnector`]'s or a [`WindowKeeper`]'s sessions report to the same observer).
 pub(crate) type Observer = Rc<RefCell<dyn FnMut(&Observation)>>;
 
 /// How a messenger is set up: the one remote origin, timeouts, limits, and an observer.
