@@ -1,6 +1,6 @@
 //! The steps of a background knock, held back from the observer until the knock is answered.
 //!
-//! A [`WindowKeeper`](super::WindowKeeper) knocks on its window every half second for as long as
+//! A [`WindowKeeper`](crate::WindowKeeper) knocks on its window every half second for as long as
 //! the window is open, and nearly every knock goes unanswered: a running remote listens only until
 //! its first knock. An observer shown each of those would be filled with knocks that go nowhere,
 //! so a background knock's steps are held ([`Held::until_answered`]) and shown only if the knock

@@ -1,4 +1,4 @@
-//! What [`Reconnector`](super::Reconnector) and [`WindowKeeper`](super::WindowKeeper) share: the
+//! What [`Reconnector`](crate::Reconnector) and [`WindowKeeper`](crate::WindowKeeper) share: the
 //! one session they keep, handed to the application as it is answered, and the tasks they own.
 //!
 //! Both keep at most one session with their remote; a newer answered session supersedes the
@@ -51,8 +51,12 @@ impl KeptSession {
             *self.current.borrow_mut() = Some(answered.closer());
         }
         // No borrow of the state is held here: the callback may drop the keeper, or close the
-        // session it was given.
-        (self.on_answered.borrow_mut())(result);
+        // session it was given. The callback is busy only if it led here itself, which cannot
+        // happen: both keepers hand over from their own tasks and event handlers, never from
+        // within a call the application made.
+        if let Ok(mut on_answered) = self.on_answered.try_borrow_mut() {
+            on_answered(result);
+        }
     }
 }
 

@@ -27,7 +27,7 @@ pub fn knock(config: Config, targets: Vec<Target>) -> impl Future<Output = Resul
 }
 
 /// [`knock`], with a [`Closer`] that can end the knock while it is unanswered, with the error
-/// the keeper chooses ([`WindowKeeper`](super::WindowKeeper): the window was closed). `None` when
+/// the keeper chooses ([`WindowKeeper`](crate::WindowKeeper): the window was closed). `None` when
 /// the knock could not start; the future then resolves with why.
 pub(crate) fn knock_closable(
     config: Config,

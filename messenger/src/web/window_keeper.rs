@@ -2,7 +2,7 @@
 //! is closed.
 //!
 //! A window gives its opener far fewer signals than an iframe gives its host. A
-//! [`Reconnector`](super::Reconnector) watches the iframe element's `load` event, an element of
+//! [`Reconnector`](crate::Reconnector) watches the iframe element's `load` event, an element of
 //! the host's own page; a window of another origin fires its `load` only inside itself, and a
 //! `MessagePort` reports nothing when the page at its other end goes away. What is left:
 //!
@@ -108,8 +108,12 @@ impl WindowKeeperTiming {
 /// Keeps a session with a window this page opened: knocks on it, knocks again to find it
 /// reloaded, and ends the session when it is closed.
 ///
-/// The window counterpart of [`Reconnector`](super::Reconnector) (see the [module
-/// docs](self) for why a window needs its own): `on_answered` receives each answered session,
+/// The window counterpart of [`Reconnector`](crate::Reconnector). A window needs its own: a
+/// window of another origin fires its `load` only inside itself and ports report nothing, so
+/// the keeper knocks on it again every [`WindowKeeperTiming::knock_interval`] (a running remote
+/// listens only until its first knock and never hears them; a reloaded one answers), and reads
+/// `window.closed`, the one signal a closed window gives its opener, every
+/// [`WindowKeeperTiming::closed_check`]. `on_answered` receives each answered session,
 /// each superseding the one before with [`Error::Superseded`]. It also receives the first knock's
 /// failure (say [`Error::TimedOut`] when the window never loaded the remote; the keeper then
 /// goes on knocking, so a reload of the window still connects), and [`Error::WindowClosed`] when
