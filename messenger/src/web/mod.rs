@@ -149,7 +149,9 @@ pub enum Target {
     /// knocks are dropped, and a later one lands).
     ///
     /// A popup: the opener knocks on the window it opened, and the page in that window listens
-    /// to its opener only ([`Source::Window`]), from the opener's origin only.
+    /// to its opener only ([`Source::Window`]), from the opener's origin only. A single knock
+    /// (below) connects once; [`WindowKeeper`] keeps the session across the window's reloads and
+    /// ends it when the window is closed.
     ///
     /// ```no_run
     /// use messenger::{knock, listen, Config, Messenger, Source, Target};
