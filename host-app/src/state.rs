@@ -32,8 +32,8 @@ pub const RELOAD_HINT: &str = " Press “Reload Eos” to try again.";
 /// window, and a reloaded Eos listens afresh.
 pub const WINDOW_RELOAD_HINT: &str = " Reload Eos's window to try again.";
 
-/// What the page says when Eos's window was closed (noticed within [`crate::popup`]'s check
-/// interval).
+/// What the page says when Eos's window was closed (noticed by [`crate::popup`]'s
+/// [`messenger::WindowKeeper`] within its closed check, 250 ms).
 pub const WINDOW_CLOSED: &str = "Eos's window was closed; its session ended.";
 
 /// What the page says when Eos's window reloaded: a new session replaced the old one.

@@ -17,9 +17,15 @@ pub enum Error {
     /// The messenger was closed or dropped by this side; nothing more can be sent or received.
     #[error("messenger closed")]
     Closed,
-    /// The host saw its iframe load again: the old session ended and a new one is being made.
+    /// The remote reloaded and answered anew (a [`Reconnector`](crate::Reconnector) saw its iframe
+    /// load, a [`WindowKeeper`](crate::WindowKeeper) got an answer from its window): the old
+    /// session ended and a new one is being made.
     #[error("session superseded by a reload of the remote")]
     Superseded,
+    /// The window a [`WindowKeeper`](crate::WindowKeeper) keeps a session with was closed: the
+    /// session, or the knock still waiting for an answer, ended as soon as the keeper saw it.
+    #[error("the remote window was closed")]
+    WindowClosed,
     /// A step did not complete in time; the peer is gone, reloading, or not listening.
     #[error("timed out waiting for {0}")]
     TimedOut(Stage),

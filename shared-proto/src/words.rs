@@ -50,6 +50,7 @@ pub fn plain_words(error: &Error, side: Side) -> String {
         (Error::Closed, _) => "The session was closed on this page.".into(),
         (Error::Superseded, Side::Host) => "Eos reloaded; the old session was replaced by a new one.".into(),
         (Error::Superseded, Side::Eos) => "The session was replaced by a new one.".into(),
+        (Error::WindowClosed, _) => format!("{peer_at_start}'s window was closed; its session ended."),
         (Error::TimedOut(Stage::Handshake), Side::Host) => "Eos did not answer the knock in time.".into(),
         (Error::TimedOut(Stage::Handshake), Side::Eos) => "No knock from the host arrived in time. Eos talks only \
             to its host, from inside the host's page or a window the host opened."
@@ -149,6 +150,11 @@ mod tests {
         assert_eq!(
             plain_words(&Error::Superseded, Side::Host),
             "Eos reloaded; the old session was replaced by a new one."
+        );
+        // Only an opener keeps a window: the host.
+        assert_eq!(
+            plain_words(&Error::WindowClosed, Side::Host),
+            "Eos's window was closed; its session ended."
         );
     }
 

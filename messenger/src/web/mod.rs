@@ -9,12 +9,15 @@ mod codec;
 mod decode;
 mod driver;
 mod encode;
+mod held;
 mod interrupt;
+mod keeping;
 mod knock_listener;
 mod ports;
 mod reconnect;
 mod serve;
 mod session;
+mod window_keeper;
 
 use std::cell::RefCell;
 use std::fmt;
@@ -26,12 +29,13 @@ pub use interrupt::{InterruptRequest, InterruptSender, InterruptStream, OneTimeI
 pub use reconnect::Reconnector;
 pub use serve::{LoopEnd, LoopStopper, NextMessage, Reply, Serving};
 pub use session::{knock, listen, Answered, Closer, Messenger, Received, Status};
+pub use window_keeper::{WindowKeeper, WindowKeeperTiming};
 
 use crate::protocol::{Limits, Observation, Timing};
 use crate::{Error, Origin};
 
 /// The observer callback, shared by every clone of a [`Config`] (and so by every session made
-/// from one: a [`Reconnector`]'s sessions report to the same observer).
+/// from one: a [`Reconnector`]'s or a [`WindowKeeper`]'s sessions report to the same observer).
 pub(crate) type Observer = Rc<RefCell<dyn FnMut(&Observation)>>;
 
 /// How a messenger is set up: the one remote origin, timeouts, limits, and an observer.
@@ -144,7 +148,9 @@ pub enum Target {
     /// knocks are dropped, and a later one lands).
     ///
     /// A popup: the opener knocks on the window it opened, and the page in that window listens
-    /// to its opener only ([`Source::Window`]), from the opener's origin only.
+    /// to its opener only ([`Source::Window`]), from the opener's origin only. A single knock
+    /// (below) connects once; [`WindowKeeper`] keeps the session across the window's reloads and
+    /// ends it when the window is closed.
     ///
     /// ```no_run
     /// use messenger::{knock, listen, Config, Messenger, Source, Target};

@@ -4,21 +4,14 @@ use std::cell::RefCell;
 use std::fmt;
 use std::rc::Rc;
 
-use futures::future::{AbortHandle, Abortable};
+use futures::future::AbortHandle;
 use gloo_events::EventListener;
 use web_sys::HtmlIFrameElement;
 
-use super::session::{knock, Answered, Closer};
+use super::keeping::{spawn_owned, KeptSession};
+use super::session::{knock, Answered};
 use super::{Config, Target};
 use crate::Error;
-
-type OnAnswered = Rc<RefCell<Box<dyn FnMut(Result<Answered, Error>)>>>;
-
-#[derive(Default)]
-struct Current {
-    session: Option<Closer>,
-    knocking: Option<AbortHandle>,
-}
 
 /// Knocks on an iframe every time it loads, for as long as it lives.
 ///
@@ -27,10 +20,15 @@ struct Current {
 /// [`Error::Superseded`] (failing its pending work) and knocks anew. Create it before the iframe's
 /// first load (for instance right after inserting the iframe). Dropping it removes the listener,
 /// stops knocking and closes the current session.
+///
+/// For a window the page opened (whose `load` it cannot see), see
+/// [`WindowKeeper`](crate::WindowKeeper).
 #[must_use = "dropping a Reconnector stops watching the iframe and closes the session"]
 pub struct Reconnector {
     _load: EventListener,
-    current: Rc<RefCell<Current>>,
+    kept: Rc<KeptSession>,
+    /// The knock of the latest load while it is unanswered.
+    knocking: Rc<RefCell<Option<AbortHandle>>>,
 }
 
 impl Reconnector {
@@ -41,49 +39,37 @@ impl Reconnector {
         config: Config,
         on_answered: impl FnMut(Result<Answered, Error>) + 'static,
     ) -> Self {
-        let current = Rc::new(RefCell::new(Current::default()));
-        let on_answered: OnAnswered = Rc::new(RefCell::new(Box::new(on_answered)));
-        let state = current.clone();
-        let frame = iframe.clone();
+        let kept = Rc::new(KeptSession::new(on_answered));
+        let knocking = Rc::new(RefCell::new(None::<AbortHandle>));
+        let (frame, on_load_kept, on_load_knocking) = (iframe.clone(), kept.clone(), knocking.clone());
         let load = EventListener::new(iframe, "load", move |_| {
-            let previous = std::mem::take(&mut *state.borrow_mut());
-            if let Some(knocking) = previous.knocking {
-                knocking.abort();
+            if let Some(previous) = on_load_knocking.borrow_mut().take() {
+                previous.abort();
             }
-            if let Some(session) = previous.session {
-                session.close_with(Error::Superseded);
-            }
+            let _ = on_load_kept.end_current(Error::Superseded);
             let target = match Target::iframe(&frame) {
                 Ok(target) => target,
-                Err(error) => return (on_answered.borrow_mut())(Err(error)),
+                Err(error) => return on_load_kept.hand_over(Err(error)),
             };
-            let (abort, registration) = AbortHandle::new_pair();
-            let knocking = knock(config.clone(), vec![target]);
-            let (task_state, on_answered) = (state.clone(), on_answered.clone());
-            wasm_bindgen_futures::spawn_local(async move {
-                if let Ok(result) = Abortable::new(knocking, registration).await {
-                    let mut current = task_state.borrow_mut();
-                    current.knocking = None;
-                    current.session = result.as_ref().ok().map(Answered::closer);
-                    drop(current);
-                    (on_answered.borrow_mut())(result);
-                }
-            });
-            state.borrow_mut().knocking = Some(abort);
+            let knocked = knock(config.clone(), vec![target]);
+            let kept = on_load_kept.clone();
+            let task = spawn_owned(async move { kept.hand_over(knocked.await) });
+            *on_load_knocking.borrow_mut() = Some(task);
         });
-        Reconnector { _load: load, current }
+        Reconnector {
+            _load: load,
+            kept,
+            knocking,
+        }
     }
 }
 
 impl Drop for Reconnector {
     fn drop(&mut self) {
-        let current = std::mem::take(&mut *self.current.borrow_mut());
-        if let Some(knocking) = current.knocking {
+        if let Some(knocking) = self.knocking.borrow_mut().take() {
             knocking.abort();
         }
-        if let Some(session) = current.session {
-            session.close();
-        }
+        let _ = self.kept.end_current(Error::Closed);
     }
 }
 

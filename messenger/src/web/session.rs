@@ -23,11 +23,26 @@ use crate::{Error, SendError};
 /// [`Answered::serve`] sends the third part. Dropping the future stops knocking and closes
 /// every port.
 pub fn knock(config: Config, targets: Vec<Target>) -> impl Future<Output = Result<Answered, Error>> {
+    knock_closable(config, targets).1
+}
+
+/// [`knock`], with a [`Closer`] that can end the knock while it is unanswered, with the error
+/// the keeper chooses ([`WindowKeeper`](crate::WindowKeeper): the window was closed). `None` when
+/// the knock could not start; the future then resolves with why.
+pub(crate) fn knock_closable(
+    config: Config,
+    targets: Vec<Target>,
+) -> (Option<Closer>, impl Future<Output = Result<Answered, Error>>) {
     let started = Driver::knock(config, targets);
-    async move {
+    let closer = started
+        .as_ref()
+        .ok()
+        .map(|started| Closer(Rc::downgrade(&started.driver)));
+    let knocked = async move {
         let shared = started?.handshake_done().await?;
         Ok(Answered { shared })
-    }
+    };
+    (closer, knocked)
 }
 
 /// Waits for a knock from `source` and completes the handshake: the listener's side.

@@ -25,5 +25,7 @@ mod malformed;
 mod origin;
 /// A knocker and a listener in the same page: handshake, turns, interrupts, close.
 mod session;
+/// A session with a window kept across its reloads and ended when it closes.
+mod window_keeping;
 /// Rust inside a dedicated worker, on either end.
 mod worker_scope;

@@ -30,11 +30,11 @@ fn page_port() -> String {
 }
 
 /// The origin the fixture is loaded from: same host address, other host name, so another origin.
-fn remote_origin() -> String {
+pub(crate) fn remote_origin() -> String {
     format!("http://localhost:{}", page_port())
 }
 
-fn fixture_url(mode: &str, query: &str) -> String {
+pub(crate) fn fixture_url(mode: &str, query: &str) -> String {
     format!(
         "{}/tests/web/fixtures/peer.html?parent={}&mode={mode}{query}",
         remote_origin(),
@@ -42,7 +42,7 @@ fn fixture_url(mode: &str, query: &str) -> String {
     )
 }
 
-fn new_iframe() -> HtmlIFrameElement {
+pub(crate) fn new_iframe() -> HtmlIFrameElement {
     let iframe: HtmlIFrameElement = window()
         .document()
         .unwrap()
@@ -56,7 +56,7 @@ fn new_iframe() -> HtmlIFrameElement {
 }
 
 /// Inserts `iframe` showing `url` and waits for it to load.
-async fn load(iframe: &HtmlIFrameElement, url: &str) {
+pub(crate) async fn load(iframe: &HtmlIFrameElement, url: &str) {
     let (tx, rx) = oneshot::channel();
     let tx = RefCell::new(Some(tx));
     let _loaded = gloo_events::EventListener::new(iframe, "load", move |_| {
@@ -83,7 +83,7 @@ async fn cross_origin_iframe(mode: &str) -> HtmlIFrameElement {
     iframe
 }
 
-fn remote_config() -> Config {
+pub(crate) fn remote_config() -> Config {
     Config::new(&remote_origin())
         .unwrap()
         .handshake_timeout(Duration::from_secs(5))
@@ -92,7 +92,7 @@ fn remote_config() -> Config {
 /// What the fixture peer sends.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
-enum FromPeer {
+pub(crate) enum FromPeer {
     Hello { hello: String },
     Echo { echo: String, count: u32, origin: String },
 }
