@@ -198,9 +198,9 @@
 //! - Its **owner** does: the [`Messenger`], the running [`Serving`] loop, or the [`Answered`]
 //!   not yet finished. Dropping the owner closes the session: every pending send and interrupt
 //!   wait fails with [`Error::Closed`], every port is closed, every listener removed.
-//! - A [`Reconnector`] does not own the sessions it makes: it hands each [`Answered`] to your
-//!   callback, whose task must keep it (as above); dropping the reconnector closes the current
-//!   session.
+//! - A [`Reconnector`] (an iframe) or a [`WindowKeeper`] (a window this page opened) does not
+//!   own the sessions it makes: it hands each [`Answered`] to your callback, whose task must keep
+//!   it (as above); dropping the reconnector or keeper closes the current session.
 //! - An [`InterruptSender`], a [`Closer`] and the futures `send` returns hold only a weak
 //!   reference: once the owner is dropped, `emit` fails with [`Error::Closed`], and so do those
 //!   futures.

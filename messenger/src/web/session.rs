@@ -37,7 +37,7 @@ pub(crate) fn knock_closable(
     let closer = started
         .as_ref()
         .ok()
-        .map(|started| Closer(Rc::downgrade(&started.driver)));
+        .map(|started| Closer(Rc::downgrade(started.driver())));
     let knocked = async move {
         let shared = started?.handshake_done().await?;
         Ok(Answered { shared })

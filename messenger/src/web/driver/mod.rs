@@ -102,6 +102,11 @@ pub(crate) struct Started {
 }
 
 impl Started {
+    /// The session, still in its handshake: for a handle that ends it early (a knock's closer).
+    pub fn driver(&self) -> &Rc<Driver> {
+        &self.driver
+    }
+
     /// The session, once its handshake is done (or why it is not).
     pub async fn handshake_done(self) -> Result<Rc<Driver>, Error> {
         self.handshake.await.unwrap_or(Err(Error::Closed))?;
