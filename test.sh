@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test layer:
 #
-#   native  cargo test of messenger, shared-proto, host-app and remote-app on the host
+#   native  cargo test of messenger, shared-proto, the apps and the examples on the host
 #           (the protocol core, the reducers, doc tests)
 #   web     messenger's wasm-bindgen tests, in each browser engine
 #   e2e     release builds of both apps and of the two examples served on their origins, every
