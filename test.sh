@@ -282,7 +282,7 @@ cleanup_e2e() {
 }
 
 layer_e2e() {
-  start_layer e2e "e2e: both apps' release builds on three origins, in ${ENGINES[*]}"
+  start_layer e2e "e2e: the apps' and the examples' release builds on their origins, in ${ENGINES[*]}"
   local engine log
   log="$(new_log e2e-build)"
   # Compile-time origins of the apps and the examples (read with option_env!): the e2e ports,
