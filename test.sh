@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Runs every test layer:
 #
-#   native  cargo test of messenger, shared-proto, host-app and remote-app on the host
+#   native  cargo test of messenger, shared-proto, the apps and the examples on the host
 #           (the protocol core, the reducers, doc tests); the library's docs (warnings denied)
 #           and its package (`cargo package`, built from its own tarball)
 #   web     messenger's wasm-bindgen tests, in each browser engine
-#   e2e     release builds of both apps served on three origins, every test driven through
-#           WebDriver in each browser engine; then the benchmark in miniature (Chromium)
+#   e2e     release builds of both apps and of the two examples served on their origins, every
+#           test driven through WebDriver in each browser engine; then the benchmark in
+#           miniature (Chromium)
 #
 # Usage: ./test.sh [native|web|e2e]   (no argument: all three, in that order)
 #
@@ -44,9 +45,13 @@ read -r -a ENGINES <<<"$(engines_from_env)"
 export E2E_HOST_PORT="${E2E_HOST_PORT:-18080}"
 export E2E_REMOTE_PORT="${E2E_REMOTE_PORT:-18081}"
 export E2E_ATTACKER_PORT="${E2E_ATTACKER_PORT:-18082}"
+export E2E_EXAMPLE_HOST_PORT="${E2E_EXAMPLE_HOST_PORT:-18090}"
+export E2E_EXAMPLE_REMOTE_PORT="${E2E_EXAMPLE_REMOTE_PORT:-18091}"
 E2E_DIST="$ROOT/target/e2e-dist"
 export E2E_HOST_DIST="$E2E_DIST/host"
 export E2E_REMOTE_DIST="$E2E_DIST/remote"
+export E2E_EXAMPLE_HOST_DIST="$E2E_DIST/example-host"
+export E2E_EXAMPLE_REMOTE_DIST="$E2E_DIST/example-remote"
 LOG_DIR="$ROOT/target/test-logs"
 mkdir -p "$LOG_DIR"
 
@@ -245,10 +250,11 @@ page_started() {
   grep -qE '^running [0-9]+ tests?' "$1"
 }
 
-# build_app APP DIST: the release build trunk serves, as the e2e tests see it.
+# build_app APP DIST ORIGIN_VAR: the release build trunk serves, as the e2e tests see it; the
+# app reads its peer's origin from ORIGIN_VAR when it is compiled.
 build_app() {
-  local app=$1 dist=$2
-  say "e2e: trunk build --release $app -> ${dist#"$ROOT"/} (PHOS_REMOTE_ORIGIN=$PHOS_REMOTE_ORIGIN EOS_HOST_ORIGIN=$EOS_HOST_ORIGIN)"
+  local app=$1 dist=$2 origin_var=$3
+  say "e2e: trunk build --release $app -> ${dist#"$ROOT"/} ($origin_var=${!origin_var})"
   rm -rf "$dist"
   (cd "$ROOT/$app" && trunk build --release --dist "$dist")
 }
@@ -283,26 +289,31 @@ cleanup_e2e() {
 }
 
 layer_e2e() {
-  start_layer e2e "e2e: both apps' release builds on three origins, in ${ENGINES[*]}"
+  start_layer e2e "e2e: the apps' and the examples' release builds on their origins, in ${ENGINES[*]}"
   local engine log
   log="$(new_log e2e-build)"
-  # Compile-time origins of the apps (read with option_env!): the e2e ports, not serve.sh's.
+  # Compile-time origins of the apps and the examples (read with option_env!): the e2e ports,
+  # not serve.sh's (nor the examples' own defaults, 8090 and 8091).
   export PHOS_REMOTE_ORIGIN="http://localhost:$E2E_REMOTE_PORT"
   export EOS_HOST_ORIGIN="http://localhost:$E2E_HOST_PORT"
-  run_step e2e "$log" build_app host-app "$E2E_HOST_DIST" || finish_layer e2e
-  run_step e2e "$log" build_app remote-app "$E2E_REMOTE_DIST" || finish_layer e2e
+  export EXAMPLE_REMOTE_ORIGIN="http://localhost:$E2E_EXAMPLE_REMOTE_PORT"
+  export EXAMPLE_HOST_ORIGIN="http://localhost:$E2E_EXAMPLE_HOST_PORT"
+  run_step e2e "$log" build_app host-app "$E2E_HOST_DIST" PHOS_REMOTE_ORIGIN || finish_layer e2e
+  run_step e2e "$log" build_app remote-app "$E2E_REMOTE_DIST" EOS_HOST_ORIGIN || finish_layer e2e
+  run_step e2e "$log" build_app examples/iframe-host "$E2E_EXAMPLE_HOST_DIST" EXAMPLE_REMOTE_ORIGIN || finish_layer e2e
+  run_step e2e "$log" build_app examples/iframe-remote "$E2E_EXAMPLE_REMOTE_DIST" EXAMPLE_HOST_ORIGIN || finish_layer e2e
   # The harness's and bench-runner's own unit tests (--lib --bins) need no browser: they run
   # once, as "e2e[harness]". The browser tests (--test browser: the messenger's handshake and
   # origins; --test demo: the demo's flows; --test hostile: a misbehaving peer at the right
-  # origin) are `test = false`, so that a plain `cargo test`
-  # without the builds does not run them, and run once per engine. One package selection for
-  # both, so e2e's dependencies are built once.
+  # origin; --test examples: the plain wasm-bindgen examples) are `test = false`, so that a
+  # plain `cargo test` without the builds does not run them, and run once per engine. One
+  # package selection for both, so e2e's dependencies are built once.
   local selection=(-p e2e -p bench-runner)
   log="$(new_log e2e-harness)"
   run_step "e2e[harness]" "$log" cargo test "${selection[@]}" --lib --bins || true
   summarise "e2e[harness]" "$log"
   [[ ${#FAILURES[@]} -eq 0 ]] || finish_layer e2e
-  local tests=(cargo test "${selection[@]}" --test browser --test demo --test hostile)
+  local tests=(cargo test "${selection[@]}" --test browser --test demo --test hostile --test examples)
 
   rm -rf "$ROOT/target/e2e-screenshots" "$ROOT/target/e2e-logs"
   E2E_PROFILE_ROOT="$ROOT/target/e2e-profiles/run-$$"

@@ -12,6 +12,10 @@ pub struct Config {
     pub host_dist: PathBuf,
     /// Release build of `remote-app`.
     pub remote_dist: PathBuf,
+    /// Release build of `examples/iframe-host`.
+    pub example_host_dist: PathBuf,
+    /// Release build of `examples/iframe-remote`.
+    pub example_remote_dist: PathBuf,
     /// The fixture pages served on the attacker origin.
     pub fixtures: PathBuf,
     /// Port of the host origin.
@@ -20,6 +24,10 @@ pub struct Config {
     pub remote_port: u16,
     /// Port of the third origin.
     pub attacker_port: u16,
+    /// Port of the example host's origin.
+    pub example_host_port: u16,
+    /// Port of the example remote's origin.
+    pub example_remote_port: u16,
     /// The engine the tests drive (`E2E_BROWSER`).
     pub engine: Engine,
     /// The engine's WebDriver binary (`CHROMEDRIVER`, `GECKODRIVER` or `SAFARIDRIVER`).
@@ -66,10 +74,16 @@ impl Config {
         Ok(Config {
             host_dist: path_var("E2E_HOST_DIST").unwrap_or_else(|| target.join("e2e-dist/host")),
             remote_dist: path_var("E2E_REMOTE_DIST").unwrap_or_else(|| target.join("e2e-dist/remote")),
+            example_host_dist: path_var("E2E_EXAMPLE_HOST_DIST")
+                .unwrap_or_else(|| target.join("e2e-dist/example-host")),
+            example_remote_dist: path_var("E2E_EXAMPLE_REMOTE_DIST")
+                .unwrap_or_else(|| target.join("e2e-dist/example-remote")),
             fixtures: root.join("e2e/fixtures"),
             host_port: number_var("E2E_HOST_PORT", 18080)?,
             remote_port: number_var("E2E_REMOTE_PORT", 18081)?,
             attacker_port: number_var("E2E_ATTACKER_PORT", 18082)?,
+            example_host_port: number_var("E2E_EXAMPLE_HOST_PORT", 18090)?,
+            example_remote_port: number_var("E2E_EXAMPLE_REMOTE_PORT", 18091)?,
             engine,
             driver,
             browser_bin,
@@ -91,6 +105,16 @@ impl Config {
     /// The remote origin, e.g. `http://localhost:18081`.
     pub fn remote_origin(&self) -> String {
         format!("http://localhost:{}", self.remote_port)
+    }
+
+    /// The example host's origin, e.g. `http://localhost:18090`.
+    pub fn example_host_origin(&self) -> String {
+        format!("http://localhost:{}", self.example_host_port)
+    }
+
+    /// The example remote's origin, e.g. `http://localhost:18091`.
+    pub fn example_remote_origin(&self) -> String {
+        format!("http://localhost:{}", self.example_remote_port)
     }
 
     /// The third origin, e.g. `http://localhost:18082`.

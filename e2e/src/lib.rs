@@ -31,8 +31,11 @@
 //! an iframe with the embedded app). Tests never sleep to let a page settle: they wait for the
 //! state they need, and a wait that runs out says what it saw last.
 //!
+//! The examples under `examples/` get a world of their own ([`World::run_examples`]): their two
+//! release builds on two more ports, and nothing else.
+//!
 //! Tests in one process run one at a time (a process-wide lock), because they share the
-//! three fixed ports.
+//! fixed ports.
 //!
 //! # Configuration
 //!
@@ -42,9 +45,13 @@
 //! | --- | --- | --- |
 //! | `E2E_HOST_DIST` | `target/e2e-dist/host` | release build of `host-app` |
 //! | `E2E_REMOTE_DIST` | `target/e2e-dist/remote` | release build of `remote-app` |
+//! | `E2E_EXAMPLE_HOST_DIST` | `target/e2e-dist/example-host` | release build of `examples/iframe-host` |
+//! | `E2E_EXAMPLE_REMOTE_DIST` | `target/e2e-dist/example-remote` | release build of `examples/iframe-remote` |
 //! | `E2E_HOST_PORT` | `18080` | port of the host origin |
 //! | `E2E_REMOTE_PORT` | `18081` | port of the remote origin |
 //! | `E2E_ATTACKER_PORT` | `18082` | port of the third ("attacker") origin |
+//! | `E2E_EXAMPLE_HOST_PORT` | `18090` | port of the example host's origin |
+//! | `E2E_EXAMPLE_REMOTE_PORT` | `18091` | port of the example remote's origin |
 //! | `E2E_BROWSER` | `chromium` | the engine: `chromium`, `firefox` or `webkit` |
 //! | `CHROMEDRIVER` | `/usr/bin/chromedriver` | Chromium's driver |
 //! | `GECKODRIVER` | `~/.cargo/bin/geckodriver` (`cargo install`) | Firefox's driver |
@@ -61,7 +68,8 @@
 //!
 //! The apps must have been built for these origins: `./test.sh` builds `host-app` with
 //! `PHOS_REMOTE_ORIGIN=http://localhost:18081` and `remote-app` with
-//! `EOS_HOST_ORIGIN=http://localhost:18080`.
+//! `EOS_HOST_ORIGIN=http://localhost:18080`, and the examples with
+//! `EXAMPLE_REMOTE_ORIGIN=http://localhost:18091` and `EXAMPLE_HOST_ORIGIN=http://localhost:18090`.
 #![cfg(not(target_arch = "wasm32"))]
 #![deny(missing_docs, missing_debug_implementations)]
 

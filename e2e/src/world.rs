@@ -12,7 +12,7 @@ use futures::FutureExt;
 use crate::server::ensure_site;
 use crate::{Browser, Config, Driver, Error, ErrorKind, Probe, Result, StaticServer};
 
-/// Tests in one process share the three fixed ports, so they take turns.
+/// Tests in one process share the fixed ports, so they take turns.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// How often a wait looks at the page again.
@@ -25,6 +25,19 @@ const TEARDOWN_TIMEOUT: Duration = Duration::from_secs(15);
 const REPORT_LINES: usize = 40;
 
 const BUILD_HINT: &str = "build both apps first with `./test.sh e2e` (it runs `trunk build --release` for the e2e origins), or point E2E_HOST_DIST / E2E_REMOTE_DIST at existing builds";
+
+const EXAMPLES_BUILD_HINT: &str = "build both examples first with `./test.sh e2e` (it runs `trunk build --release` for the e2e origins), or point E2E_EXAMPLE_HOST_DIST / E2E_EXAMPLE_REMOTE_DIST at existing builds";
+
+/// Which pages a world serves.
+#[derive(Debug, Clone, Copy)]
+enum Sites {
+    /// Both demo apps (each with the fixtures under `/fixtures/`) and the third origin.
+    Apps,
+    /// The third origin only.
+    FixturesOnly,
+    /// The two example pages only.
+    Examples,
+}
 
 /// Everything one end-to-end test runs against: the servers of the three origins,
 /// the engine's WebDriver server and a browser session. Created and torn down by [`World::run`].
@@ -45,19 +58,26 @@ impl World {
     /// everything down whatever the outcome. On failure the error carries a screenshot path,
     /// the browser console and each server's request log.
     pub async fn run(name: &str, body: impl AsyncFnOnce(&World) -> Result<()>) -> Result<()> {
-        Self::run_with(name, true, body).await
+        Self::run_with(name, Sites::Apps, body).await
     }
 
     /// Like [`World::run`] but serves only the fixtures (the third origin), for tests of
     /// the harness and the fixtures themselves, which must not depend on the apps.
     pub async fn run_fixtures_only(name: &str, body: impl AsyncFnOnce(&World) -> Result<()>) -> Result<()> {
-        Self::run_with(name, false, body).await
+        Self::run_with(name, Sites::FixturesOnly, body).await
     }
 
-    async fn run_with(name: &str, with_apps: bool, body: impl AsyncFnOnce(&World) -> Result<()>) -> Result<()> {
+    /// Like [`World::run`] but serves the two example pages instead (`examples/iframe-host` on
+    /// the example host's port, `examples/iframe-remote` on the example remote's) and no
+    /// fixtures: the examples' own world, so their tests depend on nothing else.
+    pub async fn run_examples(name: &str, body: impl AsyncFnOnce(&World) -> Result<()>) -> Result<()> {
+        Self::run_with(name, Sites::Examples, body).await
+    }
+
+    async fn run_with(name: &str, sites: Sites, body: impl AsyncFnOnce(&World) -> Result<()>) -> Result<()> {
         let _turn = SERIAL.lock().await;
         let config = Config::from_env()?;
-        let world = World::start(name, config, with_apps).await?;
+        let world = World::start(name, config, sites).await?;
         let outcome =
             tokio::time::timeout(world.config.test_timeout, AssertUnwindSafe(body(&world)).catch_unwind()).await;
         let result = match outcome {
@@ -68,32 +88,58 @@ impl World {
         world.finish(result).await
     }
 
-    async fn start(name: &str, config: Config, with_apps: bool) -> Result<World> {
-        let (host, remote) = if with_apps {
-            ensure_site(&config.host_dist, "the host-app release build", BUILD_HINT)?;
-            ensure_site(&config.remote_dist, "the remote-app release build", BUILD_HINT)?;
-            let host = StaticServer::start_with_fixtures(
-                "host",
-                &config.host_dist,
-                &config.fixtures,
-                config.host_port,
-                "E2E_HOST_PORT",
-            )
-            .await?;
-            let remote = StaticServer::start_with_fixtures(
-                "remote",
-                &config.remote_dist,
-                &config.fixtures,
-                config.remote_port,
-                "E2E_REMOTE_PORT",
-            )
-            .await?;
-            (Some(host), Some(remote))
-        } else {
-            (None, None)
+    async fn start(name: &str, config: Config, sites: Sites) -> Result<World> {
+        let (host, remote) = match sites {
+            Sites::Apps => {
+                ensure_site(&config.host_dist, "the host-app release build", BUILD_HINT)?;
+                ensure_site(&config.remote_dist, "the remote-app release build", BUILD_HINT)?;
+                let host = StaticServer::start_with_fixtures(
+                    "host",
+                    &config.host_dist,
+                    &config.fixtures,
+                    config.host_port,
+                    "E2E_HOST_PORT",
+                )
+                .await?;
+                let remote = StaticServer::start_with_fixtures(
+                    "remote",
+                    &config.remote_dist,
+                    &config.fixtures,
+                    config.remote_port,
+                    "E2E_REMOTE_PORT",
+                )
+                .await?;
+                (Some(host), Some(remote))
+            }
+            Sites::FixturesOnly => (None, None),
+            Sites::Examples => {
+                let what = "the iframe-host example's release build";
+                ensure_site(&config.example_host_dist, what, EXAMPLES_BUILD_HINT)?;
+                let what = "the iframe-remote example's release build";
+                ensure_site(&config.example_remote_dist, what, EXAMPLES_BUILD_HINT)?;
+                let host = StaticServer::start(
+                    "example host",
+                    &config.example_host_dist,
+                    config.example_host_port,
+                    "E2E_EXAMPLE_HOST_PORT",
+                )
+                .await?;
+                let remote = StaticServer::start(
+                    "example remote",
+                    &config.example_remote_dist,
+                    config.example_remote_port,
+                    "E2E_EXAMPLE_REMOTE_PORT",
+                )
+                .await?;
+                (Some(host), Some(remote))
+            }
         };
-        let attacker =
-            StaticServer::start("attacker", &config.fixtures, config.attacker_port, "E2E_ATTACKER_PORT").await?;
+        let attacker = match sites {
+            Sites::Apps | Sites::FixturesOnly => Some(
+                StaticServer::start("attacker", &config.fixtures, config.attacker_port, "E2E_ATTACKER_PORT").await?,
+            ),
+            Sites::Examples => None,
+        };
         let log = config.log_dir.join(format!("{name}-driver.log"));
         let driver = Driver::start(config.engine, &config.driver, &log).await?;
         let browser = match Browser::open(&driver, &config).await {
@@ -109,7 +155,7 @@ impl World {
             name: name.to_owned(),
             host,
             remote,
-            attacker: Some(attacker),
+            attacker,
             driver: Some(driver),
             browser: Some(browser),
             location: Mutex::new(("about:blank".to_owned(), Vec::new())),
@@ -190,6 +236,12 @@ impl World {
     /// The remote app's page, `http://localhost:<remote port>/`.
     pub fn remote_url(&self) -> String {
         format!("{}/", self.config.remote_origin())
+    }
+
+    /// The example host's page, `http://localhost:<example host port>/` (in a world of
+    /// [`World::run_examples`]).
+    pub fn example_host_url(&self) -> String {
+        format!("{}/", self.config.example_host_origin())
     }
 
     /// A fixture page on the third origin, `http://localhost:<attacker port>/<path>`.
