@@ -1,0 +1,72 @@
+//! Yew hooks for the [`messenger`]: a session that lives exactly as long as the component that
+//! uses it, with its state as hook state.
+//!
+//! | hook | role | for |
+//! | --- | --- | --- |
+//! | [`use_iframe_session`] | knocker | a host page: knocks on its iframe every time it loads and serves each session with a handler |
+//! | [`use_listen`] | listener | a page in an iframe or a window: waits for its host's knock, then asks through [`ListenHandle::send`] |
+//! | [`use_interrupts`] | receiver of interrupts | opens interrupt channels that ride along with a message or a reply; what arrives goes to a callback |
+//!
+//! Each session hook reports a [`SessionState`] (`Idle`, `Knocking`, `Listening`, `Connected`,
+//! `Failed` with the [`messenger::Error`]) that re-renders the component when it changes.
+//!
+//! # The rules every hook keeps
+//!
+//! - The session starts in an effect after the first render, never in the render itself: a
+//!   component rendered again (new props, its own state, a development double render) keeps its
+//!   session and makes no second handshake.
+//! - The effect's cleanup ends everything the hook started: it drops the `Reconnector` or the
+//!   `Messenger` (which closes every port and removes every listener) and aborts the hook's
+//!   `spawn_local` tasks, so nothing runs for an unmounted component.
+//! - Callbacks and handlers given to a hook are the latest ones: each render stores them where the
+//!   running session finds them, so passing a new closure each render does not restart anything.
+//! - Configuration and where to knock or listen are read when the session starts; to start over
+//!   with other ones, remount the component (give it a new `key`).
+//!
+//! A window the host opens (`window.open`) is knocked on through the messenger's window keeping,
+//! not through these hooks yet: see the crate's README section "What is not here yet".
+#![deny(missing_docs, missing_debug_implementations)]
+
+mod iframe;
+mod interrupts;
+mod listen;
+mod tasks;
+
+pub use iframe::{use_iframe_session, IframeSession};
+pub use interrupts::{use_interrupts, Interrupts};
+pub use listen::{use_listen, ListenHandle};
+
+use messenger::Error;
+
+/// Where a hook's session is: hook state, cheap to clone and comparable (usable in props).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum SessionState {
+    /// Nothing started yet: before the first effect, while an iframe has not loaded, or when
+    /// there is no peer to listen to.
+    #[default]
+    Idle,
+    /// Knocking on the peer and waiting for its answer.
+    Knocking,
+    /// Waiting for the peer's knock.
+    Listening,
+    /// The handshake is done: messages flow.
+    Connected,
+    /// The session or its handshake ended, with why ([`Error::Closed`] when this side closed it).
+    Failed(Error),
+}
+
+impl SessionState {
+    /// Whether the session is connected.
+    pub fn is_connected(&self) -> bool {
+        matches!(self, SessionState::Connected)
+    }
+
+    /// Why the session ended, once it has.
+    pub fn error(&self) -> Option<&Error> {
+        match self {
+            SessionState::Failed(error) => Some(error),
+            _ => None,
+        }
+    }
+}
