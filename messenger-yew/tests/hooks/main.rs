@@ -1,0 +1,464 @@
+//! The hooks in real browsers: components that use them are mounted and unmounted, rendered
+//! again, and watched through the observer, the listener counter and their own state reports.
+//!
+//! `cargo test -p messenger-yew --target wasm32-unknown-unknown --test hooks` with the engine's
+//! driver variable (`./test.sh web` runs it in every engine). The peers live in the same page:
+//! the test itself knocks on the page for [`use_listen`], and a same-origin `srcdoc` iframe whose
+//! page is a hand-written JavaScript listener answers [`use_iframe_session`] (a cross-origin
+//! iframe cannot load in the runner's page in Firefox and WebKit).
+#![cfg(target_arch = "wasm32")]
+
+mod support;
+
+use std::time::Duration;
+
+use messenger::{knock, Config, Error, HandshakeState, Messenger, Received, Reply, Source, Stage, Step, Target};
+use messenger_yew::{use_iframe_session, use_interrupts, use_listen, SessionState};
+use support::*;
+use wasm_bindgen_test::*;
+use yew::prelude::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// How often each component is mounted and unmounted.
+const MOUNTS: usize = 100;
+/// A reply timeout no test waits out.
+const PATIENT: Duration = Duration::from_secs(60);
+
+// ------------------------------------------------------------------------------------------------
+// The components under test
+
+#[derive(Properties, PartialEq)]
+struct ProbeProps {
+    /// The observer of the component's sessions.
+    recorder: Recorder,
+    /// Every state the component rendered with, in order.
+    states: Reports<SessionState>,
+    /// Every interrupt it received.
+    interrupts: Reports<Result<u32, Error>>,
+    /// How long the peer may take to reply.
+    reply_timeout: Duration,
+    /// Changed to render the component again with otherwise equal props.
+    #[prop_or_default]
+    render: u32,
+}
+
+/// Reports each state the hook gives (once per change) and each interrupt.
+#[hook]
+fn use_reports(props: &ProbeProps, state: &SessionState) -> Callback<Result<u32, Error>> {
+    let states = props.states.clone();
+    use_effect_with(state.clone(), move |state| states.push(state.clone()));
+    let interrupts = props.interrupts.clone();
+    Callback::from(move |interrupt| interrupts.push(interrupt))
+}
+
+/// Listens for a knock on its page; once connected, says 1 with a multi-use interrupt channel.
+#[component]
+fn Listening(props: &ProbeProps) -> Html {
+    let session = use_listen::<u32, u32>(Ok(props.recorder.config(props.reply_timeout)), Some(Source::AnyWindow));
+    let on_interrupt = use_reports(props, &session.state);
+    let interrupts = use_interrupts::<u32>(on_interrupt);
+    {
+        let (session, interrupts) = (session.clone(), interrupts.clone());
+        use_effect_with(session.state.is_connected(), move |connected| {
+            if *connected {
+                // The reply is not needed; the send's future holds only a weak reference, and it
+                // ends (failing) when the session does.
+                let hello = session.send_with_interrupt(1, interrupts.multi_use());
+                yew::platform::spawn_local(async move {
+                    let _ = hello.await;
+                });
+            }
+        });
+    }
+    html! { <p>{ format!("{:?} {}", session.state, props.render) }</p> }
+}
+
+/// Knocks on its own iframe (a hand-written listener) and answers each message with the next
+/// number, with a multi-use interrupt channel riding along.
+#[component]
+fn Framing(props: &ProbeProps) -> Html {
+    let frame = use_node_ref();
+    let interrupts = use_interrupts::<u32>(props.interrupts.clone().into_callback());
+    let session = {
+        let interrupts = interrupts.clone();
+        use_iframe_session(
+            frame.clone(),
+            props.recorder.config(props.reply_timeout),
+            move |_closer| {
+                let interrupts = interrupts.clone();
+                move |received: Received<u32>| {
+                    let reply = Reply::new(received.message + 1).with_interrupt(interrupts.multi_use());
+                    async move { reply }
+                }
+            },
+        )
+    };
+    let states = props.states.clone();
+    use_effect_with(session.state.clone(), move |state| states.push(state.clone()));
+    html! {
+        <div>
+            <p>{ format!("{:?} {}", session.state, props.render) }</p>
+            <iframe ref={frame} srcdoc={listener_page()} />
+        </div>
+    }
+}
+
+impl<T: 'static> Reports<T> {
+    fn into_callback(self) -> Callback<T> {
+        Callback::from(move |item| self.0.borrow_mut().push(item))
+    }
+}
+
+fn probe(reply_timeout: Duration) -> ProbeProps {
+    ProbeProps {
+        recorder: Recorder::default(),
+        states: Reports::default(),
+        interrupts: Reports::default(),
+        reply_timeout,
+        render: 0,
+    }
+}
+
+fn same_probe(props: &ProbeProps, render: u32) -> ProbeProps {
+    ProbeProps {
+        recorder: props.recorder.clone(),
+        states: props.states.clone(),
+        interrupts: props.interrupts.clone(),
+        reply_timeout: props.reply_timeout,
+        render,
+    }
+}
+
+// ------------------------------------------------------------------------------------------------
+// The test's own peer for `Listening`: a knocker on the page
+
+/// The knocker's side of one session with a `Listening` component, kept until the test drops it
+/// (dropping it closes the knocker's ports).
+struct Knocker {
+    _messenger: Messenger<u32, u32>,
+    _interrupt: Option<messenger::InterruptSender<u32>>,
+}
+
+/// Knocks on the page, takes the component's first message (1) and its interrupt channel, emits
+/// 7 on it and answers 2.
+async fn knock_and_answer(config: Config) -> Knocker {
+    let answered = within(
+        STEP,
+        "an answer to the knock",
+        knock(config, vec![Target::Window(window())]),
+    )
+    .await
+    .expect("the component answered");
+    let (messenger, mut first) = within(
+        STEP,
+        "the component's first message",
+        answered.finish_handshake::<u32, u32>(),
+    )
+    .await
+    .expect("the component spoke first");
+    assert_eq!(first.message, 1);
+    let interrupt = first.take_interrupt::<u32>();
+    interrupt
+        .as_ref()
+        .expect("an interrupt channel came along")
+        .emit(&7)
+        .unwrap();
+    // Queued (and posted) when called; its answer never comes, and is not awaited.
+    drop(messenger.send(2));
+    Knocker {
+        _messenger: messenger,
+        _interrupt: interrupt,
+    }
+}
+
+fn knocker_config() -> Config {
+    Config::new(&page_origin())
+        .unwrap()
+        .handshake_timeout(Duration::from_secs(5))
+        .knock_interval(Duration::from_secs(2))
+}
+
+fn window() -> web_sys::Window {
+    web_sys::window().unwrap()
+}
+
+// ------------------------------------------------------------------------------------------------
+// Mount and unmount: listeners back at their baseline, exactly one live session while mounted
+
+#[wasm_bindgen_test]
+async fn hook_use_listen_mounted_100_times_leaves_no_listener_and_one_session_at_a_time() {
+    let before = live();
+    for round in 0..MOUNTS {
+        let props = probe(PATIENT);
+        let (recorder, interrupts) = (props.recorder.clone(), props.interrupts.clone());
+        let mounted = mount::<Listening>(props);
+        until(STEP, "listening", || {
+            recorder.count(&Step::Handshake(HandshakeState::Listening)) == 1
+        })
+        .await;
+        let knocker = knock_and_answer(knocker_config()).await;
+        until(STEP, "the interrupt", || interrupts.len() == 1).await;
+        assert_eq!(interrupts.all(), vec![Ok(7)], "round {round}");
+        assert_eq!(recorder.live_sessions(), 1, "round {round}: exactly one live session");
+        assert_eq!(recorder.handshakes(), 1, "round {round}: one handshake");
+        mounted.unmount().await;
+        assert_eq!(
+            recorder.live_sessions(),
+            0,
+            "round {round}: the session ended with the component"
+        );
+        drop(knocker);
+        tick().await;
+        assert_eq!(live(), before, "round {round}: every listener removed");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn hook_use_iframe_session_mounted_100_times_leaves_no_listener_and_one_session_at_a_time() {
+    let before = live();
+    for round in 0..MOUNTS {
+        let props = probe(PATIENT);
+        let (recorder, interrupts) = (props.recorder.clone(), props.interrupts.clone());
+        let mounted = mount::<Framing>(props);
+        until(STEP, "the interrupt from the iframe", || interrupts.len() == 1).await;
+        assert_eq!(interrupts.all(), vec![Ok(7)], "round {round}");
+        assert_eq!(recorder.live_sessions(), 1, "round {round}: exactly one live session");
+        assert_eq!(recorder.handshakes(), 1, "round {round}: one handshake");
+        mounted.unmount().await;
+        assert_eq!(
+            recorder.live_sessions(),
+            0,
+            "round {round}: the session ended with the component"
+        );
+        assert_eq!(live(), before, "round {round}: every listener removed");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn hook_unmounted_before_connecting_leaves_no_listener() {
+    let before = live();
+    for _ in 0..10 {
+        // Unmounted while listening: the pending listen's window listeners go with it.
+        let props = probe(PATIENT);
+        let recorder = props.recorder.clone();
+        let mounted = mount::<Listening>(props);
+        until(STEP, "listening", || {
+            recorder.count(&Step::Handshake(HandshakeState::Listening)) == 1
+        })
+        .await;
+        assert_eq!(
+            live().window,
+            before.window + 2,
+            "message and messageerror on the window"
+        );
+        mounted.unmount().await;
+        assert_eq!(live(), before);
+        // Unmounted before the iframe loaded or while knocking.
+        let mounted = mount::<Framing>(probe(PATIENT));
+        tick().await;
+        mounted.unmount().await;
+        assert_eq!(live(), before);
+    }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Rendered again: no second handshake
+
+#[wasm_bindgen_test]
+async fn hook_use_listen_rendered_twice_at_once_makes_one_handshake() {
+    let before = live();
+    let props = probe(PATIENT);
+    let (recorder, states) = (props.recorder.clone(), props.states.clone());
+    let mut mounted = mount::<Listening>(same_probe(&props, 0));
+    // Rendered again before the first render's effects ran, as a development double render does.
+    mounted.handle.update(same_probe(&props, 1));
+    mounted.handle.update(same_probe(&props, 2));
+    until(STEP, "listening", || states.last() == Some(SessionState::Listening)).await;
+    assert_eq!(
+        recorder.count(&Step::Handshake(HandshakeState::Listening)),
+        1,
+        "one listen"
+    );
+    assert_eq!(live().window, before.window + 2, "one listener's window listeners");
+    let knocker = knock_and_answer(knocker_config()).await;
+    until(STEP, "connected", || states.last() == Some(SessionState::Connected)).await;
+    // Rendered again while connected: still the same session.
+    mounted.handle.update(same_probe(&props, 3));
+    tick().await;
+    mounted.handle.update(same_probe(&props, 4));
+    tick().await;
+    assert_eq!(recorder.handshakes(), 1, "one handshake");
+    assert_eq!(
+        recorder.count(&Step::Handshake(HandshakeState::Listening)),
+        1,
+        "no second listen"
+    );
+    assert_eq!(recorder.live_sessions(), 1);
+    mounted.unmount().await;
+    drop(knocker);
+    tick().await;
+    assert_eq!(live(), before);
+}
+
+#[wasm_bindgen_test]
+async fn hook_use_iframe_session_rendered_twice_at_once_makes_one_handshake() {
+    let before = live();
+    let props = probe(PATIENT);
+    let (recorder, states) = (props.recorder.clone(), props.states.clone());
+    let mut mounted = mount::<Framing>(same_probe(&props, 0));
+    mounted.handle.update(same_probe(&props, 1));
+    mounted.handle.update(same_probe(&props, 2));
+    until(STEP, "connected", || states.last() == Some(SessionState::Connected)).await;
+    mounted.handle.update(same_probe(&props, 3));
+    tick().await;
+    mounted.handle.update(same_probe(&props, 4));
+    tick().await;
+    assert_eq!(
+        recorder.count(&Step::Handshake(HandshakeState::Knocking)),
+        1,
+        "one knocking"
+    );
+    assert_eq!(recorder.handshakes(), 1, "one handshake");
+    assert_eq!(recorder.live_sessions(), 1);
+    mounted.unmount().await;
+    assert_eq!(live(), before);
+}
+
+// ------------------------------------------------------------------------------------------------
+// State transitions
+
+#[wasm_bindgen_test]
+async fn hook_use_listen_state_goes_listening_connected_then_failed_when_the_peer_goes_away() {
+    let before = live();
+    let props = probe(Duration::from_millis(300));
+    let states = props.states.clone();
+    let mounted = mount::<Listening>(same_probe(&props, 0));
+    until(STEP, "listening", || states.last() == Some(SessionState::Listening)).await;
+    // The peer takes the first message and goes away without answering it.
+    let answered = within(
+        STEP,
+        "an answer",
+        knock(knocker_config(), vec![Target::Window(window())]),
+    )
+    .await
+    .unwrap();
+    let (messenger, _first) = within(STEP, "the first message", answered.finish_handshake::<u32, u32>())
+        .await
+        .unwrap();
+    drop(messenger);
+    let failed = SessionState::Failed(Error::TimedOut(Stage::Reply));
+    until(STEP, "the reply timeout", || states.last() == Some(failed.clone())).await;
+    assert_eq!(
+        states.all(),
+        vec![
+            SessionState::Idle,
+            SessionState::Listening,
+            SessionState::Connected,
+            failed
+        ]
+    );
+    mounted.unmount().await;
+    assert_eq!(live(), before);
+}
+
+#[wasm_bindgen_test]
+async fn hook_use_iframe_session_state_follows_reloads_and_fails_when_the_peer_goes_silent() {
+    let before = live();
+    let props = probe(Duration::from_millis(1_000));
+    let (recorder, states) = (props.recorder.clone(), props.states.clone());
+    let mounted = mount::<Framing>(same_probe(&props, 0));
+    until(STEP, "connected", || states.last() == Some(SessionState::Connected)).await;
+    // A reload supersedes the session and knocks again; the superseded one's end is not shown.
+    let iframe = web_sys::window()
+        .unwrap()
+        .document()
+        .unwrap()
+        .query_selector("iframe")
+        .unwrap()
+        .expect("the component's iframe");
+    iframe.set_attribute("srcdoc", &listener_page()).unwrap();
+    until(STEP, "knocking again", || states.len() >= 4).await;
+    until(STEP, "connected again", || {
+        states.last() == Some(SessionState::Connected)
+    })
+    .await;
+    assert_eq!(
+        recorder.count(&Step::Failed(Error::Superseded)),
+        1,
+        "the reload superseded the first session"
+    );
+    // The iframe's listener never answers the host's reply: the session fails when its reply
+    // timeout passes.
+    let failed = SessionState::Failed(Error::TimedOut(Stage::Reply));
+    until(STEP, "the reply timeout", || states.last() == Some(failed.clone())).await;
+    assert_eq!(
+        states.all(),
+        vec![
+            SessionState::Idle,
+            SessionState::Knocking,
+            SessionState::Connected,
+            SessionState::Knocking,
+            SessionState::Connected,
+            failed
+        ]
+    );
+    mounted.unmount().await;
+    assert_eq!(live(), before);
+}
+
+#[wasm_bindgen_test]
+async fn hook_use_iframe_session_close_ends_the_session_with_closed() {
+    let before = live();
+    let props = probe(PATIENT);
+    let (recorder, states) = (props.recorder.clone(), props.states.clone());
+    let mounted = mount::<Closing>(ClosingProps {
+        probe: same_probe(&props, 0),
+    });
+    until(STEP, "connected", || states.last() == Some(SessionState::Connected)).await;
+    close_button().click();
+    until(STEP, "closed", || {
+        states.last() == Some(SessionState::Failed(Error::Closed))
+    })
+    .await;
+    assert_eq!(recorder.live_sessions(), 0);
+    mounted.unmount().await;
+    assert_eq!(live(), before);
+}
+
+#[derive(Properties, PartialEq)]
+struct ClosingProps {
+    probe: ProbeProps,
+}
+
+/// Knocks on its iframe and closes the session on a click.
+#[component]
+fn Closing(props: &ClosingProps) -> Html {
+    let frame = use_node_ref();
+    let props = &props.probe;
+    let session = use_iframe_session(frame.clone(), props.recorder.config(props.reply_timeout), |_closer| {
+        |received: Received<u32>| async move { Reply::new(received.message) }
+    });
+    let states = props.states.clone();
+    use_effect_with(session.state.clone(), move |state| states.push(state.clone()));
+    let close = {
+        let session = session.clone();
+        Callback::from(move |_: MouseEvent| session.close())
+    };
+    html! {
+        <div>
+            <button id="close" onclick={close}>{ "close" }</button>
+            <iframe ref={frame} srcdoc={listener_page()} />
+        </div>
+    }
+}
+
+fn close_button() -> web_sys::HtmlElement {
+    use wasm_bindgen::JsCast;
+    window()
+        .document()
+        .unwrap()
+        .get_element_by_id("close")
+        .expect("the close button")
+        .unchecked_into()
+}
