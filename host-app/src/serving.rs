@@ -9,6 +9,7 @@ use std::convert::Infallible;
 use std::rc::Rc;
 use std::time::Duration;
 
+use futures::future::{ready, Ready};
 use futures::StreamExt;
 use gloo_storage::{LocalStorage, Storage};
 use messenger::{Answered, Closer, Config, Error, InterruptRequest, Observation, Received, Reply};
@@ -173,18 +174,30 @@ impl Session {
     }
 }
 
-/// Serves session `id`, answered, until it ends.
-pub async fn serve(answered: Answered, common: Rc<Common>, id: SessionId) {
-    let session = Rc::new(Session {
+/// The handler of session `id` (closed through `closer`): each of Eos's requests in, the reply
+/// out. The iframe's sessions are served with it by `messenger_yew::use_iframe_session`, the
+/// window's by [`serve`].
+pub fn handler(
+    common: Rc<Common>,
+    id: SessionId,
+    closer: Closer,
+) -> impl FnMut(Received<EosRequest>) -> Ready<Reply<PhosphorescenceReply>> {
+    let session = Session {
         id,
         common,
         handler: Rc::new(RefCell::new(Handler::new(id))),
-        closer: answered.closer(),
-    });
+        closer,
+    };
+    move |received| ready(session.handle(received.into_message()))
+}
+
+/// Serves session `id`, answered, until it ends.
+pub async fn serve(answered: Answered, common: Rc<Common>, id: SessionId) {
+    let mut handle = handler(common, id, answered.closer());
     let serving = answered.serve(
         move |received: Received<EosRequest>| {
-            let reply = session.handle(received.into_message());
-            async move { Ok::<_, Infallible>(reply) }
+            let reply = handle(received);
+            async move { Ok::<_, Infallible>(reply.await) }
         },
         |never: Infallible| match never {},
     );

@@ -53,7 +53,8 @@ impl fmt::Debug for IframeSession {
 /// session with a handler that `handler_for` makes for it; for the component's life.
 ///
 /// - `config` is read once, when the effect starts (every session is a clone of it, sharing its
-///   observer).
+///   observer); an `Err` fails at once (`Failed` with its error), so `Config::new(origin)` can be
+///   passed as it is.
 /// - `handler_for` is called once per answered session with the session's [`Closer`] and returns
 ///   that session's handler: every message the iframe sends goes to the handler, whose reply is
 ///   the answer (the listener speaks first; the host answers). The latest `handler_for` given is
@@ -69,7 +70,7 @@ impl fmt::Debug for IframeSession {
 #[hook]
 pub fn use_iframe_session<Out, In, MakeHandler, Handler, Answer>(
     iframe: NodeRef,
-    config: Config,
+    config: Result<Config, Error>,
     handler_for: MakeHandler,
 ) -> IframeSession
 where
@@ -86,9 +87,20 @@ where
     {
         let (set_state, current, latest) = (state.setter(), Rc::clone(&current), latest.clone());
         use_effect_with(iframe, move |iframe| {
-            let keeper = iframe
-                .cast::<HtmlIFrameElement>()
-                .map(|element| IframeKeeper::start(&element, config, set_state, Rc::clone(&current), latest));
+            let keeper = match (config, iframe.cast::<HtmlIFrameElement>()) {
+                (Err(error), _) => {
+                    set_state.set(SessionState::Failed(error));
+                    None
+                }
+                (Ok(_), None) => None,
+                (Ok(config), Some(element)) => Some(IframeKeeper::start(
+                    &element,
+                    config,
+                    set_state,
+                    Rc::clone(&current),
+                    latest,
+                )),
+            };
             move || {
                 drop(keeper);
                 current.borrow_mut().take();

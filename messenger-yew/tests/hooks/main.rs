@@ -84,7 +84,7 @@ fn Framing(props: &ProbeProps) -> Html {
         let interrupts = interrupts.clone();
         use_iframe_session(
             frame.clone(),
-            props.recorder.config(props.reply_timeout),
+            Ok(props.recorder.config(props.reply_timeout)),
             move |_closer| {
                 let interrupts = interrupts.clone();
                 move |received: Received<u32>| {
@@ -436,9 +436,11 @@ struct ClosingProps {
 fn Closing(props: &ClosingProps) -> Html {
     let frame = use_node_ref();
     let props = &props.probe;
-    let session = use_iframe_session(frame.clone(), props.recorder.config(props.reply_timeout), |_closer| {
-        |received: Received<u32>| async move { Reply::new(received.message) }
-    });
+    let session = use_iframe_session(
+        frame.clone(),
+        Ok(props.recorder.config(props.reply_timeout)),
+        |_closer| |received: Received<u32>| async move { Reply::new(received.message) },
+    );
     let states = props.states.clone();
     use_effect_with(session.state.clone(), move |state| states.push(state.clone()));
     let close = {
