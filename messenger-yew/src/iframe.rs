@@ -1,7 +1,6 @@
 //! [`use_iframe_session`]: the host's side, knocking on its iframe and serving it.
 
-use std::cell::{Cell, RefCell};
-use std::convert::Infallible;
+use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 use std::rc::Rc;
@@ -9,11 +8,11 @@ use std::rc::Rc;
 use gloo_events::EventListener;
 use messenger::{Closer, Config, Error, Received, Reconnector, Reply};
 use serde::{de::DeserializeOwned, Serialize};
-use web_sys::HtmlIFrameElement;
+use web_sys::{Document, Event, HtmlIFrameElement};
 use yew::prelude::*;
 use yew::UseStateSetter;
 
-use crate::tasks::Tasks;
+use crate::knocker::KnockerSessions;
 use crate::SessionState;
 
 /// What [`use_iframe_session`] gives the component: the session's state and a way to close it.
@@ -65,8 +64,9 @@ impl fmt::Debug for IframeSession {
 ///   removes its listeners, and aborts the serving task.
 ///
 /// Render the iframe in the same component (or a child), so that the ref is set when the effect
-/// runs and the reconnector exists before the iframe's first load; while the ref holds no iframe
-/// the state stays `Idle`.
+/// runs; while the ref holds no iframe the state stays `Idle`. The effect runs before a
+/// cross-origin page can arrive from the network; a same-origin page that loaded before it (a
+/// `srcdoc`, say) is seen and knocked on at once.
 #[hook]
 pub fn use_iframe_session<Out, In, MakeHandler, Handler, Answer>(
     iframe: NodeRef,
@@ -113,24 +113,24 @@ where
     }
 }
 
-/// What one run of the effect holds; dropping it ends the sessions: it aborts the serving tasks
-/// (the reconnector's callback holds them too, so they are ended here rather than by the last
-/// `Rc`), then drops the reconnector (closes the session, stops knocking, removes its load
+/// What one run of the effect holds; dropping it ends the sessions: it ends the serving tasks
+/// (the reconnector's callback holds the sessions too, so they are ended here rather than by the
+/// last `Rc`), then drops the reconnector (closes the session, stops knocking, removes its load
 /// listener) and the hook's own load listener.
-struct IframeKeeper {
-    tasks: Rc<Tasks>,
+struct IframeKeeper<MakeHandler: 'static> {
+    sessions: Rc<KnockerSessions<MakeHandler>>,
     _reconnector: Reconnector,
     _load: EventListener,
 }
 
-impl Drop for IframeKeeper {
+impl<MakeHandler: 'static> Drop for IframeKeeper<MakeHandler> {
     fn drop(&mut self) {
-        self.tasks.abort_all();
+        self.sessions.end();
     }
 }
 
-impl IframeKeeper {
-    fn start<Out, In, MakeHandler, Handler, Answer>(
+impl<MakeHandler: 'static> IframeKeeper<MakeHandler> {
+    fn start<Out, In, Handler, Answer>(
         element: &HtmlIFrameElement,
         config: Config,
         set_state: UseStateSetter<SessionState>,
@@ -140,73 +140,64 @@ impl IframeKeeper {
     where
         Out: Serialize + 'static,
         In: DeserializeOwned + 'static,
-        MakeHandler: FnMut(&Closer) -> Handler + 'static,
+        MakeHandler: FnMut(&Closer) -> Handler,
         Handler: FnMut(Received<In>) -> Answer + 'static,
         Answer: Future<Output = Reply<Out>> + 'static,
     {
-        let tasks = Rc::new(Tasks::default());
-        // Each load starts a new session; a session that ends after the next load began (the
-        // reload superseded it) must not overwrite the new one's state.
-        let generation = Rc::new(Cell::new(0_u64));
+        let sessions = KnockerSessions::new(set_state, current, latest);
+        // The document a `load` was replayed for (see below), until the next `load`.
+        let replayed: Rc<RefCell<Option<Document>>> = Rc::default();
         // Added before the reconnector's, so it runs first on each load: the state says
-        // `Knocking` before the reconnector reports anything about the new session.
+        // `Knocking` before the reconnector reports anything about the new session, and it can
+        // keep a replayed load from being seen twice.
         let load = {
-            let (generation, set_state) = (Rc::clone(&generation), set_state.clone());
-            EventListener::new(element, "load", move |_| {
-                generation.set(generation.get() + 1);
-                set_state.set(SessionState::Knocking);
+            let (sessions, replayed, frame) = (Rc::clone(&sessions), Rc::clone(&replayed), element.clone());
+            EventListener::new(element, "load", move |event| {
+                let replayed_for = replayed.borrow_mut().take();
+                if replayed_for.is_some() && replayed_for == frame.content_document() {
+                    // The real `load` of the document already knocked on: one session each.
+                    event.stop_immediate_propagation();
+                    return;
+                }
+                sessions.knocking();
             })
         };
         let on_answered = {
-            let tasks = Rc::clone(&tasks);
-            move |answered: Result<messenger::Answered, Error>| {
-                let answered = match answered {
-                    Ok(answered) => answered,
-                    Err(error) => return set_state.set(SessionState::Failed(error)),
-                };
-                let closer = answered.closer();
-                *current.borrow_mut() = Some(closer.clone());
-                let mut handler = match latest.borrow_mut().as_mut() {
-                    Some(handler_for) => handler_for(&closer),
-                    // Set on every render before the effect runs: never empty here.
-                    None => return,
-                };
-                set_state.set(SessionState::Connected);
-                let (mine, generation, set_state) = (generation.get(), Rc::clone(&generation), set_state.clone());
-                tasks.spawn(async move {
-                    // TODO(integrator): with the infallible `Answered::serve(handler)` this is
-                    // `answered.serve(handler)`.
-                    let serving = answered.serve(
-                        move |received: Received<In>| {
-                            let answer = handler(received);
-                            async move { Ok::<_, Infallible>(answer.await) }
-                        },
-                        |never: Infallible| match never {},
-                    );
-                    let ended = match serving.await {
-                        Err(error) => error,
-                        // The loop ended by a last reply; the session is closed with it.
-                        Ok(_handed_back) => Error::Closed,
-                    };
-                    if generation.get() == mine {
-                        set_state.set(SessionState::Failed(ended));
-                    }
-                });
-            }
+            let sessions = Rc::clone(&sessions);
+            move |answered| sessions.answered(answered)
         };
         // TODO(integrator): `Reconnector::new(element, config, on_answered)` once it takes a
         // `Config`.
         let reconnector = Reconnector::new(element, move || Ok(config.clone()), on_answered);
+        if let Some(document) = loaded_already(element) {
+            // Its `load` came (or is about to come) before the listeners existed: a small
+            // same-origin page can load between the render that inserted it and this effect.
+            // Replayed, so that the hook and the reconnector start on it now; should the real
+            // `load` still follow, the hook's listener stops it before the reconnector sees it.
+            if let Ok(load) = Event::new("load") {
+                let _ = element.dispatch_event(&load);
+                *replayed.borrow_mut() = Some(document);
+            }
+        }
         IframeKeeper {
-            tasks,
+            sessions,
             _reconnector: reconnector,
             _load: load,
         }
     }
 }
 
-impl fmt::Debug for IframeKeeper {
+impl<MakeHandler> fmt::Debug for IframeKeeper<MakeHandler> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("IframeKeeper").finish_non_exhaustive()
     }
+}
+
+/// The document of `iframe` when it finished loading, as far as this page can see: a
+/// cross-origin document cannot be inspected (`contentDocument` is `null`), and the initial
+/// `about:blank` of an iframe whose page is still coming does not count.
+fn loaded_already(iframe: &HtmlIFrameElement) -> Option<Document> {
+    iframe.content_document().filter(|document| {
+        document.ready_state() == "complete" && document.url().ok().as_deref() != Some("about:blank")
+    })
 }

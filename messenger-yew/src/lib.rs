@@ -23,12 +23,20 @@
 //! - Configuration and where to knock or listen are read when the session starts; to start over
 //!   with other ones, remount the component (give it a new `key`).
 //!
-//! A window the host opens (`window.open`) is knocked on through the messenger's window keeping,
-//! not through these hooks yet: see the crate's README section "What is not here yet".
+//! # A window the host opens
+//!
+//! Not here yet: it waits for the messenger's window keeping (a type beside `Reconnector` that
+//! knocks again on a reloaded window and notices a closed one). The hook is meant to be
+//! `use_window_session(config, handler_for) -> WindowSession`, where `WindowSession` has the
+//! state and `close` of [`IframeSession`] and an `open(url, name)` to call from a click handler
+//! (browsers block `window.open` without one). Only its knocking differs from
+//! [`use_iframe_session`]: serving each answered session with a handler made for it, and the
+//! state, are shared (the crate's `knocker` module).
 #![deny(missing_docs, missing_debug_implementations)]
 
 mod iframe;
 mod interrupts;
+mod knocker;
 mod listen;
 mod tasks;
 

@@ -41,6 +41,12 @@ struct ProbeProps {
     /// Changed to render the component again with otherwise equal props.
     #[prop_or_default]
     render: u32,
+    /// Whether the interrupt channel that rides along is one-time (else multi-use).
+    #[prop_or_default]
+    one_time: bool,
+    /// How many interrupt channels were open, at each render where that changed.
+    #[prop_or_default]
+    open_channels: Reports<usize>,
 }
 
 /// Reports each state the hook gives (once per change) and each interrupt.
@@ -58,13 +64,21 @@ fn Listening(props: &ProbeProps) -> Html {
     let session = use_listen::<u32, u32>(Ok(props.recorder.config(props.reply_timeout)), Some(Source::AnyWindow));
     let on_interrupt = use_reports(props, &session.state);
     let interrupts = use_interrupts::<u32>(on_interrupt);
+    let open_channels = props.open_channels.clone();
+    use_effect_with(interrupts.open, move |open| open_channels.push(*open));
     {
         let (session, interrupts) = (session.clone(), interrupts.clone());
+        let one_time = props.one_time;
         use_effect_with(session.state.is_connected(), move |connected| {
             if *connected {
+                let interrupt = if one_time {
+                    interrupts.one_time()
+                } else {
+                    interrupts.multi_use()
+                };
                 // The reply is not needed; the send's future holds only a weak reference, and it
                 // ends (failing) when the session does.
-                let hello = session.send_with_interrupt(1, interrupts.multi_use());
+                let hello = session.send_with_interrupt(1, interrupt);
                 yew::platform::spawn_local(async move {
                     let _ = hello.await;
                 });
@@ -117,6 +131,8 @@ fn probe(reply_timeout: Duration) -> ProbeProps {
         interrupts: Reports::default(),
         reply_timeout,
         render: 0,
+        one_time: false,
+        open_channels: Reports::default(),
     }
 }
 
@@ -127,6 +143,8 @@ fn same_probe(props: &ProbeProps, render: u32) -> ProbeProps {
         interrupts: props.interrupts.clone(),
         reply_timeout: props.reply_timeout,
         render,
+        one_time: props.one_time,
+        open_channels: props.open_channels.clone(),
     }
 }
 
@@ -137,7 +155,16 @@ fn same_probe(props: &ProbeProps, render: u32) -> ProbeProps {
 /// (dropping it closes the knocker's ports).
 struct Knocker {
     _messenger: Messenger<u32, u32>,
-    _interrupt: Option<messenger::InterruptSender<u32>>,
+    interrupt: Option<messenger::InterruptSender<u32>>,
+}
+
+impl Knocker {
+    /// Emits `value` on the component's interrupt channel (whether or not anyone listens).
+    fn emit(&self, value: u32) {
+        if let Some(sender) = &self.interrupt {
+            let _ = sender.emit(&value);
+        }
+    }
 }
 
 /// Knocks on the page, takes the component's first message (1) and its interrupt channel, emits
@@ -168,7 +195,7 @@ async fn knock_and_answer(config: Config) -> Knocker {
     drop(messenger.send(2));
     Knocker {
         _messenger: messenger,
-        _interrupt: interrupt,
+        interrupt,
     }
 }
 
@@ -219,9 +246,15 @@ async fn hook_use_iframe_session_mounted_100_times_leaves_no_listener_and_one_se
     let before = live();
     for round in 0..MOUNTS {
         let props = probe(PATIENT);
-        let (recorder, interrupts) = (props.recorder.clone(), props.interrupts.clone());
+        let (recorder, interrupts, states) = (props.recorder.clone(), props.interrupts.clone(), props.states.clone());
         let mounted = mount::<Framing>(props);
-        until(STEP, "the interrupt from the iframe", || interrupts.len() == 1).await;
+        if quiet_until(STEP, || interrupts.len() == 1).await.is_err() {
+            panic!(
+                "round {round}: no interrupt from the iframe; states {:?}, steps {:?}",
+                states.all(),
+                recorder.steps()
+            );
+        }
         assert_eq!(interrupts.all(), vec![Ok(7)], "round {round}");
         assert_eq!(recorder.live_sessions(), 1, "round {round}: exactly one live session");
         assert_eq!(recorder.handshakes(), 1, "round {round}: one handshake");
@@ -463,4 +496,55 @@ fn close_button() -> web_sys::HtmlElement {
         .get_element_by_id("close")
         .expect("the close button")
         .unchecked_into()
+}
+
+// ------------------------------------------------------------------------------------------------
+// Interrupts
+
+#[wasm_bindgen_test]
+async fn hook_use_interrupts_delivers_a_one_time_interrupt_and_counts_its_channel() {
+    let before = live();
+    let props = ProbeProps {
+        one_time: true,
+        ..probe(PATIENT)
+    };
+    let (interrupts, open_channels) = (props.interrupts.clone(), props.open_channels.clone());
+    let mounted = mount::<Listening>(same_probe(&props, 0));
+    let knocker = knock_and_answer(knocker_config()).await;
+    until(STEP, "the interrupt", || interrupts.len() == 1).await;
+    assert_eq!(interrupts.all(), vec![Ok(7)]);
+    until(STEP, "the spent channel counted as closed", || {
+        open_channels.last() == Some(0)
+    })
+    .await;
+    assert_eq!(open_channels.all(), vec![0, 1, 0], "opened once, then spent");
+    mounted.unmount().await;
+    drop(knocker);
+    tick().await;
+    assert_eq!(live(), before);
+}
+
+#[wasm_bindgen_test]
+async fn hook_use_interrupts_closes_its_channels_when_the_component_unmounts() {
+    let before = live();
+    let props = probe(PATIENT);
+    let (interrupts, open_channels) = (props.interrupts.clone(), props.open_channels.clone());
+    let mounted = mount::<Listening>(same_probe(&props, 0));
+    let knocker = knock_and_answer(knocker_config()).await;
+    until(STEP, "the interrupt", || interrupts.len() == 1).await;
+    assert_eq!(open_channels.last(), Some(1), "the multi-use channel stays open");
+    let listened = live().ports;
+    mounted.unmount().await;
+    // The component's end of the channel is closed and no longer listened on; what the peer
+    // emits now goes nowhere (ports report no close to the other end).
+    assert!(
+        live().ports < listened,
+        "the component's ports are no longer listened on"
+    );
+    knocker.emit(8);
+    gloo_timers::future::TimeoutFuture::new(100).await;
+    assert_eq!(interrupts.all(), vec![Ok(7)], "nothing reached the unmounted component");
+    drop(knocker);
+    tick().await;
+    assert_eq!(live(), before);
 }

@@ -66,6 +66,19 @@ pub async fn until(millis: u32, what: &str, mut done: impl FnMut() -> bool) {
     within(millis, what, checks).await;
 }
 
+/// Waits until `done()` holds, checking every few milliseconds; `Err` after `millis`.
+pub async fn quiet_until(millis: u32, mut done: impl FnMut() -> bool) -> Result<(), ()> {
+    let checks = async {
+        while !done() {
+            TimeoutFuture::new(2).await;
+        }
+    };
+    match select(Box::pin(checks), TimeoutFuture::new(millis)).await {
+        Either::Left(_) => Ok(()),
+        Either::Right(_) => Err(()),
+    }
+}
+
 /// Lets queued tasks, renders and effects run (a macrotask turn, not an assertion).
 pub async fn tick() {
     TimeoutFuture::new(0).await;
@@ -106,6 +119,11 @@ impl Recorder {
     /// Handshakes made (each session that connected, closed since or not).
     pub fn handshakes(&self) -> usize {
         self.count(&Step::Handshake(HandshakeState::Connected))
+    }
+
+    /// Every step so far.
+    pub fn steps(&self) -> Vec<Step> {
+        self.0.borrow().clone()
     }
 
     /// Forgets every step.
