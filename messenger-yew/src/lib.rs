@@ -10,6 +10,56 @@
 //! Each session hook reports a [`SessionState`] (`Idle`, `Knocking`, `Listening`, `Connected`,
 //! `Failed` with the [`messenger::Error`]) that re-renders the component when it changes.
 //!
+//! # Example
+//!
+//! A host that knocks on its iframe and answers each request with its double, and the page in the
+//! iframe, which listens for its parent and asks:
+//!
+//! ```no_run
+//! use messenger::{Config, Received, Reply, Source};
+//! use messenger_yew::{use_iframe_session, use_listen};
+//! use yew::prelude::*;
+//!
+//! #[component]
+//! fn Host() -> Html {
+//!     let frame = use_node_ref();
+//!     let config = Config::new("https://remote.example");
+//!     // One handler per session (each reload of the iframe is a new one).
+//!     let session = use_iframe_session(frame.clone(), config, |_closer| {
+//!         |received: Received<u32>| async move { Reply::new(received.message * 2) }
+//!     });
+//!     html! {
+//!         <>
+//!             <p>{ format!("{:?}", session.state) }</p>
+//!             <iframe ref={frame} src="https://remote.example/" />
+//!         </>
+//!     }
+//! }
+//!
+//! #[component]
+//! fn Remote() -> Html {
+//!     let parent = web_sys::window().and_then(|window| window.parent().ok().flatten());
+//!     let config = Config::new("https://host.example");
+//!     let session = use_listen::<u32, u32>(config, parent.map(Source::Window));
+//!     let answer = use_state(|| None::<u32>);
+//!     {
+//!         let (session, answer) = (session.clone(), answer.clone());
+//!         use_effect_with(session.state.is_connected(), move |connected| {
+//!             if *connected {
+//!                 // The listener speaks first. The send fails (and the task ends) if the
+//!                 // component unmounts first.
+//!                 yew::platform::spawn_local(async move {
+//!                     if let Ok(reply) = session.send(21).await {
+//!                         answer.set(Some(reply.message));
+//!                     }
+//!                 });
+//!             }
+//!         });
+//!     }
+//!     html! { <p>{ format!("{:?}: {:?}", session.state, *answer) }</p> }
+//! }
+//! ```
+//!
 //! # The rules every hook keeps
 //!
 //! - The session starts in an effect after the first render, never in the render itself: a
