@@ -4,7 +4,8 @@
 #   native  cargo test of messenger, shared-proto, the apps and the examples on the host
 #           (the protocol core, the reducers, doc tests); the library's docs (warnings denied)
 #           and its package (`cargo package`, built from its own tarball)
-#   web     messenger's wasm-bindgen tests, in each browser engine
+#   web     the wasm-bindgen tests of messenger and of messenger-yew's hooks, in each browser
+#           engine
 #   e2e     release builds of both apps and of the two examples served on their origins, every
 #           test driven through WebDriver in each browser engine; then the benchmark in
 #           miniature (Chromium)
@@ -16,10 +17,10 @@
 # the default, and CI, run all three.
 #
 # Installs the tools a layer needs first (scripts/tools.sh). Logs go to target/test-logs/,
-# e2e screenshots to target/e2e-screenshots/<engine>/. A layer prints one count line per engine,
-# "web[firefox]: N passed, N failed, N skipped" (the native layer: "native: ..."), every engine
-# runs even when an earlier one failed, and the run ends with "total: ...". The run stops after
-# the first layer that failed.
+# e2e screenshots to target/e2e-screenshots/<engine>/. A layer prints one count line per engine
+# and test binary, "web[firefox]: N passed, N failed, N skipped" and "hooks[firefox]: ..." (the
+# native layer: "native: ..."), every engine runs even when an earlier one failed, and the run
+# ends with "total: ...". The run stops after the first layer that failed.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -173,38 +174,51 @@ WEB_START_DEADLINE=150
 WEB_ATTEMPTS=3
 
 layer_web() {
-  start_layer web "web: messenger's wasm-bindgen tests in ${ENGINES[*]}"
-  local engine log attempt status name
-  # Compiled once; each engine then runs the same test binary (messenger/tests/web/).
+  start_layer web "web: the wasm-bindgen tests (messenger, messenger-yew's hooks) in ${ENGINES[*]}"
+  local engine log
+  # Compiled once each; each engine then runs the same test binaries: messenger/tests/web/ and
+  # messenger-yew/tests/hooks/.
   log="$(new_log web-build)"
   # Line tables only: full DWARF made the one browser binary's wasm 38 MB (32 MB of it debug
   # sections), and headless Chromium then sometimes never finished loading the page's scripts.
   local tests=(env CARGO_PROFILE_DEV_DEBUG=line-tables-only
     cargo test -p secure-messenger --target wasm32-unknown-unknown --test web)
+  local hooks=(env CARGO_PROFILE_DEV_DEBUG=line-tables-only
+    cargo test -p messenger-yew --target wasm32-unknown-unknown --test hooks)
   run_step web "$log" "${tests[@]}" --no-run || finish_layer web
+  run_step web "$log" "${hooks[@]}" --no-run || finish_layer web
   for engine in "${ENGINES[@]}"; do
-    # The page of the test binary sometimes never starts its scripts: Chromium's page load then
-    # hangs (WebDriver waits 300 s for the renderer), Firefox's stalls for about 2 min (cause not
-    # found; see docs/TESTING.md, "Where the engines differ"). Such an attempt is ended after
-    # WEB_START_DEADLINE and repeated, each in a log of its own; an attempt in which a test ran
-    # is never repeated, whatever its result.
-    for ((attempt = 1; attempt <= WEB_ATTEMPTS; attempt++)); do
-      name="web-$engine"
-      [[ $attempt -eq 1 ]] || name="web-$engine-attempt-$attempt"
-      log="$(new_log "$name")"
-      status=0
-      run_web_attempt "$engine" "$log" "$LOG_DIR/$name-driver.log" "${tests[@]}" || status=$?
-      if [[ $status -eq 0 ]] || page_started "$log"; then
-        break
-      fi
-      say "web[$engine]: the page never started a test (${log#"$ROOT"/}, status $status)"
-    done
-    if [[ $status -ne 0 ]]; then
-      FAILURES+=("web[$engine]: exited with status $status (log: ${log#"$ROOT"/})")
-    fi
-    summarise "web[$engine]" "$log"
+    run_web_binary web "$engine" "${tests[@]}"
+    run_web_binary hooks "$engine" "${hooks[@]}"
   done
   finish_layer web
+}
+
+# run_web_binary LABEL ENGINE COMMAND...: runs one browser test binary in ENGINE and counts it
+# as "LABEL[ENGINE]".
+run_web_binary() {
+  local label=$1 engine=$2 log attempt status name
+  shift 2
+  # The page of the test binary sometimes never starts its scripts: Chromium's page load then
+  # hangs (WebDriver waits 300 s for the renderer), Firefox's stalls for about 2 min (cause not
+  # found; see docs/TESTING.md, "Where the engines differ"). Such an attempt is ended after
+  # WEB_START_DEADLINE and repeated, each in a log of its own; an attempt in which a test ran
+  # is never repeated, whatever its result.
+  for ((attempt = 1; attempt <= WEB_ATTEMPTS; attempt++)); do
+    name="$label-$engine"
+    [[ $attempt -eq 1 ]] || name="$label-$engine-attempt-$attempt"
+    log="$(new_log "$name")"
+    status=0
+    run_web_attempt "$engine" "$log" "$LOG_DIR/$name-driver.log" "$@" || status=$?
+    if [[ $status -eq 0 ]] || page_started "$log"; then
+      break
+    fi
+    say "$label[$engine]: the page never started a test (${log#"$ROOT"/}, status $status)"
+  done
+  if [[ $status -ne 0 ]]; then
+    FAILURES+=("$label[$engine]: exited with status $status (log: ${log#"$ROOT"/})")
+  fi
+  summarise "$label[$engine]" "$log"
 }
 
 # run_web_attempt ENGINE LOG DRIVER_LOG COMMAND...: runs the browser test binary once in ENGINE,
@@ -222,7 +236,7 @@ run_web_attempt() {
     : >"$driver_log"
   fi
   # The runner (.cargo/config.toml) drives the engine whose driver variable is set, with the
-  # capabilities in messenger/webdriver.json. setsid: the attempt is a process group of its own,
+  # capabilities in the crate's webdriver.json (messenger/, messenger-yew/). setsid: the attempt is a process group of its own,
   # which is what a hang's kill ends.
   setsid bash -c 'source "$1"; shift; with_engine "$@"' bash "$ROOT/scripts/tools.sh" \
     "$engine" "${args[@]}" "$@" > >(tee -a "$log") 2>&1 &

@@ -8,6 +8,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 
+use futures::future::{ready, Ready};
 use futures::StreamExt;
 use gloo_storage::{LocalStorage, Storage};
 use messenger::{Answered, Closer, Config, Error, InterruptRequest, Observation, Received, Reply};
@@ -172,18 +173,27 @@ impl Session {
     }
 }
 
-/// Serves session `id`, answered, until it ends.
-pub async fn serve(answered: Answered, common: Rc<Common>, id: SessionId) {
-    let session = Rc::new(Session {
+/// The handler of session `id` (closed through `closer`): each of Eos's requests in, the reply
+/// out. The iframe's sessions are served with it by `messenger_yew::use_iframe_session`, the
+/// window's by [`serve`].
+pub fn handler(
+    common: Rc<Common>,
+    id: SessionId,
+    closer: Closer,
+) -> impl FnMut(Received<EosRequest>) -> Ready<Reply<PhosphorescenceReply>> {
+    let session = Session {
         id,
         common,
         handler: Rc::new(RefCell::new(Handler::new(id))),
-        closer: answered.closer(),
-    });
-    let serving = answered.serve(move |received: Received<EosRequest>| {
-        let reply = session.handle(received.into_message());
-        async move { reply }
-    });
+        closer,
+    };
+    move |received| ready(session.handle(received.into_message()))
+}
+
+/// Serves session `id`, answered, until it ends.
+pub async fn serve(answered: Answered, common: Rc<Common>, id: SessionId) {
+    let mut handle = handler(common, id, answered.closer());
+    let serving = answered.serve(move |received: Received<EosRequest>| handle(received));
     // How the session ended reaches the page through the observer; nothing more to do here.
     let _ = serving.await;
 }

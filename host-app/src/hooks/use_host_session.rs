@@ -1,6 +1,7 @@
-//! The host's sessions with Eos: the one in its iframe, reconnected on every iframe load, and
-//! the one in a window the user opens ([`crate::popup`]). Each is served in the handler loop of
-//! [`crate::serving`]; the user's question goes out on either Eos's next turn.
+//! The host's sessions with Eos: the one in its iframe, reconnected on every iframe load
+//! (`messenger_yew::use_iframe_session`), and the one in a window the user opens
+//! ([`crate::popup`]). Each is served by the handler of [`crate::serving`]; the user's question
+//! goes out on either Eos's next turn.
 //!
 //! What the messenger reports reaches the page through a [`crate::frame::FrameDispatcher`] (one
 //! batched dispatch per animation frame); what the user does on this page is shown at once.
@@ -9,10 +10,10 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use gloo_storage::{LocalStorage, Storage};
-use messenger::{Closer, HandshakeState, Reconnector, Step};
+use messenger::{Closer, HandshakeState, Observation, Step};
+use messenger_yew::use_iframe_session;
 use shared_proto::{ItemId, Question};
 use web_sys::HtmlIFrameElement;
-use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use crate::config::STORE_KEY;
@@ -20,7 +21,7 @@ use crate::frame::FrameDispatcher;
 use crate::handler;
 use crate::peer::{Peer, SessionId};
 use crate::popup::EosWindow;
-use crate::serving::{save, serve, session_config, Common};
+use crate::serving::{save, session_config, Common};
 use crate::state::{HostAction, HostState, SessionAction};
 use crate::store::Store;
 
@@ -48,70 +49,48 @@ pub fn use_host_session(frame: NodeRef, dispatch: UseReducerDispatcher<HostState
         let store = LocalStorage::get::<Store>(STORE_KEY).unwrap_or_default();
         Common::new(store, FrameDispatcher::new(dispatch.clone()))
     });
-    let reconnector = use_mut_ref(|| None::<Reconnector>);
+    // The iframe's current session. Every session of the iframe shares one configuration, and so
+    // one observer: a session is numbered when it starts knocking, the first step it reports, and
+    // its handler is made (on the answer) under the same number.
+    let latest: Rc<Cell<Option<SessionId>>> = use_memo((), |_| Cell::new(None));
     let eos_window = use_mut_ref(|| None::<EosWindow>);
-    // The iframe's current session, for the close button.
-    let session = use_mut_ref(|| None::<Closer>);
+
+    let config = {
+        let (common, latest) = (Rc::clone(&common), Rc::clone(&latest));
+        session_config(move |observation: &Observation| {
+            if observation.step == Step::Handshake(HandshakeState::Knocking) {
+                latest.set(Some(common.next_session(Peer::Frame)));
+            }
+            if let Some(id) = latest.get() {
+                common.show(id, SessionAction::Observed(observation.clone()));
+            }
+        })
+    };
+    let session = {
+        let (common, latest) = (Rc::clone(&common), Rc::clone(&latest));
+        use_iframe_session(frame.clone(), config, move |closer: &Closer| {
+            // Numbered already by the observer (knocking comes before any answer).
+            let id = latest.get().unwrap_or_else(|| common.next_session(Peer::Frame));
+            crate::serving::handler(Rc::clone(&common), id, closer.clone())
+        })
+    };
 
     {
-        let (common, reconnector, frame) = (Rc::clone(&common), reconnector.clone(), frame.clone());
-        let session = session.clone();
-        let eos_window = eos_window.clone();
+        let (common, frame, eos_window) = (Rc::clone(&common), frame.clone(), eos_window.clone());
         use_effect_with((), move |_| {
             common
                 .page
                 .dispatch_now(HostAction::Notes(common.store.borrow().summaries()));
-            if let Some(iframe) = frame.cast::<HtmlIFrameElement>() {
-                // Each load of the iframe is a new session, which starts by knocking: the
-                // observer numbers the sessions at that step. The previous session's last steps
-                // (its `Superseded` failure) come before it, since the reconnector ends that
-                // session before it knocks anew.
-                let latest: Rc<Cell<Option<SessionId>>> = Rc::default();
-                let config = {
-                    let (common, latest) = (Rc::clone(&common), Rc::clone(&latest));
-                    session_config(move |step| {
-                        if step.step == Step::Handshake(HandshakeState::Knocking) {
-                            latest.set(Some(common.next_session(Peer::Frame)));
-                        }
-                        if let Some(id) = latest.get() {
-                            common.show(id, SessionAction::Observed(step.clone()));
-                        }
-                    })
-                };
-                let session_common = Rc::clone(&common);
-                match config {
-                    Ok(config) => {
-                        let current = Rc::clone(&session);
-                        *reconnector.borrow_mut() = Some(Reconnector::new(&iframe, config, move |answered| {
-                            // A failed handshake is already on the page through the observer.
-                            if let (Ok(answered), Some(id)) = (answered, latest.get()) {
-                                *current.borrow_mut() = Some(answered.closer());
-                                spawn_local(serve(answered, Rc::clone(&session_common), id));
-                            }
-                        }));
-                    }
-                    Err(error) => common.page.dispatch_now(HostAction::Problem(error.to_string())),
-                }
-            } else {
+            if frame.cast::<HtmlIFrameElement>().is_none() {
                 common
                     .page
                     .dispatch_now(HostAction::Problem("The iframe for Eos is missing.".into()));
             }
-            move || {
-                drop(reconnector.borrow_mut().take());
-                drop(eos_window.borrow_mut().take());
-            }
+            move || drop(eos_window.borrow_mut().take())
         });
     }
 
-    let close = {
-        let session = session.clone();
-        Callback::from(move |()| {
-            if let Some(closer) = session.borrow().as_ref() {
-                closer.close();
-            }
-        })
-    };
+    let close = Callback::from(move |()| session.close());
     let reload = Callback::from(move |()| {
         if let Some(iframe) = frame.cast::<HtmlIFrameElement>() {
             // Setting `src` again navigates the iframe anew: a real reload of a cross-origin frame.

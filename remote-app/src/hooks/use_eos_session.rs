@@ -1,6 +1,7 @@
 //! Eos's session with its host: listen for the knock from the host's window (the parent when
-//! Eos is framed, the opener when the host opened Eos in a window of its own), introduce itself,
-//! then ask one request per turn; when idle, poll so the host gets a turn to ask its question.
+//! Eos is framed, the opener when the host opened Eos in a window of its own) through
+//! `messenger_yew::use_listen`, then introduce itself and ask one request per turn; when idle,
+//! poll so the host gets a turn to ask its question.
 
 use std::cell::RefCell;
 use std::ops::ControlFlow;
@@ -11,7 +12,8 @@ use futures::channel::mpsc;
 use futures::future::{select, AbortHandle, Abortable, Either};
 use futures::StreamExt;
 use gloo_timers::future::sleep;
-use messenger::{listen, Config, InterruptSender, Messenger, Source};
+use messenger::{Config, InterruptSender, Source};
+use messenger_yew::{use_listen, ListenHandle, SessionState};
 use shared_proto::{plain_words, EosAnswer, EosInterrupt, EosRequest, PhosphorescenceReply, Side, PROTOCOL_VERSION};
 use wasm_bindgen::{JsCast, JsValue};
 use yew::platform::spawn_local;
@@ -47,7 +49,7 @@ struct Channels {
     answer: Option<InterruptSender<EosAnswer>>,
 }
 
-type EosMessenger = Messenger<EosRequest, PhosphorescenceReply>;
+type EosSession = ListenHandle<EosRequest, PhosphorescenceReply>;
 
 /// The window Eos's host is in, and where Eos runs: the parent when this page is framed, else
 /// the opener when another window opened it; `None` when Eos was opened on its own.
@@ -72,7 +74,7 @@ fn host_window() -> Option<(web_sys::Window, Place)> {
 
 /// Sends one request and reports it with its reply; breaks once the session is over.
 async fn ask(
-    messenger: &EosMessenger,
+    messenger: &EosSession,
     request: EosRequest,
     channels: &RefCell<Channels>,
     dispatch: &UseReducerDispatcher<EosState>,
@@ -131,25 +133,13 @@ async fn ask(
     ControlFlow::Continue(())
 }
 
-/// The whole session: handshake, introduction, then requests (or polls) until it ends.
+/// The whole conversation, once connected: introduction, then requests (or polls) until it ends.
 async fn run(
-    host: web_sys::Window,
+    messenger: EosSession,
     mut requests: mpsc::UnboundedReceiver<EosRequest>,
     channels: Rc<RefCell<Channels>>,
     dispatch: UseReducerDispatcher<EosState>,
 ) {
-    let listening = Config::new(HOST_ORIGIN).map(|config| {
-        config
-            .handshake_timeout(HANDSHAKE_TIMEOUT)
-            .reply_timeout(Duration::from_secs(5))
-    });
-    let messenger: EosMessenger = match listening {
-        Ok(config) => match listen(config, Source::Window(host)).await {
-            Ok(messenger) => messenger,
-            Err(error) => return dispatch.dispatch(EosAction::Closed(plain_words(&error, Side::Eos))),
-        },
-        Err(error) => return dispatch.dispatch(EosAction::Closed(plain_words(&error, Side::Eos))),
-    };
     dispatch.dispatch(EosAction::Connected);
     let introduction = EosRequest::Introduce {
         app: "Eos".into(),
@@ -182,38 +172,68 @@ async fn run(
     }
 }
 
-/// Runs Eos's session for the component's life; the cleanup ends it (dropping the messenger
-/// closes every port it holds).
+/// Runs Eos's session for the component's life: the hook listens and holds the session, this
+/// one runs the conversation once it is connected; unmounting ends both (the session's ports
+/// close, the conversation's task is aborted).
 #[hook]
 pub fn use_eos_session(dispatch: UseReducerDispatcher<EosState>) -> EosControls {
+    let host = use_memo((), |_| host_window());
+    let listening = Config::new(HOST_ORIGIN).map(|config| {
+        config
+            .handshake_timeout(HANDSHAKE_TIMEOUT)
+            .reply_timeout(Duration::from_secs(5))
+    });
+    let session = use_listen::<EosRequest, PhosphorescenceReply>(
+        listening,
+        host.as_ref().as_ref().map(|(window, _)| Source::Window(window.clone())),
+    );
     let channels: Rc<RefCell<Channels>> = use_memo((), |_| RefCell::new(Channels::default()));
     let outbox = use_mut_ref(|| None::<mpsc::UnboundedSender<EosRequest>>);
+    let inbox = use_mut_ref(|| None::<mpsc::UnboundedReceiver<EosRequest>>);
+    // The conversation's task, once connected; ended when the component unmounts (not when the
+    // session fails: the request that met the failure still shows it).
+    let conversation = use_mut_ref(|| None::<AbortHandle>);
     {
-        let (channels, outbox, dispatch) = (Rc::clone(&channels), outbox.clone(), dispatch.clone());
+        let (outbox, inbox, conversation, dispatch) =
+            (outbox.clone(), inbox.clone(), conversation.clone(), dispatch.clone());
         use_effect_with((), move |_| {
-            let abort = match host_window() {
-                None => {
-                    dispatch.dispatch(EosAction::NotEmbedded);
-                    None
-                }
-                Some((host, place)) => {
-                    dispatch.dispatch(EosAction::Placed(place));
+            match host.as_ref() {
+                None => dispatch.dispatch(EosAction::NotEmbedded),
+                Some((_, place)) => {
+                    dispatch.dispatch(EosAction::Placed(*place));
+                    // Requests made before the session is connected wait here, in order.
                     let (sender, requests) = mpsc::unbounded();
                     *outbox.borrow_mut() = Some(sender);
-                    let (abort, registration) = AbortHandle::new_pair();
-                    let session = Abortable::new(run(host, requests, channels, dispatch), registration);
-                    spawn_local(async move {
-                        let _ = session.await;
-                    });
-                    Some(abort)
+                    *inbox.borrow_mut() = Some(requests);
                 }
-            };
+            }
             move || {
-                outbox.borrow_mut().take();
-                if let Some(abort) = abort {
+                drop(outbox.borrow_mut().take());
+                if let Some(abort) = conversation.borrow_mut().take() {
                     abort.abort();
                 }
             }
+        });
+    }
+    {
+        let (channels, dispatch, session) = (Rc::clone(&channels), dispatch.clone(), session.clone());
+        use_effect_with(session.state.clone(), move |state| match state {
+            SessionState::Connected => {
+                if let Some(requests) = inbox.borrow_mut().take() {
+                    let (abort, registration) = AbortHandle::new_pair();
+                    let talk = Abortable::new(run(session, requests, channels, dispatch), registration);
+                    spawn_local(async move {
+                        let _ = talk.await;
+                    });
+                    *conversation.borrow_mut() = Some(abort);
+                }
+            }
+            // A failure before the session connected (no knock in time, a refused origin) is
+            // shown here; one after it, by the request that met it.
+            SessionState::Failed(error) if conversation.borrow().is_none() => {
+                dispatch.dispatch(EosAction::Closed(plain_words(error, Side::Eos)));
+            }
+            _ => {}
         });
     }
 
