@@ -11,6 +11,7 @@
 
 mod components;
 mod support;
+mod window;
 
 use std::time::Duration;
 
