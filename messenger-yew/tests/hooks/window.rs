@@ -155,9 +155,10 @@ async fn hook_use_window_session_state_goes_knocking_then_connected_again_when_t
             SessionState::Connected
         ]
     );
-    // The reloaded page is served: it got the handler's reply and its interrupt channel.
-    until(STEP, "the reloaded page's interrupt", || interrupts.len() == 2).await;
-    assert_eq!(interrupts.all(), vec![Ok(7), Ok(7)]);
+    // The reloaded page is served: it got the handler's reply and its interrupt channel. The
+    // first page's channel ended with its session.
+    until(STEP, "the reloaded page's interrupt", || interrupts.len() == 3).await;
+    assert_eq!(interrupts.all(), vec![Ok(7), Err(Error::Superseded), Ok(7)]);
     assert_eq!(
         recorder.count(&Step::Failed(Error::Superseded)),
         1,
