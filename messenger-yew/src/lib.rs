@@ -66,8 +66,8 @@
 //! - The session starts in an effect after the first render, never in the render itself: a
 //!   component rendered again (new props, its own state, a development double render) keeps its
 //!   session and makes no second handshake.
-//! - The effect's cleanup ends everything the hook started: it drops the `Reconnector` or the
-//!   `Messenger` (which closes every port and removes every listener) and aborts the hook's
+//! - The effect's cleanup ends everything the hook started: it drops the `Reconnector`, the
+//!   `WindowKeeper` or the `Messenger` (which closes every port and removes every listener) and aborts the hook's
 //!   `spawn_local` tasks, so nothing runs for an unmounted component.
 //! - Callbacks and handlers given to a hook are the latest ones: each render stores them where the
 //!   running session finds them, so passing a new closure each render does not restart anything.
@@ -127,8 +127,8 @@ use messenger::Error;
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum SessionState {
-    /// Nothing started yet: before the first effect, while an iframe has not loaded, or when
-    /// there is no peer to listen to.
+    /// Nothing started yet: before the first effect, while an iframe has not loaded, before a
+    /// window is kept, or when there is no peer to listen to.
     #[default]
     Idle,
     /// Knocking on the peer and waiting for its answer.
