@@ -154,6 +154,7 @@ where
                 }
             };
             WindowSlot {
+                // Replaced below, in this same render, before anything can read it.
                 config: RefCell::new(Err(Error::Closed)),
                 timing: Cell::new(WindowKeeperTiming::default()),
                 set_state,
