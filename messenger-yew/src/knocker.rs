@@ -1,7 +1,7 @@
 //! What a knocking hook does with each answered session, whatever it knocks on: serving it with a
 //! handler made for it, and keeping the hook's state. [`crate::use_iframe_session`] knocks through
-//! a [`messenger::Reconnector`]; a hook for a window the host opens would knock through the
-//! messenger's window keeping and share all of this.
+//! a [`messenger::Reconnector`], [`crate::use_window_session`] through a
+//! [`messenger::WindowKeeper`]; both share all of this.
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
@@ -80,9 +80,32 @@ impl<MakeHandler: 'static> KnockerSessions<MakeHandler> {
                 Ok(_handed_back) => Error::Closed,
             };
             if let Some(sessions) = sessions.upgrade() {
-                if sessions.generation.get() == mine {
+                // A superseded session's successor reports the state (it may not have yet).
+                if sessions.generation.get() == mine && !matches!(ended, Error::Superseded) {
                     sessions.set_state.set(SessionState::Failed(ended));
                 }
+            }
+        });
+    }
+
+    /// A session answered by a knock the hook did not see start (a window's background knock,
+    /// answered by the reloaded window): a new session begins, so the state says `Knocking`
+    /// for a render, and the session is served from the next task on (Yew's render, queued
+    /// first, runs before it).
+    pub(crate) fn answered_unannounced<Out, In, Handler, Answer>(self: &Rc<Self>, answered: Answered)
+    where
+        Out: Serialize + 'static,
+        In: DeserializeOwned + 'static,
+        MakeHandler: FnMut(&Closer) -> Handler,
+        Handler: FnMut(Received<In>) -> Answer + 'static,
+        Answer: Future<Output = Reply<Out>> + 'static,
+    {
+        self.knocking();
+        let sessions = Rc::downgrade(self);
+        // Aborted with the other tasks: the `Answered` is dropped then, which closes it.
+        self.tasks.spawn(async move {
+            if let Some(sessions) = sessions.upgrade() {
+                sessions.answered(Ok(answered));
             }
         });
     }

@@ -4,6 +4,7 @@
 //! | hook | role | for |
 //! | --- | --- | --- |
 //! | [`use_iframe_session`] | knocker | a host page: knocks on its iframe every time it loads and serves each session with a handler |
+//! | [`use_window_session`] | knocker | a host page: keeps a session with a window it opened, across its reloads and until it is closed |
 //! | [`use_listen`] | listener | a page in an iframe or a window: waits for its host's knock, then asks through [`ListenHandle::send`] |
 //! | [`use_interrupts`] | receiver of interrupts | opens interrupt channels that ride along with a message or a reply; what arrives goes to a callback |
 //!
@@ -65,8 +66,8 @@
 //! - The session starts in an effect after the first render, never in the render itself: a
 //!   component rendered again (new props, its own state, a development double render) keeps its
 //!   session and makes no second handshake.
-//! - The effect's cleanup ends everything the hook started: it drops the `Reconnector` or the
-//!   `Messenger` (which closes every port and removes every listener) and aborts the hook's
+//! - The effect's cleanup ends everything the hook started: it drops the `Reconnector`, the
+//!   `WindowKeeper` or the `Messenger` (which closes every port and removes every listener) and aborts the hook's
 //!   `spawn_local` tasks, so nothing runs for an unmounted component.
 //! - Callbacks and handlers given to a hook are the latest ones: each render stores them where the
 //!   running session finds them, so passing a new closure each render does not restart anything.
@@ -75,13 +76,37 @@
 //!
 //! # A window the host opens
 //!
-//! Not here yet: it waits for the messenger's window keeping (a type beside `Reconnector` that
-//! knocks again on a reloaded window and notices a closed one). The hook is meant to be
-//! `use_window_session(config, handler_for) -> WindowSession`, where `WindowSession` has the
-//! state and `close` of [`IframeSession`] and an `open(url, name)` to call from a click handler
-//! (browsers block `window.open` without one). Only its knocking differs from
-//! [`use_iframe_session`]: serving each answered session with a handler made for it, and the
-//! state, are shared (the crate's `knocker` module).
+//! [`use_window_session`] keeps a session with a window (a popup) through the messenger's
+//! [`WindowKeeper`](messenger::WindowKeeper): the component gives it the window from a click
+//! handler ([`WindowSession::open`], or [`WindowSession::keep`] for a window it opened itself;
+//! browsers block `window.open` without a click), and the state follows the window's reloads
+//! (`Knocking` → `Connected` again) until it is closed (`Failed(Error::WindowClosed)`).
+//!
+//! ```no_run
+//! use messenger::{Config, Received, Reply};
+//! use messenger_yew::use_window_session;
+//! use yew::prelude::*;
+//!
+//! #[component]
+//! fn Opener() -> Html {
+//!     let session = use_window_session(Config::new("https://remote.example"), |_closer| {
+//!         |received: Received<u32>| async move { Reply::new(received.message * 2) }
+//!     });
+//!     let blocked = use_state(|| None::<messenger::Error>);
+//!     let open = {
+//!         let (session, blocked) = (session.clone(), blocked.clone());
+//!         Callback::from(move |_: MouseEvent| {
+//!             blocked.set(session.open("https://remote.example/", "remote", "popup").err());
+//!         })
+//!     };
+//!     html! {
+//!         <>
+//!             <button onclick={open}>{ "open" }</button>
+//!             <p>{ format!("{:?} {:?}", session.state, *blocked) }</p>
+//!         </>
+//!     }
+//! }
+//! ```
 #![deny(missing_docs, missing_debug_implementations)]
 
 mod iframe;
@@ -89,10 +114,12 @@ mod interrupts;
 mod knocker;
 mod listen;
 mod tasks;
+mod window;
 
 pub use iframe::{use_iframe_session, IframeSession};
 pub use interrupts::{use_interrupts, Interrupts};
 pub use listen::{use_listen, ListenHandle};
+pub use window::{use_window_session, use_window_session_with_timing, WindowSession};
 
 use messenger::Error;
 
@@ -100,8 +127,8 @@ use messenger::Error;
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum SessionState {
-    /// Nothing started yet: before the first effect, while an iframe has not loaded, or when
-    /// there is no peer to listen to.
+    /// Nothing started yet: before the first effect, while an iframe has not loaded, before a
+    /// window is kept, or when there is no peer to listen to.
     #[default]
     Idle,
     /// Knocking on the peer and waiting for its answer.

@@ -2,8 +2,9 @@
 
 use std::time::Duration;
 
+use messenger::WindowKeeperTiming;
 use messenger::{knock, Config, Error, Messenger, Received, Reply, Source, Target};
-use messenger_yew::{use_iframe_session, use_interrupts, use_listen, SessionState};
+use messenger_yew::{use_iframe_session, use_interrupts, use_listen, use_window_session_with_timing, SessionState};
 use yew::prelude::*;
 
 use crate::support::*;
@@ -99,6 +100,58 @@ pub(crate) fn Framing(props: &ProbeProps) -> Html {
             <iframe ref={frame} srcdoc={listener_page()} />
         </div>
     }
+}
+
+#[derive(Properties, PartialEq)]
+pub(crate) struct WindowProps {
+    pub(crate) probe: ProbeProps,
+    /// The window to keep (an iframe's, standing in for a popup's).
+    pub(crate) window: web_sys::Window,
+    /// Whether the kept window was open, at each state.
+    #[prop_or_default]
+    pub(crate) opens: Reports<bool>,
+}
+
+/// Quick knocks and checks, so a reload or a close is noticed within a test step.
+pub(crate) fn quick() -> WindowKeeperTiming {
+    WindowKeeperTiming::default()
+        .closed_check(Duration::from_millis(50))
+        .knock_interval(Duration::from_millis(50))
+        .first_knock_timeout(Duration::from_secs(5))
+}
+
+/// Keeps the window in its props (from an effect, as a click handler would) and answers each
+/// message with the next number, with a multi-use interrupt channel riding along.
+#[component]
+pub(crate) fn Windowing(props: &WindowProps) -> Html {
+    let probe = &props.probe;
+    let interrupts = use_interrupts::<u32>(probe.interrupts.clone().into_callback());
+    let session = {
+        let interrupts = interrupts.clone();
+        use_window_session_with_timing(
+            Ok(probe.recorder.config(probe.reply_timeout)),
+            quick(),
+            move |_closer| {
+                let interrupts = interrupts.clone();
+                move |received: Received<u32>| {
+                    let reply = Reply::new(received.message + 1).with_interrupt(interrupts.multi_use());
+                    async move { reply }
+                }
+            },
+        )
+    };
+    {
+        let (states, opens, open) = (probe.states.clone(), props.opens.clone(), session.is_open());
+        use_effect_with(session.state.clone(), move |state| {
+            states.push(state.clone());
+            opens.push(open);
+        });
+    }
+    {
+        let session = session.clone();
+        use_effect_with(props.window.clone(), move |window| session.keep(window.clone()));
+    }
+    html! { <p>{ format!("{:?} {}", session.state, probe.render) }</p> }
 }
 
 impl<T: 'static> Reports<T> {

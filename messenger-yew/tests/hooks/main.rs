@@ -5,12 +5,14 @@
 //! driver variable (`./test.sh web` runs it in every engine). The peers live in the same page:
 //! the test itself knocks on the page for `use_listen`, and a same-origin `srcdoc` iframe whose
 //! page is a hand-written JavaScript listener answers `use_iframe_session` (a cross-origin
-//! iframe cannot load in the runner's page in Firefox and WebKit). The components under test and
+//! iframe cannot load in the runner's page in Firefox and WebKit); the same listener's iframe
+//! window stands in for a popup for `use_window_session` (`window`). The components under test and
 //! the knocker are in `components`, the waits and counters in `support`.
 #![cfg(target_arch = "wasm32")]
 
 mod components;
 mod support;
+mod window;
 
 use std::time::Duration;
 
