@@ -251,7 +251,9 @@
 mod error;
 mod origin;
 // The protocol core is public only so that the fuzz targets, the benchmark and the crate's own
-// native tests can drive it; it is not part of the API and may change in any release.
+// native tests can drive it; it is not part of the API and may change in any release. A hidden
+// module rather than a crate of its own: a second crate would have to be published and versioned
+// in step with this one, for users that are not applications.
 #[doc(hidden)]
 pub mod protocol;
 mod web;
