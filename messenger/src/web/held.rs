@@ -42,17 +42,18 @@ impl Held {
         }
     }
 
-    /// What of `observation` to show now: nothing while held, then everything held so far.
-    pub(super) fn pass(&mut self, observation: &Observation) -> Vec<Observation> {
+    /// Hands `show` what of `observation` to show now: nothing while held, then everything held
+    /// so far. A live gate passes the observation straight on, without a copy: once a session
+    /// runs, every message's step goes through here.
+    pub(super) fn pass(&mut self, observation: &Observation, mut show: impl FnMut(&Observation)) {
         if self.live {
-            return vec![observation.clone()];
+            return show(observation);
         }
         match &observation.step {
             Step::Handshake(HandshakeState::Answered) => {
                 self.live = true;
-                let mut shown = std::mem::take(&mut self.steps);
-                shown.push(observation.clone());
-                return shown;
+                std::mem::take(&mut self.steps).iter().for_each(&mut show);
+                show(observation);
             }
             // Unanswered: nothing happened that the observer needs to know.
             Step::Failed(_) | Step::Handshake(HandshakeState::Closed) => self.steps.clear(),
@@ -71,7 +72,6 @@ impl Held {
             }
             _ => self.steps.push(observation.clone()),
         }
-        Vec::new()
     }
 }
 
@@ -111,6 +111,13 @@ mod tests {
         )
     }
 
+    /// What the gate shows of `observation`, collected.
+    fn shown(gate: &mut Held, observation: &Observation) -> Vec<Observation> {
+        let mut shown = Vec::new();
+        gate.pass(observation, |passed| shown.push(passed.clone()));
+        shown
+    }
+
     fn knock_row(ms: u64) -> Observation {
         wire(ms, Direction::Outgoing, MessageKind::Knock, 0)
     }
@@ -130,7 +137,7 @@ mod tests {
         }
         steps.push(wire(knocks * 500, Direction::Incoming, MessageKind::Listen, 1));
         steps.push(at(knocks * 500, Step::Handshake(HandshakeState::Answered)));
-        steps.iter().map(|step| gate.pass(step)).collect()
+        steps.iter().map(|step| shown(gate, step)).collect()
     }
 
     #[test]
@@ -167,26 +174,32 @@ mod tests {
         assert_eq!(steps[KNOCKS_SHOWN + 2], &Step::Handshake(HandshakeState::Answered));
         // From now on everything passes.
         let acknowledged = wire(1, Direction::Outgoing, MessageKind::Acknowledge, 2);
-        assert_eq!(gate.pass(&acknowledged), [acknowledged]);
+        assert_eq!(shown(&mut gate, &acknowledged), [acknowledged]);
     }
 
     #[test]
     fn a_held_knock_that_times_out_shows_nothing() {
         let mut gate = Held::until_answered();
-        let mut shown = Vec::new();
-        shown.extend(gate.pass(&at(0, Step::Handshake(HandshakeState::Knocking))));
+        let mut passed = Vec::new();
+        passed.extend(shown(&mut gate, &at(0, Step::Handshake(HandshakeState::Knocking))));
         for n in 0..10 {
-            shown.extend(gate.pass(&knock_row(n)));
+            passed.extend(shown(&mut gate, &knock_row(n)));
         }
-        shown.extend(gate.pass(&at(
-            11,
-            Step::Ignored {
-                reason: IgnoreReason::WrongOrigin,
-            },
-        )));
-        shown.extend(gate.pass(&at(12, Step::Failed(Error::TimedOut(Stage::Handshake)))));
-        shown.extend(gate.pass(&at(12, Step::Handshake(HandshakeState::Closed))));
-        assert!(shown.is_empty(), "{shown:?}");
+        passed.extend(shown(
+            &mut gate,
+            &at(
+                11,
+                Step::Ignored {
+                    reason: IgnoreReason::WrongOrigin,
+                },
+            ),
+        ));
+        passed.extend(shown(
+            &mut gate,
+            &at(12, Step::Failed(Error::TimedOut(Stage::Handshake))),
+        ));
+        passed.extend(shown(&mut gate, &at(12, Step::Handshake(HandshakeState::Closed))));
+        assert!(passed.is_empty(), "{passed:?}");
         assert_eq!(gate, Held::until_answered(), "nothing is kept");
     }
 }

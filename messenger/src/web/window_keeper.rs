@@ -313,19 +313,17 @@ impl Keeping {
 /// the observer before the new session's handshake.
 fn gated(mut gate: Held, observer: super::Observer, kept: Weak<KeptSession>) -> impl FnMut(&Observation) {
     move |observation| {
-        let shown = gate.pass(observation);
-        if shown.is_empty() {
-            return;
-        }
+        // The answer always passes the gate (a held knock's steps are shown with it).
         if observation.step == Step::Handshake(HandshakeState::Answered) {
             if let Some(kept) = kept.upgrade() {
                 let _ = kept.end_current(Error::Superseded);
             }
         }
         // Busy only when the application's observer caused this step itself (it closed a
-        // session, say): the driver skips it then too.
-        if let Ok(mut observer) = observer.try_borrow_mut() {
-            shown.iter().for_each(&mut *observer);
+        // session, say): the driver skips it then too. The gate still takes the step.
+        match observer.try_borrow_mut() {
+            Ok(mut observer) => gate.pass(observation, &mut *observer),
+            Err(_) => gate.pass(observation, |_| {}),
         }
     }
 }
