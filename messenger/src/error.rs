@@ -26,6 +26,32 @@ pub enum Error {
     /// session, or the knock still waiting for an answer, ended as soon as the keeper saw it.
     #[error("the remote window was closed")]
     WindowClosed,
+    /// The peer ended the session and said so with a close notice (it timed out, refused a
+    /// message, was closed, or its page went away): this side ends at once instead of waiting
+    /// out its own timeout. The reason is the peer's.
+    #[error("the peer ended the session: {0}")]
+    PeerClosed(CloseReason),
+    /// The peer speaks another version of the wire format: found in the handshake, on both
+    /// sides (the side that finds it tells the other with a close notice naming its own
+    /// version). Nothing was exchanged; rolling out a new version is the application's to plan.
+    #[error("wire format version mismatch: this side speaks version {ours}, the peer version {theirs}")]
+    VersionMismatch {
+        /// The version this side speaks ([`protocol::VERSION`](crate::protocol::VERSION)).
+        ours: u32,
+        /// The version the peer announced.
+        theirs: u32,
+    },
+    /// The iframe a [`Reconnector`](crate::Reconnector) keeps a session with was removed from
+    /// its document: the session (and any send waiting for a reply) ended as soon as the
+    /// removal was seen, without waiting for a timeout.
+    #[error("the remote's iframe was removed from the page")]
+    FrameRemoved,
+    /// This page was hidden for good or put in the back/forward cache (`pagehide`): every
+    /// session of the page ends, telling its peer, since ports do not survive reliably in the
+    /// cache. [`Reconnector`](crate::Reconnector) and [`WindowKeeper`](crate::WindowKeeper)
+    /// connect again when the page is shown again (`pageshow`).
+    #[error("this page was hidden (it navigated away or went into the back/forward cache)")]
+    PageHidden,
     /// A step did not complete in time; the peer is gone, reloading, or not listening.
     #[error("timed out waiting for {0}")]
     TimedOut(Stage),
@@ -71,6 +97,91 @@ pub enum Error {
     /// The environment lacks what the operation needs (no `window`, not inside a worker, ...).
     #[error("unsupported environment: {0}")]
     Unsupported(&'static str),
+}
+
+/// Why a peer ended the session, as its close notice said ([`Error::PeerClosed`]).
+///
+/// On the wire it is the notice's `$reason` code, given with each variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CloseReason {
+    /// `"closed"`: the peer's application closed or dropped its messenger.
+    Closed,
+    /// `"timeout"`: the peer stopped waiting for this side (its handshake or reply timeout).
+    TimedOut,
+    /// `"refused"`: the peer refused a message of this side's (it broke a rule, did not decode
+    /// or passed a limit).
+    Refused,
+    /// `"pagehide"`: the peer's page went away (navigated, reloaded, was removed, or went into
+    /// the back/forward cache).
+    PageHidden,
+    /// A code this version does not know, from a newer peer.
+    Other,
+}
+
+impl CloseReason {
+    /// The `$reason` code on the wire.
+    pub const fn code(self) -> &'static str {
+        match self {
+            CloseReason::Closed => "closed",
+            CloseReason::TimedOut => "timeout",
+            CloseReason::Refused => "refused",
+            CloseReason::PageHidden => "pagehide",
+            CloseReason::Other => "other",
+        }
+    }
+
+    /// The reason for a `$reason` code; an unknown code is [`CloseReason::Other`].
+    pub fn from_code(code: &str) -> Self {
+        [
+            CloseReason::Closed,
+            CloseReason::TimedOut,
+            CloseReason::Refused,
+            CloseReason::PageHidden,
+        ]
+        .into_iter()
+        .find(|reason| reason.code() == code)
+        .unwrap_or(CloseReason::Other)
+    }
+
+    /// What this side tells its peer when its session ends with `error`, if anything: nothing
+    /// when the peer ended it, or is gone already (its page reloaded, its window closed, its
+    /// iframe removed), or for a version mismatch (told with its own notice).
+    pub fn telling(error: &Error) -> Option<Self> {
+        match error {
+            Error::Closed => Some(CloseReason::Closed),
+            Error::TimedOut(_) => Some(CloseReason::TimedOut),
+            Error::PageHidden => Some(CloseReason::PageHidden),
+            Error::HandshakeFailed(_)
+            | Error::ProtocolViolation(_)
+            | Error::DecodeFailed(_)
+            | Error::EncodeFailed(_)
+            | Error::TooLarge { .. }
+            | Error::TooDeep { .. }
+            | Error::Overloaded(_)
+            | Error::InterruptSpent
+            | Error::Browser(_) => Some(CloseReason::Refused),
+            Error::PeerClosed(_)
+            | Error::VersionMismatch { .. }
+            | Error::Superseded
+            | Error::WindowClosed
+            | Error::FrameRemoved
+            | Error::OriginRefused(_)
+            | Error::Unsupported(_) => None,
+        }
+    }
+}
+
+impl std::fmt::Display for CloseReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            CloseReason::Closed => "it was closed",
+            CloseReason::TimedOut => "it stopped waiting for this side (timeout)",
+            CloseReason::Refused => "it refused a message from this side",
+            CloseReason::PageHidden => "its page went away",
+            CloseReason::Other => "a reason this version does not know",
+        })
+    }
 }
 
 /// Which wait timed out.

@@ -36,11 +36,11 @@ pub use budget::{json_integer_len, json_string_len, Budget};
 pub use connection::{Action, Body, Connection, Event, HeldInterrupt, Role, Timing, Waiter};
 pub use gate::{Admission, IgnoreReason};
 pub use limits::{Limits, MAX_DEPTH, MAX_SAFE_INTEGER};
-pub use timer::{Instant, Timer, Timers};
+pub use timer::{Instant, Timer, Timers, LATE_FRACTION};
 pub use trace::{Direction, HandshakeState, MessageKind, Observation, Step};
 pub use wire::{
-    field, CheckedMessage, HandshakeStep, KnockCheck, PortField, Scalar, WireObject, ACKNOWLEDGE, KNOCK, LISTEN,
-    VERSION,
+    field, CheckedMessage, HandshakeStep, KnockCheck, PortField, Scalar, WireObject, ACKNOWLEDGE, CLOSE, KNOCK, LISTEN,
+    VERSION, VERSION_NUMBER, VERSION_REASON,
 };
 
 /// Names one port end a session holds: how an [`Observation`] tells interrupt channels apart.

@@ -57,18 +57,31 @@ pub enum Timer {
 
 const TIMERS: [Timer; 3] = [Timer::Handshake, Timer::Knock, Timer::Reply];
 
+/// One armed timer: when it fires, how long it was set for, and whether it was already
+/// deferred once (see [`Timers::take_expired`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Armed {
+    deadline: Instant,
+    length: Duration,
+    deferred: bool,
+}
+
 /// Deadlines of the [`Timer`]s: `set`, `stop`, and the earliest via `next_timeout`.
 #[derive(Debug, Clone, Default)]
-pub struct Timers([Option<Instant>; 3]);
+pub struct Timers([Option<Armed>; 3]);
 
 impl Timers {
     fn slot(timer: Timer) -> usize {
         timer as usize
     }
 
-    /// Arms `timer` to fire at `deadline`, replacing any earlier deadline.
-    pub fn set(&mut self, timer: Timer, deadline: Instant) {
-        self.0[Self::slot(timer)] = Some(deadline);
+    /// Arms `timer` to fire `length` after `now`, replacing any earlier deadline.
+    pub fn set(&mut self, timer: Timer, now: Instant, length: Duration) {
+        self.0[Self::slot(timer)] = Some(Armed {
+            deadline: now + length,
+            length,
+            deferred: false,
+        });
     }
 
     /// Disarms `timer`.
@@ -88,15 +101,40 @@ impl Timers {
 
     /// The earliest armed deadline.
     pub fn next_timeout(&self) -> Option<Instant> {
-        self.0.iter().flatten().min().copied()
+        self.0.iter().flatten().map(|armed| armed.deadline).min()
     }
 
     /// Disarms and returns the first timer (in declaration order) whose deadline is `<= now`.
+    ///
+    /// A [`Timer::Handshake`] or [`Timer::Reply`] that is found [late](LATE_FRACTION) is not
+    /// taken the first time: it is re-armed once for its whole length from `now`. Such a timer
+    /// means this side could not run (its thread was blocked, its page frozen or throttled), and
+    /// the peer's answer may be waiting in a queue behind it; the peer is not blamed for time this
+    /// side did not run. A peer that really is gone is judged after at most twice the timeout
+    /// plus the pause.
     pub fn take_expired(&mut self, now: Instant) -> Option<Timer> {
-        let timer = TIMERS
-            .into_iter()
-            .find(|t| self.0[Self::slot(*t)].is_some_and(|d| d <= now))?;
-        self.stop(timer);
-        Some(timer)
+        loop {
+            let timer = TIMERS
+                .into_iter()
+                .find(|t| self.0[Self::slot(*t)].is_some_and(|armed| armed.deadline <= now))?;
+            let slot = &mut self.0[Self::slot(timer)];
+            let armed = slot.take()?;
+            let late = now.saturating_duration_since(armed.deadline);
+            let deferrable = matches!(timer, Timer::Handshake | Timer::Reply) && !armed.deferred;
+            if deferrable && late >= armed.length / LATE_FRACTION && late > Duration::ZERO {
+                *slot = Some(Armed {
+                    deadline: now + armed.length,
+                    length: armed.length,
+                    deferred: true,
+                });
+                continue;
+            }
+            return Some(timer);
+        }
     }
 }
+
+/// A deadline timer counts as late once it fires a quarter of its length (or more) after its
+/// deadline: far beyond a browser timer's ordinary lateness (a few milliseconds, or up to a
+/// second in a hidden tab, against timeouts of seconds), well within a pause of the page.
+pub const LATE_FRACTION: u32 = 4;

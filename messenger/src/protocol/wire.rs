@@ -7,12 +7,18 @@
 //! | acknowledge | `{ $type: "👂", $raw: true, $responsePort }` |
 //! | application message | `{ message, $responsePort }` (+ `$interruptPort`, `$interruptOnce`) |
 //! | interrupt | the payload itself |
+//! | close notice | `{ $type: "🚪", $version: 1, $reason }`, no port |
+//!
+//! Extensions, ignored by version-1 peers: `$closeNotice: true` on knock and listen announces
+//! that this side understands close notices; a side sends one on the current channel only to a
+//! peer that announced it (a version-1 peer waiting for a reply would take it for one), except
+//! the version notice, which answers a handshake step of another version in its place.
 //!
 //! Checks run in a fixed order — object, `$type`, `$version`, ports, payload — so the
 //! [`Violation`] reported for a bad message is predictable.
 
 use super::{HeldInterrupt, InterruptKind, PortId};
-use crate::Violation;
+use crate::{CloseReason, Error, Violation};
 
 /// `$type` of a knock.
 pub const KNOCK: &str = "👋";
@@ -20,8 +26,14 @@ pub const KNOCK: &str = "👋";
 pub const LISTEN: &str = "🤝";
 /// `$type` of the knocker's acknowledgement.
 pub const ACKNOWLEDGE: &str = "👂";
+/// `$type` of a close notice: the sender's session ended, for `$reason`.
+pub const CLOSE: &str = "🚪";
 /// The only `$version` this implementation speaks.
 pub const VERSION: f64 = 1.0;
+/// [`VERSION`] as the number [`Error::VersionMismatch`](crate::Error::VersionMismatch) names.
+pub const VERSION_NUMBER: u32 = 1;
+/// `$reason` of a close notice that answers a handshake step of another version.
+pub const VERSION_REASON: &str = "version";
 
 /// The three steps of the handshake, each with its `$type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +81,11 @@ pub mod field {
     pub const INTERRUPT_ONCE: &str = "$interruptOnce";
     /// The application payload.
     pub const MESSAGE: &str = "message";
+    /// Extension: `true` on knock and listen when the sender understands close notices.
+    pub const CLOSE_NOTICE: &str = "$closeNotice";
+    /// A close notice's reason code ([`CloseReason::code`](crate::CloseReason::code), or
+    /// [`VERSION_REASON`](super::VERSION_REASON)).
+    pub const REASON: &str = "$reason";
 }
 
 /// A scalar field as the web layer found it.
@@ -100,7 +117,8 @@ pub enum PortField {
 }
 
 impl PortField {
-    fn port(self) -> Option<PortId> {
+    /// The port, when the field held one.
+    pub fn port(self) -> Option<PortId> {
         match self {
             PortField::Port(id) => Some(id),
             _ => None,
@@ -130,6 +148,10 @@ pub struct WireObject<P> {
     pub interrupt_port: PortField,
     /// `$interruptOnce` was `true`.
     pub interrupt_once: bool,
+    /// `$closeNotice` was `true`: the sender understands close notices.
+    pub close_notice: bool,
+    /// `$reason`, on a close notice.
+    pub reason: Scalar,
     /// Transferred ports that no field refers to.
     pub stray_ports: Vec<PortId>,
 }
@@ -145,6 +167,8 @@ impl<P> Default for WireObject<P> {
             response_port: PortField::Absent,
             interrupt_port: PortField::Absent,
             interrupt_once: false,
+            close_notice: false,
+            reason: Scalar::Absent,
             stray_ports: Vec::new(),
         }
     }
@@ -185,6 +209,18 @@ impl<P> WireObject<P> {
         }
     }
 
+    /// A close notice for `reason` (a code of [`CloseReason`](crate::CloseReason), or
+    /// [`VERSION_REASON`]).
+    pub fn close_notice(reason: &str) -> Self {
+        WireObject {
+            is_object: true,
+            kind: Scalar::Str(CLOSE.to_owned()),
+            version: Scalar::Num(VERSION),
+            reason: Scalar::Str(reason.to_owned()),
+            ..WireObject::default()
+        }
+    }
+
     /// A well-formed application message.
     pub fn message(payload: P, response_port: PortId, interrupt: Option<HeldInterrupt>) -> Self {
         WireObject {
@@ -207,6 +243,40 @@ impl<P> WireObject<P> {
 
     fn has_type(&self, expected: &str) -> bool {
         matches!(&self.kind, Scalar::Str(kind) if kind == expected)
+    }
+
+    /// When this is a close notice: what it means for this side. A notice that says the peer
+    /// speaks another version ends the session with [`Error::VersionMismatch`]; any other with
+    /// [`Error::PeerClosed`].
+    pub fn check_close_notice(&self) -> Option<Error> {
+        if !self.is_object || !self.has_type(CLOSE) {
+            return None;
+        }
+        let reason = match &self.reason {
+            Scalar::Str(code) => code.as_str(),
+            _ => "",
+        };
+        if reason == VERSION_REASON {
+            if let Some(theirs) = self.other_version() {
+                return Some(Error::VersionMismatch {
+                    ours: VERSION_NUMBER,
+                    theirs,
+                });
+            }
+        }
+        Some(Error::PeerClosed(CloseReason::from_code(reason)))
+    }
+
+    /// The peer's `$version` when it is a whole number other than this side's: a peer of
+    /// another version, not a malformed message.
+    pub fn other_version(&self) -> Option<u32> {
+        match self.version {
+            Scalar::Num(n) if n != VERSION && n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&n) => {
+                // Whole and in range, so the conversion is exact.
+                Some(n as u32)
+            }
+            _ => None,
+        }
     }
 
     /// Classifies a window message as a knock.

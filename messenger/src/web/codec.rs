@@ -13,7 +13,9 @@ use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::MessagePort;
 
-use crate::protocol::{field, Body, Limits, PortField, PortId, Scalar, WireObject, ACKNOWLEDGE, LISTEN, VERSION};
+use crate::protocol::{
+    field, Body, Limits, PortField, PortId, Scalar, WireObject, ACKNOWLEDGE, CLOSE, LISTEN, VERSION,
+};
 use crate::Error;
 
 /// A port field before its port is registered with the core.
@@ -87,6 +89,14 @@ extern "C" {
     fn set_interrupt_once(this: &Fields, value: bool);
     #[wasm_bindgen(method, getter = "message")]
     fn message(this: &Fields) -> JsValue;
+    #[wasm_bindgen(method, getter = "$closeNotice")]
+    fn close_notice(this: &Fields) -> JsValue;
+    #[wasm_bindgen(method, setter = "$closeNotice")]
+    fn set_close_notice(this: &Fields, value: bool);
+    #[wasm_bindgen(method, getter = "$reason")]
+    fn reason(this: &Fields) -> JsValue;
+    #[wasm_bindgen(method, setter = "$reason")]
+    fn set_reason(this: &Fields, value: &str);
     #[wasm_bindgen(method, setter = "message")]
     fn set_message(this: &Fields, value: &JsValue);
 }
@@ -146,12 +156,24 @@ pub(crate) fn read_wire(data: &JsValue, ports: &Array) -> ReadWire {
     let response_port = take_port(fields.response_port());
     let interrupt_port = take_port(fields.interrupt_port());
     let has_message = MESSAGE_KEY.with(|key| Reflect::has(data, key).unwrap_or(false));
+    let kind = scalar(fields.kind());
+    // Only handshake steps and close notices have a `$type`, and only they the fields below:
+    // an application message is spared the two reads.
+    let (close_notice, reason) = match kind {
+        Scalar::Absent => (false, Scalar::Absent),
+        _ => (
+            scalar(fields.close_notice()) == Scalar::Bool(true),
+            scalar(fields.reason()),
+        ),
+    };
     let object = WireObject {
         is_object: true,
-        kind: scalar(fields.kind()),
+        kind,
         version: scalar(fields.version()),
         message: has_message.then(|| fields.message()),
         interrupt_once: scalar(fields.interrupt_once()) == Scalar::Bool(true),
+        close_notice,
+        reason,
         ..WireObject::default()
     };
     ReadWire {
@@ -162,12 +184,22 @@ pub(crate) fn read_wire(data: &JsValue, ports: &Array) -> ReadWire {
     }
 }
 
-/// `{ $type: "👋", $version: 1, $responsePort }`.
+/// `{ $type: "👋", $version: 1, $closeNotice: true, $responsePort }`.
 pub(crate) fn knock_object(port: &MessagePort) -> Object {
     let object: Fields = Object::new().unchecked_into();
     object.set_kind(crate::protocol::KNOCK);
     object.set_version(VERSION);
+    object.set_close_notice(true);
     object.set_response_port(port);
+    object.into()
+}
+
+/// `{ $type: "🚪", $version: 1, $reason }`: a close notice, which carries no port.
+pub(crate) fn close_notice_object(reason: &str) -> Object {
+    let object: Fields = Object::new().unchecked_into();
+    object.set_kind(CLOSE);
+    object.set_version(VERSION);
+    object.set_reason(reason);
     object.into()
 }
 
@@ -182,6 +214,7 @@ pub(crate) fn body_object(
         Body::Listen => {
             object.set_kind(LISTEN);
             object.set_version(VERSION);
+            object.set_close_notice(true);
         }
         Body::Acknowledge => {
             object.set_kind(ACKNOWLEDGE);

@@ -112,6 +112,9 @@ pub enum Use {
     Interrupts,
     /// Arrived as `$responsePort`: the core posts its one reply on it.
     Reply,
+    /// A [`Use::Reply`] port the core also listens on (`Action::WatchPort`), for a close notice
+    /// from the peer: its messages go to [`Connection::handle_message`].
+    WatchedReply,
     /// Arrived as `$interruptPort`: the core emits interrupts on it.
     Emit,
     /// Arrived without a field referring to it.
@@ -630,14 +633,14 @@ impl Pair {
                 Holder::InTransit => unreachable!("deliverable() skips ends in transit"),
                 Holder::Outsider => self.deliver_to_outsider(packet),
                 Holder::Side(side, id) => match (self.ends[end.0].usage, packet.data.clone()) {
-                    (Use::Messages, Data::Wire(wire)) => {
+                    (Use::Messages | Use::WatchedReply, Data::Wire(wire)) => {
                         let wire = self.land_ports(side, wire);
                         self.peer_mut(side).core.handle_message(id, wire, now);
                     }
-                    (Use::Messages, Data::Value(_)) => {
+                    (Use::Messages | Use::WatchedReply, Data::Value(_)) => {
                         self.peer_mut(side).core.handle_message(id, WireObject::default(), now);
                     }
-                    (Use::Messages | Use::Interrupts, Data::Undeserializable) => {
+                    (Use::Messages | Use::WatchedReply | Use::Interrupts, Data::Undeserializable) => {
                         self.peer_mut(side).core.handle_message_error(id, now);
                     }
                     (Use::Interrupts, Data::Value(payload)) => {
@@ -834,9 +837,10 @@ impl Pair {
         let peer = self.peer(side);
         assert!(peer.open.contains(&id), "{side:?} posts on {id:?}, which is not open");
         let end = peer.ports[&id];
-        assert_eq!(
-            self.ends[end.0].usage, usage,
-            "{side:?} posts on {id:?}, which is not a {usage:?} port"
+        let found = self.ends[end.0].usage;
+        assert!(
+            found == usage || (usage == Use::Reply && found == Use::WatchedReply),
+            "{side:?} posts on {id:?}, a {found:?} port, where a {usage:?} port is due"
         );
         end
     }
@@ -908,7 +912,10 @@ impl Pair {
                 assert_eq!(side, Side::Knocker, "only the knocker knocks");
                 let (kept, given) = self.channel();
                 self.hold(side, channel, kept, Use::Messages);
-                let knock = WireObject::handshake(KNOCK, Some(VERSION), given.wire());
+                let knock = WireObject {
+                    close_notice: true,
+                    ..WireObject::handshake(KNOCK, Some(VERSION), given.wire())
+                };
                 self.transmit(Dest::Window(target), Data::Wire(knock));
             }
             Action::Post {
@@ -932,7 +939,10 @@ impl Pair {
                     }
                 });
                 let wire = match body {
-                    Body::Listen => WireObject::handshake(LISTEN, Some(VERSION), given.wire()),
+                    Body::Listen => WireObject {
+                        close_notice: true,
+                        ..WireObject::handshake(LISTEN, Some(VERSION), given.wire())
+                    },
                     // `$raw: true` is not modelled: receivers ignore it.
                     Body::Acknowledge => WireObject::handshake(ACKNOWLEDGE, None, given.wire()),
                     Body::Message(payload) => WireObject::message(payload, given.wire(), interrupt),
@@ -954,6 +964,23 @@ impl Pair {
                 self.ends[end.0].holder = Holder::Closed;
             }
             Action::StopListening => self.peer_mut(side).window_listening = false,
+            Action::PostCloseNotice { via, reason } => {
+                let peer = self.peer(side);
+                assert!(
+                    peer.open.contains(&via),
+                    "{side:?} posts a notice on {via:?}, which is not open"
+                );
+                let end = peer.ports[&via];
+                assert!(
+                    matches!(self.ends[end.0].usage, Use::Messages | Use::Reply | Use::WatchedReply),
+                    "a close notice goes on a channel of the conversation"
+                );
+                self.post(end, Data::Wire(WireObject::close_notice(reason)));
+            }
+            Action::WatchPort(id) => {
+                let end = self.expect_open(side, id, Use::Reply);
+                self.ends[end.0].usage = Use::WatchedReply;
+            }
         }
     }
 }

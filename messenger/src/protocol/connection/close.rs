@@ -3,7 +3,7 @@
 use super::super::trace::{HandshakeState, Step};
 use super::super::{IgnoreReason, Instant, PortId, Timer};
 use super::{Action, Connection, Event, State, Turn, Waiter};
-use crate::{Error, Stage};
+use crate::{CloseReason, Error, Stage};
 
 impl<P> Connection<P> {
     /// Fires every timer whose deadline is `<= now`.
@@ -45,6 +45,17 @@ impl<P> Connection<P> {
     pub fn fail(&mut self, error: Error, now: Instant) {
         if self.closed_with().is_some() {
             return;
+        }
+        // The peer hears why, on the current channel, before its ports close below.
+        if let (true, Some(via), Some(reason)) = (
+            self.peer_takes_notices,
+            self.current_channel(),
+            CloseReason::telling(&error),
+        ) {
+            self.actions.push_back(Action::PostCloseNotice {
+                via,
+                reason: reason.code(),
+            });
         }
         let previous = std::mem::replace(&mut self.state, State::Closed(error.clone()));
         if matches!(previous, State::Listening) {

@@ -10,6 +10,9 @@ impl<P> Connection<P> {
     /// A message that arrived on port `on`. Routed by the state: the handshake's steps on ports
     /// (🤝 and 👂) are [`handshake`](super::handshake)'s; the turns are this file's.
     pub fn handle_message(&mut self, on: PortId, mut message: WireObject<P>, now: Instant) {
+        if let Some(error) = message.check_close_notice() {
+            return self.handle_close_notice(on, &message, error, now);
+        }
         match self.state {
             State::Closed(_) => self.reject(&message, None, now),
             // The handshake's two steps on ports, owned by its file.
@@ -37,6 +40,7 @@ impl<P> Connection<P> {
                     self.close_port(on);
                     self.timers.stop(Timer::Reply);
                     self.state = State::Connected(Turn::Ours { reply_via: reply_port });
+                    self.watch_reply_port(reply_port);
                     if let Some(held) = interrupt {
                         self.held_interrupts.insert(held.port, held.kind);
                         self.observe(
@@ -72,6 +76,20 @@ impl<P> Connection<P> {
                 );
             }
             _ => self.reject(&message, Some(Violation::UsedPort), now),
+        }
+    }
+
+    /// A close notice on port `on`: on the current channel (or, while knocking, a knock
+    /// channel: a listener of another version answers with one) it ends the session with the
+    /// peer's reason, and nothing is told back; anywhere else it is ignored.
+    fn handle_close_notice(&mut self, on: PortId, message: &WireObject<P>, error: Error, now: Instant) {
+        let current = match &self.state {
+            State::Knocking { open } => open.contains(&on),
+            _ => self.current_channel() == Some(on),
+        };
+        self.reject(message, None, now);
+        if current {
+            self.fail(error, now);
         }
     }
 
@@ -137,7 +155,7 @@ impl<P> Connection<P> {
             since: now,
         });
         if let Some(timeout) = self.timing.reply_timeout {
-            self.timers.set(Timer::Reply, now + timeout);
+            self.timers.set(Timer::Reply, now, timeout);
         }
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::super::gate::Admission;
 use super::super::trace::{Direction, HandshakeState, MessageKind, Step};
-use super::super::wire::{HandshakeStep, KnockCheck, WireObject};
+use super::super::wire::{HandshakeStep, KnockCheck, WireObject, VERSION_NUMBER, VERSION_REASON};
 use super::super::{IgnoreReason, Instant, PortId, TargetId, Timer};
 use super::{Action, Body, Connection, Event, State, Turn, Waiter};
 use crate::{Error, Violation};
@@ -50,8 +50,12 @@ impl<P> Connection<P> {
                     },
                 );
             }
-            KnockCheck::Invalid(violation) => self.reject(&message, Some(violation), now),
+            KnockCheck::Invalid(violation) => match message.other_version() {
+                Some(theirs) => self.refuse_version(&message, theirs, now),
+                None => self.reject(&message, Some(violation), now),
+            },
             KnockCheck::Valid(knock_port) => {
+                self.peer_takes_notices = message.close_notice;
                 self.observe_message(now, Direction::Incoming, MessageKind::Knock);
                 self.actions.push_back(Action::StopListening);
                 let (on, _) = self.post_on_peer_port(knock_port, Body::Listen, None, None);
@@ -67,6 +71,8 @@ impl<P> Connection<P> {
     pub(super) fn handle_listen(&mut self, message: WireObject<P>, now: Instant) {
         match message.check_handshake(HandshakeStep::Listen) {
             Ok(reply_via) => {
+                self.peer_takes_notices = message.close_notice;
+                self.watch_reply_port(reply_via);
                 self.observe_message(now, Direction::Incoming, MessageKind::Listen);
                 let knocks = self.take_knock_ports();
                 self.state = State::Answered { reply_via };
@@ -77,6 +83,10 @@ impl<P> Connection<P> {
                 self.timers.stop(Timer::Knock);
                 self.observe(now, Step::Handshake(HandshakeState::Answered));
                 self.events.push_back(Event::Answered);
+            }
+            Err(_) if message.other_version().is_some() => {
+                let theirs = message.other_version().unwrap_or_default();
+                self.refuse_version(&message, theirs, now);
             }
             Err(violation) => self.reject(&message, Some(violation), now),
         }
@@ -91,12 +101,34 @@ impl<P> Connection<P> {
                 self.close_port(on);
                 self.timers.stop(Timer::Handshake);
                 self.state = State::Connected(Turn::Ours { reply_via });
+                self.watch_reply_port(reply_via);
                 self.observe(now, Step::Handshake(HandshakeState::Connected));
                 self.events.push_back(Event::Connected);
                 self.pump(now);
             }
             Err(violation) => self.reject(&message, Some(violation), now),
         }
+    }
+
+    /// A handshake step (a knock, or the answer to one) of another wire version: the peer is
+    /// told this side's version with a close notice on the step's port, whatever it announced
+    /// (it must not wait for an answer that will not come), and the handshake ends with
+    /// [`Error::VersionMismatch`].
+    fn refuse_version(&mut self, message: &WireObject<P>, theirs: u32, now: Instant) {
+        if let Some(via) = message.response_port.port() {
+            self.actions.push_back(Action::PostCloseNotice {
+                via,
+                reason: VERSION_REASON,
+            });
+        }
+        self.reject(message, None, now);
+        self.fail(
+            Error::VersionMismatch {
+                ours: VERSION_NUMBER,
+                theirs,
+            },
+            now,
+        );
     }
 
     /// The knocker's third part: `👂`, after which the listener's first message is due.
@@ -112,7 +144,7 @@ impl<P> Connection<P> {
                     since: now,
                 });
                 if let Some(timeout) = self.timing.reply_timeout {
-                    self.timers.set(Timer::Reply, now + timeout);
+                    self.timers.set(Timer::Reply, now, timeout);
                 }
                 self.observe(now, Step::Handshake(HandshakeState::Connected));
                 self.events.push_back(Event::Connected);
@@ -169,7 +201,7 @@ impl<P> Connection<P> {
             None => steady,
         };
         self.timers
-            .set(Timer::Knock, now + interval.max(Duration::from_millis(1)));
+            .set(Timer::Knock, now, interval.max(Duration::from_millis(1)));
     }
 
     /// The knock channels still open (empty unless knocking), leaving none behind.

@@ -141,6 +141,8 @@ pub struct Connection<P> {
     state: State,
     targets: usize,
     knock_attempt: u32,
+    /// The peer announced `$closeNotice` in its handshake step: it is told when this side ends.
+    peer_takes_notices: bool,
     next_port: u64,
     next_send: u64,
     generation: u64,
@@ -158,13 +160,14 @@ pub struct Connection<P> {
 impl<P> Connection<P> {
     fn new(role: Role, timing: Timing, limits: Limits, state: State, now: Instant) -> Self {
         let mut timers = Timers::default();
-        timers.set(Timer::Handshake, now + timing.handshake_timeout);
+        timers.set(Timer::Handshake, now, timing.handshake_timeout);
         Connection {
             role,
             timing,
             state,
             targets: 0,
             knock_attempt: 0,
+            peer_takes_notices: false,
             next_port: 0,
             next_send: 0,
             generation: 0,
@@ -349,6 +352,24 @@ impl<P> Connection<P> {
             | State::Answered { .. }
             | State::AwaitingAcknowledgement { .. } => Error::HandshakeFailed(violation),
             State::Connected(_) | State::Closed(_) => Error::ProtocolViolation(violation),
+        }
+    }
+
+    /// The port of the current channel to the peer, whichever end this side holds: where a
+    /// close notice goes, and where one from the peer is taken.
+    fn current_channel(&self) -> Option<PortId> {
+        match self.state {
+            State::Answered { reply_via } | State::Connected(Turn::Ours { reply_via }) => Some(reply_via),
+            State::AwaitingAcknowledgement { on } | State::Connected(Turn::Theirs { on, .. }) => Some(on),
+            State::Knocking { .. } | State::Listening | State::Closed(_) => None,
+        }
+    }
+
+    /// This side now holds `reply_via` to post on: a peer that understands close notices may
+    /// post one on its end, so this side listens there too.
+    fn watch_reply_port(&mut self, reply_via: PortId) {
+        if self.peer_takes_notices {
+            self.actions.push_back(Action::WatchPort(reply_via));
         }
     }
 

@@ -52,6 +52,18 @@ pub enum Action<P> {
         /// The payload.
         payload: P,
     },
+    /// Post a close notice (`{ $type: "🚪", $version: 1, $reason }`, no port) on `via`: this
+    /// side's session ended, and the peer, which holds the port's other end, is told why. Comes
+    /// before the port's [`Action::ClosePort`].
+    PostCloseNotice {
+        /// The port to post on.
+        via: PortId,
+        /// The `$reason` code.
+        reason: &'static str,
+    },
+    /// Listen on this port, which this side holds to post on (the peer's reply port, during this
+    /// side's turn): a peer that understands close notices may post one on its end.
+    WatchPort(PortId),
     /// Close this port and drop its listeners.
     ClosePort(PortId),
     /// Remove the temporary window (or worker) listeners: the knock was accepted, or listening ended.

@@ -90,6 +90,20 @@ pub(super) fn perform(shared: &Rc<Driver>, action: Action<JsValue>) -> Result<()
             Some(via) => via.post_message(&payload).map_err(browser),
             None => Err(Error::Closed),
         },
+        Action::PostCloseNotice { via, reason } => match port(shared, via) {
+            Some(via) => via.post_message(&codec::close_notice_object(reason)).map_err(browser),
+            None => Ok(()),
+        },
+        Action::WatchPort(id) => {
+            let mut inner = shared.inner.borrow_mut();
+            if let Some(slot) = inner.ports.remove(&id) {
+                let port = slot.port().clone();
+                drop(inner);
+                drop(slot);
+                keep_listening(shared, id, port, Carries::Messages);
+            }
+            Ok(())
+        }
         Action::ClosePort(id) => {
             // Closed by `retire` at the end of this drive or, after a message was handed on, the
             // next one: from now on the port's events are not the session's.
