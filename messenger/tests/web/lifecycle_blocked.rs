@@ -177,6 +177,7 @@ async fn lifecycle_a_gone_peer_still_times_out_after_a_block_within_twice_the_ti
 async fn lifecycle_a_gone_peer_times_out_on_time_without_a_block() {
     // The control of the test above: no pause, no deferral; the timeout fires at T.
     let worker = listener_worker(true);
+    let before = live();
     let config = page_config().reply_timeout(Duration::from_millis(T));
     let answered = within(
         STEP,
@@ -197,5 +198,8 @@ async fn lifecycle_a_gone_peer_times_out_on_time_without_a_block() {
         elapsed >= t - 5.0 && elapsed < 2.0 * t,
         "a running page's timer is not deferred: {elapsed:.0} ms"
     );
+    drop(messenger);
     worker.terminate();
+    tick().await;
+    assert_eq!(live(), before, "no listener left");
 }

@@ -18,7 +18,7 @@ use crate::support::listeners::live;
 use crate::support::*;
 use futures::channel::oneshot;
 use futures::future::{select, Either};
-use futures::{FutureExt, StreamExt};
+use futures::FutureExt;
 use gloo_timers::future::TimeoutFuture;
 use messenger::{
     knock, listen, CloseReason, Direction, Error, HandshakeState, InterruptRequest, MessageKind, Received, Reply,
@@ -338,6 +338,7 @@ async fn lifecycle_interrupt_receivers_dropped_with_interrupts_waiting_close_the
 
 #[wasm_bindgen_test]
 async fn lifecycle_a_queued_send_dropped_before_its_turn_still_goes_out() {
+    let before = live();
     let pair = connect_pair::<u32, u32>(page_config(), page_config(), 0).await;
     let first = pair.knocker.send(1);
     // Queued behind the first; its future is dropped before its turn.
@@ -356,4 +357,7 @@ async fn lifecycle_a_queued_send_dropped_before_its_turn_still_goes_out() {
         2,
         "queued when called, it goes out in its turn"
     );
+    drop(pair.knocker);
+    drop(pair.listener);
+    assert_eq!(live(), before);
 }

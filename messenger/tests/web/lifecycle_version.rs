@@ -130,6 +130,7 @@ async fn lifecycle_a_version_that_is_not_a_whole_number_is_still_a_failed_handsh
     // Not another version: a malformed knock (`HandshakeFailed`), as before issue 23.
     let window = window();
     for version in [r#""2""#, "1.5", "null"] {
+        let before = live();
         let listening = listen::<u8, u8>(page_config(), Source::Window(window.clone()));
         let knock_channel = channel();
         let knock = build(
@@ -144,5 +145,6 @@ async fn lifecycle_a_version_that_is_not_a_whole_number_is_still_a_failed_handsh
             Error::HandshakeFailed(messenger::Violation::WrongVersion),
             "$version {version}"
         );
+        assert_eq!(live(), before, "$version {version}: the window listeners are gone");
     }
 }
