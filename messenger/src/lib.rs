@@ -213,8 +213,9 @@
 //!   `thread_local!` `RefCell<Option<…>>` as above. Never `std::mem::forget` it: that would also
 //!   keep its listeners and ports forever.
 //!
-//! The peer notices none of this: ports report no close, so the other side learns that a
-//! session ended only through its own timeouts ([`Config::reply_timeout`]).
+//! Ports report no close, so when a session ends this side tells the peer with a close notice
+//! (see [When a session ends](#when-a-session-ends)); a peer that does not take notices learns
+//! only through its own timeouts ([`Config::reply_timeout`]).
 //!
 //! # Ending a session
 //!
@@ -223,6 +224,78 @@
 //! alive. [`LoopStopper::stop`] only ends a handler loop: the session goes on and the loop hands
 //! the [`Messenger`] back ([`LoopEnd::Stopped`]); so does a [`Reply::last`] reply
 //! ([`LoopEnd::Finished`]).
+//!
+//! # When a session ends
+//!
+//! A session ends once, with one [`Error`]: every pending send and interrupt wait fails with it,
+//! [`Messenger::closed`] resolves with it, [`Status::closed_with`] keeps it, and every port and
+//! listener of the session is gone. What ends it, and what the peer learns:
+//!
+//! | this side ends with | because | the peer |
+//! | --- | --- | --- |
+//! | [`Error::Closed`] | this side closed or dropped the session's owner, or a [`knock`] or [`listen`] future mid-handshake | ends with [`Error::PeerClosed`]`(Closed)` at once |
+//! | [`Error::TimedOut`] | the peer did not answer within [`Config::handshake_timeout`] or [`Config::reply_timeout`] | ends with `PeerClosed(TimedOut)` at once, if it is still there |
+//! | [`Error::TooLarge`], [`Error::TooDeep`], [`Error::DecodeFailed`], [`Error::ProtocolViolation`], [`Error::HandshakeFailed`] | this side refused what the peer sent | ends with `PeerClosed(Refused)` at once |
+//! | [`Error::PageHidden`] | this page's `pagehide` | ends with `PeerClosed(PageHidden)` at once |
+//! | [`Error::PeerClosed`] | the peer ended and said why | is told nothing more |
+//! | [`Error::VersionMismatch`] | the peer speaks another wire version (found in the handshake, within a task) | is told this side's version (a `"version"` notice); a peer of this crate ends with `VersionMismatch` too |
+//! | [`Error::Superseded`], [`Error::WindowClosed`], [`Error::FrameRemoved`] | a [`Reconnector`] or [`WindowKeeper`] saw the remote reload, close or leave the page | is told nothing: it is gone |
+//!
+//! The notice is `{ $type: "🚪", $version: 1, $reason }`, posted on the current channel, and
+//! only to a peer that announced `$closeNotice: true` in its knock or `🤝` (this crate does). A
+//! version-1 peer that did not (the original JavaScript implementation) is sent nothing and learns
+//! only by its own timeout. A notice is lost when it crosses a message of the peer's (both spoke
+//! at once): the peer then ends at its own timeout. So the side that waits for answers should set
+//! [`Config::reply_timeout`]: it bounds every case.
+//!
+//! A blocked, frozen or throttled page is not a gone peer: a handshake or reply timer that fires
+//! a quarter of its length (or more) late is re-armed once for its whole length first, so an
+//! answer that arrived while this page could not run wins; a peer that is really gone is judged
+//! within twice the timeout plus the pause.
+//!
+//! # Cancel safety
+//!
+//! What dropping each handle in the middle of a turn does:
+//!
+//! - A [`Messenger::send`] future: nothing to the session. The message was queued when `send`
+//!   was called and goes out in its turn; the turn is kept, the reply is dropped when it comes
+//!   (with any interrupt port it carries), and the next send resolves with its own reply.
+//! - A [`knock`] or [`listen`] future, or an [`Answered`]: the session ends with
+//!   [`Error::Closed`]; a peer already in the handshake is told at once.
+//! - A [`Serving`] whose handler is running: the handler's future is dropped where it is and the
+//!   session ends with [`Error::Closed`]; the peer's pending send fails with
+//!   [`Error::PeerClosed`] at once. To end the loop but keep the session, use
+//!   [`LoopStopper::stop`].
+//! - An [`InterruptStream`] or a [`OneTimeInterrupt`]: its channel's port is closed at once and
+//!   the interrupts waiting in it are dropped; the session and its other channels go on. The
+//!   emitting side cannot tell (ports report no close): its emits go nowhere.
+//! - An [`InterruptSender`]: its port is closed; the receiving side hears nothing more on that
+//!   channel, and the session goes on.
+//! - A [`Closer`] or a [`Messenger::closed`] future: nothing.
+//!
+//! So a send may be raced against a timer of the application's own; losing the race gives up
+//! waiting, not the session:
+//!
+//! ```no_run
+//! use futures::{select, FutureExt};
+//! use gloo_timers::future::TimeoutFuture;
+//! use messenger::Messenger;
+//!
+//! /// The peer's answer, or `None` after two seconds.
+//! async fn ask(messenger: &Messenger<String, String>) -> Result<Option<String>, messenger::Error> {
+//!     let reply = messenger.send("are you still there?".to_owned()).fuse();
+//!     let timer = TimeoutFuture::new(2_000).fuse();
+//!     futures::pin_mut!(reply, timer);
+//!     select! {
+//!         reply = reply => Ok(Some(reply?.message)),
+//!         // The message went out; its answer is dropped when it comes, and the session goes on.
+//!         () = timer => Ok(None),
+//!     }
+//! }
+//! ```
+//!
+//! To give up on the peer instead, set [`Config::reply_timeout`]: a missing reply then ends the
+//! session.
 //!
 //! # Errors of your own
 //!

@@ -38,8 +38,10 @@ pub(crate) fn knock_closable(
         .as_ref()
         .ok()
         .map(|started| Closer(Rc::downgrade(started.driver())));
+    let unfinished = Unfinished::of(&started);
     let knocked = async move {
         let shared = started?.handshake_done().await?;
+        unfinished.handed_on();
         Ok(Answered { shared })
     };
     (closer, knocked)
@@ -52,9 +54,38 @@ pub(crate) fn knock_closable(
 /// [`Messenger`] whose turn it is: the listener speaks first.
 pub fn listen<Out, In>(config: Config, source: Source) -> impl Future<Output = Result<Messenger<Out, In>, Error>> {
     let started = Driver::listen(config, source);
+    let unfinished = Unfinished::of(&started);
     async move {
         let shared = started?.handshake_done().await?;
+        unfinished.handed_on();
         Ok(Messenger::new(shared))
+    }
+}
+
+/// Ends a session whose [`knock`] or [`listen`] future is dropped before it handed the session
+/// on, with [`Error::Closed`], so that a peer already in the handshake hears of it (a close
+/// notice, when it takes them) at once instead of waiting out its own timeout. Without it the
+/// session would just be dropped, its ports closed silently. Held by the future from its
+/// creation, so a future dropped unpolled is covered too.
+struct Unfinished(Option<Rc<Driver>>);
+
+impl Unfinished {
+    fn of(started: &Result<super::driver::Started, Error>) -> Self {
+        Unfinished(started.as_ref().ok().map(|started| started.driver().clone()))
+    }
+
+    /// The session was handed on (to an [`Answered`] or a [`Messenger`], which own it now).
+    fn handed_on(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for Unfinished {
+    fn drop(&mut self) {
+        // A no-op for a session that already ended (a failed handshake).
+        if let Some(shared) = self.0.take() {
+            shared.fail(Error::Closed);
+        }
     }
 }
 

@@ -17,6 +17,14 @@ mod support;
 mod codec;
 /// The messenger against a hand-written JavaScript worker, in both roles.
 mod js_worker;
+/// Issue 23, case 1: a page blocked past its timeouts while the answer was queued.
+mod lifecycle_blocked;
+/// Issue 23, case 4: futures and handles dropped mid-turn (cancel safety).
+mod lifecycle_cancel;
+/// Issue 23, case 8: the side that gives up tells the other (close notices).
+mod lifecycle_close_notice;
+/// Issue 23, case 5: a peer of another wire version.
+mod lifecycle_version;
 /// No listener outlives its purpose.
 mod listeners;
 /// Malformed and oversized input: one typed error per input, in every engine.

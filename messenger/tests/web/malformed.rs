@@ -33,8 +33,9 @@ const BAD_LISTEN: &[(&str, &str, usize, Violation)] = &[
     // Also what Chromium delivers, without a messageerror, for a value it cannot deserialise.
     ("null", "null", 0, Violation::ArrivedNull),
     (
-        "$version 2",
-        r#"{"$type":"🤝","$version":2,"$responsePort":"@0"}"#,
+        // A whole number other than 1 is another version (`VersionMismatch`, lifecycle_version.rs).
+        "$version 1.5",
+        r#"{"$type":"🤝","$version":1.5,"$responsePort":"@0"}"#,
         1,
         Violation::WrongVersion,
     ),
@@ -179,8 +180,9 @@ async fn a_well_formed_answer_with_unknown_extension_fields_is_accepted() {
 
 const BAD_KNOCK: &[(&str, &str, usize, Violation)] = &[
     (
-        "$version 2",
-        r#"{"$type":"👋","$version":2,"$responsePort":"@0"}"#,
+        // A whole number other than 1 is another version (`VersionMismatch`, lifecycle_version.rs).
+        "$version 1.5",
+        r#"{"$type":"👋","$version":1.5,"$responsePort":"@0"}"#,
         1,
         Violation::WrongVersion,
     ),

@@ -29,8 +29,8 @@ use crate::support::*;
 use futures::future::join_all;
 use futures::StreamExt;
 use messenger::{
-    knock, listen, Answered, Config, Error, InterruptRequest, InterruptSender, InterruptStream, LoopEnd, Messenger,
-    OneTimeInterrupt, Received, Reply, SendError, Serving, Source, Stage, Step, Target,
+    knock, listen, Answered, CloseReason, Config, Error, InterruptRequest, InterruptSender, InterruptStream, LoopEnd,
+    Messenger, OneTimeInterrupt, Received, Reply, SendError, Serving, Source, Stage, Step, Target,
 };
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
@@ -295,6 +295,10 @@ async fn serve_to_the_end(answered: Answered, how: End) -> (Served, Ending) {
 
 /// The asker's side, after the server ended its own: a send nobody answers, then the end.
 async fn end_asking(messenger: Messenger<Ask, Answer>, mut kept: Kept, how: End) -> Ending {
+    // The server ended first and said so (a close notice, issue 23): the asker's session ends
+    // with the server's reason, so every wait below fails with it.
+    // (What it ended with is asserted from `pending` and the rest, in `assert_ended`.)
+    within(STEP, "the server's close notice", messenger.closed()).await;
     let pending = messenger.send(Ask::Text("unanswered".into()));
     let messenger = end(messenger, how);
     let at_end = live();
@@ -355,9 +359,16 @@ fn assert_served(served: &Served) {
     assert_eq!(served.offered_one_time, Ok(6));
 }
 
-/// Every wait failed with [`Error::Closed`] and the listeners are back at `baseline`.
+/// Every wait failed with the session's end and the listeners are back at `baseline`: the
+/// server ended its own session first ([`Error::Closed`]) and told the asker, whose waits fail
+/// with [`Error::PeerClosed`] (changed on purpose in issue 23: before close notices the asker
+/// ended only when it closed, with [`Error::Closed`]).
 fn assert_ended(ending: &Ending, baseline: Listeners, asker: bool) {
-    let closed = Error::Closed.to_string();
+    let closed = match asker {
+        true => Error::PeerClosed(CloseReason::Closed),
+        false => Error::Closed,
+    }
+    .to_string();
     assert_eq!(ending.pending, Err(closed.clone()), "the pending wait fails");
     assert_eq!(
         ending.stream,

@@ -253,3 +253,15 @@ addEventListener('message', async ({ data: { module, control, role, origin } }) 
   worker.postMessage({ module, control, role, origin }, [control]);
   return worker;
 }
+
+// ----------------------------------------------------------------------------------------------
+// Page lifecycles (lifecycle_*.rs)
+
+// Blocks this thread for `ms` milliseconds, as a long synchronous task would: no event, timer
+// or message runs meanwhile; what arrives waits in the queues.
+export function busy_wait(ms) {
+  const end = performance.now() + ms;
+  while (performance.now() < end) { /* blocked */ }
+}
+// `performance.now()`.
+export function now_ms() { return performance.now(); }
