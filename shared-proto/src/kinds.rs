@@ -170,7 +170,7 @@ impl fmt::Display for WrongReply {
                 let expected: Vec<&str> = request.answered_by().iter().map(|kind| kind.name()).collect();
                 write!(
                     f,
-                    "a “{reply}” reply to “{request}”, which only “{}” answers",
+                    "a reply of kind “{reply}” to “{request}”, which only “{}” answers",
                     expected.join("” or “")
                 )
             }

@@ -111,7 +111,10 @@ fn lifecycle_every_wrong_reply_kind_is_refused_for_every_request_kind() {
                     assert_eq!(outcome, Err(wrong), "{answered} to {asked}");
                     // The words name both kinds, for the page that shows them.
                     let words = wrong.to_string();
-                    assert!(words.contains(&format!("“{answered}” reply to “{asked}”")), "{words}");
+                    assert!(
+                        words.contains(&format!("reply of kind “{answered}” to “{asked}”")),
+                        "{words}"
+                    );
                     refused += 1;
                 }
             }
@@ -128,7 +131,7 @@ fn lifecycle_the_issues_case_is_refused_in_words_naming_both_kinds() {
     let wrong = outcome.unwrap_err();
     assert_eq!(
         wrong.to_string(),
-        "a “items” reply to “introduce”, which only “welcome” or “failed” answers"
+        "a reply of kind “items” to “introduce”, which only “welcome” or “failed” answers"
     );
 }
 
