@@ -17,6 +17,8 @@ mod support;
 mod codec;
 /// The messenger against a hand-written JavaScript worker, in both roles.
 mod js_worker;
+/// Several remotes of one origin at once, each session routed to its own (issue 23, case 7).
+mod lifecycle_routing;
 /// No listener outlives its purpose.
 mod listeners;
 /// Malformed and oversized input: one typed error per input, in every engine.
