@@ -205,6 +205,49 @@ async fn lifecycle_the_host_shows_at_once_that_eos_refused() -> Result<()> {
     .await
 }
 
+/// Case 5, the host's check: an answer that names another question than the one its one-time
+/// channel was made for is refused at once: the question panel says so naming both questions,
+/// the session ends, and Eos hears a close notice `refused`.
+#[tokio::test]
+async fn lifecycle_the_host_refuses_an_answer_to_another_question() -> Result<()> {
+    World::run("lifecycle_the_host_refuses_an_answer_to_another_question", async |w| {
+        w.goto(&w.host_url()).await?;
+        w.wait_for_text("#connection-detail", "session 1 with Eos").await?;
+        let url = format!(
+            "{}fixtures/scripted-eos.html?host={}&mode=wrong-answer",
+            w.remote_url(),
+            w.config().host_origin()
+        );
+        w.evaluate(
+            "document.querySelector(arguments[0]).src = arguments[1];",
+            vec![json!(FRAME), json!(url)],
+        )
+        .await?;
+        w.wait_for_text("#connection-detail", "session 2 with Eos").await?;
+        w.in_frame(FRAME, async |w| {
+            w.wait_for_text("#phase", "ready").await?;
+            w.click("#start").await
+        })
+        .await?;
+        w.click("#ask-question").await?;
+        w.wait_for_text(
+            "#question-state",
+            "No answer: Eos sent an answer to question 2 on the channel of question 1: the host refused it at \
+             once and closed the session.",
+        )
+        .await?;
+        w.wait_for_text("#connection-state", "closed").await?;
+        w.in_frame(FRAME, async |w| {
+            w.wait_for_text("#close-notice", "received refused").await?;
+            w.wait_for_text("#problem", "none").await
+        })
+        .await?;
+        w.screenshot("host-refused-a-wrong-answer").await?;
+        Ok(())
+    })
+    .await
+}
+
 /// Case 7: with the iframe's Eos and a window's Eos both connected (two remotes of one origin),
 /// the question goes to the Eos the user chose and only there, whichever polls first; it is
 /// answered there; closing the window leaves the iframe's session working, and a question put to
