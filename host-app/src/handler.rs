@@ -63,7 +63,7 @@ pub struct Outcome {
 pub struct WaitingQuestion(Option<(Peer, Question)>);
 
 impl WaitingQuestion {
-    /// Puts `question` to `peer`'s Eos, replacing one still waiting.
+    /// Puts `question` to `peer`'s Eos, replacing one still waiting (which never went out).
     pub fn put(&mut self, to: Peer, question: Question) {
         self.0 = Some((to, question));
     }
@@ -695,6 +695,16 @@ mod tests {
         );
         assert_eq!(poll(&mut window, Peer::Window, &mut waiting).attach, Attach::Nothing);
         assert_eq!(poll(&mut frame, Peer::Frame, &mut waiting).attach, Attach::Answer(8));
+        // Put again while still waiting (its window was closed, say): the new one replaces it.
+        let question = |id| Question {
+            id,
+            prompt: "Which?".into(),
+        };
+        waiting.put(Peer::Window, question(9));
+        waiting.put(Peer::Frame, question(10));
+        assert_eq!(poll(&mut window, Peer::Window, &mut waiting).attach, Attach::Nothing);
+        assert_eq!(poll(&mut frame, Peer::Frame, &mut waiting).attach, Attach::Answer(10));
+        assert_eq!(waiting, WaitingQuestion::default());
     }
 
     #[test]

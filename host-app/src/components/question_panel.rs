@@ -56,12 +56,11 @@ pub fn QuestionPanel(props: &QuestionPanelProps) -> Html {
             target.set(peer);
         })
     };
-    // One question at a time: a second one would replace the first in Eos, leaving the first
-    // channel open on the host until the session ends.
-    let waiting = matches!(
-        props.question,
-        QuestionState::Queued { .. } | QuestionState::Asked { .. }
-    );
+    // One question at a time once it is shown: a second one would replace the first in Eos,
+    // leaving the first channel open on the host until the session ends. One still queued may be
+    // put again, to the other Eos say (it replaces the queued one, which never went out): so a
+    // question put to a window that was closed before its next turn does not block the form.
+    let waiting = matches!(props.question, QuestionState::Asked { .. });
     html! {
         <div class="panel question">
             <button id="ask-question" onclick={on_ask} disabled={waiting}>{ "Ask Eos: which note to share?" }</button>
