@@ -98,6 +98,69 @@ async fn lifecycle_app_versions_that_differ_fail_fast_on_both_pages() -> Result<
     .await
 }
 
+/// Case 5, the wire part in the apps' words: a host whose knock claims wire format version 2 is
+/// refused by Eos (version 1), which says so naming both versions and answers with the close
+/// notice `version`; and an Eos whose answer claims version 2 is refused by the host, which says so
+/// naming both and answers with the same notice.
+#[tokio::test]
+async fn lifecycle_wire_versions_that_differ_are_named_on_both_pages() -> Result<()> {
+    World::run(
+        "lifecycle_wire_versions_that_differ_are_named_on_both_pages",
+        async |w| {
+            // A newer host's knock at Eos v1.
+            let url = format!(
+                "{}/fixtures/scripted-host.html?remote={}&knock-version=2",
+                w.config().host_origin(),
+                w.remote_url()
+            );
+            w.goto(&url).await?;
+            w.wait_for_text("#phase", "refused").await?;
+            w.wait_for_text("#close-notice", "version").await?;
+            w.wait_for_text("#notice-version", "1").await?;
+            w.in_frame("#eos", async |w| {
+                w.wait_for_text("#connection-state", "closed").await?;
+                w.wait_for_text(
+                    "#connection-detail",
+                    "The host speaks version 2 of the messenger's wire format and this page version 1: they cannot \
+                 connect until both are updated to the same version.",
+                )
+                .await
+            })
+            .await?;
+            w.screenshot_element("#eos", "eos-wire-version-2-knock").await?;
+
+            // A newer Eos's answer at the host (v1).
+            w.goto(&w.host_url()).await?;
+            w.wait_for_text("#connection-detail", "session 1 with Eos").await?;
+            let url = format!(
+                "{}fixtures/scripted-eos.html?host={}&listen-version=2",
+                w.remote_url(),
+                w.config().host_origin()
+            );
+            w.evaluate(
+                "document.querySelector(arguments[0]).src = arguments[1];",
+                vec![json!(FRAME), json!(url)],
+            )
+            .await?;
+            w.wait_for_text(
+                "#connection-detail",
+                "Eos speaks version 2 of the messenger's wire format and this page version 1: they cannot connect \
+             until both are updated to the same version.",
+            )
+            .await?;
+            w.wait_for_text("#connection-state", "closed").await?;
+            w.in_frame(FRAME, async |w| {
+                w.wait_for_text("#phase", "refused").await?;
+                w.wait_for_text("#close-notice", "received version").await
+            })
+            .await?;
+            w.screenshot("host-wire-version-2-answer").await?;
+            Ok(())
+        },
+    )
+    .await
+}
+
 /// Case 5, the reply-kind check: a host that answers a request with a reply of another kind (the
 /// issue's case first: `items`, an interrupt port riding along, for `introduce`) is refused by Eos
 /// at once, in words naming both kinds, and the host hears a close notice `refused` well under
