@@ -312,6 +312,9 @@ layer_e2e() {
   export EOS_HOST_ORIGIN="http://localhost:$E2E_HOST_PORT"
   export EXAMPLE_REMOTE_ORIGIN="http://localhost:$E2E_EXAMPLE_REMOTE_PORT"
   export EXAMPLE_HOST_ORIGIN="http://localhost:$E2E_EXAMPLE_HOST_PORT"
+  # The apps' e2e builds take their application protocol version from the page's URL
+  # (`?app-protocol-version=N`), for the tests of version skew; no other build does.
+  export APP_VERSION_FROM_QUERY=1
   run_step e2e "$log" build_app host-app "$E2E_HOST_DIST" PHOS_REMOTE_ORIGIN || finish_layer e2e
   run_step e2e "$log" build_app remote-app "$E2E_REMOTE_DIST" EOS_HOST_ORIGIN || finish_layer e2e
   run_step e2e "$log" build_app examples/iframe-host "$E2E_EXAMPLE_HOST_DIST" EXAMPLE_REMOTE_ORIGIN || finish_layer e2e
@@ -327,7 +330,7 @@ layer_e2e() {
   run_step "e2e[harness]" "$log" cargo test "${selection[@]}" --lib --bins || true
   summarise "e2e[harness]" "$log"
   [[ ${#FAILURES[@]} -eq 0 ]] || finish_layer e2e
-  local tests=(cargo test "${selection[@]}" --test browser --test demo --test hostile --test examples)
+  local tests=(cargo test "${selection[@]}" --test browser --test demo --test hostile --test examples --test lifecycle_apps)
 
   rm -rf "$ROOT/target/e2e-screenshots" "$ROOT/target/e2e-logs"
   E2E_PROFILE_ROOT="$ROOT/target/e2e-profiles/run-$$"

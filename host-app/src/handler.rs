@@ -10,9 +10,11 @@
 //! is full), the store stays as it was, Eos gets [`Failure::StorageFull`] and the page says
 //! [`STORAGE_FULL`]. The host's own edit ([`review`]) follows the same rule.
 
-use shared_proto::{Capability, Draft, EosRequest, Failure, ItemId, PhosphorescenceReply, Question, PROTOCOL_VERSION};
+use shared_proto::{
+    version_words, Capability, Draft, EosRequest, Failure, ItemId, PhosphorescenceReply, Question, Side,
+};
 
-use crate::peer::SessionId;
+use crate::peer::{Peer, SessionId};
 use crate::state::{HostAction, SessionAction};
 use crate::store::Store;
 
@@ -53,28 +55,53 @@ pub struct Outcome {
     pub page: Vec<HostAction>,
 }
 
+/// The user's question, waiting for the next turn of the Eos it was put to.
+///
+/// The host may serve two Eoses at once (its iframe's and a window's), both asking in turn; the
+/// question goes only to the one the user chose, whichever polls first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WaitingQuestion(Option<(Peer, Question)>);
+
+impl WaitingQuestion {
+    /// Puts `question` to `peer`'s Eos, replacing one still waiting (which never went out).
+    pub fn put(&mut self, to: Peer, question: Question) {
+        self.0 = Some((to, question));
+    }
+
+    /// Runs `serve` with the question waiting for `peer`'s Eos (`None` when there is none or it
+    /// waits for the other Eos); what `serve` leaves in it is put back for `peer`.
+    pub fn offer<R>(&mut self, peer: Peer, serve: impl FnOnce(&mut Option<Question>) -> R) -> R {
+        let mut mine = match self.0.take() {
+            Some((to, question)) if to == peer => Some(question),
+            other => {
+                self.0 = other;
+                None
+            }
+        };
+        let result = serve(&mut mine);
+        if let Some(question) = mine {
+            self.0 = Some((peer, question));
+        }
+        result
+    }
+}
+
 /// One session's request handling.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Handler {
     /// The session it serves: what the page shows about a request is about this session.
     session: SessionId,
+    /// The application protocol version the host speaks.
+    version: u32,
     introduced: bool,
     actions: ActionChannel,
     /// How many action channels were offered.
     offered: u64,
 }
 
-/// The request's kind, as the inspector labels it.
+/// The request's kind, as the inspector labels it (its tag on the wire).
 pub fn request_kind(request: &EosRequest) -> &'static str {
-    match request {
-        EosRequest::Introduce { .. } => "introduce",
-        EosRequest::ListItems {} => "list_items",
-        EosRequest::GetItem { .. } => "get_item",
-        EosRequest::CreateItem { .. } => "create_item",
-        EosRequest::UpdateItem { .. } => "update_item",
-        EosRequest::DeleteItem { .. } => "delete_item",
-        EosRequest::Poll {} => "poll",
-    }
+    request.kind().name()
 }
 
 /// The reply's kind, as the inspector labels it.
@@ -116,9 +143,17 @@ fn shown<T>(result: &Result<T, Failure>, store: &Store, page: &mut Vec<HostActio
 
 impl Handler {
     /// The handler of `session`, before Eos introduced itself.
+    #[cfg(test)]
     pub fn new(session: SessionId) -> Handler {
+        Handler::speaking(session, shared_proto::PROTOCOL_VERSION)
+    }
+
+    /// The handler of `session` for a host of application protocol `version` (another than
+    /// [`shared_proto::PROTOCOL_VERSION`] only in the e2e tests of version skew).
+    pub fn speaking(session: SessionId, version: u32) -> Handler {
         Handler {
             session,
+            version,
             introduced: false,
             actions: ActionChannel::NotOffered,
             offered: 0,
@@ -142,16 +177,20 @@ impl Handler {
         let item = |item| PhosphorescenceReply::Item { item };
         let reply = match request {
             EosRequest::Introduce {
-                app,
+                app: _,
                 protocol_version,
                 greeting,
             } => {
-                if protocol_version != PROTOCOL_VERSION {
-                    page.push(about(SessionAction::VersionMismatch(format!(
-                        "{app} speaks protocol v{protocol_version}; this host speaks v{PROTOCOL_VERSION}."
+                if protocol_version != self.version {
+                    // Eos (of any version that knows `failed`) shows this and closes the session,
+                    // and the host hears its close notice at once: nothing else is served.
+                    page.push(about(SessionAction::VersionMismatch(version_words(
+                        self.version,
+                        protocol_version,
+                        Side::Host,
                     ))));
                     failed(Failure::VersionMismatch {
-                        host: PROTOCOL_VERSION,
+                        host: self.version,
                         eos: protocol_version,
                     })
                 } else {
@@ -160,7 +199,7 @@ impl Handler {
                     attach = self.offer_actions();
                     PhosphorescenceReply::Welcome {
                         host: "Phosphorescence".into(),
-                        protocol_version: PROTOCOL_VERSION,
+                        protocol_version: self.version,
                         greeting: "hello from Phosphorescence".into(),
                         offers: vec![
                             Capability::Read,
@@ -250,7 +289,7 @@ pub fn review(store: &mut Store, id: ItemId, mut save: impl FnMut(&Store) -> Res
 
 #[cfg(test)]
 mod tests {
-    use shared_proto::{Item, ItemSummary};
+    use shared_proto::{Item, ItemSummary, PROTOCOL_VERSION};
 
     use super::*;
     use crate::peer::Peer;
@@ -300,7 +339,21 @@ mod tests {
     }
 
     fn handle(handler: &mut Handler, store: &mut Store, request: EosRequest) -> Outcome {
-        handler.handle(request, store, &mut None, saved)
+        let outcome = handler.handle(request.clone(), store, &mut None, saved);
+        answers(&request, &outcome);
+        outcome
+    }
+
+    /// The host's reply passes the very check Eos makes ([`shared_proto::check_reply`]): the two
+    /// apps agree on which reply answers which request.
+    fn answers(request: &EosRequest, outcome: &Outcome) {
+        let channel = outcome.attach != Attach::Nothing;
+        assert_eq!(
+            shared_proto::check_reply(request, &outcome.reply, channel),
+            Ok(()),
+            "the host answered {request:?} with {:?}",
+            outcome.reply
+        );
     }
 
     fn failure(outcome: &Outcome) -> Option<&Failure> {
@@ -334,7 +387,8 @@ mod tests {
         assert_eq!(failure(&outcome), Some(&Failure::VersionMismatch { host: 1, eos: 2 }));
         assert_eq!(outcome.attach, Attach::Nothing);
         assert!(outcome.page.contains(&about(SessionAction::VersionMismatch(
-            "Eos speaks protocol v2; this host speaks v1.".into()
+            "Eos speaks protocol v2; this host speaks v1. The session was closed: update both to the same version."
+                .into()
         ))));
         let listing = handle(&mut handler, &mut store, EosRequest::ListItems {});
         assert_eq!(failure(&listing), Some(&Failure::NotIntroduced {}));
@@ -537,6 +591,120 @@ mod tests {
             (next.reply, next.attach),
             (PhosphorescenceReply::Polled { question: None }, Attach::Nothing)
         );
+    }
+
+    #[test]
+    fn lifecycle_every_reply_of_the_host_answers_its_request() {
+        // Before the introduction, in another version, and after it: every request kind.
+        let requests = || {
+            [
+                introduce(PROTOCOL_VERSION),
+                EosRequest::ListItems {},
+                EosRequest::GetItem { id: ItemId(1) },
+                EosRequest::GetItem { id: ItemId(9) },
+                EosRequest::CreateItem { draft: draft("x") },
+                EosRequest::UpdateItem {
+                    id: ItemId(1),
+                    revision: 1,
+                    draft: draft("y"),
+                },
+                EosRequest::DeleteItem {
+                    id: ItemId(2),
+                    revision: 1,
+                },
+                EosRequest::Poll {},
+            ]
+        };
+        let mut fresh = Handler::new(SESSION);
+        handle(&mut fresh, &mut Store::default(), introduce(7));
+        let mut store = Store::default();
+        for request in requests().into_iter().skip(1) {
+            handle(&mut Handler::new(SESSION), &mut store, request);
+        }
+        let mut handler = Handler::new(SESSION);
+        for request in requests() {
+            handle(&mut handler, &mut store, request);
+        }
+        // A poll that carries the question carries its answer channel.
+        let mut question = Some(Question {
+            id: 1,
+            prompt: "Which?".into(),
+        });
+        let poll = EosRequest::Poll {};
+        let asked = handler.handle(poll.clone(), &mut store, &mut question, saved);
+        answers(&poll, &asked);
+    }
+
+    #[test]
+    fn lifecycle_a_host_of_another_version_names_both() {
+        let mut handler = Handler::speaking(SESSION, 2);
+        let mut store = Store::default();
+        let outcome = handler.handle(introduce(1), &mut store, &mut None, saved);
+        assert_eq!(failure(&outcome), Some(&Failure::VersionMismatch { host: 2, eos: 1 }));
+        assert!(outcome.page.contains(&about(SessionAction::VersionMismatch(
+            "Eos speaks protocol v1; this host speaks v2. The session was closed: update both to the same version."
+                .into()
+        ))));
+        // An Eos of the host's version is welcomed with that version.
+        let welcome = handler.handle(introduce(2), &mut store, &mut None, saved);
+        assert!(matches!(
+            welcome.reply,
+            PhosphorescenceReply::Welcome {
+                protocol_version: 2,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn lifecycle_the_question_goes_only_to_the_chosen_eos() {
+        let (mut frame, mut store) = introduced();
+        let mut window = Handler::new(crate::peer::test_ids::window(2));
+        window.handle(introduce(PROTOCOL_VERSION), &mut store, &mut None, saved);
+        let mut waiting = WaitingQuestion::default();
+        waiting.put(
+            Peer::Window,
+            Question {
+                id: 7,
+                prompt: "Which?".into(),
+            },
+        );
+        let mut poll = |handler: &mut Handler, peer, waiting: &mut WaitingQuestion| {
+            waiting.offer(peer, |question| {
+                handler.handle(EosRequest::Poll {}, &mut store, question, saved)
+            })
+        };
+        // The iframe's Eos polls first, many times: the question is not its.
+        for _ in 0..3 {
+            let polled = poll(&mut frame, Peer::Frame, &mut waiting);
+            assert_eq!(
+                (polled.reply, polled.attach),
+                (PhosphorescenceReply::Polled { question: None }, Attach::Nothing)
+            );
+        }
+        let polled = poll(&mut window, Peer::Window, &mut waiting);
+        assert_eq!(polled.attach, Attach::Answer(7));
+        assert_eq!(waiting, WaitingQuestion::default(), "taken once");
+        // Put to the iframe, it goes there.
+        waiting.put(
+            Peer::Frame,
+            Question {
+                id: 8,
+                prompt: "Which?".into(),
+            },
+        );
+        assert_eq!(poll(&mut window, Peer::Window, &mut waiting).attach, Attach::Nothing);
+        assert_eq!(poll(&mut frame, Peer::Frame, &mut waiting).attach, Attach::Answer(8));
+        // Put again while still waiting (its window was closed, say): the new one replaces it.
+        let question = |id| Question {
+            id,
+            prompt: "Which?".into(),
+        };
+        waiting.put(Peer::Window, question(9));
+        waiting.put(Peer::Frame, question(10));
+        assert_eq!(poll(&mut window, Peer::Window, &mut waiting).attach, Attach::Nothing);
+        assert_eq!(poll(&mut frame, Peer::Frame, &mut waiting).attach, Attach::Answer(10));
+        assert_eq!(waiting, WaitingQuestion::default());
     }
 
     #[test]

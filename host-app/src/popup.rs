@@ -17,7 +17,7 @@ use std::cell::Cell;
 use std::fmt;
 use std::rc::Rc;
 
-use messenger::{Error, HandshakeState, Observation, Step, WindowKeeper};
+use messenger::{CloseReason, Error, HandshakeState, Observation, Step, WindowKeeper};
 use yew::platform::spawn_local;
 
 use crate::config::REMOTE_ORIGIN;
@@ -53,7 +53,7 @@ impl EosWindow {
             .map_err(|error| format!("The browser refused to open a window: {error:?}."))?
             .ok_or("The browser blocked the window (a popup blocker?).")?;
         let session = Rc::new(Cell::new(None));
-        let config = session_config(observer(Rc::clone(common), Rc::clone(&session)))
+        let config = session_config(observer(Rc::clone(common), Rc::clone(&session), window.clone()))
             .map_err(|error| format!("Eos's window cannot be served: {error}."))?;
         let (serving, numbered) = (Rc::clone(common), Rc::clone(&session));
         let keeper = WindowKeeper::new(&window, config, move |answered| {
@@ -89,14 +89,27 @@ impl fmt::Debug for EosWindow {
 /// (the keeper shows a background knock only once Eos answered it, so unanswered knocks use up no
 /// number, and an old session's end always comes before its successor's start), and says in the
 /// page's words how a session the keeper ended went.
-fn observer(common: Rc<Common>, session: Rc<Cell<Option<SessionId>>>) -> impl FnMut(&Observation) {
+///
+/// The old Eos's `pagehide` close notice (`PeerClosed(PageHidden)`) may come before the keeper
+/// sees the window closed (its check runs every 250 ms) or a reloaded Eos answer: it reads as a
+/// close when the window is closed by then, and as a reload or navigation otherwise.
+fn observer(
+    common: Rc<Common>,
+    session: Rc<Cell<Option<SessionId>>>,
+    window: web_sys::Window,
+) -> impl FnMut(&Observation) {
     move |observation| {
         if observation.step == Step::Handshake(HandshakeState::Knocking) {
             session.set(Some(common.next_session(Peer::Window)));
         }
         let Some(id) = session.get() else { return };
         let action = match observation.step {
-            Step::Failed(Error::Superseded) => SessionAction::Ended(WINDOW_RELOADED.into()),
+            Step::Failed(Error::PeerClosed(CloseReason::PageHidden)) if window.closed().unwrap_or(true) => {
+                SessionAction::Ended(WINDOW_CLOSED.into())
+            }
+            Step::Failed(Error::Superseded | Error::PeerClosed(CloseReason::PageHidden)) => {
+                SessionAction::Ended(WINDOW_RELOADED.into())
+            }
             Step::Failed(Error::WindowClosed) => SessionAction::Ended(WINDOW_CLOSED.into()),
             _ => SessionAction::Observed(observation.clone()),
         };

@@ -12,12 +12,14 @@ use futures::future::{ready, Ready};
 use futures::StreamExt;
 use gloo_storage::{LocalStorage, Storage};
 use messenger::{Answered, Closer, Config, Error, InterruptRequest, Observation, Received, Reply};
-use shared_proto::{plain_words, EosAnswer, EosInterrupt, EosRequest, PhosphorescenceReply, Question, Side};
+use shared_proto::{
+    check_answer, plain_words, wrong_answer_words, EosAnswer, EosInterrupt, EosRequest, PhosphorescenceReply, Side,
+};
 use yew::platform::spawn_local;
 
-use crate::config::{REMOTE_ORIGIN, STORE_KEY};
+use crate::config::{protocol_version, REMOTE_ORIGIN, STORE_KEY};
 use crate::frame::FrameDispatcher;
-use crate::handler::{Attach, Handler};
+use crate::handler::{Attach, Handler, WaitingQuestion};
 use crate::peer::{Peer, SessionId};
 use crate::state::{action_channel_failure, HostAction, SessionAction, SessionLife};
 use crate::store::Store;
@@ -34,8 +36,8 @@ const REPLY_TIMEOUT: Duration = Duration::from_secs(70);
 pub struct Common {
     /// The notes.
     pub store: RefCell<Store>,
-    /// The user's question, waiting for either Eos's next poll.
-    pub question: RefCell<Option<Question>>,
+    /// The user's question, waiting for the next poll of the Eos the user chose.
+    pub question: RefCell<WaitingQuestion>,
     /// The next question's id.
     pub next_question: Cell<u64>,
     /// The last session number given out.
@@ -49,7 +51,7 @@ impl Common {
     pub fn new(store: Store, page: FrameDispatcher) -> Common {
         Common {
             store: RefCell::new(store),
-            question: RefCell::new(None),
+            question: RefCell::new(WaitingQuestion::default()),
             next_question: Cell::new(1),
             sessions: Cell::new(0),
             page,
@@ -94,10 +96,10 @@ impl Session {
     fn handle(&self, request: EosRequest) -> Reply<PhosphorescenceReply> {
         let outcome = {
             let mut store = self.common.store.borrow_mut();
-            let mut question = self.common.question.borrow_mut();
-            self.handler
-                .borrow_mut()
-                .handle(request, &mut store, &mut question, save)
+            let mut handler = self.handler.borrow_mut();
+            self.common.question.borrow_mut().offer(self.id.peer, |question| {
+                handler.handle(request, &mut store, question, save)
+            })
         };
         self.common.page.push(HostAction::Batch(outcome.page));
         let reply = Reply::new(outcome.reply);
@@ -140,12 +142,22 @@ impl Session {
     }
 
     /// A one-time channel for the answer to question `id`.
+    ///
+    /// An answer that names another question ([`check_answer`]) is refused at once: the session
+    /// ends (Eos hears a close notice, `refused`) and the question panel says why.
     fn await_answer(&self, id: u64) -> InterruptRequest {
         let (request, answer) = InterruptRequest::one_time::<EosAnswer>();
         let common = Rc::clone(&self.common);
-        common.page.push(HostAction::QuestionAsked(id));
+        let closer = self.closer.clone();
+        common.page.push(HostAction::QuestionAsked { id, to: self.id.peer });
         spawn_local(async move {
-            let action = match answer.await {
+            let answer = answer.await;
+            if let Ok(Err(wrong)) = answer.as_ref().map(|answer| check_answer(id, answer)) {
+                closer.refuse(wrong.to_string());
+                let why = wrong_answer_words(&wrong);
+                return common.page.push(HostAction::QuestionFailed { id, why });
+            }
+            let action = match answer {
                 Ok(EosAnswer::Chose { question, id: item }) => {
                     let title = common
                         .store
@@ -184,7 +196,7 @@ pub fn handler(
     let session = Session {
         id,
         common,
-        handler: Rc::new(RefCell::new(Handler::new(id))),
+        handler: Rc::new(RefCell::new(Handler::speaking(id, protocol_version()))),
         closer,
     };
     move |received| ready(session.handle(received.into_message()))

@@ -36,8 +36,11 @@ pub const WINDOW_RELOAD_HINT: &str = " Reload Eos's window to try again.";
 /// [`messenger::WindowKeeper`] within its closed check, 250 ms).
 pub const WINDOW_CLOSED: &str = "Eos's window was closed; its session ended.";
 
-/// What the page says when Eos's window reloaded: a new session replaced the old one.
-pub const WINDOW_RELOADED: &str = "Eos's window reloaded; the old session was replaced by a new one.";
+/// What the page says when Eos's window reloaded or left: the keeper got an answer from a new Eos
+/// there (`Superseded`), or the old Eos's `pagehide` sent its close notice first
+/// (`PeerClosed(PageHidden)`); either way the old session ended, and the keeper's knocks find a
+/// reloaded Eos.
+pub const WINDOW_RELOADED: &str = "Eos's window reloaded or left; the old session ended.";
 
 /// The latest `KEEP` entries of a list that may grow without end, and how many there were.
 #[derive(Debug, Clone, PartialEq)]
@@ -190,15 +193,19 @@ pub struct ChannelRow {
 pub enum QuestionState {
     /// No question asked.
     Idle,
-    /// Waiting for Eos's next turn to carry the question.
+    /// Waiting for the next turn of the Eos the user chose to carry the question.
     Queued {
         /// The question's id.
         id: u64,
+        /// The Eos it is put to.
+        to: Peer,
     },
     /// The question went out; its one-time channel is open.
     Asked {
         /// The question's id.
         id: u64,
+        /// The Eos it went to.
+        to: Peer,
     },
     /// The user answered inside Eos.
     Answered {
@@ -259,10 +266,20 @@ pub enum HostAction {
     Interrupt(String),
     /// Eos reported these user actions (many [`HostAction::Interrupt`]s, coalesced).
     Interrupts(Interrupts),
-    /// The user asked a question; it waits for Eos's next turn.
-    QuestionQueued(u64),
-    /// The question went out to Eos.
-    QuestionAsked(u64),
+    /// The user asked a question of the Eos `to`; it waits for that Eos's next turn.
+    QuestionQueued {
+        /// The question.
+        id: u64,
+        /// The Eos the user chose.
+        to: Peer,
+    },
+    /// The question went out to the Eos `to`.
+    QuestionAsked {
+        /// The question.
+        id: u64,
+        /// The Eos it went to.
+        to: Peer,
+    },
     /// The user answered inside Eos.
     QuestionAnswered {
         /// The question.
@@ -365,13 +382,13 @@ impl HostState {
             HostAction::Notes(notes) => self.notes = notes,
             HostAction::Interrupt(text) => self.interrupts.push(text),
             HostAction::Interrupts(interrupts) => self.interrupts.append(interrupts),
-            HostAction::QuestionQueued(id) => self.question = QuestionState::Queued { id },
-            HostAction::QuestionAsked(id) => self.question = QuestionState::Asked { id },
+            HostAction::QuestionQueued { id, to } => self.question = QuestionState::Queued { id, to },
+            HostAction::QuestionAsked { id, to } => self.question = QuestionState::Asked { id, to },
             HostAction::QuestionAnswered { id, answer } => self.question = QuestionState::Answered { id, answer },
             // Only the question on show: a question asked again replaces the first in Eos, whose
             // channel then ends only with the session, long after a later answer.
             HostAction::QuestionFailed { id, why } => {
-                if self.question == (QuestionState::Asked { id }) {
+                if matches!(self.question, QuestionState::Asked { id: asked, .. } if asked == id) {
                     self.question = QuestionState::Failed(why);
                 }
             }
@@ -452,7 +469,12 @@ impl HostState {
             // The page ended this session itself and said why already.
             Step::Failed(Error::Closed) if peer.ended == Some(session.number) => {}
             Step::Failed(error) => {
-                let words = session_words(&error, session.peer);
+                // A session that ended over the app's protocol version (Eos closes it after the
+                // host's refusal) says so, naming both versions, rather than only that Eos closed.
+                let words = match (&peer.version_problem, current) {
+                    (Some(problem), true) => problem.clone(),
+                    _ => session_words(&error, session.peer),
+                };
                 if current {
                     peer.link = Link::Closed(words.clone());
                 }
@@ -611,6 +633,64 @@ mod tests {
         state.apply(step(frame(2), 10, Step::Handshake(HandshakeState::Knocking)));
         assert_eq!((state.frame.link.word(), state.frame.session), ("knocking", 2));
         assert_eq!(state.window.link, Link::NotOpen, "the window was never opened");
+    }
+
+    #[test]
+    fn lifecycle_a_version_mismatch_ends_in_words_naming_both_versions() {
+        let mut state = HostState::default();
+        connect(&mut state, frame(1));
+        let problem =
+            "Eos speaks protocol v2; this host speaks v1. The session was closed: update both to the same version.";
+        state.apply(HostAction::Session(
+            frame(1),
+            SessionAction::VersionMismatch(problem.into()),
+        ));
+        // Eos closes the session after the host's refusal; its close notice ends it at once.
+        state.apply(observed(
+            9,
+            Step::Failed(Error::PeerClosed(messenger::CloseReason::Closed)),
+        ));
+        assert_eq!(state.frame.link, Link::Closed(problem.into()));
+        assert_eq!(state.frame.version_problem.as_deref(), Some(problem));
+        assert_eq!(state.errors.iter().collect::<Vec<_>>(), [problem]);
+    }
+
+    #[test]
+    fn lifecycle_a_reload_of_eos_reads_the_same_whichever_end_comes_first() {
+        for error in [Error::Superseded, Error::PeerClosed(messenger::CloseReason::PageHidden)] {
+            let mut state = HostState::default();
+            connect(&mut state, frame(1));
+            state.apply(observed(9, Step::Failed(error.clone())));
+            let Link::Closed(words) = &state.frame.link else {
+                panic!("{error:?} left the link {:?}", state.frame.link)
+            };
+            assert!(words.starts_with("Eos reloaded or left;"), "{error:?}: {words}");
+        }
+    }
+
+    #[test]
+    fn lifecycle_the_question_panel_follows_the_chosen_eos() {
+        let mut state = HostState::default();
+        state.apply(HostAction::QuestionQueued {
+            id: 1,
+            to: Peer::Window,
+        });
+        assert_eq!(
+            state.question,
+            QuestionState::Queued {
+                id: 1,
+                to: Peer::Window
+            }
+        );
+        state.apply(HostAction::QuestionAsked {
+            id: 1,
+            to: Peer::Window,
+        });
+        state.apply(HostAction::QuestionFailed {
+            id: 1,
+            why: "refused".into(),
+        });
+        assert_eq!(state.question, QuestionState::Failed("refused".into()));
     }
 
     #[test]
@@ -887,8 +967,11 @@ mod tests {
     #[test]
     fn only_the_question_on_show_can_fail() {
         let mut state = HostState::default();
-        state.apply(HostAction::QuestionAsked(1));
-        state.apply(HostAction::QuestionAsked(2));
+        state.apply(HostAction::QuestionAsked { id: 1, to: Peer::Frame });
+        state.apply(HostAction::QuestionAsked {
+            id: 2,
+            to: Peer::Window,
+        });
         let answer = HostAction::QuestionAnswered {
             id: 2,
             answer: "chose #1".into(),
@@ -906,7 +989,7 @@ mod tests {
                 answer: "chose #1".into()
             }
         );
-        state.apply(HostAction::QuestionAsked(3));
+        state.apply(HostAction::QuestionAsked { id: 3, to: Peer::Frame });
         state.apply(HostAction::QuestionFailed {
             id: 3,
             why: "closed".into(),

@@ -3,7 +3,8 @@
 use std::rc::Rc;
 
 use shared_proto::{
-    Draft, EosRequest, Failure, Item, ItemId, ItemSummary, PhosphorescenceReply, Question, PROTOCOL_VERSION,
+    version_words, Draft, EosRequest, Failure, Item, ItemId, ItemSummary, PhosphorescenceReply, Question, Side,
+    PROTOCOL_VERSION,
 };
 use yew::Reducible;
 
@@ -20,8 +21,8 @@ pub enum Link {
     Connected,
     /// The session ended, with the reason in plain words.
     Closed(String),
-    /// The host's welcome named another protocol version: Eos closed the session and stays
-    /// silent. The explanation in plain words.
+    /// The host's welcome named another protocol version, or the host refused Eos's: Eos closed
+    /// the session and stays silent. The explanation in plain words, naming both versions.
     VersionMismatch(String),
 }
 
@@ -38,13 +39,18 @@ impl Link {
     }
 }
 
-/// Whether Eos must stop after `reply`: a welcome from a host that speaks another protocol
-/// version, explained in plain words. Eos then closes its messenger and sends nothing more.
-pub fn version_problem(reply: &PhosphorescenceReply) -> Option<String> {
+/// Whether Eos must stop after `reply`, as Eos of application protocol version `ours`: a welcome
+/// from a host that speaks another version, or the host's refusal of Eos's version
+/// ([`Failure::VersionMismatch`]), explained in plain words naming both versions. Eos then closes
+/// its messenger and sends nothing more.
+pub fn version_problem(reply: &PhosphorescenceReply, ours: u32) -> Option<String> {
     match reply {
-        PhosphorescenceReply::Welcome { protocol_version, .. } if *protocol_version != PROTOCOL_VERSION => Some(format!(
-            "The host speaks protocol v{protocol_version}; Eos speaks v{PROTOCOL_VERSION}. Eos stopped: the two need to be updated to the same version."
-        )),
+        PhosphorescenceReply::Welcome { protocol_version, .. } if *protocol_version != ours => {
+            Some(version_words(*protocol_version, ours, Side::Eos))
+        }
+        PhosphorescenceReply::Failed {
+            failure: Failure::VersionMismatch { host, eos },
+        } => Some(version_words(*host, *eos, Side::Eos)),
         _ => None,
     }
 }
@@ -104,6 +110,9 @@ pub struct QuestionView {
 /// Eos's state.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EosState {
+    /// The application protocol version this Eos speaks ([`PROTOCOL_VERSION`] but in the e2e
+    /// tests of version skew).
+    pub version: u32,
     /// The link to the host.
     pub link: Link,
     /// Where Eos runs, once known.
@@ -132,7 +141,15 @@ pub struct EosState {
 
 impl Default for EosState {
     fn default() -> Self {
+        EosState::speaking(PROTOCOL_VERSION)
+    }
+}
+
+impl EosState {
+    /// A fresh Eos that speaks application protocol `version`.
+    pub fn speaking(version: u32) -> Self {
         EosState {
+            version,
             link: Link::Listening,
             place: None,
             greeting: None,
@@ -294,7 +311,8 @@ impl EosState {
     /// Applies the host's `reply` to `request`: the request says what the reply means (a note
     /// that answers a save closes the editor; the same note answering a read does not).
     fn replied(&mut self, request: &EosRequest, reply: PhosphorescenceReply) {
-        if let Some(problem) = version_problem(&reply) {
+        if let Some(problem) = version_problem(&reply, self.version) {
+            self.version_problem = Some(problem.clone());
             self.link = Link::VersionMismatch(problem);
             self.actions_ready = false;
             self.in_flight = 0;
@@ -341,9 +359,6 @@ impl EosState {
             }
             PhosphorescenceReply::Polled { .. } => {}
             PhosphorescenceReply::Failed { failure } => {
-                if let Failure::VersionMismatch { .. } = failure {
-                    self.version_problem = Some(failure.to_string());
-                }
                 if let Failure::Stale { current } = &failure {
                     // Show the note as it is now; the editor keeps the user's text.
                     self.selected = Some(current.clone());
@@ -609,6 +624,29 @@ mod tests {
     }
 
     #[test]
+    fn lifecycle_a_refused_version_stops_eos_naming_both_versions() {
+        // Eos v2 introduced itself to a host of v1, which refused it.
+        let mut state = EosState::speaking(2);
+        state.apply(EosAction::Connected);
+        ask(
+            &mut state,
+            introduce(),
+            failed(Failure::VersionMismatch { host: 1, eos: 2 }),
+        );
+        let words =
+            "The host speaks protocol v1; Eos speaks v2. Eos stopped: the two need to be updated to the same version.";
+        assert_eq!(state.link, Link::VersionMismatch(words.into()));
+        assert_eq!(state.version_problem.as_deref(), Some(words));
+        // An Eos of v2 takes a welcome of v2 and stops at one of v1.
+        assert_eq!(version_problem(&welcome(2), 2), None);
+        assert!(version_problem(&welcome(1), 2)
+            .is_some_and(|w| w.starts_with("The host speaks protocol v1; Eos speaks v2.")));
+        // An older Eos (v0) at a v1 host, and the other way round.
+        assert!(version_problem(&welcome(1), 0).is_some_and(|w| w.contains("v1") && w.contains("v0")));
+        assert!(version_problem(&welcome(0), 1).is_some_and(|w| w.contains("v0") && w.contains("v1")));
+    }
+
+    #[test]
     fn eos_knows_where_it_runs() {
         let mut state = EosState::default();
         assert_eq!(state.place, None);
@@ -636,7 +674,7 @@ mod tests {
 
     #[test]
     fn a_welcome_in_another_version_stops_eos() {
-        assert_eq!(version_problem(&welcome(PROTOCOL_VERSION)), None);
+        assert_eq!(version_problem(&welcome(PROTOCOL_VERSION), PROTOCOL_VERSION), None);
         let mut state = EosState::default();
         state.apply(EosAction::Connected);
         ask(&mut state, introduce(), welcome(PROTOCOL_VERSION + 1));

@@ -12,6 +12,8 @@
 //! received object, so a peer that sends more than this protocol knows is refused instead of half-read.
 //!
 //! [`plain_words`] puts a messenger error in words for either page, naming the other.
+//! [`check_reply`] refuses a reply of the wrong kind for its request, and [`check_answer`] an
+//! answer to another question than its channel's: both apps refuse such a message at once.
 //!
 //! ```
 //! use shared_proto::{EosRequest, PROTOCOL_VERSION};
@@ -30,12 +32,15 @@
 
 use serde::{Deserialize, Serialize};
 
+mod kinds;
 mod words;
 
-pub use words::{plain_words, Side};
+pub use kinds::{check_answer, check_reply, ReplyKind, RequestKind, WrongAnswer, WrongReply};
+pub use words::{plain_words, version_words, wrong_answer_words, wrong_reply_words, Side};
 
 /// The version of this application protocol. Both apps check it at introduction; a mismatch is
-/// shown to the user and the host serves nothing else.
+/// shown to the user on both pages in [`version_words`], and the session ends: the host answers
+/// [`Failure::VersionMismatch`] and serves nothing else, and Eos closes the session.
 pub const PROTOCOL_VERSION: u32 = 1;
 
 /// Longest accepted note title, in characters.

@@ -1,7 +1,9 @@
 //! Messenger errors in plain words for the person using either app: one function for both pages,
 //! so the two cannot drift apart.
 
-use messenger::{Error, Overload, Stage, Violation};
+use messenger::{CloseReason, Error, Overload, Stage, Violation};
+
+use crate::{WrongAnswer, WrongReply};
 
 /// Which app shows the words; each names the other as the peer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,7 +50,30 @@ pub fn plain_words(error: &Error, side: Side) -> String {
     let (peer, peer_at_start) = (side.peer(), side.peer_capitalised());
     match (error, side) {
         (Error::Closed, _) => "The session was closed on this page.".into(),
-        (Error::Superseded, Side::Host) => "Eos reloaded; the old session was replaced by a new one.".into(),
+        // Eos's reload shows as either, whichever the host hears first: its iframe's (or window's)
+        // new answer, or the close notice of the old Eos's `pagehide`. Both read the same.
+        (Error::Superseded, Side::Host) => "Eos reloaded or left; the old session was replaced by a new one.".into(),
+        (Error::PeerClosed(CloseReason::PageHidden), Side::Host) => "Eos reloaded or left; its session ended.".into(),
+        (Error::PeerClosed(CloseReason::PageHidden), Side::Eos) => {
+            "The host page reloaded or left; the session ended.".into()
+        }
+        (Error::PeerClosed(CloseReason::Closed), _) => format!("{peer_at_start} closed the session."),
+        (Error::PeerClosed(CloseReason::TimedOut), _) => {
+            format!("{peer_at_start} stopped waiting for this page (its timeout ran out) and closed the session.")
+        }
+        (Error::PeerClosed(CloseReason::Refused), _) => {
+            format!("{peer_at_start} refused a message from this page and closed the session.")
+        }
+        (Error::PeerClosed(reason), _) => format!("{peer_at_start} ended the session ({reason})."),
+        (Error::VersionMismatch { ours, theirs }, _) => format!(
+            "{peer_at_start} speaks version {theirs} of the messenger's wire format and this page version {ours}: \
+             they cannot connect until both are updated to the same version."
+        ),
+        (Error::FrameRemoved, Side::Host) => "Eos's iframe was removed from the page; its session ended.".into(),
+        (Error::FrameRemoved, Side::Eos) => "The frame of the session was removed from the page; it ended.".into(),
+        (Error::PageHidden, _) => "This page was hidden (it navigated away or went into the back/forward cache); \
+            the session ended, and a new one starts when the page is shown again."
+            .into(),
         (Error::Superseded, Side::Eos) => "The session was replaced by a new one.".into(),
         (Error::WindowClosed, _) => format!("{peer_at_start}'s window was closed; its session ended."),
         (Error::TimedOut(Stage::Handshake), Side::Host) => "Eos did not answer the knock in time.".into(),
@@ -97,6 +122,37 @@ pub fn plain_words(error: &Error, side: Side) -> String {
         (Error::Overloaded(overload), _) => format!("{peer_at_start} sent more than this page holds ({overload})."),
         (other, _) => format!("The session ended: {other}."),
     }
+}
+
+/// An application protocol version mismatch (the host speaks `host`, Eos `eos`), in plain words
+/// for the person looking at `side`'s page: both versions, and that the session ended.
+///
+/// ```
+/// use shared_proto::{version_words, Side};
+/// assert_eq!(
+///     version_words(1, 2, Side::Host),
+///     "Eos speaks protocol v2; this host speaks v1. The session was closed: update both to the same version."
+/// );
+/// ```
+pub fn version_words(host: u32, eos: u32, side: Side) -> String {
+    match side {
+        Side::Host => format!(
+            "Eos speaks protocol v{eos}; this host speaks v{host}. The session was closed: update both to the same version."
+        ),
+        Side::Eos => format!(
+            "The host speaks protocol v{host}; Eos speaks v{eos}. Eos stopped: the two need to be updated to the same version."
+        ),
+    }
+}
+
+/// A reply Eos refused ([`crate::check_reply`]), in plain words for Eos's page.
+pub fn wrong_reply_words(wrong: &WrongReply) -> String {
+    format!("The host sent {wrong}: Eos refused it at once and closed the session.")
+}
+
+/// An answer the host refused ([`crate::check_answer`]), in plain words for the host's page.
+pub fn wrong_answer_words(wrong: &WrongAnswer) -> String {
+    format!("Eos sent {wrong}: the host refused it at once and closed the session.")
 }
 
 #[cfg(test)]
@@ -149,7 +205,7 @@ mod tests {
         );
         assert_eq!(
             plain_words(&Error::Superseded, Side::Host),
-            "Eos reloaded; the old session was replaced by a new one."
+            "Eos reloaded or left; the old session was replaced by a new one."
         );
         // Only an opener keeps a window: the host.
         assert_eq!(
@@ -197,5 +253,85 @@ mod tests {
             plain_words(&Error::InterruptSpent, Side::Host),
             "The session ended: interrupt channel already spent."
         );
+    }
+
+    #[test]
+    fn lifecycle_a_reload_reads_the_same_whichever_the_host_hears_first() {
+        let replaced = plain_words(&Error::Superseded, Side::Host);
+        let hidden = plain_words(&Error::PeerClosed(CloseReason::PageHidden), Side::Host);
+        assert!(replaced.starts_with("Eos reloaded or left;"), "{replaced}");
+        assert_eq!(hidden, "Eos reloaded or left; its session ended.");
+        assert_eq!(
+            plain_words(&Error::PeerClosed(CloseReason::PageHidden), Side::Eos),
+            "The host page reloaded or left; the session ended."
+        );
+    }
+
+    #[test]
+    fn lifecycle_a_close_notice_says_why_the_peer_ended_naming_it() {
+        for (reason, host, eos) in [
+            (
+                CloseReason::Closed,
+                "Eos closed the session.",
+                "The host closed the session.",
+            ),
+            (
+                CloseReason::TimedOut,
+                "Eos stopped waiting for this page (its timeout ran out) and closed the session.",
+                "The host stopped waiting for this page (its timeout ran out) and closed the session.",
+            ),
+            (
+                CloseReason::Refused,
+                "Eos refused a message from this page and closed the session.",
+                "The host refused a message from this page and closed the session.",
+            ),
+            (
+                CloseReason::Other,
+                "Eos ended the session (a reason this version does not know).",
+                "The host ended the session (a reason this version does not know).",
+            ),
+        ] {
+            assert_eq!(plain_words(&Error::PeerClosed(reason), Side::Host), host);
+            assert_eq!(plain_words(&Error::PeerClosed(reason), Side::Eos), eos);
+        }
+    }
+
+    #[test]
+    fn lifecycle_new_errors_have_plain_words_naming_both_versions() {
+        let mismatch = Error::VersionMismatch { ours: 1, theirs: 2 };
+        assert_eq!(
+            plain_words(&mismatch, Side::Host),
+            "Eos speaks version 2 of the messenger's wire format and this page version 1: they cannot connect \
+             until both are updated to the same version."
+        );
+        assert!(plain_words(&mismatch, Side::Eos).starts_with("The host speaks version 2"));
+        assert_eq!(
+            plain_words(&Error::FrameRemoved, Side::Host),
+            "Eos's iframe was removed from the page; its session ended."
+        );
+        for side in [Side::Host, Side::Eos] {
+            assert!(plain_words(&Error::PageHidden, side).starts_with("This page was hidden"));
+            // None of the new errors falls through to the generic sentence.
+            for error in [
+                Error::PeerClosed(CloseReason::Closed),
+                mismatch.clone(),
+                Error::FrameRemoved,
+                Error::PageHidden,
+            ] {
+                assert!(
+                    !plain_words(&error, side).starts_with("The session ended:"),
+                    "{error:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn lifecycle_app_version_words_name_both_versions_on_both_pages() {
+        assert_eq!(
+            version_words(2, 1, Side::Eos),
+            "The host speaks protocol v2; Eos speaks v1. Eos stopped: the two need to be updated to the same version."
+        );
+        assert!(version_words(1, 2, Side::Host).starts_with("Eos speaks protocol v2; this host speaks v1."));
     }
 }

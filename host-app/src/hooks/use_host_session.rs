@@ -1,7 +1,7 @@
 //! The host's sessions with Eos: the one in its iframe, reconnected on every iframe load
 //! (`messenger_yew::use_iframe_session`), and the one in a window the user opens
 //! ([`crate::popup`]). Each is served by the handler of [`crate::serving`]; the user's question
-//! goes out on either Eos's next turn.
+//! goes out on the next turn of the Eos the user chose.
 //!
 //! What the messenger reports reaches the page through a [`crate::frame::FrameDispatcher`] (one
 //! batched dispatch per animation frame); what the user does on this page is shown at once.
@@ -34,8 +34,8 @@ pub struct HostControls {
     pub reload: Callback<()>,
     /// Opens Eos in a window of its own and knocks on it (or brings the open one to the front).
     pub open_window: Callback<()>,
-    /// Queues a question for the user inside Eos; it goes out on Eos's next turn.
-    pub ask: Callback<()>,
+    /// Queues a question for the user inside the chosen Eos; it goes out on that Eos's next turn.
+    pub ask: Callback<Peer>,
     /// Marks a note as reviewed on the host's side (a new revision Eos has not seen yet).
     pub review: Callback<ItemId>,
 }
@@ -122,14 +122,17 @@ pub fn use_host_session(frame: NodeRef, dispatch: UseReducerDispatcher<HostState
             common.page.dispatch_now(HostAction::Batch(page));
         })
     };
-    let ask = Callback::from(move |()| {
+    let ask = Callback::from(move |to: Peer| {
         let id = common.next_question.get();
         common.next_question.set(id + 1);
-        *common.question.borrow_mut() = Some(Question {
-            id,
-            prompt: "Which note should Phosphorescence share?".into(),
-        });
-        common.page.dispatch_now(HostAction::QuestionQueued(id));
+        common.question.borrow_mut().put(
+            to,
+            Question {
+                id,
+                prompt: "Which note should Phosphorescence share?".into(),
+            },
+        );
+        common.page.dispatch_now(HostAction::QuestionQueued { id, to });
     });
     HostControls {
         close,

@@ -386,6 +386,15 @@ impl Closer {
         self.close_with(Error::Closed);
     }
 
+    /// Ends the session because this side's application refused the peer's last message, which
+    /// decoded but means nothing here (a reply of the wrong kind for its request, say): pending
+    /// sends and interrupt waits fail with [`Error::DecodeFailed`]`(why)`, and a peer that takes
+    /// close notices hears `refused` at once ([`CloseReason::Refused`](crate::CloseReason)),
+    /// as when the messenger itself refuses a message.
+    pub fn refuse(&self, why: impl Into<String>) {
+        self.close_with(Error::DecodeFailed(why.into()));
+    }
+
     pub(crate) fn close_with(&self, error: Error) {
         if let Some(shared) = self.0.upgrade() {
             shared.fail(error);

@@ -25,6 +25,8 @@ mod lifecycle_cancel;
 mod lifecycle_close_notice;
 /// Issue 23, case 5: a peer of another wire version.
 mod lifecycle_version;
+/// Issue 23, case 7: several remotes of one origin at once, each session routed to its own.
+mod lifecycle_routing;
 /// No listener outlives its purpose.
 mod listeners;
 /// Malformed and oversized input: one typed error per input, in every engine.

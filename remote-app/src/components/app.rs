@@ -2,14 +2,14 @@ use shared_proto::{EosInterrupt, EosRequest};
 use yew::prelude::*;
 
 use super::{AnswerPanel, NoteDetail, NoteEditor, NoteList};
-use crate::config::HOST_ORIGIN;
+use crate::config::{protocol_version, HOST_ORIGIN};
 use crate::hooks::use_eos_session;
 use crate::state::{EosAction, EosState, Link, Place};
 
 /// The whole Eos page.
 #[component]
 pub fn App() -> Html {
-    let state = use_reducer(EosState::default);
+    let state = use_reducer(|| EosState::speaking(protocol_version()));
     let session = use_eos_session(state.dispatcher());
     let connected = state.link == Link::Connected;
 

@@ -14,12 +14,14 @@ use futures::StreamExt;
 use gloo_timers::future::sleep;
 use messenger::{Config, InterruptSender, Source};
 use messenger_yew::{use_listen, ListenHandle, SessionState};
-use shared_proto::{plain_words, EosAnswer, EosInterrupt, EosRequest, PhosphorescenceReply, Side, PROTOCOL_VERSION};
+use shared_proto::{
+    check_reply, plain_words, wrong_reply_words, EosAnswer, EosInterrupt, EosRequest, PhosphorescenceReply, Side,
+};
 use wasm_bindgen::{JsCast, JsValue};
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
-use crate::config::HOST_ORIGIN;
+use crate::config::{protocol_version, HOST_ORIGIN};
 use crate::state::{version_problem, Button, Carried, EosAction, EosState, Place};
 
 /// How long Eos waits for its host's knock.
@@ -96,9 +98,20 @@ async fn ask(
             return ControlFlow::Break(());
         }
     };
-    if version_problem(&received.message).is_some() {
-        // A host of another protocol version: show it, close, and send nothing more (the
-        // interrupt channel that came along is dropped unused, which closes its port).
+    if let Err(wrong) = check_reply(&sent, &received.message, received.has_interrupt()) {
+        // A reply that does not answer the request (an `items` reply to `introduce`): refused at
+        // once, not taken for something it is not. The host hears a close notice (`refused`);
+        // the interrupt channel that came along is dropped unused, which closes its port.
+        dispatch.dispatch(EosAction::Closed(wrong_reply_words(&wrong)));
+        if let Some(closer) = messenger.closer() {
+            closer.refuse(wrong.to_string());
+        }
+        return ControlFlow::Break(());
+    }
+    if version_problem(&received.message, protocol_version()).is_some() {
+        // A host of another protocol version, or one that refused Eos's: show it, close, and
+        // send nothing more (the interrupt channel that came along is dropped unused, which
+        // closes its port). The host hears a close notice (`closed`) at once.
         dispatch.dispatch(EosAction::Replied {
             request: sent,
             reply: received.into_message(),
@@ -143,14 +156,15 @@ async fn run(
     dispatch.dispatch(EosAction::Connected);
     let introduction = EosRequest::Introduce {
         app: "Eos".into(),
-        protocol_version: PROTOCOL_VERSION,
+        protocol_version: protocol_version(),
         greeting: "hello from Eos".into(),
     };
     if ask(&messenger, introduction, &channels, &dispatch).await.is_break() {
         return;
     }
     if channels.borrow().actions.is_none() {
-        // The host refused the introduction (a version mismatch, shown already): stop here.
+        // The host refused the introduction (other than for its version, shown already) or
+        // offered no action channel with its welcome: stop here.
         messenger.close();
         return dispatch.dispatch(EosAction::Closed("The host refused Eos's introduction.".into()));
     }
