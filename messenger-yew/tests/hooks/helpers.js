@@ -75,3 +75,9 @@ export function live_listeners(kind) {
     }
   }).length;
 }
+
+// Dispatches a script-made `pagehide` or `pageshow` on this window, as the browser would around
+// the back/forward cache (the hook tests cannot put their own page in the cache).
+export function dispatch_page_transition(type, persisted) {
+  dispatchEvent(new PageTransitionEvent(type, { persisted }));
+}

@@ -25,6 +25,8 @@ extern "C" {
     pub fn listener_page() -> String;
     fn install_listener_counter();
     fn live_listeners(kind: &str) -> u32;
+    /// Dispatches a script-made `pagehide` or `pageshow` (with `persisted`) on the window.
+    pub fn dispatch_page_transition(kind: &str, persisted: bool);
 }
 
 /// Live event listeners in the test page's realm.
