@@ -68,3 +68,33 @@ async fn lifecycle_use_listen_listens_again_when_the_page_comes_back_from_the_ca
     tick().await;
     assert_eq!(live(), before, "every listener removed");
 }
+
+#[wasm_bindgen_test]
+async fn lifecycle_use_iframe_session_knocks_again_when_the_page_comes_back_from_the_cache() {
+    let before = live();
+    let props = probe(PATIENT);
+    let (recorder, states) = (props.recorder.clone(), props.states.clone());
+    let mounted = mount::<Framing>(props);
+    until(STEP, "connected", || states.last() == Some(SessionState::Connected)).await;
+    let knocks = recorder.count(&Step::Handshake(HandshakeState::Knocking));
+
+    // Into the cache: the session ends on the page's `pagehide`; nothing knocks while hidden.
+    dispatch_page_transition("pagehide", true);
+    let hidden = SessionState::Failed(Error::PageHidden);
+    until(STEP, "the session to end", || states.last() == Some(hidden.clone())).await;
+    tick().await;
+    assert_eq!(recorder.count(&Step::Handshake(HandshakeState::Knocking)), knocks);
+
+    // Back from the cache: the state says `Knocking` and the reconnector knocks again (the
+    // hand-written page in the iframe answers only its first knock, so it stays there).
+    dispatch_page_transition("pageshow", true);
+    until(STEP, "knocking again", || states.last() == Some(SessionState::Knocking)).await;
+    until(STEP, "a new knock", || {
+        recorder.count(&Step::Handshake(HandshakeState::Knocking)) == knocks + 1
+    })
+    .await;
+
+    mounted.unmount().await;
+    tick().await;
+    assert_eq!(live(), before, "every listener removed");
+}
