@@ -382,6 +382,7 @@ async fn lifecycle_a_navigated_iframe_page_ends_its_session_and_tells_the_host_i
     frame.window().location().set_href("about:blank").unwrap();
     let why = within(STEP, "the host's session to end", closed).await;
     let took = now() - started;
+    console_log!("navigated in the host's turn: {why:?} after {took} ms");
     assert_eq!(why, Error::PeerClosed(CloseReason::PageHidden));
     assert!(took < PROMPT, "ended {took} ms after the navigation, not by a timeout");
     assert_hidden(&frame, baseline, false, false).await;
@@ -400,6 +401,7 @@ async fn lifecycle_a_navigated_iframe_page_ends_its_session_and_tells_the_host_i
     frame.window().location().set_href("about:blank").unwrap();
     let failed = within(STEP, "the waiting send to fail", waiting).await.unwrap_err();
     let took = now() - started;
+    console_log!("navigated in the frame's turn: {:?} after {took} ms", failed.error);
     assert_eq!(failed.error, Error::PeerClosed(CloseReason::PageHidden));
     assert!(took < PROMPT, "failed {took} ms after the navigation, not by a timeout");
     assert_hidden(&frame, baseline, false, false).await;
@@ -443,6 +445,10 @@ async fn lifecycle_an_iframe_removed_while_a_send_waits_fails_it_with_frame_remo
     frame.iframe.remove();
     let failed = within(STEP, "the waiting send to fail", waiting).await.unwrap_err();
     let took = now() - started;
+    console_log!(
+        "removed: the waiting send failed with {:?} after {took} ms",
+        failed.error
+    );
     // Seen at the end of the task that removed the iframe, before the frame page's own notice
     // (its `pagehide`, where the engine fires one for a removed iframe) could arrive.
     assert_eq!(failed.error, Error::FrameRemoved);
@@ -480,6 +486,7 @@ async fn lifecycle_an_unanswered_knock_on_a_removed_iframe_ends_with_frame_remov
         .await
         .expect("the reconnector lives");
     let took = now() - started;
+    console_log!("removed while knocking: {:?} after {took} ms", result.as_ref().err());
     assert_eq!(result.err(), Some(Error::FrameRemoved));
     assert!(took < PROMPT, "ended {took} ms after the removal");
     drop(reconnector);
@@ -515,6 +522,7 @@ async fn lifecycle_an_iframe_moved_gives_a_new_session_and_supersedes_the_old_on
     // `Superseded`, the same in every engine (not `PeerClosed(PageHidden)`).
     let why = within(STEP, "the old session to end", closed).await;
     let took = now() - started;
+    console_log!("moved: the old session ended with {why:?} after {took} ms");
     assert_eq!(why, Error::Superseded);
     assert!(took < PROMPT, "ended {took} ms after the move");
     assert_eq!(
