@@ -105,7 +105,7 @@ pub async fn frame_page_main(control: MessagePort, role: String, origin: String)
         let session: Rc<RefCell<Option<Messenger<String, String>>>> = Rc::default();
         let reporter = {
             let (control, session) = (control.clone(), session.clone());
-            Closure::<dyn FnMut(web_sys::PageTransitionEvent)>::new(move |event: web_sys::PageTransitionEvent| {
+            Handler::new(move |event: web_sys::PageTransitionEvent| {
                 let status = session.borrow().as_ref().map(Messenger::status);
                 control.report(&FrameReport::Hidden {
                     persisted: event.persisted(),
@@ -147,14 +147,13 @@ pub async fn frame_page_main(control: MessagePort, role: String, origin: String)
         // Back from the cache: listen again.
         let (shown, restored) = oneshot::channel::<()>();
         let shown = RefCell::new(Some(shown));
-        let on_show =
-            Closure::<dyn FnMut(web_sys::PageTransitionEvent)>::new(move |event: web_sys::PageTransitionEvent| {
-                if event.persisted() {
-                    if let Some(shown) = shown.borrow_mut().take() {
-                        let _ = shown.send(());
-                    }
+        let on_show = Handler::new(move |event: web_sys::PageTransitionEvent| {
+            if event.persisted() {
+                if let Some(shown) = shown.borrow_mut().take() {
+                    let _ = shown.send(());
                 }
-            });
+            }
+        });
         window.set_onpageshow(Some(on_show.as_ref().unchecked_ref()));
         keep(on_show);
         let _ = restored.await;
@@ -170,10 +169,13 @@ pub async fn frame_page_main(control: MessagePort, role: String, origin: String)
 thread_local! {
     /// The frame's event handlers, kept for the life of its page (each frame page has an
     /// instance of this binary of its own): a handler may run while the program is anywhere.
-    static HANDLERS: RefCell<Vec<Closure<dyn FnMut(web_sys::PageTransitionEvent)>>> = RefCell::default();
+    static HANDLERS: RefCell<Vec<Handler>> = RefCell::default();
 }
 
-fn keep(handler: Closure<dyn FnMut(web_sys::PageTransitionEvent)>) {
+/// A `pagehide` or `pageshow` handler of the frame's.
+type Handler = Closure<dyn FnMut(web_sys::PageTransitionEvent)>;
+
+fn keep(handler: Handler) {
     HANDLERS.with(|handlers| handlers.borrow_mut().push(handler));
 }
 
