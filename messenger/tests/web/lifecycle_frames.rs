@@ -460,6 +460,23 @@ async fn lifecycle_an_iframe_removed_while_a_send_waits_fails_it_with_frame_remo
     // What the removed frame said in its `pagehide`, if the engine fired one (logged per engine).
     let heard = frame.maybe_report(QUIET).await;
     console_log!("the removed frame reported: {heard:?}");
+    // The reconnector stays: inserted again, the iframe loads its page anew, and a new session
+    // starts on its `load`.
+    window()
+        .document()
+        .unwrap()
+        .body()
+        .unwrap()
+        .append_child(&frame.iframe)
+        .unwrap();
+    frame.ready().await;
+    let answered = within(LOAD, "a new session", answers.next())
+        .await
+        .unwrap()
+        .expect("answered");
+    let again = finish(answered, &frame).await;
+    assert!(again.status().closed_with.is_none());
+    drop(again);
     drop(host);
     drop(reconnector);
     drop(frame);
