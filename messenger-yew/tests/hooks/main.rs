@@ -11,6 +11,7 @@
 #![cfg(target_arch = "wasm32")]
 
 mod components;
+mod lifecycle;
 mod support;
 mod window;
 
@@ -187,7 +188,9 @@ async fn hook_use_listen_state_goes_listening_connected_then_failed_when_the_pee
     let states = props.states.clone();
     let mounted = mount::<Listening>(same_probe(&props, 0));
     until(STEP, "listening", || states.last() == Some(SessionState::Listening)).await;
-    // The peer takes the first message and goes away without answering it.
+    // The peer takes the first message and never answers it. (A peer that closes or drops its
+    // messenger says so now: the state would be `Failed(PeerClosed(Closed))` at once. The peer
+    // is kept open, silent, so that the reply timeout is what ends the session.)
     let answered = within(
         STEP,
         "an answer",
@@ -198,9 +201,14 @@ async fn hook_use_listen_state_goes_listening_connected_then_failed_when_the_pee
     let (messenger, _first) = within(STEP, "the first message", answered.finish_handshake::<u32, u32>())
         .await
         .unwrap();
-    drop(messenger);
     let failed = SessionState::Failed(Error::TimedOut(Stage::Reply));
     until(STEP, "the reply timeout", || states.last() == Some(failed.clone())).await;
+    // The side that gave up told the peer.
+    assert_eq!(
+        within(STEP, "the peer's session to end", messenger.closed()).await,
+        Error::PeerClosed(messenger::CloseReason::TimedOut)
+    );
+    drop(messenger);
     assert_eq!(
         states.all(),
         vec![

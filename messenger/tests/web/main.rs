@@ -27,6 +27,8 @@ mod lifecycle_close_notice;
 mod lifecycle_version;
 /// Issue 23, case 7: several remotes of one origin at once, each session routed to its own.
 mod lifecycle_routing;
+/// Issue 23, cases 2 and 3: pagehide, the back/forward cache, iframes removed and moved.
+mod lifecycle_frames;
 /// No listener outlives its purpose.
 mod listeners;
 /// Malformed and oversized input: one typed error per input, in every engine.
