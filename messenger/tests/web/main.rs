@@ -23,12 +23,12 @@ mod lifecycle_blocked;
 mod lifecycle_cancel;
 /// Issue 23, case 8: the side that gives up tells the other (close notices).
 mod lifecycle_close_notice;
-/// Issue 23, case 5: a peer of another wire version.
-mod lifecycle_version;
-/// Issue 23, case 7: several remotes of one origin at once, each session routed to its own.
-mod lifecycle_routing;
 /// Issue 23, cases 2 and 3: pagehide, the back/forward cache, iframes removed and moved.
 mod lifecycle_frames;
+/// Issue 23, case 7: several remotes of one origin at once, each session routed to its own.
+mod lifecycle_routing;
+/// Issue 23, case 5: a peer of another wire version.
+mod lifecycle_version;
 /// No listener outlives its purpose.
 mod listeners;
 /// Malformed and oversized input: one typed error per input, in every engine.

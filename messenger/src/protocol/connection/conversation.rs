@@ -24,6 +24,7 @@ impl<P> Connection<P> {
                 on: expected,
                 waiter,
                 since,
+                spent,
             }) if expected == on => match message.check_message() {
                 Ok(CheckedMessage {
                     payload,
@@ -38,6 +39,11 @@ impl<P> Connection<P> {
                         interrupt.map(|i| i.kind),
                     );
                     self.close_port(on);
+                    if let Some(spent) = spent {
+                        // The peer spoke after this side's message reached it: no notice can
+                        // come on the older port any more.
+                        self.close_port(spent);
+                    }
                     self.timers.stop(Timer::Reply);
                     self.state = State::Connected(Turn::Ours { reply_via: reply_port });
                     self.watch_reply_port(reply_port);
@@ -83,10 +89,7 @@ impl<P> Connection<P> {
     /// channel: a listener of another version answers with one) it ends the session with the
     /// peer's reason, and nothing is told back; anywhere else it is ignored.
     fn handle_close_notice(&mut self, on: PortId, message: &WireObject<P>, error: Error, now: Instant) {
-        let current = match &self.state {
-            State::Knocking { open } => open.contains(&on),
-            _ => self.current_channel() == Some(on),
-        };
+        let current = self.takes_notice_on(on);
         self.reject(message, None, now);
         if current {
             self.fail(error, now);
@@ -136,8 +139,14 @@ impl<P> Connection<P> {
             return;
         };
         let Some(next) = self.queue.pop_front() else { return };
-        let (on, interrupt_channel) =
-            self.post_on_peer_port(reply_via, Body::Message(next.payload), next.interrupt, Some(next.id));
+        let keep = self.peer_takes_notices;
+        let (on, interrupt_channel) = self.post_on_peer_port(
+            reply_via,
+            Body::Message(next.payload),
+            next.interrupt,
+            Some(next.id),
+            keep,
+        );
         self.observe_message_with(now, Direction::Outgoing, MessageKind::Message, None, next.interrupt);
         if let Some((channel, kind)) = interrupt_channel {
             self.observe(
@@ -153,6 +162,7 @@ impl<P> Connection<P> {
             on,
             waiter: Waiter::Send(next.id),
             since: now,
+            spent: keep.then_some(reply_via),
         });
         if let Some(timeout) = self.timing.reply_timeout {
             self.timers.set(Timer::Reply, now, timeout);

@@ -58,7 +58,7 @@ impl<P> Connection<P> {
                 self.peer_takes_notices = message.close_notice;
                 self.observe_message(now, Direction::Incoming, MessageKind::Knock);
                 self.actions.push_back(Action::StopListening);
-                let (on, _) = self.post_on_peer_port(knock_port, Body::Listen, None, None);
+                let (on, _) = self.post_on_peer_port(knock_port, Body::Listen, None, None, false);
                 self.observe_message(now, Direction::Outgoing, MessageKind::Listen);
                 self.state = State::AwaitingAcknowledgement { on };
                 self.observe(now, Step::Handshake(HandshakeState::AwaitingAcknowledgement));
@@ -135,13 +135,15 @@ impl<P> Connection<P> {
     pub fn acknowledge(&mut self, now: Instant) -> Result<(), Error> {
         match self.state {
             State::Answered { reply_via } => {
-                let (on, _) = self.post_on_peer_port(reply_via, Body::Acknowledge, None, None);
+                let keep = self.peer_takes_notices;
+                let (on, _) = self.post_on_peer_port(reply_via, Body::Acknowledge, None, None, keep);
                 self.timers.stop(Timer::Handshake);
                 self.observe_message(now, Direction::Outgoing, MessageKind::Acknowledge);
                 self.state = State::Connected(Turn::Theirs {
                     on,
                     waiter: Waiter::FirstMessage,
                     since: now,
+                    spent: keep.then_some(reply_via),
                 });
                 if let Some(timeout) = self.timing.reply_timeout {
                     self.timers.set(Timer::Reply, now, timeout);

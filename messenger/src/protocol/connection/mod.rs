@@ -122,7 +122,15 @@ enum Turn {
     /// This side may post once, on the peer's reply port.
     Ours { reply_via: PortId },
     /// The peer's message is due on `on`.
-    Theirs { on: PortId, waiter: Waiter, since: Instant },
+    Theirs {
+        on: PortId,
+        waiter: Waiter,
+        since: Instant,
+        /// The peer's port this side last posted on, kept open and watched until the peer's
+        /// message arrives, when the peer takes close notices: a notice the peer posted before
+        /// this side's message reached it comes on that port, and must not be lost.
+        spent: Option<PortId>,
+    },
 }
 
 #[derive(Debug)]
@@ -304,15 +312,17 @@ impl<P> Connection<P> {
         }
     }
 
-    /// Posts `body` on the peer's one-time port `via` and closes `via`, which is spent. Opens the
-    /// port the reply will come on and, for an interrupt channel riding along, the port its
-    /// interrupts will come on (listened on from now). Returns the reply port and the channel.
+    /// Posts `body` on the peer's one-time port `via` and closes `via`, which is spent, unless
+    /// `keep_via` (then the caller keeps it, see `Turn::Theirs::spent`). Opens the port the reply
+    /// will come on and, for an interrupt channel riding along, the port its interrupts will come
+    /// on (listened on from now). Returns the reply port and the channel.
     fn post_on_peer_port(
         &mut self,
         via: PortId,
         body: Body<P>,
         interrupt: Option<InterruptKind>,
         send: Option<SendId>,
+        keep_via: bool,
     ) -> (PortId, Option<(PortId, InterruptKind)>) {
         let reply_channel = self.allocate_port();
         let interrupt = interrupt.map(|kind| {
@@ -327,7 +337,9 @@ impl<P> Connection<P> {
             interrupt,
             send,
         });
-        self.close_port(via);
+        if !keep_via {
+            self.close_port(via);
+        }
         (reply_channel, interrupt)
     }
 
@@ -362,6 +374,16 @@ impl<P> Connection<P> {
             State::Answered { reply_via } | State::Connected(Turn::Ours { reply_via }) => Some(reply_via),
             State::AwaitingAcknowledgement { on } | State::Connected(Turn::Theirs { on, .. }) => Some(on),
             State::Knocking { .. } | State::Listening | State::Closed(_) => None,
+        }
+    }
+
+    /// Whether `port` is where a close notice from the peer may come: the current channel, or
+    /// the spent port kept watched while this side's message is on its way.
+    fn takes_notice_on(&self, port: PortId) -> bool {
+        match &self.state {
+            State::Knocking { open } => open.contains(&port),
+            State::Connected(Turn::Theirs { spent, .. }) if *spent == Some(port) => true,
+            _ => self.current_channel() == Some(port),
         }
     }
 
