@@ -29,11 +29,11 @@ use std::time::Duration;
 
 pub use messenger::protocol::{
     gate, Action, Body, Connection, Event, HandshakeState, HandshakeStep, HeldInterrupt, IgnoreReason, Instant,
-    KnockCheck, PortField, PortId, Role, Scalar, SendId, TargetId, Timing, Waiter, WireObject, ACKNOWLEDGE, KNOCK,
-    LISTEN, VERSION,
+    KnockCheck, PortField, PortId, Role, Scalar, SendId, TargetId, Timer, Timing, Waiter, WireObject, ACKNOWLEDGE,
+    CLOSE, KNOCK, LATE_FRACTION, LISTEN, VERSION, VERSION_NUMBER, VERSION_REASON,
 };
 pub use messenger::{
-    Direction, Error, InterruptKind, Limits, MessageKind, Observation, SendError, Stage, Step, Violation,
+    CloseReason, Direction, Error, InterruptKind, Limits, MessageKind, Observation, SendError, Stage, Step, Violation,
 };
 
 /// The origin a listener in these tests is configured for.
@@ -335,6 +335,28 @@ impl Peer {
             .collect()
     }
 
+    /// The close notices it posted, as (port, `$reason`), in order.
+    pub fn notices_posted(&self) -> Vec<(PortId, &'static str)> {
+        self.performed
+            .iter()
+            .filter_map(|a| match a {
+                Action::PostCloseNotice { via, reason } => Some((*via, *reason)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The ports it watched for a close notice (`Action::WatchPort`), in order.
+    pub fn watched_ports(&self) -> Vec<PortId> {
+        self.performed
+            .iter()
+            .filter_map(|a| match a {
+                Action::WatchPort(id) => Some(*id),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// How many `StopListening` actions it performed.
     pub fn stop_listening_count(&self) -> usize {
         self.performed
@@ -377,6 +399,11 @@ pub struct Pair {
     pub outsider_inbox: Vec<Packet>,
     /// How the listener classified every window message it was handed.
     pub knock_checks: Vec<KnockCheck>,
+    /// The side that is a version-1 peer without the close-notice extension, if any: its web
+    /// layer neither writes `$closeNotice` on its knocks and answers nor reads it on the peer's
+    /// (its core never learns that the peer takes notices), and it never posts a close notice
+    /// or watches a reply port (the model panics if its core asks to).
+    pub v1_peer: Option<Side>,
     ends: Vec<EndState>,
     in_flight: Vec<Packet>,
 }
@@ -389,6 +416,21 @@ impl Pair {
 
     /// A knocker that knocks on `targets` targets; only target 0 is the listener.
     pub fn with_targets(timing: Timing, targets: usize) -> Self {
+        Pair::build(timing, targets, None)
+    }
+
+    /// A knocker with one target and a listener, `v1_peer` a version-1 peer that does not
+    /// announce (or understand) close notices: see [`Pair::v1_peer`].
+    pub fn with_v1_peer(timing: Timing, v1_peer: Side) -> Self {
+        Pair::build(timing, 1, Some(v1_peer))
+    }
+
+    /// [`Pair::connected`] with `v1_peer` a version-1 peer: see [`Pair::v1_peer`].
+    pub fn connected_with_v1_peer(timing: Timing, v1_peer: Side) -> Self {
+        Pair::handshake_done(Pair::with_v1_peer(timing, v1_peer))
+    }
+
+    fn build(timing: Timing, targets: usize, v1_peer: Option<Side>) -> Self {
         let now = Instant::default();
         let mut pair = Pair {
             now,
@@ -403,6 +445,7 @@ impl Pair {
             unheard: Vec::new(),
             outsider_inbox: Vec::new(),
             knock_checks: Vec::new(),
+            v1_peer,
             ends: Vec::new(),
             in_flight: Vec::new(),
         };
@@ -412,7 +455,10 @@ impl Pair {
 
     /// A pair that completed the handshake, with every log cleared.
     pub fn connected(timing: Timing) -> Self {
-        let mut pair = Pair::new(timing);
+        Pair::handshake_done(Pair::new(timing))
+    }
+
+    fn handshake_done(mut pair: Pair) -> Self {
         pair.auto_acknowledge = true;
         pair.drive();
         for side in Side::BOTH {
@@ -781,7 +827,7 @@ impl Pair {
         let mut ports = peer
             .open
             .iter()
-            .filter(|id| self.ends[peer.ports[id].0].usage == Use::Reply);
+            .filter(|id| matches!(self.ends[peer.ports[id].0].usage, Use::Reply | Use::WatchedReply));
         let port = ports.next().copied();
         assert!(ports.next().is_none(), "{side:?} holds more than one response port");
         port
@@ -847,6 +893,10 @@ impl Pair {
 
     /// Names every port of an arriving object on the receiving side, as the web layer does.
     fn land_ports(&mut self, side: Side, mut wire: WireObject<Payload>) -> WireObject<Payload> {
+        if self.v1_peer == Some(side) {
+            // A version-1 web layer does not read the extension.
+            wire.close_notice = false;
+        }
         if let PortField::Port(id) = wire.response_port {
             wire.response_port = PortField::Port(self.land(side, End::from_wire(id), Use::Reply));
         }
@@ -913,7 +963,7 @@ impl Pair {
                 let (kept, given) = self.channel();
                 self.hold(side, channel, kept, Use::Messages);
                 let knock = WireObject {
-                    close_notice: true,
+                    close_notice: self.v1_peer != Some(side),
                     ..WireObject::handshake(KNOCK, Some(VERSION), given.wire())
                 };
                 self.transmit(Dest::Window(target), Data::Wire(knock));
@@ -940,7 +990,7 @@ impl Pair {
                 });
                 let wire = match body {
                     Body::Listen => WireObject {
-                        close_notice: true,
+                        close_notice: self.v1_peer != Some(side),
                         ..WireObject::handshake(LISTEN, Some(VERSION), given.wire())
                     },
                     // `$raw: true` is not modelled: receivers ignore it.
@@ -965,6 +1015,11 @@ impl Pair {
             }
             Action::StopListening => self.peer_mut(side).window_listening = false,
             Action::PostCloseNotice { via, reason } => {
+                assert_ne!(
+                    self.v1_peer,
+                    Some(side),
+                    "a version-1 peer posts no close notice ({reason:?} on {via:?})"
+                );
                 let peer = self.peer(side);
                 assert!(
                     peer.open.contains(&via),
@@ -978,6 +1033,7 @@ impl Pair {
                 self.post(end, Data::Wire(WireObject::close_notice(reason)));
             }
             Action::WatchPort(id) => {
+                assert_ne!(self.v1_peer, Some(side), "a version-1 peer watches no reply port");
                 let end = self.expect_open(side, id, Use::Reply);
                 self.ends[end.0].usage = Use::WatchedReply;
             }
@@ -1058,7 +1114,15 @@ pub fn host_asks_for_interrupts(kind: InterruptKind) -> (Pair, PortId, PortId) {
 
 /// [`host_asks_for_interrupts`] with other timing.
 pub fn host_asks_for_interrupts_with(kind: InterruptKind, timing: Timing) -> (Pair, PortId, PortId) {
-    let mut pair = Pair::connected(timing);
+    host_asks_for_interrupts_v1(kind, timing, None)
+}
+
+/// [`host_asks_for_interrupts_with`], `v1` a version-1 peer (see [`Pair::v1_peer`]).
+pub fn host_asks_for_interrupts_v1(kind: InterruptKind, timing: Timing, v1: Option<Side>) -> (Pair, PortId, PortId) {
+    let mut pair = match v1 {
+        None => Pair::connected(timing),
+        Some(side) => Pair::connected_with_v1_peer(timing, side),
+    };
     pair.send(Side::Listener, 1);
     pair.drive();
     let send = pair.send_with_interrupt(Side::Knocker, 2, kind);
