@@ -29,8 +29,8 @@ use std::time::Duration;
 
 pub use messenger::protocol::{
     gate, Action, Body, Connection, Event, HandshakeState, HandshakeStep, HeldInterrupt, IgnoreReason, Instant,
-    KnockCheck, PortField, PortId, Role, Scalar, SendId, TargetId, Timer, Timing, Waiter, WireObject, ACKNOWLEDGE,
-    CLOSE, KNOCK, LATE_FRACTION, LISTEN, VERSION, VERSION_NUMBER, VERSION_REASON,
+    KnockCheck, PortField, PortId, Role, Scalar, SendId, TargetId, Timer, Timers, Timing, Waiter, WireObject,
+    ACKNOWLEDGE, CLOSE, KNOCK, LATE_FRACTION, LISTEN, VERSION, VERSION_NUMBER, VERSION_REASON,
 };
 pub use messenger::{
     CloseReason, Direction, Error, InterruptKind, Limits, MessageKind, Observation, SendError, Stage, Step, Violation,
@@ -404,6 +404,12 @@ pub struct Pair {
     /// (its core never learns that the peer takes notices), and it never posts a close notice
     /// or watches a reply port (the model panics if its core asks to).
     pub v1_peer: Option<Side>,
+    /// The side whose page cannot run (its main thread is blocked, or the page is frozen): the
+    /// browser delivers nothing to it and its timers do not fire, while the clock goes on.
+    /// Set with [`Pair::block`]; ended with [`Pair::resume_timers_first`] or
+    /// [`Pair::resume_messages_first`], the two orders in which a page that runs again may take
+    /// its late timer and its queued messages.
+    pub blocked: Option<Side>,
     ends: Vec<EndState>,
     in_flight: Vec<Packet>,
 }
@@ -416,13 +422,18 @@ impl Pair {
 
     /// A knocker that knocks on `targets` targets; only target 0 is the listener.
     pub fn with_targets(timing: Timing, targets: usize) -> Self {
-        Pair::build(timing, targets, None)
+        Pair::build(timing, timing, targets, None)
+    }
+
+    /// A knocker and a listener with timings of their own (e.g. handshake timeouts that differ).
+    pub fn with_timings(knocker: Timing, listener: Timing) -> Self {
+        Pair::build(knocker, listener, 1, None)
     }
 
     /// A knocker with one target and a listener, `v1_peer` a version-1 peer that does not
     /// announce (or understand) close notices: see [`Pair::v1_peer`].
     pub fn with_v1_peer(timing: Timing, v1_peer: Side) -> Self {
-        Pair::build(timing, 1, Some(v1_peer))
+        Pair::build(timing, timing, 1, Some(v1_peer))
     }
 
     /// [`Pair::connected`] with `v1_peer` a version-1 peer: see [`Pair::v1_peer`].
@@ -430,7 +441,7 @@ impl Pair {
         Pair::handshake_done(Pair::with_v1_peer(timing, v1_peer))
     }
 
-    fn build(timing: Timing, targets: usize, v1_peer: Option<Side>) -> Self {
+    fn build(timing: Timing, listener_timing: Timing, targets: usize, v1_peer: Option<Side>) -> Self {
         let now = Instant::default();
         let mut pair = Pair {
             now,
@@ -438,7 +449,10 @@ impl Pair {
                 Side::Knocker,
                 Connection::knocker(timing, Limits::DEFAULT, targets, now),
             ),
-            listener: Peer::new(Side::Listener, Connection::listener(timing, Limits::DEFAULT, now)),
+            listener: Peer::new(
+                Side::Listener,
+                Connection::listener(listener_timing, Limits::DEFAULT, now),
+            ),
             listener_up: true,
             auto_acknowledge: false,
             dropped: Vec::new(),
@@ -446,6 +460,7 @@ impl Pair {
             outsider_inbox: Vec::new(),
             knock_checks: Vec::new(),
             v1_peer,
+            blocked: None,
             ends: Vec::new(),
             in_flight: Vec::new(),
         };
@@ -612,7 +627,7 @@ impl Pair {
                 Dest::Window(_) => true,
                 Dest::End(end) => self.ends[end.0].holder != Holder::InTransit,
             };
-            if landed {
+            if landed && !self.is_for_blocked(packet.to) {
                 ready.push(index);
             }
         }
@@ -730,6 +745,7 @@ impl Pair {
         loop {
             let next = Side::BOTH
                 .iter()
+                .filter(|s| self.blocked != Some(**s))
                 .filter_map(|s| self.peer(*s).core.poll_timeout())
                 .min();
             let Some(deadline) = next.filter(|d| *d <= end) else {
@@ -741,7 +757,8 @@ impl Pair {
                 self.now
             );
             self.now = deadline;
-            for side in Side::BOTH {
+            let running: Vec<Side> = Side::BOTH.into_iter().filter(|s| self.blocked != Some(*s)).collect();
+            for side in running {
                 let now = self.now;
                 let core = &mut self.peer_mut(side).core;
                 if core.poll_timeout().is_some_and(|d| d <= now) {
@@ -755,6 +772,54 @@ impl Pair {
             self.settle(deliver);
         }
         self.now = end;
+    }
+
+    /// From now on `side`'s page cannot run (see [`Pair::blocked`]).
+    pub fn block(&mut self, side: Side) {
+        assert_eq!(self.blocked, None, "one side at a time");
+        self.blocked = Some(side);
+    }
+
+    /// `side`'s page runs again and its late timers are handled first (`handle_timeout` at the
+    /// late instant), then the messages queued for it, in order.
+    pub fn resume_timers_first(&mut self, side: Side) {
+        assert_eq!(self.blocked, Some(side), "{side:?} was not blocked");
+        self.blocked = None;
+        self.fire_due(side);
+        self.drive();
+    }
+
+    /// `side`'s page runs again and the messages queued for it are handled first, then its late
+    /// timers.
+    pub fn resume_messages_first(&mut self, side: Side) {
+        assert_eq!(self.blocked, Some(side), "{side:?} was not blocked");
+        self.blocked = None;
+        self.drive();
+        self.fire_due(side);
+        self.drive();
+    }
+
+    /// Fires `side`'s timers that are due now.
+    fn fire_due(&mut self, side: Side) {
+        let now = self.now;
+        let core = &mut self.peer_mut(side).core;
+        if core.poll_timeout().is_some_and(|d| d <= now) {
+            core.handle_timeout(now);
+            assert!(
+                core.poll_timeout().is_none_or(|d| d > now),
+                "{side:?} still has a timer due after handle_timeout"
+            );
+        }
+        self.pump();
+    }
+
+    /// Whether a message for `to` would reach the blocked side.
+    fn is_for_blocked(&self, to: Dest) -> bool {
+        let Some(blocked) = self.blocked else { return false };
+        match to {
+            Dest::Window(target) => target == LISTENER_WINDOW && blocked == Side::Listener,
+            Dest::End(end) => matches!(self.ends[end.0].holder, Holder::Side(side, _) if side == blocked),
+        }
     }
 
     fn settle(&mut self, deliver: bool) {
