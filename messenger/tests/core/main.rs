@@ -30,4 +30,5 @@ mod random_interleavings_never_lose_a_message;
 mod released_interrupt_port_cannot_emit;
 mod reply_times_out;
 mod session_close_ends_interrupt_channels;
+mod the_side_that_ends_tells_its_peer;
 mod turns_alternate_with_one_message_in_flight;

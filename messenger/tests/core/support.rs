@@ -912,6 +912,13 @@ impl Pair {
         })
     }
 
+    /// Whether `side` listens on `id`, a port it holds to reply on, for a close notice
+    /// (`Action::WatchPort`).
+    pub fn is_watched(&self, side: Side, id: PortId) -> bool {
+        let end = self.peer(side).ports[&id];
+        self.ends[end.0].usage == Use::WatchedReply
+    }
+
     /// Whether the end `side` calls `id` is open.
     pub fn is_open(&self, side: Side, id: PortId) -> bool {
         self.peer(side).open.contains(&id)
