@@ -7,6 +7,7 @@
 
 mod support;
 
+mod a_dropped_wait_keeps_the_turn_or_ends_the_session;
 mod a_flooding_peer_is_bounded;
 mod a_late_deadline_timer_lets_the_queued_answer_win;
 mod another_wire_version_fails_fast_on_both_sides;
