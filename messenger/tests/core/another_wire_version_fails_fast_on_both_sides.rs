@@ -250,3 +250,32 @@ fn lifecycle_any_notice_on_a_knock_port_ends_the_knocking() {
         assert_eq!(pair.knocker.notices_posted(), []);
     }
 }
+
+#[test]
+fn lifecycle_only_an_answer_of_another_version_is_a_version_mismatch() {
+    // Found by the fuzz target: any bad answer carrying a whole `$version` other than 1 was taken
+    // for a listener of another version (and answered with a version notice), even one of
+    // another `$type`. Only a `🤝` is; anything else on a knock port fails the handshake as it
+    // did, as a knock of another `$type` is no knock at all.
+    let others = [
+        ("a knock", knock(End(0))),
+        ("an acknowledgement", acknowledgement(End(0))),
+        ("an application message", message(5, End(0))),
+    ];
+    for (name, other) in others {
+        let (mut pair, knock_port) = knock_at_a_stranger();
+        let (_, given) = pair.outsider_channel();
+        pair.post_from_outsider(
+            knock_port,
+            Data::Wire(WireObject {
+                version: Scalar::Num(2.0),
+                response_port: PortField::Port(given.wire()),
+                ..other
+            }),
+        );
+        pair.drive();
+        let error = Error::HandshakeFailed(Violation::WrongType);
+        assert_closed_cleanly(&pair, Side::Knocker, &error);
+        assert_eq!(pair.knocker.notices_posted(), [], "{name}");
+    }
+}
