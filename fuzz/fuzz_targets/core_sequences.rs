@@ -489,6 +489,10 @@ struct Harness {
 }
 
 fn main_loop(input: Input) {
+    if *PRINT.get_or_init(|| std::env::var_os("FUZZ_PRINT").is_some()) {
+        // `FUZZ_PRINT=1 <fuzz binary> <crash file>` shows the input that crashed.
+        eprintln!("{input:#?}");
+    }
     let (role, targets) = match input.role {
         RoleChoice::Listener => (Role::Listener, 0),
         RoleChoice::Knocker { targets } => (Role::Knocker, usize::from(targets % 5)),
@@ -594,6 +598,7 @@ fn main_loop(input: Input) {
 }
 
 static VERBOSE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+static PRINT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
 
 fuzz_target!(|input: Input| main_loop(input));
 
@@ -904,7 +909,7 @@ impl Harness {
                 });
                 let wire = WireObject::message(payload, response, interrupt);
                 self.note_response_port(&wire);
-                context = Self::context_for(&wire);
+                context.message = Self::context_for(&wire).message;
                 self.core.handle_message(on, wire, now);
             }
             Op::WindowMessage(choice) => {
@@ -927,7 +932,7 @@ impl Harness {
                     let current = self.is_current_channel(on);
                     context.notice = Some(current.then(|| notice_error(&wire.reason, &wire.version)));
                 }
-                context = Self::context_for(&wire);
+                context.message = Self::context_for(&wire).message;
                 self.core.handle_message(on, wire, now);
             }
             Op::MessageError { on } => {
@@ -1224,7 +1229,8 @@ impl Harness {
                         assert!(self.response_ports.contains(&id), "watches {id:?}, not a $responsePort");
                         assert!(!self.posted_on.contains(&id), "watches a used port");
                     }
-                    assert!(self.watched.insert(id), "watches {id:?} twice");
+                    let first = self.watched.insert(id);
+                    assert!(first || self.misused.contains(&id), "watches {id:?} twice");
                     watched_now.push(id);
                 }
                 Action::StopListening => {
