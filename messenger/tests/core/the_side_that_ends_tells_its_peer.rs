@@ -280,15 +280,18 @@ fn lifecycle_a_version_1_peer_gets_no_notice_and_sends_none() {
 #[test]
 fn lifecycle_a_notice_on_a_used_or_unknown_port_is_ignored() {
     let notice = || WireObject::close_notice(CloseReason::Closed.code());
-    let mut pair = at(Phase::KnockersTurn, None);
-    let used = pair.listener.closed_ports();
-    let used = pair.knocker.closed_ports().into_iter().chain(used);
-    for port in used.collect::<Vec<_>>() {
-        let side = if pair.knocker.closed_ports().contains(&port) {
-            Side::Knocker
-        } else {
-            Side::Listener
-        };
+    // The knocker's turn, with a port each side used and closed on the way: the 👂 port the
+    // listener posted its message on, the reply channel the knocker received it on.
+    let mut pair = Pair::connected(timing());
+    pair.send(Side::Listener, 1);
+    pair.drive();
+    let mut used = Vec::new();
+    for side in Side::BOTH {
+        used.extend(pair.peer(side).closed_ports().into_iter().map(|port| (side, port)));
+        pair.peer_mut(side).clear_logs();
+    }
+    assert!(used.len() >= 2, "{used:?}");
+    for (side, port) in used {
         pair.hand_in(side, port, notice());
     }
     for side in Side::BOTH {
