@@ -407,3 +407,29 @@ fn lifecycle_a_notice_that_crosses_a_message_is_lost_and_the_reply_timeout_judge
     pair.advance(ms(1));
     assert_closed_cleanly(&pair, Side::Knocker, &Error::TimedOut(Stage::Reply));
 }
+
+#[test]
+fn lifecycle_anything_but_a_notice_on_a_watched_reply_port_is_out_of_turn() {
+    // Watching the reply port for a notice means hearing whatever the peer's page posts on its
+    // end: anything but a notice there is a message out of turn, and fails closed (telling the
+    // peer). A reply port that is not watched (a version-1 peer) hears nothing, as before.
+    for v1 in [None, Some(Side::Listener)] {
+        let mut pair = at(Phase::KnockersTurn, v1);
+        let via = current_channel(&pair, Side::Listener);
+        let (_, port) = pair.outsider_channel();
+        pair.forge(Side::Listener, via, Data::Wire(message(9, port)));
+        pair.drive();
+        match v1 {
+            None => {
+                let error = Error::ProtocolViolation(Violation::OutOfTurn);
+                assert_closed_cleanly(&pair, Side::Knocker, &error);
+                let told = Error::PeerClosed(CloseReason::Refused);
+                assert_closed_cleanly(&pair, Side::Listener, &told);
+            }
+            Some(_) => {
+                assert_eq!(pair.unheard.len(), 1, "nobody listens there");
+                assert!(Side::BOTH.iter().all(|s| pair.peer(*s).core.closed_with().is_none()));
+            }
+        }
+    }
+}
