@@ -29,7 +29,15 @@
 //!   port, no timer;
 //! - `poll_timeout` is never before `now` unless time passed without `handle_timeout` (a late
 //!   browser timer), and never at or before `now` right after `handle_timeout`;
-//! - with a well-behaved web layer, the core holds exactly the ports its state needs (no leak).
+//! - with a well-behaved web layer, the core holds exactly the ports its state needs (no leak);
+//! - close notices (issue 23): a notice is posted only as the session ends, on the current
+//!   channel (a held `$responsePort` or a kept reply channel), once, to a peer that announced
+//!   `$closeNotice`, with the code `CloseReason::telling` gives for the error, and whenever those
+//!   hold one is posted; the "version" notice answers exactly a knock or 🤝 of another whole
+//!   version (ending with `VersionMismatch`) on its port; `WatchPort` names a held, unused
+//!   `$responsePort` once, for a peer that announced `$closeNotice`; a 🚪 on the current channel
+//!   (a knock channel while knocking) ends the session with the reason it names, anywhere else it
+//!   changes nothing.
 #![no_main]
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -40,9 +48,9 @@ use libfuzzer_sys::fuzz_target;
 use messenger::protocol::{
     gate, Action, Body, Connection, IgnoreReason, Direction, Event, HandshakeState, HeldInterrupt, Instant, InterruptKind, KnockCheck, Limits,
     MessageKind, Observation, PortField, PortId, Role, Scalar, SendId, Step, Timing, Waiter, WireObject, ACKNOWLEDGE,
-    KNOCK, LISTEN, VERSION,
+    CLOSE, KNOCK, LISTEN, VERSION, VERSION_REASON,
 };
-use messenger::{Error, Overload, Stage};
+use messenger::{CloseReason, Error, Overload, Stage, Violation};
 
 /// A window message whose sender the gate passes (the gate's own sender checks are a pure
 /// function, tested in `messenger/src/protocol/gate.rs`): every window message here goes through
@@ -182,6 +190,7 @@ enum KindChoice {
     Knock,
     Listen,
     Acknowledge,
+    Close,
     Str(String),
     Num(f64),
     Bool(bool),
@@ -192,6 +201,8 @@ enum KindChoice {
 enum VersionChoice {
     Absent,
     One,
+    /// A whole number: another version unless it is 1.
+    Whole(u8),
     Num(f64),
     Str(String),
     Bool(bool),
@@ -209,6 +220,55 @@ struct WireChoice {
     interrupt_port: FieldChoice,
     interrupt_once: bool,
     stray_ports: Vec<PortSource>,
+    /// `$closeNotice: true`.
+    close_notice: bool,
+    reason: ReasonChoice,
+}
+
+/// A close notice's `$reason`.
+#[derive(Debug, Clone, Arbitrary)]
+enum ReasonChoice {
+    Absent,
+    /// One of the codes this version knows (`closed`, `timeout`, `refused`, `pagehide`,
+    /// `version`), by index.
+    Known(u8),
+    Str(String),
+    Num(f64),
+}
+
+const CODES: [&str; 5] = ["closed", "timeout", "refused", "pagehide", VERSION_REASON];
+
+impl ReasonChoice {
+    fn scalar(self) -> Scalar {
+        match self {
+            ReasonChoice::Absent => Scalar::Absent,
+            ReasonChoice::Known(i) => Scalar::Str(CODES[usize::from(i) % CODES.len()].to_owned()),
+            ReasonChoice::Str(s) => Scalar::Str(s),
+            ReasonChoice::Num(n) => Scalar::Num(n),
+        }
+    }
+}
+
+/// What a 🚪 with this `$reason` and `$version` means, by the design (issue 23).
+fn notice_error(reason: &Scalar, version: &Scalar) -> Error {
+    let code = match reason {
+        Scalar::Str(code) => code.as_str(),
+        _ => "",
+    };
+    if code == VERSION_REASON {
+        if let Some(theirs) = whole_other_version(version) {
+            return Error::VersionMismatch { ours: 1, theirs };
+        }
+    }
+    Error::PeerClosed(CloseReason::from_code(code))
+}
+
+/// A `$version` that is a whole number other than 1, in `u32` range.
+fn whole_other_version(version: &Scalar) -> Option<u32> {
+    match *version {
+        Scalar::Num(n) if n != VERSION && n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&n) => Some(n as u32),
+        _ => None,
+    }
 }
 
 #[derive(Debug, Clone, Copy, Arbitrary)]
@@ -227,16 +287,34 @@ enum FailWith {
     Superseded,
     Browser,
     TimedOutReply,
+    PageHidden,
+    Refused,
+    PeerClosed,
+    FrameRemoved,
+    WindowClosed,
+    VersionMismatch,
 }
 
 #[derive(Debug, Clone, Arbitrary)]
 enum Op {
     // Well-formed peer steps.
-    /// A valid knock reaches the listener's window.
-    PeerKnock,
-    /// A valid `🤝` on one of the open knock channels (the newest when there is none).
+    /// A knock reaches the listener's window: valid, or of another whole version.
+    PeerKnock {
+        announces: bool,
+        version: Option<u8>,
+    },
+    /// A `🤝` on one of the open knock channels (the newest when there is none): valid, or of
+    /// another whole version.
     PeerListen {
         channel: u8,
+        announces: bool,
+        version: Option<u8>,
+    },
+    /// A close notice on a port the core listens on (or any other).
+    PeerCloseNotice {
+        on: On,
+        reason: ReasonChoice,
+        version: Option<u8>,
     },
     /// A valid `👂` on the newest listened port.
     PeerAcknowledge,
@@ -331,6 +409,18 @@ struct StepContext {
     closing_channel: Option<(PortId, bool)>,
     /// `release_interrupt` on a held interrupt port.
     released: Option<PortId>,
+    /// The handshake step handed in announced `$closeNotice`.
+    announced: bool,
+    /// A knock or 🤝 of another whole version was handed in where it is judged: the version and
+    /// its `$responsePort`, if it has one.
+    other_version: Option<(u32, Option<PortId>)>,
+    /// A 🚪 was handed in (without misuse): on the current channel (with what it must end the
+    /// session with), or anywhere else.
+    notice: Option<Option<Error>>,
+    /// The handshake state before the step.
+    state_before: Option<HandshakeState>,
+    /// The application ended the session (`close`, or `fail` as the web layer does).
+    ended_by_application: bool,
 }
 
 /// The harness's model of one interrupt channel's bounds.
@@ -392,9 +482,17 @@ struct Harness {
     closed: Option<Error>,
     generation: u64,
     last_direction: Option<Direction>,
+    /// The peer announced `$closeNotice` in the handshake step this side accepted.
+    peer_takes_notices: bool,
+    /// Ports the core watches for a notice (`Action::WatchPort`).
+    watched: BTreeSet<PortId>,
 }
 
 fn main_loop(input: Input) {
+    if *PRINT.get_or_init(|| std::env::var_os("FUZZ_PRINT").is_some()) {
+        // `FUZZ_PRINT=1 <fuzz binary> <crash file>` shows the input that crashed.
+        eprintln!("{input:#?}");
+    }
     let (role, targets) = match input.role {
         RoleChoice::Listener => (Role::Listener, 0),
         RoleChoice::Knocker { targets } => (Role::Knocker, usize::from(targets % 5)),
@@ -460,6 +558,8 @@ fn main_loop(input: Input) {
         closed: None,
         generation: 0,
         last_direction: None,
+        peer_takes_notices: false,
+        watched: BTreeSet::new(),
     };
     assert_eq!(harness.core.role(), role);
     harness.after_step(StepContext::default());
@@ -473,8 +573,12 @@ fn main_loop(input: Input) {
         harness.posts,
         harness.held.len(),
     );
+    let state_before = Some(harness.core.handshake_state());
     harness.core.close(harness.now);
-    harness.after_step(StepContext::default());
+    harness.after_step(StepContext {
+        state_before,
+        ..StepContext::default()
+    });
     assert!(harness.closed.is_some());
     if *VERBOSE.get_or_init(|| std::env::var_os("FUZZ_VERBOSE").is_some()) {
         // `FUZZ_VERBOSE=1 cargo fuzz run core_sequences fuzz/corpus/core_sequences -- -runs=0`
@@ -494,6 +598,7 @@ fn main_loop(input: Input) {
 }
 
 static VERBOSE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+static PRINT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
 
 fuzz_target!(|input: Input| main_loop(input));
 
@@ -633,6 +738,7 @@ impl Harness {
             KindChoice::Knock => Scalar::Str(KNOCK.to_owned()),
             KindChoice::Listen => Scalar::Str(LISTEN.to_owned()),
             KindChoice::Acknowledge => Scalar::Str(ACKNOWLEDGE.to_owned()),
+            KindChoice::Close => Scalar::Str(CLOSE.to_owned()),
             KindChoice::Str(s) => Scalar::Str(s),
             KindChoice::Num(n) => Scalar::Num(n),
             KindChoice::Bool(b) => Scalar::Bool(b),
@@ -641,6 +747,7 @@ impl Harness {
         let version = match choice.version {
             VersionChoice::Absent => Scalar::Absent,
             VersionChoice::One => Scalar::Num(VERSION),
+            VersionChoice::Whole(n) => Scalar::Num(f64::from(n)),
             VersionChoice::Num(n) => Scalar::Num(n),
             VersionChoice::Str(s) => Scalar::Str(s),
             VersionChoice::Bool(b) => Scalar::Bool(b),
@@ -679,7 +786,8 @@ impl Harness {
             interrupt_port,
             interrupt_once: choice.interrupt_once,
             stray_ports,
-            ..WireObject::default()
+            close_notice: choice.close_notice,
+            reason: choice.reason.scalar(),
         };
         self.note_response_port(&wire);
         wire
@@ -692,10 +800,43 @@ impl Harness {
     }
 
     fn fresh_handshake(&mut self, kind: &str, versioned: bool) -> WireObject<u32> {
+        self.fresh_step(kind, versioned.then_some(VERSION), false)
+    }
+
+    /// A handshake step with a fresh `$responsePort`, any `$version`, announcing or not.
+    fn fresh_step(&mut self, kind: &str, version: Option<f64>, announces: bool) -> WireObject<u32> {
         let port = self.register();
-        let wire = WireObject::handshake(kind, versioned.then_some(VERSION), port);
+        let wire = WireObject {
+            close_notice: announces,
+            ..WireObject::handshake(kind, version, port)
+        };
         self.note_response_port(&wire);
         wire
+    }
+
+    /// A handshake step of type `kind` whose `$version` is another whole number: the version
+    /// and the port its refusal goes to.
+    fn other_version_of(wire: &WireObject<u32>, kind: &str) -> Option<(u32, Option<PortId>)> {
+        let typed = wire.is_object && wire.kind == Scalar::Str(kind.to_owned());
+        let theirs = whole_other_version(&wire.version).filter(|_| typed)?;
+        Some((theirs, wire.response_port.port()))
+    }
+
+    /// Whether `on` is the current channel to the peer, by the harness's own bookkeeping (only
+    /// meaningful without misuse): a knock channel while knocking; else the kept reply channel
+    /// the core waits on, or the `$responsePort` it holds to reply on.
+    fn is_current_channel(&self, on: PortId) -> bool {
+        match self.core.handshake_state() {
+            HandshakeState::Knocking => self.open_knock_channels.contains(&on),
+            HandshakeState::Answered | HandshakeState::AwaitingAcknowledgement | HandshakeState::Connected => {
+                self.open_reply_channels.contains(&on)
+                    || (self.response_ports.contains(&on)
+                        && self.open.contains(&on)
+                        && !self.posted_on.contains(&on)
+                        && !self.held.contains(&on))
+            }
+            HandshakeState::Listening | HandshakeState::Closed => false,
+        }
     }
 
     fn context_for(wire: &WireObject<u32>) -> StepContext {
@@ -709,17 +850,49 @@ impl Harness {
 
     fn step(&mut self, op: Op) {
         let now = self.now;
-        let mut context = StepContext::default();
+        let state_before = Some(self.core.handshake_state());
+        let mut context = StepContext {
+            state_before,
+            ..StepContext::default()
+        };
         match op {
-            Op::PeerKnock => {
-                let wire = self.fresh_handshake(KNOCK, true);
+            Op::PeerKnock { announces, version } => {
+                let version = version.map_or(VERSION, f64::from);
+                let wire = self.fresh_step(KNOCK, Some(version), announces);
+                context.announced = announces;
+                if state_before == Some(HandshakeState::Listening) {
+                    context.other_version = Self::other_version_of(&wire, KNOCK);
+                }
                 let check = self.core.handle_knock(gate::admit(&PASSED, &origin(), || wire), now);
                 self.check_knock(check);
             }
-            Op::PeerListen { channel } => {
+            Op::PeerListen {
+                channel,
+                announces,
+                version,
+            } => {
                 let on =
                     pick(self.open_knock_channels.iter().copied(), channel).unwrap_or_else(|| self.resolve(On::Newest));
-                let wire = self.fresh_handshake(LISTEN, true);
+                let version = version.map_or(VERSION, f64::from);
+                let wire = self.fresh_step(LISTEN, Some(version), announces);
+                context.announced = announces;
+                let judged = state_before == Some(HandshakeState::Knocking) && self.open_knock_channels.contains(&on);
+                if judged {
+                    context.other_version = Self::other_version_of(&wire, LISTEN);
+                }
+                self.core.handle_message(on, wire, now);
+            }
+            Op::PeerCloseNotice { on, reason, version } => {
+                let on = self.resolve(on);
+                let wire = WireObject {
+                    version: version.map_or(Scalar::Num(VERSION), |v| Scalar::Num(f64::from(v))),
+                    reason: reason.scalar(),
+                    ..WireObject::close_notice("")
+                };
+                if !self.any_misuse && self.closed.is_none() {
+                    let current = self.is_current_channel(on);
+                    context.notice = Some(current.then(|| notice_error(&wire.reason, &wire.version)));
+                }
                 self.core.handle_message(on, wire, now);
             }
             Op::PeerAcknowledge => {
@@ -736,18 +909,30 @@ impl Harness {
                 });
                 let wire = WireObject::message(payload, response, interrupt);
                 self.note_response_port(&wire);
-                context = Self::context_for(&wire);
+                context.message = Self::context_for(&wire).message;
                 self.core.handle_message(on, wire, now);
             }
             Op::WindowMessage(choice) => {
                 let wire = self.wire(choice);
+                context.announced = wire.close_notice;
+                if state_before == Some(HandshakeState::Listening) {
+                    context.other_version = Self::other_version_of(&wire, KNOCK);
+                }
                 let check = self.core.handle_knock(gate::admit(&PASSED, &origin(), || wire), now);
                 self.check_knock(check);
             }
             Op::PortMessage { on, wire } => {
                 let on = self.resolve(on);
                 let wire = self.wire(wire);
-                context = Self::context_for(&wire);
+                context.announced = wire.close_notice;
+                if state_before == Some(HandshakeState::Knocking) && self.open_knock_channels.contains(&on) {
+                    context.other_version = Self::other_version_of(&wire, LISTEN);
+                }
+                if wire.is_object && wire.kind == Scalar::Str(CLOSE.to_owned()) && !self.any_misuse && self.closed.is_none() {
+                    let current = self.is_current_channel(on);
+                    context.notice = Some(current.then(|| notice_error(&wire.reason, &wire.version)));
+                }
+                context.message = Self::context_for(&wire).message;
                 self.core.handle_message(on, wire, now);
             }
             Op::MessageError { on } => {
@@ -783,9 +968,11 @@ impl Harness {
                                 break;
                             };
                             self.now = deadline.max(self.now);
+                            let state_before = Some(self.core.handshake_state());
                             self.core.handle_timeout(self.now);
                             self.after_step(StepContext {
                                 fired_timers: true,
+                                state_before,
                                 ..StepContext::default()
                             });
                         }
@@ -878,13 +1065,23 @@ impl Harness {
                 context.closing_channel = Some((channel, live));
                 self.core.close_interrupt(channel, now);
             }
-            Op::Close => self.core.close(now),
+            Op::Close => {
+                context.ended_by_application = true;
+                self.core.close(now);
+            }
             Op::Fail(with) => {
+                context.ended_by_application = true;
                 let error = match with {
                     FailWith::Closed => Error::Closed,
                     FailWith::Superseded => Error::Superseded,
                     FailWith::Browser => Error::Browser("fuzz".to_owned()),
                     FailWith::TimedOutReply => Error::TimedOut(Stage::Reply),
+                    FailWith::PageHidden => Error::PageHidden,
+                    FailWith::Refused => Error::ProtocolViolation(Violation::OutOfTurn),
+                    FailWith::PeerClosed => Error::PeerClosed(CloseReason::Closed),
+                    FailWith::FrameRemoved => Error::FrameRemoved,
+                    FailWith::WindowClosed => Error::WindowClosed,
+                    FailWith::VersionMismatch => Error::VersionMismatch { ours: 1, theirs: 2 },
                 };
                 self.core.fail(error, now);
             }
@@ -909,6 +1106,8 @@ impl Harness {
         let closed_before = self.closed.is_some();
         let mut closed_posts_this_step = BTreeSet::new();
         let mut emitted = 0;
+        let mut notices: Vec<(PortId, &'static str)> = Vec::new();
+        let mut watched_now: Vec<PortId> = Vec::new();
         while let Some(action) = self.core.poll_action() {
             if closed_before {
                 assert!(
@@ -954,6 +1153,7 @@ impl Harness {
                         Body::Listen => {
                             assert_eq!(self.role, Role::Listener, "only the listener answers a knock");
                             assert!(!self.listen_posted, "answered a knock twice");
+                            self.peer_takes_notices = context.announced;
                             assert_eq!(self.posts, 1, "🤝 is the listener's first post");
                             assert!(send.is_none() && interrupt.is_none());
                             self.listen_posted = true;
@@ -1006,6 +1206,33 @@ impl Harness {
                         Origin::Registered => {}
                     }
                 }
+                Action::PostCloseNotice { via, reason } => {
+                    assert!(CODES.contains(&reason), "an unknown code {reason:?}");
+                    if !self.misused.contains(&via) {
+                        assert!(self.open.contains(&via), "a notice on {via:?}, which is not open");
+                        let origin = self.named.get(&via).copied();
+                        let held_reply = origin == Some(Origin::Registered)
+                            && self.response_ports.contains(&via)
+                            && !self.posted_on.contains(&via)
+                            && !self.held.contains(&via);
+                        assert!(
+                            held_reply || origin == Some(Origin::ReplyChannel),
+                            "a notice on {via:?} ({origin:?}), not a channel to the peer"
+                        );
+                    }
+                    notices.push((via, reason));
+                }
+                Action::WatchPort(id) => {
+                    if !self.misused.contains(&id) {
+                        assert!(self.open.contains(&id), "watches {id:?}, which is not open");
+                        assert_eq!(self.named.get(&id), Some(&Origin::Registered), "watches a kept end");
+                        assert!(self.response_ports.contains(&id), "watches {id:?}, not a $responsePort");
+                        assert!(!self.posted_on.contains(&id), "watches a used port");
+                    }
+                    let first = self.watched.insert(id);
+                    assert!(first || self.misused.contains(&id), "watches {id:?} twice");
+                    watched_now.push(id);
+                }
                 Action::StopListening => {
                     assert_eq!(self.role, Role::Listener, "only a listener stops listening");
                     self.stop_listening += 1;
@@ -1031,6 +1258,7 @@ impl Harness {
                     assert_eq!(self.role, Role::Knocker);
                     assert!(!self.answered, "answered twice");
                     self.answered = true;
+                    self.peer_takes_notices = context.announced;
                 }
                 Event::Connected => {
                     assert!(!self.connected, "connected twice");
@@ -1122,6 +1350,7 @@ impl Harness {
                 }
             }
         }
+        self.check_notices(&context, closed_before, &notices, &watched_now);
         let heard = context.interrupt_live && context.overload.is_none();
         assert_eq!(
             interrupts,
@@ -1229,6 +1458,80 @@ impl Harness {
                     self.check_no_leak(state);
                 }
             }
+        }
+    }
+
+    /// The close-notice rules (see the module docs), after the step's actions and events.
+    fn check_notices(
+        &self,
+        context: &StepContext,
+        closed_before: bool,
+        notices: &[(PortId, &'static str)],
+        watched_now: &[PortId],
+    ) {
+        assert!(notices.len() <= 1, "more than one notice in a step: {notices:?}");
+        let closed_now = if closed_before { None } else { self.closed.as_ref() };
+        for id in watched_now {
+            assert!(self.peer_takes_notices, "watches {id:?} for a peer that takes no notices");
+        }
+        // The version notice answers exactly a step of another version, on its port.
+        let version_notice = notices.iter().find(|(_, reason)| *reason == VERSION_REASON);
+        if let Some((theirs, port)) = context.other_version {
+            assert_eq!(
+                closed_now,
+                Some(&Error::VersionMismatch { ours: 1, theirs }),
+                "a step of version {theirs} ends the handshake at once"
+            );
+            assert_eq!(version_notice.map(|(via, _)| *via), port, "the version notice on its port");
+        } else if !self.any_misuse {
+            assert_eq!(version_notice, None, "a version notice without a step of another version");
+        }
+        if let Some((via, _)) = version_notice {
+            assert!(
+                matches!(closed_now, Some(Error::VersionMismatch { .. })),
+                "a version notice, and the session goes on: {closed_now:?}"
+            );
+            assert!(!self.open.contains(via), "the refused step's port stays open");
+        }
+        if let Some(Error::VersionMismatch { .. }) = closed_now {
+            let by_notice = matches!(&context.notice, Some(Some(Error::VersionMismatch { .. })));
+            assert!(
+                context.other_version.is_some() || by_notice || context.ended_by_application || self.any_misuse,
+                "a version mismatch without a step of another version"
+            );
+        }
+        // Any other notice: exactly when the session ends with an error that tells, on a channel,
+        // for a peer that announced it takes notices.
+        let other = notices.iter().find(|(_, reason)| *reason != VERSION_REASON);
+        let had_channel = matches!(
+            context.state_before,
+            Some(HandshakeState::Answered | HandshakeState::AwaitingAcknowledgement | HandshakeState::Connected)
+        );
+        let due = closed_now
+            .filter(|_| self.peer_takes_notices && had_channel)
+            .and_then(CloseReason::telling);
+        match (other, due) {
+            (Some((via, reason)), Some(due)) => {
+                assert_eq!(*reason, due.code(), "the notice's reason");
+                assert!(!self.open.contains(via), "the notice's port stays open");
+            }
+            (None, None) => {}
+            // A misused port may have been the current channel and be closed already.
+            (None, Some(_)) if self.any_misuse => {}
+            (other, due) => panic!("notice {other:?}, due {due:?}, closed with {closed_now:?}"),
+        }
+        // A 🚪 handed in: on the current channel it ends the session with its reason, and tells
+        // nothing back; elsewhere nothing changes.
+        match &context.notice {
+            Some(Some(error)) => {
+                assert_eq!(closed_now, Some(error), "a notice on the current channel ends the session");
+                assert!(notices.is_empty(), "a notice answered with a notice");
+            }
+            Some(None) => {
+                assert_eq!(closed_now, None, "a notice elsewhere ends the session");
+                assert_eq!(Some(self.core.handshake_state()), context.state_before);
+            }
+            None => {}
         }
     }
 

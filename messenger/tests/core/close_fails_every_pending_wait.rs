@@ -82,7 +82,10 @@ fn sends_after_close_fail_with_the_value_handed_back() {
         })
     );
     assert_eq!(pair.listener.core.queued_sends(), 0);
-    assert!(pair.in_flight().is_empty());
+    // Only the close notice to the peer (which announced `$closeNotice`) is in flight: the
+    // refused sends posted nothing.
+    assert_eq!(pair.in_flight().len(), 1);
+    assert_eq!(pair.in_flight()[0].data, Data::Wire(WireObject::close_notice("closed")));
 }
 
 #[test]
@@ -136,14 +139,22 @@ fn closing_the_listener_stops_listening_and_ends_the_handshake() {
 }
 
 #[test]
-fn peer_learns_of_a_close_only_by_its_reply_timeout() {
-    // No close notice exists on the wire (and browsers fire no port `close` event).
-    let mut pair = Pair::connected(timing());
-    pair.send(Side::Listener, 1);
-    pair.drive();
-    pair.close(Side::Knocker);
-    pair.drive();
-    assert!(pair.listener.events.is_empty());
-    pair.advance(ms(1_000));
-    assert_closed_cleanly(&pair, Side::Listener, &Error::TimedOut(Stage::Reply));
+fn peer_learns_of_a_close_only_by_its_reply_timeout_when_either_is_version_1() {
+    // A version-1 peer neither announces nor sends close notices (and browsers fire no port
+    // `close` event), so with one on either side the close is learnt only by the reply timeout.
+    // Between two sides that both announce `$closeNotice` the peer learns at once: see
+    // `lifecycle_close_notices`.
+    for v1 in Side::BOTH {
+        let mut pair = Pair::connected_with_v1_peer(timing(), v1);
+        pair.send(Side::Listener, 1);
+        pair.drive();
+        pair.close(Side::Knocker);
+        pair.drive();
+        assert_eq!(pair.knocker.notices_posted(), [], "version-1 {v1:?}: no notice");
+        assert!(pair.listener.events.is_empty(), "version-1 {v1:?}");
+        pair.advance(ms(999));
+        assert!(pair.listener.events.is_empty(), "version-1 {v1:?}");
+        pair.advance(ms(1));
+        assert_closed_cleanly(&pair, Side::Listener, &Error::TimedOut(Stage::Reply));
+    }
 }

@@ -1,13 +1,14 @@
 //! The second and third handshake steps are checked as strictly as the knock: a `🤝` answer with
 //! the wrong `$type` or `$version`, without its port or with extra ones fails the knocker's
 //! handshake; a bad `👂` acknowledgement fails the listener's. Both fail closed with
-//! `Error::HandshakeFailed` and the typed violation.
+//! `Error::HandshakeFailed` and the typed violation; a `🤝` of another whole `$version` fails with
+//! `Error::VersionMismatch` naming both (see `lifecycle_version_skew` for its close notice).
 
 use crate::support::*;
 
-fn bad_answers(port: End, extra: End) -> Vec<(&'static str, Data, Violation)> {
+fn bad_answers(port: End, extra: End) -> Vec<(&'static str, Data, Error)> {
     let wire = |w: WireObject<Payload>| Data::Wire(w);
-    vec![
+    let answers: Vec<(&'static str, Data, Violation)> = vec![
         ("a knock", wire(knock(port)), Violation::WrongType),
         ("an acknowledgement", wire(acknowledgement(port)), Violation::WrongType),
         ("an application message", wire(message(5, port)), Violation::WrongType),
@@ -20,9 +21,9 @@ fn bad_answers(port: End, extra: End) -> Vec<(&'static str, Data, Violation)> {
             Violation::WrongType,
         ),
         (
-            "$version 2",
+            "$version 1.5",
             wire(WireObject {
-                version: Scalar::Num(2.0),
+                version: Scalar::Num(1.5),
                 ..listen(port)
             }),
             Violation::WrongVersion,
@@ -53,7 +54,22 @@ fn bad_answers(port: End, extra: End) -> Vec<(&'static str, Data, Violation)> {
         ),
         ("not an object", Data::Value(1), Violation::NotAnObject),
         ("messageerror", Data::Undeserializable, Violation::Undeserializable),
-    ]
+    ];
+    let mut cases: Vec<(&'static str, Data, Error)> = answers
+        .into_iter()
+        .map(|(name, data, violation)| (name, data, Error::HandshakeFailed(violation)))
+        .collect();
+    // Before issue 23 this was `HandshakeFailed(WrongVersion)` too; a whole number other than 1
+    // is now a peer of another version, named in the error.
+    cases.push((
+        "$version 2",
+        wire(WireObject {
+            version: Scalar::Num(2.0),
+            ..listen(port)
+        }),
+        Error::VersionMismatch { ours: 1, theirs: 2 },
+    ));
+    cases
 }
 
 /// A knocker whose knock on target 1 reached a stranger that answers; the listener (target 0)
@@ -83,11 +99,10 @@ fn invalid_answer_fails_the_knockers_handshake() {
         pair.send(Side::Knocker, 1);
         let (_, port) = pair.outsider_channel();
         let (_, extra) = pair.outsider_channel();
-        let (name, bad, violation) = bad_answers(port, extra).swap_remove(case);
+        let (name, bad, error) = bad_answers(port, extra).swap_remove(case);
         pair.post_from_outsider(knock_port, bad);
         pair.drive();
 
-        let error = Error::HandshakeFailed(violation);
         assert_eq!(
             pair.knocker.events,
             [
@@ -162,8 +177,14 @@ fn invalid_acknowledgement_fails_the_listeners_handshake() {
             ("messageerror", Data::Undeserializable, Violation::Undeserializable),
         ]
     };
-    for case in 0..acks(End(0), End(0)).len() {
-        let mut pair = Pair::new(steady());
+    // A knocker that announced `$closeNotice` is told at once; a version-1 knocker is not, and
+    // its acknowledgement vanishes at the listener's closed port.
+    let cases = (0..acks(End(0), End(0)).len()).flat_map(|case| [(case, None), (case, Some(Side::Knocker))]);
+    for (case, v1) in cases {
+        let mut pair = match v1 {
+            None => Pair::new(steady()),
+            Some(side) => Pair::with_v1_peer(steady(), side),
+        };
         pair.drive();
         assert_eq!(pair.knocker.core.handshake_state(), HandshakeState::Answered);
         pair.send(Side::Listener, 9);
@@ -192,7 +213,19 @@ fn invalid_acknowledgement_fails_the_listeners_handshake() {
         );
         assert_closed_cleanly(&pair, Side::Listener, &error);
 
-        // Nothing more is accepted: the knocker's real acknowledgement vanishes.
+        if v1.is_none() {
+            // The knocker was told why, on the channel its page misused: it ends at once, and
+            // its acknowledgement is refused with the peer's reason.
+            let told = Error::PeerClosed(CloseReason::Refused);
+            assert_eq!(pair.listener.notices_posted().len(), 1, "{name}");
+            assert_closed_cleanly(&pair, Side::Knocker, &told);
+            assert_eq!(pair.acknowledge(), Err(told), "{name}");
+            pair.drive();
+            assert_eq!(pair.listener.events.len(), 2, "{name}");
+            continue;
+        }
+        // Nothing more is accepted: the version-1 knocker's real acknowledgement vanishes.
+        assert_eq!(pair.listener.notices_posted(), [], "{name}");
         pair.acknowledge().unwrap();
         pair.drive();
         assert_eq!(pair.listener.events.len(), 2, "{name}");

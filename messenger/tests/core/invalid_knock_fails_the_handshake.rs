@@ -5,20 +5,20 @@
 
 use crate::support::*;
 
-fn bad_knocks(port: End, extra: End) -> Vec<(&'static str, WireObject<Payload>, Violation)> {
-    vec![
+fn bad_knocks(port: End, extra: End) -> Vec<(&'static str, WireObject<Payload>, KnockCheck, Error)> {
+    let knocks: Vec<(&'static str, WireObject<Payload>, Violation)> = vec![
         (
-            "$version 2",
+            "$version 1.5",
             WireObject {
-                version: Scalar::Num(2.0),
+                version: Scalar::Num(1.5),
                 ..knock(port)
             },
             Violation::WrongVersion,
         ),
         (
-            "$version 0",
+            "$version -1",
             WireObject {
-                version: Scalar::Num(0.0),
+                version: Scalar::Num(-1.0),
                 ..knock(port)
             },
             Violation::WrongVersion,
@@ -80,7 +80,33 @@ fn bad_knocks(port: End, extra: End) -> Vec<(&'static str, WireObject<Payload>, 
             },
             Violation::ExtraPorts,
         ),
-    ]
+    ];
+    let mut cases: Vec<_> = knocks
+        .into_iter()
+        .map(|(name, wire, violation)| {
+            (
+                name,
+                wire,
+                KnockCheck::Invalid(violation),
+                Error::HandshakeFailed(violation),
+            )
+        })
+        .collect();
+    // Before issue 23 these were `HandshakeFailed(WrongVersion)` too; a whole number other than
+    // 1 is now a peer of another version, named in the error (and told with a close notice:
+    // `lifecycle_version_skew`). The knock still counts as invalid.
+    for (name, theirs) in [("$version 0", 0), ("$version 2", 2)] {
+        cases.push((
+            name,
+            WireObject {
+                version: Scalar::Num(f64::from(theirs)),
+                ..knock(port)
+            },
+            KnockCheck::Invalid(Violation::WrongVersion),
+            Error::VersionMismatch { ours: 1, theirs },
+        ));
+    }
+    cases
 }
 
 #[test]
@@ -95,12 +121,11 @@ fn invalid_knock_fails_the_handshake() {
 
         let (_, port) = pair.outsider_channel();
         let (_, extra) = pair.outsider_channel();
-        let (name, bad, violation) = bad_knocks(port, extra).swap_remove(case);
+        let (name, bad, check, error) = bad_knocks(port, extra).swap_remove(case);
         pair.post_window(Data::Wire(bad));
         pair.drive();
 
-        assert_eq!(pair.knock_checks, [KnockCheck::Invalid(violation)], "{name}");
-        let error = Error::HandshakeFailed(violation);
+        assert_eq!(pair.knock_checks, [check], "{name}");
         assert_eq!(pair.listener.events, [Event::Closed(error.clone())], "{name}");
         assert_closed_cleanly(&pair, Side::Listener, &error);
         assert_eq!(pair.listener.stop_listening_count(), 1, "{name}");

@@ -7,7 +7,10 @@
 
 mod support;
 
+mod a_dropped_wait_keeps_the_turn_or_ends_the_session;
 mod a_flooding_peer_is_bounded;
+mod a_late_deadline_timer_lets_the_queued_answer_win;
+mod another_wire_version_fails_fast_on_both_sides;
 mod answer_to_an_older_knock_still_works;
 mod close_fails_every_pending_wait;
 mod first_valid_answer_wins;
@@ -29,4 +32,5 @@ mod random_interleavings_never_lose_a_message;
 mod released_interrupt_port_cannot_emit;
 mod reply_times_out;
 mod session_close_ends_interrupt_channels;
+mod the_side_that_ends_tells_its_peer;
 mod turns_alternate_with_one_message_in_flight;

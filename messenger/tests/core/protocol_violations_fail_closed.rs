@@ -1,13 +1,22 @@
 //! A peer that breaks the wire format or the turn-taking rules ends the session at once (it fails
 //! closed): the pending wait fails with `Error::ProtocolViolation` and the typed violation, every
-//! port closes, and nothing further is accepted.
+//! port closes, and nothing further is accepted. A peer that announced `$closeNotice` is told at
+//! once (`PeerClosed(Refused)`); a version-1 peer is not, and what it posts vanishes.
 
 use crate::support::*;
 
 /// A connected pair in which the listener's send 1 waits for the knocker's reply; returns the port
 /// the knocker would reply on.
 fn listener_waiting() -> (Pair, PortId) {
-    let mut pair = Pair::connected(timing());
+    listener_waiting_with(None)
+}
+
+/// [`listener_waiting`], `v1` a version-1 peer (see `Pair::v1_peer`).
+fn listener_waiting_with(v1: Option<Side>) -> (Pair, PortId) {
+    let mut pair = match v1 {
+        None => Pair::connected(timing()),
+        Some(side) => Pair::connected_with_v1_peer(timing(), side),
+    };
     pair.send(Side::Listener, 1);
     pair.send(Side::Listener, 2);
     pair.drive();
@@ -92,8 +101,9 @@ fn violations(port: End, extra: End) -> Vec<(&'static str, Data, Violation)> {
 
 #[test]
 fn protocol_violations_fail_closed() {
-    for case in 0..violations(End(0), End(0)).len() {
-        let (mut pair, via) = listener_waiting();
+    let cases = (0..violations(End(0), End(0)).len()).flat_map(|case| [(case, None), (case, Some(Side::Knocker))]);
+    for (case, v1) in cases {
+        let (mut pair, via) = listener_waiting_with(v1);
         let (_, port) = pair.outsider_channel();
         let (_, extra) = pair.outsider_channel();
         let (name, bad, violation) = violations(port, extra).swap_remove(case);
@@ -125,7 +135,16 @@ fn protocol_violations_fail_closed() {
 
 #[test]
 fn violation_ends_the_knockers_first_message_wait() {
-    let mut pair = Pair::connected(timing());
+    for v1 in [None, Some(Side::Listener)] {
+        violation_ends_the_knockers_first_message_wait_with(v1);
+    }
+}
+
+fn violation_ends_the_knockers_first_message_wait_with(v1: Option<Side>) {
+    let mut pair = match v1 {
+        None => Pair::connected(timing()),
+        Some(side) => Pair::connected_with_v1_peer(timing(), side),
+    };
     let via = pair.reply_port(Side::Listener).unwrap();
     pair.send(Side::Knocker, 5); // queued until the listener speaks
     pair.forge(Side::Listener, via, Data::Value(0));
@@ -271,9 +290,24 @@ fn assert_nothing_further_is_accepted(pair: &mut Pair, side: Side, error: &Error
     if side == Side::Knocker {
         assert_eq!(pair.acknowledge(), Err(error.clone()), "{name}");
     }
-    // The peer's genuine reply (or message) vanishes at the closed port.
-    pair.send(side.peer(), 79);
-    pair.drive();
+    match pair.v1_peer {
+        None => {
+            // The peer announced `$closeNotice`: it was told why, at once, on the current
+            // channel, and ended (where before it found out by its own timeout).
+            let told = Error::PeerClosed(CloseReason::Refused);
+            assert_eq!(pair.peer(side).notices_posted().len(), 1, "{name}");
+            assert_closed_cleanly(pair, side.peer(), &told);
+            let refused = pair.try_send(side.peer(), 79, None).map_err(|e| e.error);
+            assert_eq!(refused, Err(told), "{name}");
+        }
+        Some(_) => {
+            // A version-1 peer is not told: its genuine reply (or message) vanishes at the
+            // closed port.
+            assert_eq!(pair.peer(side).notices_posted(), [], "{name}");
+            pair.send(side.peer(), 79);
+            pair.drive();
+        }
+    }
     // Even a stale message handed straight to the core is refused, its ports closed at once.
     let (_, port) = pair.outsider_channel();
     let on = pair.peer(side).closed_ports()[0];

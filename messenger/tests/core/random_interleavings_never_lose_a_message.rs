@@ -1,8 +1,9 @@
 //! Whatever the order of sends on both sides, deliveries, losses, interrupts, timer advances and
 //! closes, no message is lost silently: every send is delivered exactly once and in FIFO order, or
 //! its sender hears that it failed (with the payload back when it never left); interrupts arrive
-//! in order and at most once; the observer numbers messages alike on both sides; and once both
-//! sides are closed no port is left open.
+//! in order and at most once; the observer numbers messages alike on both sides; once both sides
+//! are closed no port is left open; and a side told by a close notice that its peer ended was
+//! told the peer's own reason.
 
 use crate::support::*;
 
@@ -180,6 +181,16 @@ fn check_outcome(pair: &Pair, ledger: &Ledger) {
     for side in Side::BOTH {
         let error = pair.peer(side).core.closed_with().cloned().expect("closed");
         assert_closed_cleanly(pair, side, &error);
+        // A close notice is never spurious: a side told the peer ended did so because the peer
+        // ended, for the reason the peer's own error gives.
+        if let Error::PeerClosed(reason) = error {
+            let theirs = pair.peer(side.peer()).core.closed_with().expect("closed");
+            assert_eq!(
+                CloseReason::telling(theirs),
+                Some(reason),
+                "{side:?} was told {reason:?}, the peer ended with {theirs:?}"
+            );
+        }
     }
     assert!(pair.unheard.is_empty());
 

@@ -1,12 +1,22 @@
-//! In a half-duplex conversation a missing reply means the peer is gone (a closed, reloaded or
-//! dead page sends no notice): the side waiting for longer than `reply_timeout` fails with
-//! `Error::TimedOut(Stage::Reply)`. The timer runs only while this side waits.
+//! In a half-duplex conversation a missing reply means the peer is gone (a reloaded or dead page,
+//! or a version-1 peer, sends no notice): the side waiting for longer than `reply_timeout` fails
+//! with `Error::TimedOut(Stage::Reply)`, and tells a peer that announced `$closeNotice`, which
+//! ends at once with `PeerClosed(TimedOut)`. The timer runs only while this side waits.
 
 use crate::support::*;
 
 #[test]
 fn reply_times_out_when_the_peer_never_answers() {
-    let mut pair = Pair::connected(timing());
+    for v1 in [None, Some(Side::Knocker), Some(Side::Listener)] {
+        reply_times_out_when_the_peer_never_answers_with(v1);
+    }
+}
+
+fn reply_times_out_when_the_peer_never_answers_with(v1: Option<Side>) {
+    let mut pair = match v1 {
+        None => Pair::connected(timing()),
+        Some(side) => Pair::connected_with_v1_peer(timing(), side),
+    };
     let sent_at = pair.now;
     let id = pair.send(Side::Listener, 1);
     pair.send(Side::Listener, 2);
@@ -35,7 +45,19 @@ fn reply_times_out_when_the_peer_never_answers() {
     );
     assert_eq!(pair.now, sent_at + ms(1_000));
     assert_closed_cleanly(&pair, Side::Listener, &error);
-    // The knocker holds the turn, so it has no timer and does not know yet.
+    if v1.is_none() {
+        // The knocker holds the turn, so it has no timer; it is told at once, on the reply
+        // port it holds (and watches), and its next send fails with the peer's reason.
+        let told = Error::PeerClosed(CloseReason::TimedOut);
+        assert_eq!(pair.listener.notices_posted().len(), 1);
+        assert_closed_cleanly(&pair, Side::Knocker, &told);
+        let refused = pair.try_send(Side::Knocker, 3, None).map_err(|e| e.error);
+        assert_eq!(refused, Err(told));
+        return;
+    }
+    // With a version-1 peer on either side no notice is sent: the knocker holds the turn, so
+    // it has no timer and does not know yet.
+    assert_eq!(pair.listener.notices_posted(), []);
     assert!(pair.knocker.core.closed_with().is_none());
     assert_eq!(pair.knocker.core.poll_timeout(), None);
     // Its reply goes nowhere; its own wait for an answer then times out in turn.
@@ -72,7 +94,9 @@ fn reply_timer_restarts_with_every_message() {
     assert!(Side::BOTH.iter().all(|s| pair.peer(*s).core.closed_with().is_none()));
     pair.advance(ms(1));
     assert_closed_cleanly(&pair, Side::Knocker, &Error::TimedOut(Stage::Reply));
-    assert!(pair.listener.core.closed_with().is_none());
+    // The listener held the turn, without a timer of its own: it is told at that instant
+    // (before close notices it went on until its next send timed out).
+    assert_closed_cleanly(&pair, Side::Listener, &Error::PeerClosed(CloseReason::TimedOut));
 }
 
 #[test]

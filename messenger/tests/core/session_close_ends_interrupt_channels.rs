@@ -6,7 +6,13 @@ use crate::support::*;
 
 #[test]
 fn session_failure_ends_interrupt_channels_with_its_error() {
-    let (mut pair, channel, port) = host_asks_for_interrupts(InterruptKind::MultiUse);
+    for v1 in [None, Some(Side::Listener)] {
+        session_failure_ends_interrupt_channels_with_its_error_with(v1);
+    }
+}
+
+fn session_failure_ends_interrupt_channels_with_its_error_with(v1: Option<Side>) {
+    let (mut pair, channel, port) = host_asks_for_interrupts_v1(InterruptKind::MultiUse, timing(), v1);
     let (_, given) = pair.outsider_channel();
     // The remote's page breaks the protocol: the host's session fails and so does the channel.
     let via = pair.reply_port(Side::Listener).unwrap();
@@ -30,7 +36,16 @@ fn session_failure_ends_interrupt_channels_with_its_error() {
     assert!(ended < closed, "the channel ends before the session reports its end");
     assert_closed_cleanly(&pair, Side::Knocker, &error);
 
-    // The remote emits into the void until it closes; then emitting fails with its close error.
+    if v1.is_none() {
+        // The remote announced `$closeNotice`: it is told at once, its held interrupt port
+        // closes with its session, and emitting fails with the host's reason.
+        let told = Error::PeerClosed(CloseReason::Refused);
+        assert_closed_cleanly(&pair, Side::Listener, &told);
+        assert_eq!(pair.emit(Side::Listener, port, 1), Err(told));
+        return;
+    }
+    // A version-1 remote is not told: it emits into the void until it closes; then emitting
+    // fails with its close error.
     assert_eq!(pair.emit(Side::Listener, port, 1), Ok(()));
     pair.close(Side::Listener);
     assert_eq!(pair.emit(Side::Listener, port, 2), Err(Error::Closed));
@@ -53,13 +68,16 @@ fn session_close_ends_one_time_and_multi_use_channels_alike() {
         assert_eq!(pair.listener.interrupt_endings(channel), [Some(error.clone())]);
     }
     assert_closed_cleanly(&pair, Side::Listener, &error);
-    assert!(pair.is_open(Side::Knocker, pair.knocker.interrupt_channels[&many]));
-    pair.close(Side::Knocker);
+    // The knocker is told (before close notices its channel stayed open until it closed): its
+    // channel ends with the reason it was given, like the listener's with its own.
+    let told = Error::PeerClosed(CloseReason::TimedOut);
     assert_eq!(
         pair.knocker.interrupt_endings(pair.knocker.interrupt_channels[&many]),
-        [Some(Error::Closed)]
+        [Some(told.clone())]
     );
-    assert_closed_cleanly(&pair, Side::Knocker, &Error::Closed);
+    assert_closed_cleanly(&pair, Side::Knocker, &told);
+    pair.close(Side::Knocker);
+    assert_closed_cleanly(&pair, Side::Knocker, &told);
 }
 
 #[test]

@@ -29,11 +29,11 @@ use std::time::Duration;
 
 pub use messenger::protocol::{
     gate, Action, Body, Connection, Event, HandshakeState, HandshakeStep, HeldInterrupt, IgnoreReason, Instant,
-    KnockCheck, PortField, PortId, Role, Scalar, SendId, TargetId, Timing, Waiter, WireObject, ACKNOWLEDGE, KNOCK,
-    LISTEN, VERSION,
+    KnockCheck, PortField, PortId, Role, Scalar, SendId, TargetId, Timer, Timers, Timing, Waiter, WireObject,
+    ACKNOWLEDGE, CLOSE, KNOCK, LATE_FRACTION, LISTEN, VERSION, VERSION_NUMBER, VERSION_REASON,
 };
 pub use messenger::{
-    Direction, Error, InterruptKind, Limits, MessageKind, Observation, SendError, Stage, Step, Violation,
+    CloseReason, Direction, Error, InterruptKind, Limits, MessageKind, Observation, SendError, Stage, Step, Violation,
 };
 
 /// The origin a listener in these tests is configured for.
@@ -335,6 +335,28 @@ impl Peer {
             .collect()
     }
 
+    /// The close notices it posted, as (port, `$reason`), in order.
+    pub fn notices_posted(&self) -> Vec<(PortId, &'static str)> {
+        self.performed
+            .iter()
+            .filter_map(|a| match a {
+                Action::PostCloseNotice { via, reason } => Some((*via, *reason)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The ports it watched for a close notice (`Action::WatchPort`), in order.
+    pub fn watched_ports(&self) -> Vec<PortId> {
+        self.performed
+            .iter()
+            .filter_map(|a| match a {
+                Action::WatchPort(id) => Some(*id),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// How many `StopListening` actions it performed.
     pub fn stop_listening_count(&self) -> usize {
         self.performed
@@ -377,6 +399,17 @@ pub struct Pair {
     pub outsider_inbox: Vec<Packet>,
     /// How the listener classified every window message it was handed.
     pub knock_checks: Vec<KnockCheck>,
+    /// The side that is a version-1 peer without the close-notice extension, if any: its web
+    /// layer neither writes `$closeNotice` on its knocks and answers nor reads it on the peer's
+    /// (its core never learns that the peer takes notices), and it never posts a close notice
+    /// or watches a reply port (the model panics if its core asks to).
+    pub v1_peer: Option<Side>,
+    /// The side whose page cannot run (its main thread is blocked, or the page is frozen): the
+    /// browser delivers nothing to it and its timers do not fire, while the clock goes on.
+    /// Set with [`Pair::block`]; ended with [`Pair::resume_timers_first`] or
+    /// [`Pair::resume_messages_first`], the two orders in which a page that runs again may take
+    /// its late timer and its queued messages.
+    pub blocked: Option<Side>,
     ends: Vec<EndState>,
     in_flight: Vec<Packet>,
 }
@@ -389,6 +422,26 @@ impl Pair {
 
     /// A knocker that knocks on `targets` targets; only target 0 is the listener.
     pub fn with_targets(timing: Timing, targets: usize) -> Self {
+        Pair::build(timing, timing, targets, None)
+    }
+
+    /// A knocker and a listener with timings of their own (e.g. handshake timeouts that differ).
+    pub fn with_timings(knocker: Timing, listener: Timing) -> Self {
+        Pair::build(knocker, listener, 1, None)
+    }
+
+    /// A knocker with one target and a listener, `v1_peer` a version-1 peer that does not
+    /// announce (or understand) close notices: see [`Pair::v1_peer`].
+    pub fn with_v1_peer(timing: Timing, v1_peer: Side) -> Self {
+        Pair::build(timing, timing, 1, Some(v1_peer))
+    }
+
+    /// [`Pair::connected`] with `v1_peer` a version-1 peer: see [`Pair::v1_peer`].
+    pub fn connected_with_v1_peer(timing: Timing, v1_peer: Side) -> Self {
+        Pair::handshake_done(Pair::with_v1_peer(timing, v1_peer))
+    }
+
+    fn build(timing: Timing, listener_timing: Timing, targets: usize, v1_peer: Option<Side>) -> Self {
         let now = Instant::default();
         let mut pair = Pair {
             now,
@@ -396,13 +449,18 @@ impl Pair {
                 Side::Knocker,
                 Connection::knocker(timing, Limits::DEFAULT, targets, now),
             ),
-            listener: Peer::new(Side::Listener, Connection::listener(timing, Limits::DEFAULT, now)),
+            listener: Peer::new(
+                Side::Listener,
+                Connection::listener(listener_timing, Limits::DEFAULT, now),
+            ),
             listener_up: true,
             auto_acknowledge: false,
             dropped: Vec::new(),
             unheard: Vec::new(),
             outsider_inbox: Vec::new(),
             knock_checks: Vec::new(),
+            v1_peer,
+            blocked: None,
             ends: Vec::new(),
             in_flight: Vec::new(),
         };
@@ -412,7 +470,10 @@ impl Pair {
 
     /// A pair that completed the handshake, with every log cleared.
     pub fn connected(timing: Timing) -> Self {
-        let mut pair = Pair::new(timing);
+        Pair::handshake_done(Pair::new(timing))
+    }
+
+    fn handshake_done(mut pair: Pair) -> Self {
         pair.auto_acknowledge = true;
         pair.drive();
         for side in Side::BOTH {
@@ -566,7 +627,7 @@ impl Pair {
                 Dest::Window(_) => true,
                 Dest::End(end) => self.ends[end.0].holder != Holder::InTransit,
             };
-            if landed {
+            if landed && !self.is_for_blocked(packet.to) {
                 ready.push(index);
             }
         }
@@ -684,6 +745,7 @@ impl Pair {
         loop {
             let next = Side::BOTH
                 .iter()
+                .filter(|s| self.blocked != Some(**s))
                 .filter_map(|s| self.peer(*s).core.poll_timeout())
                 .min();
             let Some(deadline) = next.filter(|d| *d <= end) else {
@@ -695,7 +757,8 @@ impl Pair {
                 self.now
             );
             self.now = deadline;
-            for side in Side::BOTH {
+            let running: Vec<Side> = Side::BOTH.into_iter().filter(|s| self.blocked != Some(*s)).collect();
+            for side in running {
                 let now = self.now;
                 let core = &mut self.peer_mut(side).core;
                 if core.poll_timeout().is_some_and(|d| d <= now) {
@@ -709,6 +772,54 @@ impl Pair {
             self.settle(deliver);
         }
         self.now = end;
+    }
+
+    /// From now on `side`'s page cannot run (see [`Pair::blocked`]).
+    pub fn block(&mut self, side: Side) {
+        assert_eq!(self.blocked, None, "one side at a time");
+        self.blocked = Some(side);
+    }
+
+    /// `side`'s page runs again and its late timers are handled first (`handle_timeout` at the
+    /// late instant), then the messages queued for it, in order.
+    pub fn resume_timers_first(&mut self, side: Side) {
+        assert_eq!(self.blocked, Some(side), "{side:?} was not blocked");
+        self.blocked = None;
+        self.fire_due(side);
+        self.drive();
+    }
+
+    /// `side`'s page runs again and the messages queued for it are handled first, then its late
+    /// timers.
+    pub fn resume_messages_first(&mut self, side: Side) {
+        assert_eq!(self.blocked, Some(side), "{side:?} was not blocked");
+        self.blocked = None;
+        self.drive();
+        self.fire_due(side);
+        self.drive();
+    }
+
+    /// Fires `side`'s timers that are due now.
+    fn fire_due(&mut self, side: Side) {
+        let now = self.now;
+        let core = &mut self.peer_mut(side).core;
+        if core.poll_timeout().is_some_and(|d| d <= now) {
+            core.handle_timeout(now);
+            assert!(
+                core.poll_timeout().is_none_or(|d| d > now),
+                "{side:?} still has a timer due after handle_timeout"
+            );
+        }
+        self.pump();
+    }
+
+    /// Whether a message for `to` would reach the blocked side.
+    fn is_for_blocked(&self, to: Dest) -> bool {
+        let Some(blocked) = self.blocked else { return false };
+        match to {
+            Dest::Window(target) => target == LISTENER_WINDOW && blocked == Side::Listener,
+            Dest::End(end) => matches!(self.ends[end.0].holder, Holder::Side(side, _) if side == blocked),
+        }
     }
 
     fn settle(&mut self, deliver: bool) {
@@ -781,7 +892,7 @@ impl Pair {
         let mut ports = peer
             .open
             .iter()
-            .filter(|id| self.ends[peer.ports[id].0].usage == Use::Reply);
+            .filter(|id| matches!(self.ends[peer.ports[id].0].usage, Use::Reply | Use::WatchedReply));
         let port = ports.next().copied();
         assert!(ports.next().is_none(), "{side:?} holds more than one response port");
         port
@@ -799,6 +910,13 @@ impl Pair {
                 .find(|(_, e)| **e == other)
                 .map(|(id, _)| (s, *id))
         })
+    }
+
+    /// Whether `side` listens on `id`, a port it holds to reply on, for a close notice
+    /// (`Action::WatchPort`).
+    pub fn is_watched(&self, side: Side, id: PortId) -> bool {
+        let end = self.peer(side).ports[&id];
+        self.ends[end.0].usage == Use::WatchedReply
     }
 
     /// Whether the end `side` calls `id` is open.
@@ -847,6 +965,10 @@ impl Pair {
 
     /// Names every port of an arriving object on the receiving side, as the web layer does.
     fn land_ports(&mut self, side: Side, mut wire: WireObject<Payload>) -> WireObject<Payload> {
+        if self.v1_peer == Some(side) {
+            // A version-1 web layer does not read the extension.
+            wire.close_notice = false;
+        }
         if let PortField::Port(id) = wire.response_port {
             wire.response_port = PortField::Port(self.land(side, End::from_wire(id), Use::Reply));
         }
@@ -913,7 +1035,7 @@ impl Pair {
                 let (kept, given) = self.channel();
                 self.hold(side, channel, kept, Use::Messages);
                 let knock = WireObject {
-                    close_notice: true,
+                    close_notice: self.v1_peer != Some(side),
                     ..WireObject::handshake(KNOCK, Some(VERSION), given.wire())
                 };
                 self.transmit(Dest::Window(target), Data::Wire(knock));
@@ -940,7 +1062,7 @@ impl Pair {
                 });
                 let wire = match body {
                     Body::Listen => WireObject {
-                        close_notice: true,
+                        close_notice: self.v1_peer != Some(side),
                         ..WireObject::handshake(LISTEN, Some(VERSION), given.wire())
                     },
                     // `$raw: true` is not modelled: receivers ignore it.
@@ -965,6 +1087,11 @@ impl Pair {
             }
             Action::StopListening => self.peer_mut(side).window_listening = false,
             Action::PostCloseNotice { via, reason } => {
+                assert_ne!(
+                    self.v1_peer,
+                    Some(side),
+                    "a version-1 peer posts no close notice ({reason:?} on {via:?})"
+                );
                 let peer = self.peer(side);
                 assert!(
                     peer.open.contains(&via),
@@ -978,6 +1105,7 @@ impl Pair {
                 self.post(end, Data::Wire(WireObject::close_notice(reason)));
             }
             Action::WatchPort(id) => {
+                assert_ne!(self.v1_peer, Some(side), "a version-1 peer watches no reply port");
                 let end = self.expect_open(side, id, Use::Reply);
                 self.ends[end.0].usage = Use::WatchedReply;
             }
@@ -1058,7 +1186,15 @@ pub fn host_asks_for_interrupts(kind: InterruptKind) -> (Pair, PortId, PortId) {
 
 /// [`host_asks_for_interrupts`] with other timing.
 pub fn host_asks_for_interrupts_with(kind: InterruptKind, timing: Timing) -> (Pair, PortId, PortId) {
-    let mut pair = Pair::connected(timing);
+    host_asks_for_interrupts_v1(kind, timing, None)
+}
+
+/// [`host_asks_for_interrupts_with`], `v1` a version-1 peer (see [`Pair::v1_peer`]).
+pub fn host_asks_for_interrupts_v1(kind: InterruptKind, timing: Timing, v1: Option<Side>) -> (Pair, PortId, PortId) {
+    let mut pair = match v1 {
+        None => Pair::connected(timing),
+        Some(side) => Pair::connected_with_v1_peer(timing, side),
+    };
     pair.send(Side::Listener, 1);
     pair.drive();
     let send = pair.send_with_interrupt(Side::Knocker, 2, kind);

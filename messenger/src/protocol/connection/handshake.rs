@@ -84,7 +84,9 @@ impl<P> Connection<P> {
                 self.observe(now, Step::Handshake(HandshakeState::Answered));
                 self.events.push_back(Event::Answered);
             }
-            Err(_) if message.other_version().is_some() => {
+            // Only a `🤝` (an object of the right `$type`) of another version is a peer of
+            // another version; any other bad answer is a failed handshake, as for knocks.
+            Err(Violation::WrongVersion) if message.other_version().is_some() => {
                 let theirs = message.other_version().unwrap_or_default();
                 self.refuse_version(&message, theirs, now);
             }
