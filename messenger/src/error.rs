@@ -152,15 +152,15 @@ impl CloseReason {
             Error::Closed => Some(CloseReason::Closed),
             Error::TimedOut(_) => Some(CloseReason::TimedOut),
             Error::PageHidden => Some(CloseReason::PageHidden),
+            // This side's own faults: nothing the peer sent was refused.
+            Error::EncodeFailed(_) | Error::Browser(_) => Some(CloseReason::Closed),
             Error::HandshakeFailed(_)
             | Error::ProtocolViolation(_)
             | Error::DecodeFailed(_)
-            | Error::EncodeFailed(_)
             | Error::TooLarge { .. }
             | Error::TooDeep { .. }
             | Error::Overloaded(_)
-            | Error::InterruptSpent
-            | Error::Browser(_) => Some(CloseReason::Refused),
+            | Error::InterruptSpent => Some(CloseReason::Refused),
             Error::PeerClosed(_)
             | Error::VersionMismatch { .. }
             | Error::Superseded
