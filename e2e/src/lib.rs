@@ -79,6 +79,7 @@ mod engine;
 mod error;
 mod page;
 mod server;
+mod slow;
 mod world;
 
 pub use browser::{console_of, Browser, Driver, CHROMIUM_ARGS, WINDOW_SIZE};
@@ -87,6 +88,7 @@ pub use engine::Engine;
 pub use error::{Error, ErrorKind, Result};
 pub use page::Probe;
 pub use server::StaticServer;
+pub use slow::Delays;
 pub use world::World;
 
 /// A top-level window of the browser session, as [`World::windows`] lists them.
