@@ -6,6 +6,8 @@ use std::rc::Rc;
 
 use futures::future::AbortHandle;
 use gloo_events::EventListener;
+use js_sys::Reflect;
+use wasm_bindgen::JsValue;
 use web_sys::HtmlIFrameElement;
 
 use super::keeping::{spawn_owned, KeptSession};
@@ -20,6 +22,15 @@ use crate::Error;
 /// [`Error::Superseded`] (failing its pending work) and knocks anew. Create it before the iframe's
 /// first load (for instance right after inserting the iframe). Dropping it removes the listener,
 /// stops knocking and closes the current session.
+///
+/// An iframe that already shows a page of another origin when the reconnector is made (it was in
+/// the page's HTML and loaded before the host's code ran) is knocked on at once, since its `load`
+/// may have passed; this page cannot see whether it has (it cannot inspect the page), only that
+/// the page has replaced the iframe's initial `about:blank`. Should that page still be loading,
+/// its `load` knocks again like any other; a remote that answered the first knock before its own
+/// `load` then gets a second one it no longer listens for. Made before the iframe's page arrives,
+/// the reconnector knocks once per page. (A same-origin page that loaded first is not knocked on
+/// here: `messenger-yew`'s `use_iframe_session` replays its `load`.)
 ///
 /// For a window the page opened (whose `load` it cannot see), see
 /// [`WindowKeeper`](crate::WindowKeeper).
@@ -41,20 +52,12 @@ impl Reconnector {
     ) -> Self {
         let kept = Rc::new(KeptSession::new(on_answered));
         let knocking = Rc::new(RefCell::new(None::<AbortHandle>));
+        if shows_a_page(iframe) {
+            knock_now(iframe, &config, &kept, &knocking);
+        }
         let (frame, on_load_kept, on_load_knocking) = (iframe.clone(), kept.clone(), knocking.clone());
         let load = EventListener::new(iframe, "load", move |_| {
-            if let Some(previous) = on_load_knocking.borrow_mut().take() {
-                previous.abort();
-            }
-            let _ = on_load_kept.end_current(Error::Superseded);
-            let target = match Target::iframe(&frame) {
-                Ok(target) => target,
-                Err(error) => return on_load_kept.hand_over(Err(error)),
-            };
-            let knocked = knock(config.clone(), vec![target]);
-            let kept = on_load_kept.clone();
-            let task = spawn_owned(async move { kept.hand_over(knocked.await) });
-            *on_load_knocking.borrow_mut() = Some(task);
+            knock_now(&frame, &config, &on_load_kept, &on_load_knocking);
         });
         Reconnector {
             _load: load,
@@ -77,4 +80,33 @@ impl fmt::Debug for Reconnector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Reconnector").finish_non_exhaustive()
     }
+}
+
+/// Ends the current session (superseded) and any knock in flight, and knocks on `frame` anew.
+fn knock_now(
+    frame: &HtmlIFrameElement,
+    config: &Config,
+    kept: &Rc<KeptSession>,
+    knocking: &Rc<RefCell<Option<AbortHandle>>>,
+) {
+    if let Some(previous) = knocking.borrow_mut().take() {
+        previous.abort();
+    }
+    let _ = kept.end_current(Error::Superseded);
+    let target = match Target::iframe(frame) {
+        Ok(target) => target,
+        Err(error) => return kept.hand_over(Err(error)),
+    };
+    let knocked = knock(config.clone(), vec![target]);
+    let kept = kept.clone();
+    let task = spawn_owned(async move { kept.hand_over(knocked.await) });
+    *knocking.borrow_mut() = Some(task);
+}
+
+/// Whether `iframe` is in a document and shows a page of another origin: its `contentDocument`
+/// is `null` once such a page has replaced the initial `about:blank` (read through `Reflect`, so
+/// the library needs no `Document` binding for one check).
+fn shows_a_page(iframe: &HtmlIFrameElement) -> bool {
+    iframe.content_window().is_some()
+        && Reflect::get(iframe, &JsValue::from_str("contentDocument")).is_ok_and(|document| document.is_null())
 }
