@@ -17,6 +17,8 @@ mod support;
 mod codec;
 /// The messenger against a hand-written JavaScript worker, in both roles.
 mod js_worker;
+/// Start order and slow starts: a reconnector made before, during and after its iframe's load.
+mod lifecycle_start;
 /// No listener outlives its purpose.
 mod listeners;
 /// Malformed and oversized input: one typed error per input, in every engine.
