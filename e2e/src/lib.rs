@@ -31,6 +31,9 @@
 //! an iframe with the embedded app). Tests never sleep to let a page settle: they wait for the
 //! state they need, and a wait that runs out says what it saw last.
 //!
+//! A server can hold chosen files back ([`StaticServer::delays`], through
+//! [`World::remote_server`] and [`World::host_server`]): a remote whose script arrives late.
+//!
 //! The examples under `examples/` get a world of their own ([`World::run_examples`]): their two
 //! release builds on two more ports, and nothing else.
 //!
