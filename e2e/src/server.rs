@@ -70,28 +70,30 @@ impl StaticServer {
         if let Some(fixtures) = fixtures {
             app = app.nest_service("/fixtures", ServeDir::new(fixtures));
         }
+        let app = app.fallback_service(ServeDir::new(root)).layer(middleware::from_fn(
+            move |request: Request, next: Next| {
+                let log = Arc::clone(&log);
+                async move {
+                    let line = format!("{} {}", request.method(), request.uri());
+                    let response = next.run(request).await;
+                    let content_type = response
+                        .headers()
+                        .get(axum::http::header::CONTENT_TYPE)
+                        .and_then(|value| value.to_str().ok())
+                        .unwrap_or("-")
+                        .to_owned();
+                    log.lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .push(format!("{line} -> {} {content_type}", response.status()));
+                    response
+                }
+            },
+        ));
+        // Outside the log: a request is logged as it is served, and reaches the browser after
+        // its delay.
         let held = delays.clone();
-        let app = app.fallback_service(ServeDir::new(root));
-        // Inside the log: a delayed request is logged when it is answered.
         let app = app.layer(middleware::from_fn(move |request: Request, next: Next| {
             held.clone().hold(request, next)
-        }));
-        let app = app.layer(middleware::from_fn(move |request: Request, next: Next| {
-            let log = Arc::clone(&log);
-            async move {
-                let line = format!("{} {}", request.method(), request.uri());
-                let response = next.run(request).await;
-                let content_type = response
-                    .headers()
-                    .get(axum::http::header::CONTENT_TYPE)
-                    .and_then(|value| value.to_str().ok())
-                    .unwrap_or("-")
-                    .to_owned();
-                log.lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .push(format!("{line} -> {} {content_type}", response.status()));
-                response
-            }
         }));
         let task = tokio::spawn(async move {
             // Ends only with an I/O error on the listener or when the task is aborted.
