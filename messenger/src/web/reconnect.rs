@@ -10,6 +10,7 @@ use js_sys::Reflect;
 use wasm_bindgen::JsValue;
 use web_sys::HtmlIFrameElement;
 
+use super::held::Held;
 use super::keeping::{spawn_owned, KeptSession};
 use super::session::{knock, Answered};
 use super::{Config, Target};
@@ -28,8 +29,9 @@ use crate::Error;
 /// may have passed; this page cannot see whether it has (it cannot inspect the page), only that
 /// the page has replaced the iframe's initial `about:blank`. Should that page still be loading,
 /// its `load` knocks again like any other; a remote that answered the first knock before its own
-/// `load` then gets a second one it no longer listens for. Made before the iframe's page arrives,
-/// the reconnector knocks once per page. (A same-origin page that loaded first is not knocked on
+/// `load` then gets a second one it no longer listens for. The observer sees that first knock
+/// only once it is answered (a knock replaced by the `load` shows nothing). Made before the
+/// iframe's page arrives, the reconnector knocks once per page. (A same-origin page that loaded first is not knocked on
 /// here: `messenger-yew`'s `use_iframe_session` replays its `load`.)
 ///
 /// For a window the page opened (whose `load` it cannot see), see
@@ -53,7 +55,7 @@ impl Reconnector {
         let kept = Rc::new(KeptSession::new(on_answered));
         let knocking = Rc::new(RefCell::new(None::<AbortHandle>));
         if shows_a_page(iframe) {
-            knock_now(iframe, &config, &kept, &knocking);
+            knock_now(iframe, &held_back(&config), &kept, &knocking);
         }
         let (frame, on_load_kept, on_load_knocking) = (iframe.clone(), kept.clone(), knocking.clone());
         let load = EventListener::new(iframe, "load", move |_| {
@@ -101,6 +103,25 @@ fn knock_now(
     let kept = kept.clone();
     let task = spawn_owned(async move { kept.hand_over(knocked.await) });
     *knocking.borrow_mut() = Some(task);
+}
+
+/// `config` with its observer behind a gate that holds every step back until the knock is
+/// answered ([`Held::until_answered`]): the knock made with the reconnector on a page that may
+/// still be loading is replaced by that page's `load` unanswered, and then leaves no trace.
+fn held_back(config: &Config) -> Config {
+    let mut config = config.clone();
+    match config.observer.take() {
+        Some(observer) => {
+            let mut gate = Held::until_answered();
+            // Busy only when the application's observer caused this step itself: skipped then, as
+            // the driver does.
+            config.observer(move |observation| match observer.try_borrow_mut() {
+                Ok(mut observer) => gate.pass(observation, &mut *observer),
+                Err(_) => gate.pass(observation, |_| {}),
+            })
+        }
+        None => config,
+    }
 }
 
 /// Whether `iframe` is in a document and shows a page of another origin: its `contentDocument`
