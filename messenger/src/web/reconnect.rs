@@ -31,8 +31,8 @@ use crate::Error;
 /// its `load` knocks again like any other; a remote that answered the first knock before its own
 /// `load` then gets a second one it no longer listens for. The observer sees that first knock
 /// only once it is answered (a knock replaced by the `load` shows nothing). Made before the
-/// iframe's page arrives, the reconnector knocks once per page. (A same-origin page that loaded first is not knocked on
-/// here: `messenger-yew`'s `use_iframe_session` replays its `load`.)
+/// iframe's page arrives, the reconnector knocks once per page. (A same-origin page that loaded
+/// first is not knocked on here: `messenger-yew`'s `use_iframe_session` replays its `load`.)
 ///
 /// For a window the page opened (whose `load` it cannot see), see
 /// [`WindowKeeper`](crate::WindowKeeper).
