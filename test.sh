@@ -322,7 +322,8 @@ layer_e2e() {
   # The harness's and bench-runner's own unit tests (--lib --bins) need no browser: they run
   # once, as "e2e[harness]". The browser tests (--test browser: the messenger's handshake and
   # origins; --test demo: the demo's flows; --test hostile: a misbehaving peer at the right
-  # origin; --test examples: the plain wasm-bindgen examples) are `test = false`, so that a
+  # origin; --test examples: the plain wasm-bindgen examples; --test lifecycle_start: start orders
+  # and slow starts) are `test = false`, so that a
   # plain `cargo test` without the builds does not run them, and run once per engine. One
   # package selection for both, so e2e's dependencies are built once.
   local selection=(-p e2e -p bench-runner)
@@ -330,7 +331,8 @@ layer_e2e() {
   run_step "e2e[harness]" "$log" cargo test "${selection[@]}" --lib --bins || true
   summarise "e2e[harness]" "$log"
   [[ ${#FAILURES[@]} -eq 0 ]] || finish_layer e2e
-  local tests=(cargo test "${selection[@]}" --test browser --test demo --test hostile --test examples --test lifecycle_apps)
+  local tests=(cargo test "${selection[@]}" --test browser --test demo --test hostile --test examples
+    --test lifecycle_apps --test lifecycle_start)
 
   rm -rf "$ROOT/target/e2e-screenshots" "$ROOT/target/e2e-logs"
   E2E_PROFILE_ROOT="$ROOT/target/e2e-profiles/run-$$"

@@ -31,6 +31,9 @@
 //! an iframe with the embedded app). Tests never sleep to let a page settle: they wait for the
 //! state they need, and a wait that runs out says what it saw last.
 //!
+//! A server can hold chosen files back ([`StaticServer::delays`], through
+//! [`World::remote_server`] and [`World::host_server`]): a remote whose script arrives late.
+//!
 //! The examples under `examples/` get a world of their own ([`World::run_examples`]): their two
 //! release builds on two more ports, and nothing else.
 //!
@@ -79,6 +82,7 @@ mod engine;
 mod error;
 mod page;
 mod server;
+mod slow;
 mod world;
 
 pub use browser::{console_of, Browser, Driver, CHROMIUM_ARGS, WINDOW_SIZE};
@@ -87,6 +91,7 @@ pub use engine::Engine;
 pub use error::{Error, ErrorKind, Result};
 pub use page::Probe;
 pub use server::StaticServer;
+pub use slow::Delays;
 pub use world::World;
 
 /// A top-level window of the browser session, as [`World::windows`] lists them.

@@ -9,7 +9,7 @@ use axum::Router;
 use tokio::task::JoinHandle;
 use tower_http::services::ServeDir;
 
-use crate::{Error, ErrorKind, Result};
+use crate::{Delays, Error, ErrorKind, Result};
 
 /// A static file server for one folder on `127.0.0.1:<port>` (which also answers for
 /// `localhost:<port>`). It keeps a log of the requests it answered; dropping it stops it.
@@ -21,6 +21,7 @@ pub struct StaticServer {
     root: PathBuf,
     port: u16,
     requests: Arc<Mutex<Vec<String>>>,
+    delays: Delays,
     /// `None` once stopped.
     task: Option<JoinHandle<()>>,
 }
@@ -64,6 +65,7 @@ impl StaticServer {
             .port();
         let requests = Arc::new(Mutex::new(Vec::new()));
         let log = Arc::clone(&requests);
+        let delays = Delays::default();
         let mut app = Router::new();
         if let Some(fixtures) = fixtures {
             app = app.nest_service("/fixtures", ServeDir::new(fixtures));
@@ -87,6 +89,12 @@ impl StaticServer {
                 }
             },
         ));
+        // Outside the log: a request is logged as it is served, and reaches the browser after
+        // its delay.
+        let held = delays.clone();
+        let app = app.layer(middleware::from_fn(move |request: Request, next: Next| {
+            held.clone().hold(request, next)
+        }));
         let task = tokio::spawn(async move {
             // Ends only with an I/O error on the listener or when the task is aborted.
             let _ = axum::serve(listener, app).await;
@@ -96,6 +104,7 @@ impl StaticServer {
             root: root.to_path_buf(),
             port,
             requests,
+            delays,
             task: Some(task),
         })
     }
@@ -108,6 +117,12 @@ impl StaticServer {
     /// Its origin, `http://localhost:<port>`.
     pub fn origin(&self) -> String {
         format!("http://localhost:{}", self.port)
+    }
+
+    /// The delays this server holds answers for; empty (every answer at once) until a test sets
+    /// one.
+    pub fn delays(&self) -> &Delays {
+        &self.delays
     }
 
     /// The requests answered so far, as `METHOD /path -> status content-type`.
@@ -235,6 +250,33 @@ mod tests {
         let log = server.requests();
         assert_eq!(log.len(), 3, "{log:?}");
         assert!(log[0].starts_with("GET /app_bg.wasm -> 200"), "{log:?}");
+    }
+
+    #[tokio::test]
+    async fn a_delayed_path_is_answered_after_its_delay_and_others_at_once() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        std::fs::write(dir.path().join("index.html"), "<!doctype html>").expect("written");
+        std::fs::write(dir.path().join("app_bg.wasm"), b"\0asm\x01\0\0\0").expect("written");
+        let server = StaticServer::start("test", dir.path(), 0, "UNUSED")
+            .await
+            .expect("the server starts on a free port");
+        server.delays().delay(".wasm", std::time::Duration::from_millis(300));
+
+        let started = std::time::Instant::now();
+        let index = get_head(server.port(), "/").await;
+        assert!(index.contains(" 200 "), "{index}");
+        assert!(
+            started.elapsed() < std::time::Duration::from_millis(300),
+            "the page is not held"
+        );
+
+        let started = std::time::Instant::now();
+        let wasm = get_head(server.port(), "/app_bg.wasm").await;
+        assert!(wasm.contains(" 200 "), "{wasm}");
+        assert!(
+            started.elapsed() >= std::time::Duration::from_millis(300),
+            "the wasm is held"
+        );
     }
 
     #[tokio::test]

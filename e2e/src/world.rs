@@ -228,6 +228,21 @@ impl World {
             .client()
     }
 
+    /// The server of the remote's origin (Eos, or the example remote), to delay its files
+    /// ([`StaticServer::delays`]).
+    pub fn remote_server(&self) -> Result<&StaticServer> {
+        self.remote
+            .as_ref()
+            .ok_or_else(|| Error::contract("this world serves no remote origin"))
+    }
+
+    /// The server of the host's origin (Phosphorescence, or the example host).
+    pub fn host_server(&self) -> Result<&StaticServer> {
+        self.host
+            .as_ref()
+            .ok_or_else(|| Error::contract("this world serves no host origin"))
+    }
+
     /// The host app's page, `http://localhost:<host port>/`.
     pub fn host_url(&self) -> String {
         format!("{}/", self.config.host_origin())

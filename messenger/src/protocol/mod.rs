@@ -33,7 +33,9 @@ mod trace;
 mod wire;
 
 pub use budget::{json_integer_len, json_string_len, Budget};
-pub use connection::{Action, Body, Connection, Event, HeldInterrupt, Role, Timing, Waiter};
+pub use connection::{
+    Action, Body, Connection, Event, HeldInterrupt, Role, Timing, Waiter, PATIENT_AFTER, PATIENT_FACTOR,
+};
 pub use gate::{Admission, IgnoreReason};
 pub use limits::{Limits, MAX_DEPTH, MAX_SAFE_INTEGER};
 pub use timer::{Instant, Timer, Timers, LATE_FRACTION};

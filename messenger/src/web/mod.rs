@@ -109,7 +109,9 @@ impl Config {
     /// [`Config::knock_interval`]; `None` knocks at the steady interval from the start. A remote
     /// app's listener starts a little after its page has loaded, and a knock that arrives
     /// earlier is lost: knocking often while the remote is young makes the first reply come
-    /// soon after the listener starts.
+    /// soon after the listener starts. A knocker that has gone unanswered for 10 s backs off
+    /// further, to one knock every 5 × [`Config::knock_interval`] (one a second by default), so
+    /// a long handshake with a remote that never starts stays cheap.
     pub fn first_knock_interval(mut self, interval: Option<Duration>) -> Self {
         self.timing.first_knock_interval = interval;
         self

@@ -7,8 +7,11 @@ use std::rc::Rc;
 
 use futures::future::AbortHandle;
 use gloo_events::EventListener;
+use js_sys::Reflect;
+use wasm_bindgen::JsValue;
 use web_sys::HtmlIFrameElement;
 
+use super::held::Held;
 use super::keeping::{spawn_owned, KeptSession};
 use super::page::{on_restored, FrameChange, FrameWatch};
 use super::session::{knock_closable, Answered, Closer};
@@ -47,6 +50,16 @@ use crate::Error;
 ///   (which ended its own session on its `pagehide`) answers when it listens again: a new
 ///   session is handed to `on_answered` without a `load`.
 ///
+/// An iframe that already shows a page of another origin when the reconnector is made (it was in
+/// the page's HTML and loaded before the host's code ran) is knocked on at once, since its `load`
+/// may have passed; this page cannot see whether it has (it cannot inspect the page), only that
+/// the page has replaced the iframe's initial `about:blank`. Should that page still be loading,
+/// its `load` knocks again like any other; a remote that answered the first knock before its own
+/// `load` then gets a second one it no longer listens for. The observer sees that first knock
+/// only once it is answered (a knock replaced by the `load` shows nothing). Made before the
+/// iframe's page arrives, the reconnector knocks once per page. (A same-origin page that loaded
+/// first is not knocked on here: `messenger-yew`'s `use_iframe_session` replays its `load`.)
+///
 /// For a window the page opened (whose `load` it cannot see), see
 /// [`WindowKeeper`](crate::WindowKeeper).
 ///
@@ -79,13 +92,18 @@ impl Keeping {
 
     /// Ends the current session with `error` and knocks on the iframe's window anew.
     fn knock_again(self: &Rc<Self>, error: Error) {
+        self.knock_with(self.config.clone(), error);
+    }
+
+    /// [`Keeping::knock_again`] with `config`.
+    fn knock_with(self: &Rc<Self>, config: Config, error: Error) {
         self.abort_knock();
         let _ = self.kept.end_current(error);
         let target = match Target::iframe(&self.frame) {
             Ok(target) => target,
             Err(error) => return self.kept.hand_over(Err(error)),
         };
-        let (closer, knocked) = knock_closable(self.config.clone(), vec![target]);
+        let (closer, knocked) = knock_closable(config, vec![target]);
         let kept = self.kept.clone();
         let task = spawn_owned(async move { kept.hand_over(knocked.await) });
         *self.knocking.borrow_mut() = Some((task, closer));
@@ -126,6 +144,9 @@ impl Reconnector {
             kept: Rc::new(KeptSession::new(on_answered)),
             knocking: RefCell::new(None),
         });
+        if shows_a_page(iframe) {
+            keeping.knock_with(held_back(&keeping.config), Error::Superseded);
+        }
         // The listeners hold the state weakly: it lives exactly as long as the reconnector.
         let weak = Rc::downgrade(&keeping);
         let load = EventListener::new(iframe, "load", move |_| {
@@ -166,4 +187,31 @@ impl fmt::Debug for Reconnector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Reconnector").finish_non_exhaustive()
     }
+}
+
+/// `config` with its observer behind a gate that holds every step back until the knock is
+/// answered ([`Held::until_answered`]): the knock made with the reconnector on a page that may
+/// still be loading is replaced by that page's `load` unanswered, and then leaves no trace.
+fn held_back(config: &Config) -> Config {
+    let mut config = config.clone();
+    match config.observer.take() {
+        Some(observer) => {
+            let mut gate = Held::until_answered();
+            // Busy only when the application's observer caused this step itself: skipped then, as
+            // the driver does.
+            config.observer(move |observation| match observer.try_borrow_mut() {
+                Ok(mut observer) => gate.pass(observation, &mut *observer),
+                Err(_) => gate.pass(observation, |_| {}),
+            })
+        }
+        None => config,
+    }
+}
+
+/// Whether `iframe` is in a document and shows a page of another origin: its `contentDocument`
+/// is `null` once such a page has replaced the initial `about:blank` (read through `Reflect`, so
+/// the library needs no `Document` binding for one check).
+fn shows_a_page(iframe: &HtmlIFrameElement) -> bool {
+    iframe.content_window().is_some()
+        && Reflect::get(iframe, &JsValue::from_str("contentDocument")).is_ok_and(|document| document.is_null())
 }

@@ -27,6 +27,8 @@ mod lifecycle_close_notice;
 mod lifecycle_frames;
 /// Issue 23, case 7: several remotes of one origin at once, each session routed to its own.
 mod lifecycle_routing;
+/// Issue 23, case 6: start order and slow starts: a reconnector made before, during and after its iframe's load.
+mod lifecycle_start;
 /// Issue 23, case 5: a peer of another wire version.
 mod lifecycle_version;
 /// No listener outlives its purpose.

@@ -12,6 +12,16 @@ use super::super::{IgnoreReason, Instant, PortId, TargetId, Timer};
 use super::{Action, Body, Connection, Event, State, Turn, Waiter};
 use crate::{Error, Violation};
 
+/// How long a knocker that starts fast ([`Timing::first_knock_interval`](super::Timing)) knocks
+/// at its steady `knock_interval` before it backs off further: the default handshake (10 s) ends
+/// before that, and a remote that has not listened for this long is not about to.
+pub const PATIENT_AFTER: Duration = Duration::from_secs(10);
+
+/// The longest knock interval of a long-unanswered knocker, in steady intervals: 5 × 200 ms,
+/// one knock a second with the default timing (60 a minute instead of 300), so a remote that
+/// starts very late is still found within a second.
+pub const PATIENT_FACTOR: u32 = 5;
+
 impl<P> Connection<P> {
     /// A window (or worker) message as the gate ([`admit`](super::super::gate::admit)) judged it, seen by a listener.
     /// Returns how it counted; only a valid knock while listening changes the state (🤝). A
@@ -195,17 +205,33 @@ impl<P> Connection<P> {
         }
         // A zero interval would re-arm the timer for `now` itself, and `handle_timeout` (which
         // fires every timer due at `now`) would knock for ever: knock at most once a millisecond.
-        let steady = self.timing.knock_interval;
-        let interval = match self.timing.first_knock_interval {
-            Some(first) => {
-                // 2^(attempt - 1) times the first interval, without overflow, at most `steady`.
-                let doublings = (self.knock_attempt - 1).min(31);
-                first.saturating_mul(1u32 << doublings).min(steady)
-            }
-            None => steady,
-        };
+        let interval = self.next_knock_interval(now);
         self.timers
             .set(Timer::Knock, now, interval.max(Duration::from_millis(1)));
+    }
+
+    /// How long after a knock at `now` the next one goes out.
+    ///
+    /// With [`Timing::first_knock_interval`](super::Timing::first_knock_interval) set: the first
+    /// interval doubling after each knock up to `knock_interval` (a young remote is found
+    /// early), and once the knocker has gone unanswered for [`PATIENT_AFTER`], the interval grows
+    /// by the time past that mark, up to [`PATIENT_FACTOR`] times `knock_interval` (knocks on
+    /// time: it doubles after each; the default timing then knocks once a second instead of five
+    /// times). Without it: every interval is `knock_interval`, for as long as the knock lasts (a
+    /// [`WindowKeeper`](crate::WindowKeeper)'s background knocks, which find a reload).
+    fn next_knock_interval(&self, now: Instant) -> Duration {
+        let steady = self.timing.knock_interval;
+        let Some(first) = self.timing.first_knock_interval else {
+            return steady;
+        };
+        // 2^(attempt - 1) times the first interval, without overflow.
+        let doublings = (self.knock_attempt - 1).min(31);
+        let young = first.saturating_mul(1u32 << doublings);
+        let unanswered = now.saturating_duration_since(self.started);
+        let patient = steady
+            .saturating_add(unanswered.saturating_sub(PATIENT_AFTER))
+            .min(steady.saturating_mul(PATIENT_FACTOR));
+        young.min(patient)
     }
 
     /// The knock channels still open (empty unless knocking), leaving none behind.

@@ -22,6 +22,7 @@ use super::trace::{Direction, HandshakeState, MessageKind, Observation, Step};
 use super::wire::WireObject;
 use super::{Instant, InterruptKind, Limits, PortId, SendId, Timer, Timers};
 use crate::{Error, Violation};
+pub use handshake::{PATIENT_AFTER, PATIENT_FACTOR};
 use interrupts::Inbound;
 pub use outputs::{Action, Body, Event};
 
@@ -36,7 +37,9 @@ pub enum Role {
 
 /// The core's timing options. Its [`Default`] is the one set of defaults, the web layer's
 /// [`Config::new`](crate::Config::new) included: a 10 s handshake, no reply timeout, knocks every
-/// 10, 20, 40, ... ms up to every 200 ms, the last 4 knock channels per target kept open.
+/// 10, 20, 40, ... ms up to every 200 ms (54 knocks in the 10 s of a handshake; after
+/// [`PATIENT_AFTER`] unanswered, in a longer handshake, one a second), the last 4 knock channels
+/// per target kept open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timing {
     /// How long the whole handshake may take.
@@ -48,6 +51,9 @@ pub struct Timing {
     pub knock_interval: Duration,
     /// The interval after the first knock, doubling after each knock up to
     /// [`Timing::knock_interval`]; `None`: every interval is `knock_interval`.
+    ///
+    /// When set, a knocker unanswered for [`PATIENT_AFTER`] backs off further, up to
+    /// [`PATIENT_FACTOR`] times `knock_interval`; with `None` it keeps its steady pace.
     ///
     /// A knock is lost without a trace when it reaches a remote whose listener is not installed
     /// yet (a wasm app starts a little after its page's `load`), so the first reply comes with
@@ -148,6 +154,8 @@ pub struct Connection<P> {
     timing: Timing,
     state: State,
     targets: usize,
+    /// When the connection was made: how long a knocker has gone unanswered.
+    started: Instant,
     knock_attempt: u32,
     /// The peer announced `$closeNotice` in its handshake step: it is told when this side ends.
     peer_takes_notices: bool,
@@ -174,6 +182,7 @@ impl<P> Connection<P> {
             timing,
             state,
             targets: 0,
+            started: now,
             knock_attempt: 0,
             peer_takes_notices: false,
             next_port: 0,
