@@ -327,7 +327,7 @@ layer_e2e() {
   run_step "e2e[harness]" "$log" cargo test "${selection[@]}" --lib --bins || true
   summarise "e2e[harness]" "$log"
   [[ ${#FAILURES[@]} -eq 0 ]] || finish_layer e2e
-  local tests=(cargo test "${selection[@]}" --test browser --test demo --test hostile --test examples)
+  local tests=(cargo test "${selection[@]}" --test browser --test demo --test hostile --test examples --test lifecycle)
 
   rm -rf "$ROOT/target/e2e-screenshots" "$ROOT/target/e2e-logs"
   E2E_PROFILE_ROOT="$ROOT/target/e2e-profiles/run-$$"

@@ -74,10 +74,12 @@
 #![deny(missing_docs, missing_debug_implementations)]
 
 mod browser;
+mod cdp;
 mod config;
 mod engine;
 mod error;
 mod page;
+mod page_options;
 mod server;
 mod world;
 

@@ -9,6 +9,7 @@ use axum::Router;
 use tokio::task::JoinHandle;
 use tower_http::services::ServeDir;
 
+use crate::page_options::PageOptions;
 use crate::{Error, ErrorKind, Result};
 
 /// A static file server for one folder on `127.0.0.1:<port>` (which also answers for
@@ -21,6 +22,8 @@ pub struct StaticServer {
     root: PathBuf,
     port: u16,
     requests: Arc<Mutex<Vec<String>>>,
+    /// Headers and scripts a test adds to the HTML pages ([`StaticServer::add_page_header`]).
+    page_options: PageOptions,
     /// `None` once stopped.
     task: Option<JoinHandle<()>>,
 }
@@ -68,25 +71,28 @@ impl StaticServer {
         if let Some(fixtures) = fixtures {
             app = app.nest_service("/fixtures", ServeDir::new(fixtures));
         }
+        let page_options = PageOptions::default();
+        let options = page_options.clone();
         let app = app.fallback_service(ServeDir::new(root)).layer(middleware::from_fn(
-            move |request: Request, next: Next| {
-                let log = Arc::clone(&log);
-                async move {
-                    let line = format!("{} {}", request.method(), request.uri());
-                    let response = next.run(request).await;
-                    let content_type = response
-                        .headers()
-                        .get(axum::http::header::CONTENT_TYPE)
-                        .and_then(|value| value.to_str().ok())
-                        .unwrap_or("-")
-                        .to_owned();
-                    log.lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .push(format!("{line} -> {} {content_type}", response.status()));
-                    response
-                }
-            },
+            move |request: Request, next: Next| options.clone().apply(request, next),
         ));
+        let app = app.layer(middleware::from_fn(move |request: Request, next: Next| {
+            let log = Arc::clone(&log);
+            async move {
+                let line = format!("{} {}", request.method(), request.uri());
+                let response = next.run(request).await;
+                let content_type = response
+                    .headers()
+                    .get(axum::http::header::CONTENT_TYPE)
+                    .and_then(|value| value.to_str().ok())
+                    .unwrap_or("-")
+                    .to_owned();
+                log.lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(format!("{line} -> {} {content_type}", response.status()));
+                response
+            }
+        }));
         let task = tokio::spawn(async move {
             // Ends only with an I/O error on the listener or when the task is aborted.
             let _ = axum::serve(listener, app).await;
@@ -96,8 +102,28 @@ impl StaticServer {
             root: root.to_path_buf(),
             port,
             requests,
+            page_options,
             task: Some(task),
         })
+    }
+
+    /// Adds the header `name: value` to every HTML page served from now on, e.g.
+    /// `Cross-Origin-Opener-Policy: same-origin`. A name or value HTTP does not allow is an
+    /// error.
+    pub fn add_page_header(&self, name: &str, value: &str) -> Result<()> {
+        let header = axum::http::HeaderName::try_from(name)
+            .map_err(|_| Error::contract(format!("{name:?} is not a header name")))?;
+        let value = axum::http::HeaderValue::try_from(value)
+            .map_err(|_| Error::contract(format!("{value:?} is not a header value")))?;
+        self.page_options.add_header(header, value);
+        Ok(())
+    }
+
+    /// Puts `<script src="{src}"></script>` first in the `<head>` of every HTML page served from
+    /// now on (a classic script, so it runs before the page's modules): a probe that must see
+    /// the app from its start.
+    pub fn inject_script(&self, src: &str) {
+        self.page_options.inject_script(src);
     }
 
     /// The port it listens on.

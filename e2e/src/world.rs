@@ -228,6 +228,17 @@ impl World {
             .client()
     }
 
+    /// The server of the host origin (`None` in a world of fixtures only), for the options a
+    /// test sets on the pages it serves ([`StaticServer::add_page_header`]).
+    pub fn host_server(&self) -> Option<&StaticServer> {
+        self.host.as_ref()
+    }
+
+    /// The server of the remote origin (`None` in a world of fixtures only).
+    pub fn remote_server(&self) -> Option<&StaticServer> {
+        self.remote.as_ref()
+    }
+
     /// The host app's page, `http://localhost:<host port>/`.
     pub fn host_url(&self) -> String {
         format!("{}/", self.config.host_origin())
