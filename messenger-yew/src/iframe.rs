@@ -13,6 +13,7 @@ use yew::prelude::*;
 use yew::UseStateSetter;
 
 use crate::knocker::KnockerSessions;
+use crate::page::on_restored;
 use crate::SessionState;
 
 /// What [`use_iframe_session`] gives the component: the session's state and a way to close it.
@@ -59,7 +60,10 @@ impl fmt::Debug for IframeSession {
 ///   the answer (the listener speaks first; the host answers). The latest `handler_for` given is
 ///   the one used.
 /// - The state goes `Idle` → `Knocking` on each load → `Connected` once the iframe answered →
-///   `Failed` when the session ends (a reload supersedes it and knocks again: `Knocking`).
+///   `Failed` when the session ends (a reload supersedes it and knocks again: `Knocking`). The
+///   iframe removed from the page: `Failed(FrameRemoved)` at once; moved: `Knocking` again on
+///   its load. This page back from the back/forward cache: `Failed(PageHidden)` (its
+///   `pagehide`) → `Knocking` → `Connected` once the restored iframe answers again.
 /// - Unmounting (or a new `iframe` ref) drops the reconnector, which closes the session and
 ///   removes its listeners, and aborts the serving task.
 ///
@@ -121,6 +125,7 @@ struct IframeKeeper<MakeHandler: 'static> {
     sessions: Rc<KnockerSessions<MakeHandler>>,
     _reconnector: Reconnector,
     _load: EventListener,
+    _restored: Option<EventListener>,
 }
 
 impl<MakeHandler: 'static> Drop for IframeKeeper<MakeHandler> {
@@ -162,6 +167,12 @@ impl<MakeHandler: 'static> IframeKeeper<MakeHandler> {
                 sessions.knocking();
             })
         };
+        // Also before the reconnector's: back from the back/forward cache, the reconnector
+        // knocks again (the session ended on `pagehide`), and the state says so first.
+        let restored = {
+            let sessions = Rc::clone(&sessions);
+            on_restored(move || sessions.knocking())
+        };
         let on_answered = {
             let sessions = Rc::clone(&sessions);
             move |answered| sessions.answered(answered)
@@ -181,6 +192,7 @@ impl<MakeHandler: 'static> IframeKeeper<MakeHandler> {
             sessions,
             _reconnector: reconnector,
             _load: load,
+            _restored: restored,
         }
     }
 }

@@ -113,6 +113,7 @@ mod iframe;
 mod interrupts;
 mod knocker;
 mod listen;
+mod page;
 mod tasks;
 mod window;
 

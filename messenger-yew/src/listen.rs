@@ -10,6 +10,7 @@ use messenger::{listen, Closer, Config, Error, InterruptRequest, Messenger, Rece
 use serde::{de::DeserializeOwned, Serialize};
 use yew::prelude::*;
 
+use crate::page::on_restored;
 use crate::tasks::Tasks;
 use crate::SessionState;
 
@@ -103,10 +104,15 @@ impl<Out, In> fmt::Debug for ListenHandle<Out, In> {
 ///   once (`Failed` with its error); no `source` (say, a page opened on its own, with no parent
 ///   or opener to listen to) leaves the state `Idle`.
 /// - The state goes `Idle` → `Listening` → `Connected` → `Failed` when the session ends (the
-///   peer's reply timed out, a protocol violation, [`ListenHandle::close`]). It is not restarted.
+///   peer's reply timed out, a protocol violation, [`ListenHandle::close`]). It is not restarted,
+///   with one exception: a session (or a wait for the knock) that ended with
+///   [`Error::PageHidden`] because this page went into the back/forward cache listens again,
+///   with the same `config` and `source`, when the page is shown from the cache (`pageshow` with
+///   `persisted`): `Failed(PageHidden)` → `Listening` → `Connected` once the host knocks again
+///   (a [`messenger::Reconnector`] or [`messenger::WindowKeeper`] does, on its own `pageshow`).
 /// - The listener speaks first: once `Connected`, send through [`ListenHandle::send`].
 /// - Unmounting drops the pending `listen` (removing its window listeners) or the messenger
-///   (closing its ports) and aborts the hook's task.
+///   (closing its ports), removes the hook's `pageshow` listener and aborts the hook's task.
 #[hook]
 pub fn use_listen<Out, In>(config: Result<Config, Error>, source: Option<Source>) -> ListenHandle<Out, In>
 where
@@ -118,30 +124,36 @@ where
     {
         let (set_state, slot) = (state.setter(), Rc::clone(&slot));
         use_effect_with((), move |_| {
-            let tasks = Tasks::default();
-            match (config, source) {
-                (Err(error), _) => set_state.set(SessionState::Failed(error)),
-                (Ok(_), None) => {}
+            let run = match (config, source) {
+                (Err(error), _) => {
+                    set_state.set(SessionState::Failed(error));
+                    None
+                }
+                (Ok(_), None) => None,
                 (Ok(config), Some(source)) => {
-                    // Installs the window listeners now, before any later knock can arrive.
-                    let listening = listen::<Out, In>(config, source);
-                    set_state.set(SessionState::Listening);
-                    let slot = Rc::clone(&slot);
-                    tasks.spawn(async move {
-                        match listening.await {
-                            Ok(messenger) => {
-                                let closed = messenger.closed();
-                                *slot.borrow_mut() = Some(messenger);
-                                set_state.set(SessionState::Connected);
-                                set_state.set(SessionState::Failed(closed.await));
-                            }
-                            Err(error) => set_state.set(SessionState::Failed(error)),
+                    let run = Rc::new(Run {
+                        config,
+                        source,
+                        set_state,
+                        slot: Rc::clone(&slot),
+                        tasks: RefCell::new(Tasks::default()),
+                        ended: Rc::default(),
+                    });
+                    run.start();
+                    let weak = Rc::downgrade(&run);
+                    let restored = on_restored(move || {
+                        if let Some(run) = weak.upgrade() {
+                            run.restored();
                         }
                     });
+                    Some((run, restored))
                 }
-            }
+            };
             move || {
-                tasks.abort_all();
+                if let Some((run, restored)) = run {
+                    drop(restored);
+                    run.tasks.borrow().abort_all();
+                }
                 // Closes the session: every port closed, every listener removed.
                 drop(slot.borrow_mut().take());
             }
@@ -150,5 +162,60 @@ where
     ListenHandle {
         state: (*state).clone(),
         slot,
+    }
+}
+
+/// One mounted `use_listen`: what a (re)start needs.
+struct Run<Out, In> {
+    config: Config,
+    source: Source,
+    set_state: yew::UseStateSetter<SessionState>,
+    slot: Rc<Slot<Out, In>>,
+    /// The current listen's task; replaced (which aborts it) by a restart.
+    tasks: RefCell<Tasks>,
+    /// Why the last listen or session ended, as its task saw it.
+    ended: Rc<RefCell<Option<Error>>>,
+}
+
+impl<Out: Serialize + 'static, In: DeserializeOwned + 'static> Run<Out, In> {
+    /// Listens (again), holding the session in the slot once connected.
+    fn start(&self) {
+        // Installs the window listeners now, before any later knock can arrive.
+        let listening = listen::<Out, In>(self.config.clone(), self.source.clone());
+        self.ended.borrow_mut().take();
+        self.set_state.set(SessionState::Listening);
+        let (slot, set_state, ended) = (Rc::clone(&self.slot), self.set_state.clone(), Rc::clone(&self.ended));
+        let tasks = self.tasks.borrow();
+        tasks.spawn(async move {
+            let why = match listening.await {
+                Ok(messenger) => {
+                    let closed = messenger.closed();
+                    *slot.borrow_mut() = Some(messenger);
+                    set_state.set(SessionState::Connected);
+                    closed.await
+                }
+                Err(error) => error,
+            };
+            *ended.borrow_mut() = Some(why.clone());
+            set_state.set(SessionState::Failed(why));
+        });
+    }
+
+    /// The page came back from the back/forward cache: listens again if the page's `pagehide`
+    /// ended the session (or the wait for a knock); any other end stays as it is.
+    fn restored(&self) {
+        // The session's own word first (its task may not have run yet), else the task's: a
+        // listen that never connected leaves nothing in the slot.
+        let session = self.slot.borrow().as_ref().and_then(|m| m.status().closed_with);
+        let ended = session.or_else(|| self.ended.borrow().clone());
+        if ended != Some(Error::PageHidden) {
+            return;
+        }
+        // The old task and session go first (the task would report the old end after the new
+        // start): a fresh set of tasks aborts the old one.
+        let old = self.tasks.replace(Tasks::default());
+        drop(old);
+        drop(self.slot.borrow_mut().take());
+        self.start();
     }
 }

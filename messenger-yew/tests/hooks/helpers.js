@@ -60,12 +60,15 @@ export function install_listener_counter() {
   };
 }
 
-// Live listeners in this realm: on the window, on ports, on iframe elements (the hook's and the
+// Live listeners in this realm: on the window (the page lifecycle's `pagehide` and `pageshow`
+// apart: each window session's guard and the hooks' and keepers' `pageshow`), on ports, on iframe elements (the hook's and the
 // reconnector's `load` listeners). Yew's own delegated listeners on the app's root are not counted.
+const LIFECYCLE = ['pagehide', 'pageshow'];
 export function live_listeners(kind) {
   return live.filter((e) => {
     switch (kind) {
-      case 'window': return e.target === globalThis;
+      case 'window': return e.target === globalThis && !LIFECYCLE.includes(e.type);
+      case 'lifecycle': return e.target === globalThis && LIFECYCLE.includes(e.type);
       case 'MessagePort': return e.target instanceof MessagePort;
       case 'HTMLIFrameElement': return e.target instanceof HTMLIFrameElement;
       default: throw new Error('no kind ' + kind);

@@ -30,8 +30,11 @@ extern "C" {
 /// Live event listeners in the test page's realm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Listeners {
-    /// On the window.
+    /// On the window (the page lifecycle's listeners apart, below).
     pub window: u32,
+    /// `pagehide` and `pageshow` on the window: a session's guard, the hooks' and keepers'
+    /// `pageshow`.
+    pub lifecycle: u32,
     /// On `MessagePort`s.
     pub ports: u32,
     /// On iframe elements: the reconnector's and the hook's `load` listeners.
@@ -43,6 +46,7 @@ pub fn live() -> Listeners {
     install_listener_counter();
     Listeners {
         window: live_listeners("window"),
+        lifecycle: live_listeners("lifecycle"),
         ports: live_listeners("MessagePort"),
         iframes: live_listeners("HTMLIFrameElement"),
     }

@@ -13,6 +13,7 @@ mod held;
 mod interrupt;
 mod keeping;
 mod knock_listener;
+mod page;
 mod ports;
 mod reconnect;
 mod serve;

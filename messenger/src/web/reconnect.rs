@@ -1,4 +1,5 @@
-//! Keeping a session with an iframe across its reloads and navigations.
+//! Keeping a session with an iframe across its reloads and navigations, its moves in the DOM, its
+//! removal, and this page's trips through the back/forward cache.
 
 use std::cell::RefCell;
 use std::fmt;
@@ -9,7 +10,8 @@ use gloo_events::EventListener;
 use web_sys::HtmlIFrameElement;
 
 use super::keeping::{spawn_owned, KeptSession};
-use super::session::{knock, Answered};
+use super::page::{on_restored, FrameChange, FrameWatch};
+use super::session::{knock_closable, Answered, Closer};
 use super::{Config, Target};
 use crate::Error;
 
@@ -18,17 +20,96 @@ use crate::Error;
 /// A reloaded or navigated iframe loses its end of every port, and no browser reports that, so
 /// the host watches the iframe's `load` event instead: each load ends the previous session with
 /// [`Error::Superseded`] (failing its pending work) and knocks anew. Create it before the iframe's
-/// first load (for instance right after inserting the iframe). Dropping it removes the listener,
-/// stops knocking and closes the current session.
+/// first load (for instance right after inserting the iframe). Dropping it removes its
+/// listeners and its observer, stops knocking and closes the current session.
+///
+/// What the application sees (through `on_answered`, the sessions' [`closed`] and their pending
+/// sends), and how soon:
+///
+/// - **Reload or navigation of the iframe**: the old session ends with [`Error::Superseded`] at
+///   the iframe's `load`, and a new session is handed to `on_answered` once the new page
+///   answers. (The old page's close notice "pagehide" may arrive first: then the old session
+///   ends with [`Error::PeerClosed`]`(`[`CloseReason::PageHidden`]`)` a little earlier; the new
+///   session comes the same way.)
+/// - **The iframe moved** to another place in the DOM (removed and inserted again in one task,
+///   which reloads it): seen at the end of the task that moved it, before any message of the
+///   old page can arrive, so the old session ends with [`Error::Superseded`] in every engine,
+///   always; the moved iframe's `load` starts the new session as for a reload.
+/// - **The iframe removed** from its document (alone or with an ancestor): seen at the end of
+///   the task that removed it, so the session ends with [`Error::FrameRemoved`] at once: a send
+///   waiting for its reply fails with it (not after the reply timeout), every port is closed. An
+///   unanswered knock ends with it too and `on_answered` receives `Err(FrameRemoved)`. The
+///   reconnector stays: inserted again, the iframe loads and a new session starts.
+/// - **This page went into the back/forward cache** (`pagehide`): the session ends with
+///   [`Error::PageHidden`], telling the iframe's page, and an unanswered knock too
+///   (`on_answered` receives `Err(PageHidden)`). When the page is shown again from the cache
+///   (`pageshow` with `persisted`) the reconnector knocks again, and the restored iframe's page
+///   (which ended its own session on its `pagehide`) answers when it listens again: a new
+///   session is handed to `on_answered` without a `load`.
 ///
 /// For a window the page opened (whose `load` it cannot see), see
 /// [`WindowKeeper`](crate::WindowKeeper).
+///
+/// [`closed`]: crate::Messenger::closed
+/// [`CloseReason::PageHidden`]: crate::CloseReason::PageHidden
 #[must_use = "dropping a Reconnector stops watching the iframe and closes the session"]
 pub struct Reconnector {
     _load: EventListener,
+    _restored: Option<EventListener>,
+    _watch: Option<FrameWatch>,
+    keeping: Rc<Keeping>,
+}
+
+/// What the reconnector's listeners share: the kept session and the knock in flight.
+struct Keeping {
+    frame: HtmlIFrameElement,
+    config: Config,
     kept: Rc<KeptSession>,
-    /// The knock of the latest load while it is unanswered.
-    knocking: Rc<RefCell<Option<AbortHandle>>>,
+    /// The latest knock while it is unanswered: its task, and a closer to end it with a reason.
+    knocking: RefCell<Option<(AbortHandle, Option<Closer>)>>,
+}
+
+impl Keeping {
+    /// Ends the knock in flight without a word (a newer knock replaces it).
+    fn abort_knock(&self) {
+        if let Some((task, _)) = self.knocking.borrow_mut().take() {
+            task.abort();
+        }
+    }
+
+    /// Ends the current session with `error` and knocks on the iframe's window anew.
+    fn knock_again(self: &Rc<Self>, error: Error) {
+        self.abort_knock();
+        let _ = self.kept.end_current(error);
+        let target = match Target::iframe(&self.frame) {
+            Ok(target) => target,
+            Err(error) => return self.kept.hand_over(Err(error)),
+        };
+        let (closer, knocked) = knock_closable(self.config.clone(), vec![target]);
+        let kept = self.kept.clone();
+        let task = spawn_owned(async move { kept.hand_over(knocked.await) });
+        *self.knocking.borrow_mut() = Some((task, closer));
+    }
+
+    /// The iframe was moved or removed.
+    fn changed(&self, change: FrameChange) {
+        match change {
+            // It reloads; its `load` knocks again. Ended now, so that the old page's own notice
+            // (its `pagehide`), which arrives later, finds nothing open.
+            FrameChange::Moved => {
+                self.abort_knock();
+                let _ = self.kept.end_current(Error::Superseded);
+            }
+            FrameChange::Removed => {
+                // The knock is ended, not aborted: its task hands the error to `on_answered`.
+                let knock = self.knocking.borrow_mut().take();
+                if let Some((_, Some(closer))) = knock {
+                    closer.close_with(Error::FrameRemoved);
+                }
+                let _ = self.kept.end_current(Error::FrameRemoved);
+            }
+        }
+    }
 }
 
 impl Reconnector {
@@ -39,37 +120,45 @@ impl Reconnector {
         config: Config,
         on_answered: impl FnMut(Result<Answered, Error>) + 'static,
     ) -> Self {
-        let kept = Rc::new(KeptSession::new(on_answered));
-        let knocking = Rc::new(RefCell::new(None::<AbortHandle>));
-        let (frame, on_load_kept, on_load_knocking) = (iframe.clone(), kept.clone(), knocking.clone());
+        let keeping = Rc::new(Keeping {
+            frame: iframe.clone(),
+            config,
+            kept: Rc::new(KeptSession::new(on_answered)),
+            knocking: RefCell::new(None),
+        });
+        // The listeners hold the state weakly: it lives exactly as long as the reconnector.
+        let weak = Rc::downgrade(&keeping);
         let load = EventListener::new(iframe, "load", move |_| {
-            if let Some(previous) = on_load_knocking.borrow_mut().take() {
-                previous.abort();
+            if let Some(keeping) = weak.upgrade() {
+                keeping.knock_again(Error::Superseded);
             }
-            let _ = on_load_kept.end_current(Error::Superseded);
-            let target = match Target::iframe(&frame) {
-                Ok(target) => target,
-                Err(error) => return on_load_kept.hand_over(Err(error)),
-            };
-            let knocked = knock(config.clone(), vec![target]);
-            let kept = on_load_kept.clone();
-            let task = spawn_owned(async move { kept.hand_over(knocked.await) });
-            *on_load_knocking.borrow_mut() = Some(task);
+        });
+        let weak = Rc::downgrade(&keeping);
+        let restored = on_restored(move || {
+            if let Some(keeping) = weak.upgrade() {
+                // Its session ended on `pagehide` already; nothing else will knock (no `load`).
+                keeping.knock_again(Error::Superseded);
+            }
+        });
+        let weak = Rc::downgrade(&keeping);
+        let watch = FrameWatch::new(iframe, move |change| {
+            if let Some(keeping) = weak.upgrade() {
+                keeping.changed(change);
+            }
         });
         Reconnector {
             _load: load,
-            kept,
-            knocking,
+            _restored: restored,
+            _watch: watch,
+            keeping,
         }
     }
 }
 
 impl Drop for Reconnector {
     fn drop(&mut self) {
-        if let Some(knocking) = self.knocking.borrow_mut().take() {
-            knocking.abort();
-        }
-        let _ = self.kept.end_current(Error::Closed);
+        self.keeping.abort_knock();
+        let _ = self.keeping.kept.end_current(Error::Closed);
     }
 }
 

@@ -21,7 +21,10 @@ use crate::{Error, SendError};
 /// reaches the remote before its listener exists is lost). The future resolves with the
 /// [`Answered`] session when a listener answered; its [`Answered::finish_handshake`] or
 /// [`Answered::serve`] sends the third part. Dropping the future stops knocking and closes
-/// every port.
+/// every port. In a page, the page's `pagehide` ends the knock and its session with
+/// [`Error::PageHidden`]; to connect again after the back/forward cache (and on the iframe's
+/// reloads, moves and removal), use a [`Reconnector`](crate::Reconnector) or a
+/// [`WindowKeeper`](crate::WindowKeeper).
 pub fn knock(config: Config, targets: Vec<Target>) -> impl Future<Output = Result<Answered, Error>> {
     knock_closable(config, targets).1
 }
@@ -50,6 +53,32 @@ pub(crate) fn knock_closable(
 /// The temporary window (or worker) listeners are installed at once and removed the moment a
 /// valid knock arrives, on timeout, or when the future is dropped. Resolves with a connected
 /// [`Messenger`] whose turn it is: the listener speaks first.
+///
+/// In a page, the session (and a listen still waiting for its knock) ends with
+/// [`Error::PageHidden`] on the page's `pagehide`, telling the knocker. A page that can come
+/// back from the back/forward cache listens again itself when it is shown (`pageshow` with
+/// `persisted`): its host's [`Reconnector`](crate::Reconnector) or
+/// [`WindowKeeper`](crate::WindowKeeper) knocks again then. `messenger_yew::use_listen` does
+/// this; with `listen` alone it is a `pageshow` listener of the application's:
+///
+/// ```no_run
+/// # use messenger::{listen, Config, Error, Source};
+/// # use wasm_bindgen::JsCast;
+/// # fn start(config: Config, source: Source) {}
+/// # fn example(config: Config, source: Source) -> gloo_events::EventListener {
+/// let window = web_sys::window().expect("a page");
+/// // Kept as long as the page listens; `start` runs `listen(config, source)` and its session.
+/// gloo_events::EventListener::new(&window, "pageshow", move |event| {
+///     let persisted = event
+///         .dyn_ref::<web_sys::PageTransitionEvent>()
+///         .is_some_and(web_sys::PageTransitionEvent::persisted);
+///     if persisted {
+///         // The previous session ended with `Error::PageHidden` on `pagehide`.
+///         start(config.clone(), source.clone());
+///     }
+/// })
+/// # }
+/// ```
 pub fn listen<Out, In>(config: Config, source: Source) -> impl Future<Output = Result<Messenger<Out, In>, Error>> {
     let started = Driver::listen(config, source);
     async move {

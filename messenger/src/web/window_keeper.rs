@@ -15,6 +15,10 @@
 //! * **Close.** `window.closed` is the one signal a closed window gives its opener. The keeper
 //!   reads it every [`WindowKeeperTiming::closed_check`] and ends the session at once with
 //!   [`Error::WindowClosed`], instead of leaving it to a reply timeout.
+//! * **This page in the back/forward cache.** Its `pagehide` ends the session with
+//!   [`Error::PageHidden`] (telling the window's page). Shown again from the cache (`pageshow`
+//!   with `persisted`), the keeper starts over at once: a first knock, shown as it goes, whose
+//!   answer is a new session handed to `on_answered`.
 //! * **Anything else** (the window navigated to another site, or its page hangs): the remote's
 //!   silence passes [`Config::reply_timeout`], as with an iframe.
 //!
@@ -27,10 +31,12 @@ use std::rc::{Rc, Weak};
 use std::time::Duration;
 
 use futures::future::{select, AbortHandle, Either};
+use gloo_events::EventListener;
 use gloo_timers::future::sleep;
 
 use super::held::Held;
 use super::keeping::{spawn_owned, KeptSession};
+use super::page::on_restored;
 use super::session::{knock_closable, Answered, Closer};
 use super::{Config, Target};
 use crate::protocol::{HandshakeState, Observation, Step};
@@ -153,12 +159,50 @@ impl WindowKeeperTiming {
 /// ```
 #[must_use = "dropping a WindowKeeper stops knocking on the window and closes the session"]
 pub struct WindowKeeper {
+    state: Rc<KeeperState>,
+    /// Starts over when this page comes back from the back/forward cache (none in a worker).
+    _restored: Option<EventListener>,
+}
+
+/// What the keeper and its `pageshow` listener share: what each run of the task needs, and the
+/// run going on.
+struct KeeperState {
     window: web_sys::Window,
-    task: AbortHandle,
+    config: Config,
+    timing: WindowKeeperTiming,
+    task: RefCell<Option<AbortHandle>>,
     kept: Rc<KeptSession>,
     /// The knock in flight, to end it at once when the keeper is dropped (an aborted task is
     /// only dropped when the executor next polls it).
     knocking: Rc<RefCell<Option<Closer>>>,
+}
+
+impl KeeperState {
+    /// Starts (or starts over) the task: a first knock, shown as it goes, then the background
+    /// knocks and the checks of `window.closed`.
+    fn start(&self) {
+        self.stop();
+        let keeping = Keeping {
+            window: self.window.clone(),
+            config: self.config.clone(),
+            timing: self.timing,
+            kept: self.kept.clone(),
+            knocking: self.knocking.clone(),
+        };
+        let task = spawn_owned(keeping.run());
+        *self.task.borrow_mut() = Some(task);
+    }
+
+    /// Stops the task and ends its knock.
+    fn stop(&self) {
+        if let Some(task) = self.task.borrow_mut().take() {
+            task.abort();
+        }
+        let knocking = self.knocking.borrow_mut().take();
+        if let Some(knock) = knocking {
+            knock.close();
+        }
+    }
 }
 
 impl WindowKeeper {
@@ -178,42 +222,45 @@ impl WindowKeeper {
         timing: WindowKeeperTiming,
         on_answered: impl FnMut(Result<Answered, Error>) + 'static,
     ) -> Self {
-        let kept = Rc::new(KeptSession::new(on_answered));
-        let knocking = Rc::new(RefCell::new(None));
-        let keeping = Keeping {
+        let state = Rc::new(KeeperState {
             window: window.clone(),
             config,
             timing,
-            kept: kept.clone(),
-            knocking: knocking.clone(),
-        };
+            task: RefCell::new(None),
+            kept: Rc::new(KeptSession::new(on_answered)),
+            knocking: Rc::new(RefCell::new(None)),
+        });
+        state.start();
+        let weak = Rc::downgrade(&state);
+        let restored = on_restored(move || {
+            if let Some(state) = weak.upgrade() {
+                // The session and the knock ended on `pagehide`; the task, frozen in the cache,
+                // would knock again only after its pause. It starts over at once.
+                let _ = state.kept.end_current(Error::Superseded);
+                state.start();
+            }
+        });
         WindowKeeper {
-            window: window.clone(),
-            task: spawn_owned(keeping.run()),
-            kept,
-            knocking,
+            state,
+            _restored: restored,
         }
     }
 
     /// Whether the window is still open.
     pub fn is_open(&self) -> bool {
-        is_open(&self.window)
+        is_open(&self.state.window)
     }
 
     /// The window kept.
     pub fn window(&self) -> &web_sys::Window {
-        &self.window
+        &self.state.window
     }
 }
 
 impl Drop for WindowKeeper {
     fn drop(&mut self) {
-        self.task.abort();
-        let knocking = self.knocking.borrow_mut().take();
-        if let Some(knock) = knocking {
-            knock.close();
-        }
-        let _ = self.kept.end_current(Error::Closed);
+        self.state.stop();
+        let _ = self.state.kept.end_current(Error::Closed);
     }
 }
 

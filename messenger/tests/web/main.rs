@@ -17,6 +17,8 @@ mod support;
 mod codec;
 /// The messenger against a hand-written JavaScript worker, in both roles.
 mod js_worker;
+/// Page lifecycles around iframes: pagehide, removal, moves, the back/forward cache.
+mod lifecycle_frames;
 /// No listener outlives its purpose.
 mod listeners;
 /// Malformed and oversized input: one typed error per input, in every engine.

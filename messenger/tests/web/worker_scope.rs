@@ -736,9 +736,12 @@ async fn worker_scope_knocker_is_answered_by_its_page() {
         live(),
         Listeners {
             workers: page_baseline.workers + 2,
+            // The session's `pagehide` guard: the page going away ends its session with its
+            // worker too.
+            lifecycle: page_baseline.lifecycle + 1,
             ..page_baseline
         },
-        "message and messageerror on the worker, none on the window"
+        "message and messageerror on the worker, no message listener on the window"
     );
     rust_worker.command(&Command::Go);
     let messenger = within(STEP, "the worker's knock", listening)

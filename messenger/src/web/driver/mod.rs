@@ -83,6 +83,11 @@ struct Inner {
     unbound_sinks: LiteMap<SendId, (InterruptSink, InterruptKind)>,
     sinks: LiteMap<PortId, InterruptSink>,
     close_watchers: Vec<oneshot::Sender<Error>>,
+    /// The page's `pagehide` listener while the session is open (none in a worker): the page
+    /// going away ends the session with [`Error::PageHidden`], telling the peer. Dropped when
+    /// the session ends (see `perform.rs`, `Event::Closed`), so a closed session keeps no
+    /// window listener.
+    pagehide: Option<gloo_events::EventListener>,
 }
 
 impl Drop for Inner {
@@ -166,6 +171,7 @@ impl Driver {
                 unbound_sinks: LiteMap::new(),
                 sinks: LiteMap::new(),
                 close_watchers: Vec::new(),
+                pagehide: None,
             }),
             observer: config.observer,
             driving: Cell::new(false),
@@ -183,7 +189,12 @@ impl Driver {
         let core = Connection::knocker(config.timing, config.limits, targets.len(), now);
         let shared = Driver::new(config, core, targets)?;
         let (tx, rx) = oneshot::channel();
-        shared.inner.borrow_mut().handshake = Some(tx);
+        {
+            let pagehide = shared.on_pagehide();
+            let mut inner = shared.inner.borrow_mut();
+            inner.handshake = Some(tx);
+            inner.pagehide = pagehide;
+        }
         drive(&shared);
         Ok(Started {
             driver: shared,
@@ -199,14 +210,29 @@ impl Driver {
         let knock_listener = shared.knock_listener(source)?;
         let (tx, rx) = oneshot::channel();
         {
+            let pagehide = shared.on_pagehide();
             let mut inner = shared.inner.borrow_mut();
             inner.knock_listener = Some(knock_listener);
             inner.handshake = Some(tx);
+            inner.pagehide = pagehide;
         }
         drive(&shared);
         Ok(Started {
             driver: shared,
             handshake: rx,
+        })
+    }
+
+    /// The session's `pagehide` guard (one `addEventListener` per session, none per message):
+    /// the page going away (a navigation, a reload, its iframe removed, the back/forward cache)
+    /// ends the session with [`Error::PageHidden`], and the core tells the peer (a close notice
+    /// "pagehide") while its ports still work. `None` in a worker.
+    fn on_pagehide(self: &Rc<Self>) -> Option<gloo_events::EventListener> {
+        let weak = Rc::downgrade(self);
+        super::page::on_pagehide(move || {
+            if let Some(shared) = weak.upgrade() {
+                shared.fail(Error::PageHidden);
+            }
         })
     }
 

@@ -196,7 +196,7 @@ pub(super) fn dispatch(shared: &Rc<Driver>, event: Event<JsValue>) {
             }
         }
         Event::Closed(error) => {
-            let (handshake, waiters, sinks, watchers) = {
+            let (handshake, waiters, sinks, watchers, pagehide) = {
                 let mut inner = shared.inner.borrow_mut();
                 let inner = &mut *inner;
                 (
@@ -204,8 +204,11 @@ pub(super) fn dispatch(shared: &Rc<Driver>, event: Event<JsValue>) {
                     std::mem::take(&mut inner.waiters),
                     std::mem::take(&mut inner.unbound_sinks),
                     std::mem::take(&mut inner.close_watchers),
+                    inner.pagehide.take(),
                 )
             };
+            // A closed session keeps no window listener (removed outside the borrow).
+            drop(pagehide);
             if let Some(tx) = handshake {
                 let _ = tx.send(Err(error.clone()));
             }

@@ -130,6 +130,7 @@ export function spawn_worker(source) {
 // Counting live event listeners (support/listeners.rs)
 
 const live = [];
+const added = {};
 let installed = false;
 const capture = (options) => (typeof options === 'boolean' ? options : !!(options && options.capture));
 const find = (target, type, listener, capture) =>
@@ -143,6 +144,7 @@ export function install_listener_counter() {
   const remove = proto.removeEventListener;
   proto.addEventListener = function (type, listener, options) {
     const c = capture(options);
+    added[type] = (added[type] || 0) + 1;
     // `once` listeners remove themselves; the messenger uses none, so they are not counted.
     const once = typeof options === 'object' && options !== null && options.once;
     if (listener && !once && find(this, type, listener, c) < 0) live.push({ target: this, type, listener, capture: c });
@@ -155,12 +157,16 @@ export function install_listener_counter() {
   };
 }
 
-// Live listeners on this realm's global object (a page's window, a worker's scope), on
-// ports, on Worker objects.
+// The page lifecycle's events: each window session's `pagehide` guard, the keepers' `pageshow`.
+const LIFECYCLE = ['pagehide', 'pageshow'];
+
+// Live listeners on this realm's global object (a page's window, a worker's scope; the page
+// lifecycle's listeners apart), on ports, on Worker objects.
 export function live_listeners(kind) {
   return live.filter((e) => {
     switch (kind) {
-      case 'global': return e.target === globalThis;
+      case 'global': return e.target === globalThis && !LIFECYCLE.includes(e.type);
+      case 'lifecycle': return e.target === globalThis && LIFECYCLE.includes(e.type);
       case 'MessagePort': return e.target instanceof MessagePort;
       case 'Worker': return typeof Worker === 'function' && e.target instanceof Worker;
       default: throw new Error('no kind ' + kind);
@@ -253,3 +259,36 @@ addEventListener('message', async ({ data: { module, control, role, origin } }) 
   worker.postMessage({ module, control, role, origin }, [control]);
   return worker;
 }
+
+// ----------------------------------------------------------------------------------------------
+// Pages in iframes that run this test binary, and page lifecycle events (lifecycle_frames.rs)
+
+// Loads this test binary into `iframe` as a same-origin `srcdoc` page (a real page with its own
+// window and lifecycle: it can be navigated away, moved, removed) that runs `frame_page_main`.
+// The page takes what it needs from its iframe element (same origin: `frameElement`), so the
+// compiled `module` is neither fetched nor compiled again; every load of the iframe (a move
+// reloads it) runs the program afresh with the same `control` port (the page's end of it is
+// `reports`, where a failure to start is reported too).
+export function load_rust_frame(iframe, glue, module, control, role, origin) {
+  iframe.__rustFrame = { module, control, role, origin };
+  iframe.srcdoc = `<!doctype html><meta charset="utf-8"><script type="module">
+import init, { frame_page_main } from ${JSON.stringify(glue)};
+const { module, control, role, origin } = window.frameElement.__rustFrame;
+try {
+  await init({ module_or_path: module });
+  await frame_page_main(control, role, origin);
+} catch (error) {
+  control.postMessage(JSON.stringify({ Failed: 'frame: ' + String(error) }));
+}
+</scr` + `ipt>`;
+}
+
+// Dispatches a script-made `pagehide` or `pageshow` on `win` (of that window's own realm), as
+// the browser would around the back/forward cache.
+export function dispatch_page_transition(win, type, persisted) {
+  win.dispatchEvent(new win.PageTransitionEvent(type, { persisted }));
+}
+
+// How many times `addEventListener(type, ...)` was called in this realm since the counter was
+// installed (the live count above cannot tell a listener kept from one added per message).
+export function added_listeners(type) { return added[type] || 0; }

@@ -17,8 +17,12 @@ extern "C" {
 /// Live listeners by kind of target, in this realm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Listeners {
-    /// On the global object: the page's window, or the worker's own scope.
+    /// On the global object: the page's window, or the worker's own scope (the page
+    /// lifecycle's listeners apart, below).
     pub global: u32,
+    /// `pagehide` and `pageshow` on the global object: one `pagehide` per open window session,
+    /// a `pageshow` per keeper.
+    pub lifecycle: u32,
     /// On `Worker` objects (the page's handles of its workers).
     pub workers: u32,
     /// On `MessagePort`s.
@@ -31,6 +35,7 @@ pub fn live() -> Listeners {
     install_listener_counter();
     Listeners {
         global: live_listeners("global"),
+        lifecycle: live_listeners("lifecycle"),
         workers: live_listeners("Worker"),
         ports: live_listeners("MessagePort"),
     }
