@@ -319,7 +319,8 @@ layer_e2e() {
   # The harness's and bench-runner's own unit tests (--lib --bins) need no browser: they run
   # once, as "e2e[harness]". The browser tests (--test browser: the messenger's handshake and
   # origins; --test demo: the demo's flows; --test hostile: a misbehaving peer at the right
-  # origin; --test examples: the plain wasm-bindgen examples) are `test = false`, so that a
+  # origin; --test examples: the plain wasm-bindgen examples; --test lifecycle: frozen, cached,
+  # cut off and removed pages) are `test = false`, so that a
   # plain `cargo test` without the builds does not run them, and run once per engine. One
   # package selection for both, so e2e's dependencies are built once.
   local selection=(-p e2e -p bench-runner)

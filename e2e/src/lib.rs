@@ -31,6 +31,12 @@
 //! an iframe with the embedded app). Tests never sleep to let a page settle: they wait for the
 //! state they need, and a wait that runs out says what it saw last.
 //!
+//! A test can change what a server adds to its HTML pages while it runs
+//! ([`StaticServer::add_page_header`], say `Cross-Origin-Opener-Policy`, and
+//! [`StaticServer::inject_script`], a probe that runs before the app), through
+//! [`World::host_server`] and [`World::remote_server`]; in Chromium it can run a DevTools protocol
+//! command on the page ([`World::devtools`], say to freeze it).
+//!
 //! The examples under `examples/` get a world of their own ([`World::run_examples`]): their two
 //! release builds on two more ports, and nothing else.
 //!
