@@ -215,6 +215,79 @@ async fn lifecycle_host_page_back_and_forward() -> Result<()> {
     .await
 }
 
+/// The host page with Eos also in a window it opened goes to another page and back. Chromium
+/// and Firefox never keep a page that has opened a window in the back/forward cache (the window
+/// could script it through `opener`): the host loads anew, the iframe's Eos connects as session
+/// 1, and the window's Eos is left with its session ended by the host's `pagehide` notice until
+/// the user opens it again. WebKitGTK caches the page all the same: the iframe's session comes
+/// back with no click. Eos's window, whose session the host's `pagehide` ended
+/// (`PeerClosed(PageHidden)`), does not listen again (`use_listen` listens again only after its
+/// own page's `pagehide`), so the host's keeper knocks on it until the user reloads it.
+#[tokio::test]
+async fn lifecycle_host_page_with_a_popup_back_and_forward() -> Result<()> {
+    World::run("lifecycle_host_page_with_a_popup_back_and_forward", async |w| {
+        open_probed_demo(w).await?;
+        let known = w.windows().await?;
+        w.click("#open-window").await?;
+        let popup = w.wait_for_new_window(&known).await?;
+        w.wait_for_text("#window-detail", "session 2 with Eos in a window")
+            .await?;
+        w.evaluate("__lc.clearEvents();", vec![]).await?;
+        w.goto(&format!("{}fixtures/elsewhere.html", w.host_url())).await?;
+        w.wait_for_text("#elsewhere", "another page").await?;
+        // Eos's window hears the host's page go away: its session ends, said in words, at the
+        // latest with its next poll.
+        w.in_window(&popup, async |w| {
+            w.wait_for_text("#connection-state", "closed").await?;
+            w.wait_for("#connection-detail", "the host's page went away", is_peer_page_hidden)
+                .await
+                .map(drop)
+        })
+        .await?;
+        w.back().await?;
+        w.wait_for_text("#connection-state", "connected").await?;
+        let events = w.evaluate("return __lc.events();", vec![]).await?;
+        let shown = last_event(&events, "pageshow", "/");
+        let engine = w.config().engine;
+        eprintln!("{engine}: host with a popup back: pageshow persisted {shown:?}");
+        match engine {
+            Engine::Chromium | Engine::Firefox => {
+                if shown != Some(false) {
+                    return Err(Error::contract(format!(
+                        "{engine} restored a page that opened a window with persisted {shown:?}: {events}"
+                    )));
+                }
+                // A new page: the iframe's Eos in session 1, no window kept, nothing to report.
+                demo_connected(w, 1).await?;
+                w.wait_for_text("#window-state", "not open").await?;
+                let errors = w.texts("#errors li").await?;
+                if !errors.is_empty() {
+                    return Err(Error::contract(format!("the reloaded host lists {errors:?}")));
+                }
+            }
+            Engine::Webkit => {
+                if shown != Some(true) {
+                    return Err(Error::contract(format!(
+                        "WebKitGTK restored the page with persisted {shown:?}: {events}"
+                    )));
+                }
+                // Both sessions ended on pagehide (two PageHidden errors); the iframe's comes
+                // back as session 3 with no click.
+                demo_connected(w, 3).await?;
+                let errors = w.texts("#errors li").await?;
+                if errors.len() != 2 || !errors.iter().all(|e| e.contains("was hidden")) {
+                    return Err(Error::contract(format!(
+                        "after the cache the host lists {errors:?}, expected two PageHidden errors"
+                    )));
+                }
+            }
+        }
+        round_trip(w).await?;
+        w.screenshot("host-with-popup-after-back").await.map(drop)
+    })
+    .await
+}
+
 /// Eos's iframe navigates to another page of its origin and back (an iframe is never restored
 /// from the back/forward cache: Eos loads anew). The host ends the old session with a typed
 /// error, and its `Reconnector` starts a new one on the iframe's `load`.
@@ -453,10 +526,13 @@ async fn lifecycle_eos_frame_moved() -> Result<()> {
     .await
 }
 
-/// The host's words for a session its peer ended because its page went away
-/// (`PeerClosed(PageHidden)`).
+/// The words of either app for a session its peer ended because its page went away
+/// (`PeerClosed(PageHidden)`): the library's own, or the apps' ("Eos reloaded or left; its
+/// session ended.", "The host page reloaded or left; the session ended.").
 fn is_peer_page_hidden(words: &str) -> bool {
-    words.contains("went away") || words == "Eos reloaded or left; its session ended."
+    words.contains("went away")
+        || words.contains("reloaded or left; its session ended")
+        || words.contains("reloaded or left; the session ended")
 }
 
 /// The host's words for a session replaced by a new one (`Superseded`).
