@@ -227,11 +227,17 @@ async fn lifecycle_host_page_back_and_forward() -> Result<()> {
 async fn lifecycle_host_page_with_a_popup_back_and_forward() -> Result<()> {
     World::run("lifecycle_host_page_with_a_popup_back_and_forward", async |w| {
         open_probed_demo(w).await?;
+        let baseline = both_counts(w).await?;
         let known = w.windows().await?;
         w.click("#open-window").await?;
         let popup = w.wait_for_new_window(&known).await?;
         w.wait_for_text("#window-detail", "session 2 with Eos in a window")
             .await?;
+        w.in_window(&popup, async |w| {
+            w.wait_for_text("#connection-state", "connected").await
+        })
+        .await?;
+        let with_window = both_counts(w).await?;
         w.evaluate("__lc.clearEvents();", vec![]).await?;
         w.goto(&format!("{}fixtures/elsewhere.html", w.host_url())).await?;
         w.wait_for_text("#elsewhere", "another page").await?;
@@ -264,6 +270,8 @@ async fn lifecycle_host_page_with_a_popup_back_and_forward() -> Result<()> {
                 if !errors.is_empty() {
                     return Err(Error::contract(format!("the reloaded host lists {errors:?}")));
                 }
+                round_trip(w).await?;
+                counts_back_to(w, &baseline).await?;
             }
             Engine::Webkit => {
                 if shown != Some(true) {
@@ -280,9 +288,24 @@ async fn lifecycle_host_page_with_a_popup_back_and_forward() -> Result<()> {
                         "after the cache the host lists {errors:?}, expected two PageHidden errors"
                     )));
                 }
+                round_trip(w).await?;
+                // The keeper knocks on the window again; its Eos answers once the user reloads
+                // it (it does not listen again by itself), and a new window session connects.
+                w.wait_for_text("#window-state", "knocking").await?;
+                w.in_window(&popup, async |w| {
+                    w.reload().await?;
+                    w.wait_for_text("#connection-state", "connected").await
+                })
+                .await?;
+                w.wait_for("#window-detail", "a new session with Eos in a window", |detail| {
+                    detail.starts_with("session ")
+                        && detail.ends_with(" with Eos in a window")
+                        && detail != "session 2 with Eos in a window"
+                })
+                .await?;
+                counts_back_to(w, &with_window).await?;
             }
         }
-        round_trip(w).await?;
         w.screenshot("host-with-popup-after-back").await.map(drop)
     })
     .await
