@@ -160,12 +160,16 @@ pub async fn frame_page_main(control: MessagePort, role: String, origin: String)
         let _ = restored.await;
         window.set_onpageshow(None);
     }
+    // Never returns, as an application's page does not: in WebKitGTK, a program whose promise
+    // settled after its iframe was removed (the session's end wakes it in the page's
+    // `pagehide`, inside the removing script) hung the test page for good; a task woken there
+    // that goes on waiting does not.
+    futures::future::pending::<()>().await;
 }
 
 thread_local! {
     /// The frame's event handlers, kept for the life of its page (each frame page has an
-    /// instance of this binary of its own): a handler may run while the program is anywhere,
-    /// even after it returned.
+    /// instance of this binary of its own): a handler may run while the program is anywhere.
     static HANDLERS: RefCell<Vec<Closure<dyn FnMut(web_sys::PageTransitionEvent)>>> = RefCell::default();
 }
 

@@ -273,8 +273,15 @@ export function load_rust_frame(iframe, glue, module, control, role, origin) {
   iframe.__rustFrame = { module, control, role, origin };
   iframe.srcdoc = `<!doctype html><meta charset="utf-8"><script type="module">
 import init, { frame_page_main } from ${JSON.stringify(glue)};
-const { module, control, role, origin } = window.frameElement.__rustFrame;
+const { module: theirs, control, role, origin } = window.frameElement.__rustFrame;
 try {
+  // A copy of the compiled module in this page's own realm (structured clone through a channel
+  // of this page's), so that the instance holds nothing of the parent's realm.
+  const module = await new Promise((resolve) => {
+    const ch = new MessageChannel();
+    ch.port2.onmessage = (e) => { ch.port1.close(); ch.port2.close(); resolve(e.data); };
+    ch.port1.postMessage(theirs);
+  });
   await init({ module_or_path: module });
   await frame_page_main(control, role, origin);
 } catch (error) {
