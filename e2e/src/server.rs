@@ -263,6 +263,54 @@ mod tests {
         assert!(log[0].starts_with("GET /app_bg.wasm -> 200"), "{log:?}");
     }
 
+    /// A whole HTTP/1.0 GET: the head (lower case) and the body.
+    async fn get(port: u16, path: &str) -> (String, String) {
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .expect("the server accepts connections");
+        stream
+            .write_all(format!("GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").as_bytes())
+            .await
+            .expect("the request is written");
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).await.expect("the response is read");
+        let text = String::from_utf8_lossy(&response).into_owned();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        (head.to_lowercase(), body.to_owned())
+    }
+
+    #[tokio::test]
+    async fn page_headers_and_scripts_go_to_html_pages_only_once_set() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        std::fs::write(
+            dir.path().join("index.html"),
+            "<html><head><title>t</title></head></html>",
+        )
+        .expect("written");
+        std::fs::write(dir.path().join("app.js"), "go()").expect("written");
+        let server = StaticServer::start("test", dir.path(), 0, "UNUSED")
+            .await
+            .expect("the server starts on a free port");
+        let (head, body) = get(server.port(), "/").await;
+        assert!(!head.contains("cross-origin-opener-policy"), "{head}");
+        assert!(!body.contains("<script"), "{body}");
+
+        server
+            .add_page_header("Cross-Origin-Opener-Policy", "same-origin")
+            .expect("a valid header");
+        server.inject_script("/probe.js");
+        let (head, body) = get(server.port(), "/").await;
+        assert!(head.contains("cross-origin-opener-policy: same-origin"), "{head}");
+        assert_eq!(
+            body,
+            "<html><head><script src=\"/probe.js\"></script><title>t</title></head></html>"
+        );
+        let (head, body) = get(server.port(), "/app.js").await;
+        assert!(!head.contains("cross-origin-opener-policy"), "{head}");
+        assert_eq!(body, "go()");
+        assert!(server.add_page_header("bad name", "x").is_err());
+    }
+
     #[tokio::test]
     async fn a_taken_port_is_a_bind_error_naming_the_variable() {
         let dir = tempfile::tempdir().expect("a temporary folder");
