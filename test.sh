@@ -322,8 +322,9 @@ layer_e2e() {
   # The harness's and bench-runner's own unit tests (--lib --bins) need no browser: they run
   # once, as "e2e[harness]". The browser tests (--test browser: the messenger's handshake and
   # origins; --test demo: the demo's flows; --test hostile: a misbehaving peer at the right
-  # origin; --test examples: the plain wasm-bindgen examples; --test lifecycle_start: start orders
-  # and slow starts) are `test = false`, so that a
+  # origin; --test examples: the plain wasm-bindgen examples; --test lifecycle: frozen, cached,
+  # cut off and removed pages; --test lifecycle_apps: the apps' version skew, reply kinds and the
+  # chosen Eos; --test lifecycle_start: start orders and slow starts) are `test = false`, so that a
   # plain `cargo test` without the builds does not run them, and run once per engine. One
   # package selection for both, so e2e's dependencies are built once.
   local selection=(-p e2e -p bench-runner)
@@ -332,7 +333,7 @@ layer_e2e() {
   summarise "e2e[harness]" "$log"
   [[ ${#FAILURES[@]} -eq 0 ]] || finish_layer e2e
   local tests=(cargo test "${selection[@]}" --test browser --test demo --test hostile --test examples
-    --test lifecycle_apps --test lifecycle_start)
+    --test lifecycle --test lifecycle_apps --test lifecycle_start)
 
   rm -rf "$ROOT/target/e2e-screenshots" "$ROOT/target/e2e-logs"
   E2E_PROFILE_ROOT="$ROOT/target/e2e-profiles/run-$$"

@@ -34,6 +34,12 @@
 //! A server can hold chosen files back ([`StaticServer::delays`], through
 //! [`World::remote_server`] and [`World::host_server`]): a remote whose script arrives late.
 //!
+//! A test can change what a server adds to its HTML pages while it runs
+//! ([`StaticServer::add_page_header`], say `Cross-Origin-Opener-Policy`, and
+//! [`StaticServer::inject_script`], a probe that runs before the app), through
+//! [`World::host_server`] and [`World::remote_server`]; in Chromium it can run a DevTools protocol
+//! command on the page ([`World::devtools`], say to freeze it).
+//!
 //! The examples under `examples/` get a world of their own ([`World::run_examples`]): their two
 //! release builds on two more ports, and nothing else.
 //!
@@ -77,10 +83,12 @@
 #![deny(missing_docs, missing_debug_implementations)]
 
 mod browser;
+mod cdp;
 mod config;
 mod engine;
 mod error;
 mod page;
+mod page_options;
 mod server;
 mod slow;
 mod world;

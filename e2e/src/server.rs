@@ -9,6 +9,7 @@ use axum::Router;
 use tokio::task::JoinHandle;
 use tower_http::services::ServeDir;
 
+use crate::page_options::PageOptions;
 use crate::{Delays, Error, ErrorKind, Result};
 
 /// A static file server for one folder on `127.0.0.1:<port>` (which also answers for
@@ -22,6 +23,8 @@ pub struct StaticServer {
     port: u16,
     requests: Arc<Mutex<Vec<String>>>,
     delays: Delays,
+    /// Headers and scripts a test adds to the HTML pages ([`StaticServer::add_page_header`]).
+    page_options: PageOptions,
     /// `None` once stopped.
     task: Option<JoinHandle<()>>,
 }
@@ -70,25 +73,28 @@ impl StaticServer {
         if let Some(fixtures) = fixtures {
             app = app.nest_service("/fixtures", ServeDir::new(fixtures));
         }
+        let page_options = PageOptions::default();
+        let options = page_options.clone();
         let app = app.fallback_service(ServeDir::new(root)).layer(middleware::from_fn(
-            move |request: Request, next: Next| {
-                let log = Arc::clone(&log);
-                async move {
-                    let line = format!("{} {}", request.method(), request.uri());
-                    let response = next.run(request).await;
-                    let content_type = response
-                        .headers()
-                        .get(axum::http::header::CONTENT_TYPE)
-                        .and_then(|value| value.to_str().ok())
-                        .unwrap_or("-")
-                        .to_owned();
-                    log.lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .push(format!("{line} -> {} {content_type}", response.status()));
-                    response
-                }
-            },
+            move |request: Request, next: Next| options.clone().apply(request, next),
         ));
+        let app = app.layer(middleware::from_fn(move |request: Request, next: Next| {
+            let log = Arc::clone(&log);
+            async move {
+                let line = format!("{} {}", request.method(), request.uri());
+                let response = next.run(request).await;
+                let content_type = response
+                    .headers()
+                    .get(axum::http::header::CONTENT_TYPE)
+                    .and_then(|value| value.to_str().ok())
+                    .unwrap_or("-")
+                    .to_owned();
+                log.lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(format!("{line} -> {} {content_type}", response.status()));
+                response
+            }
+        }));
         // Outside the log: a request is logged as it is served, and reaches the browser after
         // its delay.
         let held = delays.clone();
@@ -105,8 +111,28 @@ impl StaticServer {
             port,
             requests,
             delays,
+            page_options,
             task: Some(task),
         })
+    }
+
+    /// Adds the header `name: value` to every HTML page served from now on, e.g.
+    /// `Cross-Origin-Opener-Policy: same-origin`. A name or value HTTP does not allow is an
+    /// error.
+    pub fn add_page_header(&self, name: &str, value: &str) -> Result<()> {
+        let header = axum::http::HeaderName::try_from(name)
+            .map_err(|_| Error::contract(format!("{name:?} is not a header name")))?;
+        let value = axum::http::HeaderValue::try_from(value)
+            .map_err(|_| Error::contract(format!("{value:?} is not a header value")))?;
+        self.page_options.add_header(header, value);
+        Ok(())
+    }
+
+    /// Puts `<script src="{src}"></script>` first in the `<head>` of every HTML page served from
+    /// now on (a classic script, so it runs before the page's modules): a probe that must see
+    /// the app from its start.
+    pub fn inject_script(&self, src: &str) {
+        self.page_options.inject_script(src);
     }
 
     /// The port it listens on.
@@ -250,6 +276,54 @@ mod tests {
         let log = server.requests();
         assert_eq!(log.len(), 3, "{log:?}");
         assert!(log[0].starts_with("GET /app_bg.wasm -> 200"), "{log:?}");
+    }
+
+    /// A whole HTTP/1.0 GET: the head (lower case) and the body.
+    async fn get(port: u16, path: &str) -> (String, String) {
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .expect("the server accepts connections");
+        stream
+            .write_all(format!("GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").as_bytes())
+            .await
+            .expect("the request is written");
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).await.expect("the response is read");
+        let text = String::from_utf8_lossy(&response).into_owned();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        (head.to_lowercase(), body.to_owned())
+    }
+
+    #[tokio::test]
+    async fn page_headers_and_scripts_go_to_html_pages_only_once_set() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        std::fs::write(
+            dir.path().join("index.html"),
+            "<html><head><title>t</title></head></html>",
+        )
+        .expect("written");
+        std::fs::write(dir.path().join("app.js"), "go()").expect("written");
+        let server = StaticServer::start("test", dir.path(), 0, "UNUSED")
+            .await
+            .expect("the server starts on a free port");
+        let (head, body) = get(server.port(), "/").await;
+        assert!(!head.contains("cross-origin-opener-policy"), "{head}");
+        assert!(!body.contains("<script"), "{body}");
+
+        server
+            .add_page_header("Cross-Origin-Opener-Policy", "same-origin")
+            .expect("a valid header");
+        server.inject_script("/probe.js");
+        let (head, body) = get(server.port(), "/").await;
+        assert!(head.contains("cross-origin-opener-policy: same-origin"), "{head}");
+        assert_eq!(
+            body,
+            "<html><head><script src=\"/probe.js\"></script><title>t</title></head></html>"
+        );
+        let (head, body) = get(server.port(), "/app.js").await;
+        assert!(!head.contains("cross-origin-opener-policy"), "{head}");
+        assert_eq!(body, "go()");
+        assert!(server.add_page_header("bad name", "x").is_err());
     }
 
     #[tokio::test]

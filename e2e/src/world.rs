@@ -395,6 +395,18 @@ impl World {
         Ok(())
     }
 
+    /// Goes back one step in the session history (leaving any frame), like the browser's back
+    /// button: a page may come back from the back/forward cache.
+    pub async fn back(&self) -> Result<()> {
+        self.client()
+            .back()
+            .await
+            .map_err(|source| Error::webdriver(format!("going back from {}", self.context()), source))?;
+        let mut location = self.location.lock().unwrap_or_else(PoisonError::into_inner);
+        *location = (format!("back from {}", location.0), Vec::new());
+        Ok(())
+    }
+
     /// Switches into the iframe `selector` (waiting for the element to exist). Element
     /// look-ups then happen inside it until [`World::leave_frame`].
     pub async fn enter_frame(&self, selector: &str) -> Result<()> {

@@ -231,9 +231,21 @@ pub fn use_eos_session(dispatch: UseReducerDispatcher<EosState>) -> EosControls 
     }
     {
         let (channels, dispatch, session) = (Rc::clone(&channels), dispatch.clone(), session.clone());
+        let outbox = outbox.clone();
         use_effect_with(session.state.clone(), move |state| match state {
             SessionState::Connected => {
-                if let Some(requests) = inbox.borrow_mut().take() {
+                // The first session takes the requests made before it; a later one (the page came
+                // back from the back/forward cache and `use_listen` listened again) gets a queue
+                // of its own and a conversation of its own, which introduces Eos to the host
+                // again. The old conversation's session has ended; its task goes.
+                let requests = inbox.borrow_mut().take().or_else(|| {
+                    let old = conversation.borrow_mut().take()?;
+                    old.abort();
+                    let (sender, requests) = mpsc::unbounded();
+                    *outbox.borrow_mut() = Some(sender);
+                    Some(requests)
+                });
+                if let Some(requests) = requests {
                     let (abort, registration) = AbortHandle::new_pair();
                     let talk = Abortable::new(run(session, requests, channels, dispatch), registration);
                     spawn_local(async move {
