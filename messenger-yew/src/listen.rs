@@ -6,7 +6,7 @@ use std::future::Future;
 use std::rc::Rc;
 
 use futures::future::{ready, Either};
-use messenger::{listen, Closer, Config, Error, InterruptRequest, Messenger, Received, SendError, Source};
+use messenger::{listen, CloseReason, Closer, Config, Error, InterruptRequest, Messenger, Received, SendError, Source};
 use serde::{de::DeserializeOwned, Serialize};
 use yew::prelude::*;
 
@@ -110,6 +110,12 @@ impl<Out, In> fmt::Debug for ListenHandle<Out, In> {
 ///   with the same `config` and `source`, when the page is shown from the cache (`pageshow` with
 ///   `persisted`): `Failed(PageHidden)` → `Listening` → `Connected` once the host knocks again
 ///   (a [`messenger::Reconnector`] or [`messenger::WindowKeeper`] does, on its own `pageshow`).
+///   And a session that ended because the *host's* page went away
+///   ([`Error::PeerClosed`]`(`[`CloseReason::PageHidden`]`)`: it navigated, reloaded, or went into
+///   its back/forward cache) listens again at once: a host restored from its cache knocks again
+///   without a `load` this page could see (a popup's opener, say). The state goes
+///   `Failed(PeerClosed(PageHidden))` → `Listening`; a host that never comes back leaves it
+///   listening until the handshake timeout (`Failed(TimedOut(Handshake))`).
 /// - The listener speaks first: once `Connected`, send through [`ListenHandle::send`].
 /// - Unmounting drops the pending `listen` (removing its window listeners) or the messenger
 ///   (closing its ports), removes the hook's `pageshow` listener and aborts the hook's task.
@@ -139,11 +145,11 @@ where
                         tasks: RefCell::new(Tasks::default()),
                         ended: Rc::default(),
                     });
-                    run.start();
+                    Run::start(&run);
                     let weak = Rc::downgrade(&run);
                     let restored = on_restored(move || {
                         if let Some(run) = weak.upgrade() {
-                            run.restored();
+                            Run::restored(&run);
                         }
                     });
                     Some((run, restored))
@@ -179,13 +185,14 @@ struct Run<Out, In> {
 
 impl<Out: Serialize + 'static, In: DeserializeOwned + 'static> Run<Out, In> {
     /// Listens (again), holding the session in the slot once connected.
-    fn start(&self) {
+    fn start(this: &Rc<Self>) {
         // Installs the window listeners now, before any later knock can arrive.
-        let listening = listen::<Out, In>(self.config.clone(), self.source.clone());
-        self.ended.borrow_mut().take();
-        self.set_state.set(SessionState::Listening);
-        let (slot, set_state, ended) = (Rc::clone(&self.slot), self.set_state.clone(), Rc::clone(&self.ended));
-        let tasks = self.tasks.borrow();
+        let listening = listen::<Out, In>(this.config.clone(), this.source.clone());
+        this.ended.borrow_mut().take();
+        this.set_state.set(SessionState::Listening);
+        let (slot, set_state, ended) = (Rc::clone(&this.slot), this.set_state.clone(), Rc::clone(&this.ended));
+        let weak = Rc::downgrade(this);
+        let tasks = this.tasks.borrow();
         tasks.spawn(async move {
             let why = match listening.await {
                 Ok(messenger) => {
@@ -197,25 +204,35 @@ impl<Out: Serialize + 'static, In: DeserializeOwned + 'static> Run<Out, In> {
                 Err(error) => error,
             };
             *ended.borrow_mut() = Some(why.clone());
+            let host_left = why == Error::PeerClosed(CloseReason::PageHidden);
             set_state.set(SessionState::Failed(why));
+            if let (true, Some(run)) = (host_left, weak.upgrade()) {
+                Run::restart(&run);
+            }
         });
     }
 
     /// The page came back from the back/forward cache: listens again if the page's `pagehide`
     /// ended the session (or the wait for a knock); any other end stays as it is.
-    fn restored(&self) {
+    fn restored(this: &Rc<Self>) {
         // The session's own word first (its task may not have run yet), else the task's: a
         // listen that never connected leaves nothing in the slot.
-        let session = self.slot.borrow().as_ref().and_then(|m| m.status().closed_with);
-        let ended = session.or_else(|| self.ended.borrow().clone());
+        let session = this.slot.borrow().as_ref().and_then(|m| m.status().closed_with);
+        let ended = session.or_else(|| this.ended.borrow().clone());
         if ended != Some(Error::PageHidden) {
             return;
         }
+        Run::restart(this);
+    }
+
+    /// Drops the old task and session, then listens again.
+    fn restart(this: &Rc<Self>) {
         // The old task and session go first (the task would report the old end after the new
-        // start): a fresh set of tasks aborts the old one.
-        let old = self.tasks.replace(Tasks::default());
+        // start): a fresh set of tasks aborts the old one (the task that calls this, too: it
+        // has nothing left to run).
+        let old = this.tasks.replace(Tasks::default());
         drop(old);
-        drop(self.slot.borrow_mut().take());
-        self.start();
+        drop(this.slot.borrow_mut().take());
+        Run::start(this);
     }
 }
