@@ -81,3 +81,33 @@ export function live_listeners(kind) {
 export function dispatch_page_transition(type, persisted) {
   dispatchEvent(new PageTransitionEvent(type, { persisted }));
 }
+
+// A hand-written knocker on this window that announces close notices, takes the listener's
+// first message, and on `leave()` posts the close notice a host's page sends on its `pagehide`
+// (`$reason: "pagehide"`) on the channel the listener waits on. `state()` says how far it got.
+export function js_knocker_that_leaves(origin) {
+  const knock = new MessageChannel();
+  const held = { acknowledged: null, reply: null, ports: [] };
+  knock.port1.onmessage = (event) => {
+    const data = event.data;
+    if (!data || data.$type !== '🤝') return;
+    knock.port1.close();
+    const channel = new MessageChannel();
+    held.acknowledged = channel.port1;
+    channel.port1.onmessage = (first) => {
+      held.reply = first.data.$responsePort;
+      held.ports = first.ports;
+    };
+    data.$responsePort.postMessage({ $type: '👂', $raw: true, $responsePort: channel.port2 }, [channel.port2]);
+    data.$responsePort.close();
+  };
+  window.postMessage({ $type: '👋', $version: 1, $closeNotice: true, $responsePort: knock.port2 }, origin, [knock.port2]);
+  return {
+    state() { return held.reply ? 'spoken to' : held.acknowledged ? 'acknowledged' : 'knocked'; },
+    leave() {
+      held.reply.postMessage({ $type: '🚪', $version: 1, $reason: 'pagehide' });
+      for (const port of held.ports) port.close();
+      held.acknowledged.close();
+    },
+  };
+}

@@ -70,6 +70,52 @@ async fn lifecycle_use_listen_listens_again_when_the_page_comes_back_from_the_ca
 }
 
 #[wasm_bindgen_test]
+async fn lifecycle_use_listen_listens_again_at_once_when_the_hosts_page_went_away() {
+    let before = live();
+    let props = probe(PATIENT);
+    let (recorder, states) = (props.recorder.clone(), props.states.clone());
+    let mounted = mount::<Listening>(props);
+    until(STEP, "listening", || states.last() == Some(SessionState::Listening)).await;
+    let host = js_knocker_that_leaves(&page_origin());
+    until(STEP, "the listener's first message", || host.state() == "spoken to").await;
+    assert_eq!(states.last(), Some(SessionState::Connected));
+
+    // The host's page goes away (its `pagehide` notice): the session ends with the peer's
+    // reason, and the hook listens again at once, with no `pageshow` of this page.
+    host.leave();
+    // (The hook's state may go `Failed(PeerClosed(PageHidden))` → `Listening` within one render:
+    // the observer has the reason.)
+    let left = Step::Failed(Error::PeerClosed(CloseReason::PageHidden));
+    until(STEP, "the host's notice, then listening again", || {
+        recorder.count(&left) == 1 && recorder.count(&Step::Handshake(HandshakeState::Listening)) == 2
+    })
+    .await;
+    until(STEP, "the state listening", || {
+        states.last() == Some(SessionState::Listening)
+    })
+    .await;
+    // The host is back (restored from its cache, it knocks again): a new session.
+    let knocker = knock_and_answer(knocker_config()).await;
+    until(STEP, "connected again", || {
+        states.last() == Some(SessionState::Connected)
+    })
+    .await;
+    assert_eq!(recorder.live_sessions(), 1);
+
+    // An end for another reason (the host closed it) is not followed by listening again.
+    drop(knocker);
+    let closed = SessionState::Failed(Error::PeerClosed(CloseReason::Closed));
+    until(STEP, "the host's close", || states.last() == Some(closed.clone())).await;
+    tick().await;
+    assert_eq!(states.last(), Some(closed));
+    assert_eq!(recorder.count(&Step::Handshake(HandshakeState::Listening)), 2);
+
+    mounted.unmount().await;
+    tick().await;
+    assert_eq!(live(), before, "every listener removed");
+}
+
+#[wasm_bindgen_test]
 async fn lifecycle_use_iframe_session_knocks_again_when_the_page_comes_back_from_the_cache() {
     let before = live();
     let props = probe(PATIENT);

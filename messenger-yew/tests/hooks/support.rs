@@ -27,6 +27,16 @@ extern "C" {
     fn live_listeners(kind: &str) -> u32;
     /// Dispatches a script-made `pagehide` or `pageshow` (with `persisted`) on the window.
     pub fn dispatch_page_transition(kind: &str, persisted: bool);
+    /// A hand-written knocker on this window that can leave as a host's page does (see helpers.js).
+    pub type JsKnocker;
+    /// Knocks on this window with the page's origin, announcing close notices.
+    pub fn js_knocker_that_leaves(origin: &str) -> JsKnocker;
+    /// `"knocked"`, `"acknowledged"` or `"spoken to"` (the listener's first message came).
+    #[wasm_bindgen(method)]
+    pub fn state(this: &JsKnocker) -> String;
+    /// Posts the close notice `pagehide` on the channel the listener waits on.
+    #[wasm_bindgen(method)]
+    pub fn leave(this: &JsKnocker);
 }
 
 /// Live event listeners in the test page's realm.
