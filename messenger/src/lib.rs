@@ -244,9 +244,11 @@
 //! The notice is `{ $type: "🚪", $version: 1, $reason }`, posted on the current channel, and
 //! only to a peer that announced `$closeNotice: true` in its knock or `🤝` (this crate does). A
 //! version-1 peer that did not (the original JavaScript implementation) is sent nothing and learns
-//! only by its own timeout. A notice is lost when it crosses a message of the peer's (both spoke
-//! at once): the peer then ends at its own timeout. So the side that waits for answers should set
-//! [`Config::reply_timeout`]: it bounds every case.
+//! only by its own timeout. A notice that crosses this side's message (the peer gave up while the
+//! message was on its way) is not lost: the port a side last posted on stays open and watched
+//! until the peer's next message arrives. A peer that vanishes without a word (a crashed or
+//! killed page, a terminated worker) is noticed only by a timeout, so the side that waits for
+//! answers should still set [`Config::reply_timeout`].
 //!
 //! A blocked, frozen or throttled page is not a gone peer: a handshake or reply timer that fires
 //! a quarter of its length (or more) late is re-armed once for its whole length first, so an
