@@ -22,7 +22,7 @@ use futures::FutureExt;
 use gloo_timers::future::TimeoutFuture;
 use messenger::{
     knock, listen, CloseReason, Direction, Error, HandshakeState, InterruptRequest, MessageKind, Received, Reply,
-    Source, Stage, Step, Target,
+    Source, Step, Target,
 };
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
