@@ -1114,6 +1114,9 @@ impl Harness {
         let closed_before = self.closed.is_some();
         let mut closed_posts_this_step = BTreeSet::new();
         let mut kept_posts_this_step = BTreeSet::new();
+        // Actions are read before events: a reply that arrives may be followed, in the same step,
+        // by the next queued send's post, which keeps a new spent port.
+        let spent_at_start = self.spent;
         let mut emitted = 0;
         let mut notices: Vec<(PortId, &'static str)> = Vec::new();
         let mut watched_now: Vec<PortId> = Vec::new();
@@ -1304,8 +1307,11 @@ impl Harness {
                         Some(waiter),
                         "a reply for a wait not in flight"
                     );
-                    if let Some(spent) = self.spent.take().filter(|p| !self.misused.contains(p)) {
+                    if let Some(spent) = spent_at_start.filter(|p| !self.misused.contains(p)) {
                         assert!(!self.open.contains(&spent), "the spent port {spent:?} outlives the reply");
+                    }
+                    if self.spent == spent_at_start {
+                        self.spent = None;
                     }
                     self.end_wait(waiter);
                     let (payload, interrupt_port, once) = context.message.expect("a message arrived");
