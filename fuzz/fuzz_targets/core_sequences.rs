@@ -1308,7 +1308,10 @@ impl Harness {
                         "a reply for a wait not in flight"
                     );
                     if let Some(spent) = spent_at_start.filter(|p| !self.misused.contains(p)) {
-                        assert!(!self.open.contains(&spent), "the spent port {spent:?} outlives the reply");
+                        assert!(
+                            !self.open.contains(&spent),
+                            "the spent port {spent:?} outlives the reply"
+                        );
                     }
                     if self.spent == spent_at_start {
                         self.spent = None;
@@ -1595,7 +1598,8 @@ impl Harness {
             spent.is_none() || state == HandshakeState::Connected,
             "a spent port in {state:?}"
         );
-        let structural = self.open.len() - self.open_interrupt_channels - self.held.len() - usize::from(spent.is_some());
+        let structural =
+            self.open.len() - self.open_interrupt_channels - self.held.len() - usize::from(spent.is_some());
         let knock_channels = self.open_knock_channels.len();
         match state {
             HandshakeState::Listening => assert_eq!(structural, 0, "listening holds ports: {:?}", self.open),
