@@ -17,7 +17,9 @@
 //!   so each port closes at most once; `open_port_count()` equals the harness's own count;
 //! - ids the core allocates are fresh; the core posts (`Post`, `PostInterrupt`) only on a port it
 //!   holds open, that arrived as a `$responsePort` (resp. `$interruptPort`) and that it never
-//!   posted on before; the used reply port is closed in the same step. Ids the harness itself
+//!   posted on before; the used reply port is closed in the same step, unless the peer takes close
+//!   notices and it carried 👂 or a message: then it is kept open (spent, watched for a notice
+//!   that crossed it) until the peer's next message arrives, and closed in that step. Ids the harness itself
 //!   misused in a field (a known or bogus id instead of a fresh registration, which the web layer
 //!   never does) are exempt from the port-usage checks, but never from the close checks;
 //! - turn-taking: messages (not knocks) alternate direction, generations count up by one per
@@ -36,7 +38,8 @@
 //!   hold one is posted; the "version" notice answers exactly a knock or 🤝 of another whole
 //!   version (ending with `VersionMismatch`) on its port; `WatchPort` names a held, unused
 //!   `$responsePort` once, for a peer that announced `$closeNotice`; a 🚪 on the current channel
-//!   (a knock channel while knocking) ends the session with the reason it names, anywhere else it
+//!   (a knock channel while knocking, or the spent port while the reply is due) ends the session
+//!   with the reason it names, and no notice ever goes on the spent port; anywhere else it
 //!   changes nothing.
 #![no_main]
 
@@ -486,6 +489,9 @@ struct Harness {
     peer_takes_notices: bool,
     /// Ports the core watches for a notice (`Action::WatchPort`).
     watched: BTreeSet<PortId>,
+    /// The port the core last posted 👂 or a message on, kept open and watched for a crossing
+    /// notice (peer takes notices) until the peer's next message.
+    spent: Option<PortId>,
 }
 
 fn main_loop(input: Input) {
@@ -560,6 +566,7 @@ fn main_loop(input: Input) {
         last_direction: None,
         peer_takes_notices: false,
         watched: BTreeSet::new(),
+        spent: None,
     };
     assert_eq!(harness.core.role(), role);
     harness.after_step(StepContext::default());
@@ -834,6 +841,7 @@ impl Harness {
                         && self.open.contains(&on)
                         && !self.posted_on.contains(&on)
                         && !self.held.contains(&on))
+                    || (self.spent == Some(on) && self.open.contains(&on))
             }
             HandshakeState::Listening | HandshakeState::Closed => false,
         }
@@ -1105,6 +1113,10 @@ impl Harness {
     fn after_step(&mut self, context: StepContext) {
         let closed_before = self.closed.is_some();
         let mut closed_posts_this_step = BTreeSet::new();
+        let mut kept_posts_this_step = BTreeSet::new();
+        // Actions are read before events: a reply that arrives may be followed, in the same step,
+        // by the next queued send's post, which keeps a new spent port.
+        let spent_at_start = self.spent;
         let mut emitted = 0;
         let mut notices: Vec<(PortId, &'static str)> = Vec::new();
         let mut watched_now: Vec<PortId> = Vec::new();
@@ -1146,7 +1158,18 @@ impl Harness {
                             "posts on {via:?}, not a $responsePort"
                         );
                         assert!(self.posted_on.insert(via), "posts twice on the one-time port {via:?}");
-                        closed_posts_this_step.insert(via);
+                        if self.peer_takes_notices && !matches!(body, Body::Listen) {
+                            if let Some(before) = self.spent.filter(|p| !self.misused.contains(p)) {
+                                assert!(
+                                    !self.open.contains(&before),
+                                    "the spent port {before:?} is still open at the next post"
+                                );
+                            }
+                            self.spent = Some(via);
+                            kept_posts_this_step.insert(via);
+                        } else {
+                            closed_posts_this_step.insert(via);
+                        }
                     }
                     self.name(reply_channel, Origin::ReplyChannel);
                     match body {
@@ -1248,6 +1271,12 @@ impl Harness {
         for via in closed_posts_this_step {
             assert!(!self.open.contains(&via), "the used port {via:?} stays open");
         }
+        for via in kept_posts_this_step {
+            assert!(
+                self.open.contains(&via) || self.core.closed_with().is_some(),
+                "the spent port {via:?} (peer takes notices) was closed at once"
+            );
+        }
 
         let mut interrupts = 0;
         let mut ended = 0;
@@ -1278,6 +1307,15 @@ impl Harness {
                         Some(waiter),
                         "a reply for a wait not in flight"
                     );
+                    if let Some(spent) = spent_at_start.filter(|p| !self.misused.contains(p)) {
+                        assert!(
+                            !self.open.contains(&spent),
+                            "the spent port {spent:?} outlives the reply"
+                        );
+                    }
+                    if self.spent == spent_at_start {
+                        self.spent = None;
+                    }
                     self.end_wait(waiter);
                     let (payload, interrupt_port, once) = context.message.expect("a message arrived");
                     assert_eq!(Some(message), payload, "the payload that was handed in");
@@ -1555,7 +1593,13 @@ impl Harness {
     /// interrupt channels and held interrupt ports.
     fn check_no_leak(&self, state: HandshakeState) {
         // Under the contract every held port is a registered one, and open.
-        let structural = self.open.len() - self.open_interrupt_channels - self.held.len();
+        let spent = self.spent.filter(|p| self.open.contains(p));
+        assert!(
+            spent.is_none() || state == HandshakeState::Connected,
+            "a spent port in {state:?}"
+        );
+        let structural =
+            self.open.len() - self.open_interrupt_channels - self.held.len() - usize::from(spent.is_some());
         let knock_channels = self.open_knock_channels.len();
         match state {
             HandshakeState::Listening => assert_eq!(structural, 0, "listening holds ports: {:?}", self.open),

@@ -173,24 +173,50 @@ fn lifecycle_a_listener_closed_mid_handshake_tells_the_knocker() {
 }
 
 #[test]
-fn lifecycle_a_listener_closed_while_the_acknowledgement_is_on_its_way() {
-    // The knocker acknowledged in the same moment: its 👂 used (and closed) the port the notice
-    // was posted to, so the notice vanishes. The knocker, connected, learns of the end by its
-    // wait for the first message: the reply timeout bounds it.
+fn lifecycle_a_listener_closed_while_the_acknowledgement_is_on_its_way_is_heard_at_once() {
+    // The knocker acknowledged in the same moment: its 👂 went out on the port the notice was
+    // posted to, which it keeps open and watched (spent) until the first message, so the notice
+    // reaches it and it ends at once with the listener's reason, its wait for the first message
+    // failing with it. The 👂 arrives at the listener's closed port and vanishes.
     let mut pair = Pair::new(timing());
     pair.auto_acknowledge = true;
     pair.step(); // the knock; the listener answers
     pair.step(); // 🤝: the knocker acknowledges at once
     assert_eq!(pair.knocker.core.handshake_state(), HandshakeState::Connected);
+    assert_eq!(pair.spent_ports(Side::Knocker).len(), 1, "the port 👂 went out on");
+    let at_close = pair.now;
     pair.close(Side::Listener);
     pair.drive();
-    assert!(pair.knocker.core.closed_with().is_none());
-    pair.advance(timing().reply_timeout.unwrap());
-    assert_closed_cleanly(&pair, Side::Knocker, &Error::TimedOut(Stage::Reply));
-    assert_eq!(
-        pair.knocker.failures()[0],
-        (Waiter::FirstMessage, Error::TimedOut(Stage::Reply), None)
-    );
+    assert_eq!(pair.now, at_close, "no timer involved");
+    let told = Error::PeerClosed(CloseReason::Closed);
+    assert_closed_cleanly(&pair, Side::Knocker, &told);
+    assert_eq!(pair.knocker.failures(), [(Waiter::FirstMessage, told, None)]);
+    assert_closed_cleanly(&pair, Side::Listener, &Error::Closed);
+    assert_eq!(pair.dropped.len(), 1, "the 👂, at the listener's closed port");
+}
+
+#[test]
+fn lifecycle_a_version_1_listener_closed_while_the_acknowledgement_is_on_its_way() {
+    // With a version-1 peer on either side no notice flows and no spent port is kept: the
+    // knocker, connected, learns of the end by its wait for the first message, which the reply
+    // timeout bounds.
+    for v1 in Side::BOTH {
+        let mut pair = Pair::with_v1_peer(timing(), v1);
+        pair.auto_acknowledge = true;
+        pair.step(); // the knock; the listener answers
+        pair.step(); // 🤝: the knocker acknowledges at once
+        assert_eq!(pair.knocker.core.handshake_state(), HandshakeState::Connected);
+        assert_eq!(pair.spent_ports(Side::Knocker), [], "version-1 {v1:?}");
+        pair.close(Side::Listener);
+        pair.drive();
+        assert!(pair.knocker.core.closed_with().is_none(), "version-1 {v1:?}");
+        pair.advance(timing().reply_timeout.unwrap());
+        assert_closed_cleanly(&pair, Side::Knocker, &Error::TimedOut(Stage::Reply));
+        assert_eq!(
+            pair.knocker.failures()[0],
+            (Waiter::FirstMessage, Error::TimedOut(Stage::Reply), None)
+        );
+    }
 }
 
 #[test]

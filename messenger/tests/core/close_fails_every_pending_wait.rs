@@ -13,9 +13,10 @@ fn close_fails_every_pending_send_and_hands_back_the_unsent() {
     let channel = pair.listener.interrupt_channels[&posted];
     assert_eq!(
         pair.listener.open_ports().len(),
-        2,
-        "the reply channel and the interrupt channel"
+        3,
+        "the reply channel, the interrupt channel and the spent port send 1 went out on"
     );
+    assert_eq!(pair.spent_ports(Side::Listener).len(), 1);
     pair.listener.clear_logs();
 
     pair.close(Side::Listener);
@@ -131,10 +132,16 @@ fn closing_the_listener_stops_listening_and_ends_the_handshake() {
     );
     pair.close(Side::Listener);
     assert_closed_cleanly(&pair, Side::Listener, &Error::Closed);
-    // The answer is already on its way; the knocker acknowledges into a closed port.
+    // The answer is already on its way; the knocker acknowledges into a closed port, then hears
+    // the listener's close notice, which crossed its 👂, on the port it posted 👂 on and kept
+    // watched.
     pair.auto_acknowledge = true;
     pair.drive();
-    assert_eq!(pair.knocker.core.handshake_state(), HandshakeState::Connected);
+    assert!(matches!(
+        pair.knocker.messages_observed().last(),
+        Some(&(Direction::Outgoing, MessageKind::Acknowledge, _))
+    ));
+    assert_closed_cleanly(&pair, Side::Knocker, &Error::PeerClosed(CloseReason::Closed));
     assert_eq!(pair.listener.events, [Event::Closed(Error::Closed)]);
 }
 

@@ -196,21 +196,37 @@ fn second_reply_on_a_used_port_vanishes() {
 #[test]
 fn stale_message_on_a_used_port_fails_closed() {
     // Should the web layer still hand in an event that was queued before its port closed, the
-    // core refuses it: the port was used.
-    let (mut pair, _) = listener_waiting();
-    let used = pair.listener.closed_ports()[0];
-    let (_, port) = pair.outsider_channel();
-    pair.hand_in(Side::Listener, used, message(3, port));
-    let error = Error::ProtocolViolation(Violation::UsedPort);
-    assert_eq!(
-        pair.listener.events.first(),
-        Some(&Event::Failed {
-            waiter: Waiter::Send(SendId::from_raw(1)),
-            error: error.clone(),
-            unsent: None
-        })
-    );
-    assert_closed_cleanly(&pair, Side::Listener, &error);
+    // core refuses it: the port was used. Alike on the used port the listener keeps open and
+    // watched (spent) for a crossing close notice, where only a notice is welcome, and, with a
+    // version-1 knocker, on the used port it closed at once.
+    for v1 in [None, Some(Side::Knocker)] {
+        let (mut pair, _) = listener_waiting_with(v1);
+        let used = match v1 {
+            None => {
+                let [spent] = pair.spent_ports(Side::Listener)[..] else {
+                    panic!("the listener keeps the port send 1 went out on")
+                };
+                spent
+            }
+            Some(_) => {
+                assert_eq!(pair.spent_ports(Side::Listener), []);
+                pair.listener.closed_ports()[0]
+            }
+        };
+        let (_, port) = pair.outsider_channel();
+        pair.hand_in(Side::Listener, used, message(3, port));
+        let error = Error::ProtocolViolation(Violation::UsedPort);
+        assert_eq!(
+            pair.listener.events.first(),
+            Some(&Event::Failed {
+                waiter: Waiter::Send(SendId::from_raw(1)),
+                error: error.clone(),
+                unsent: None
+            }),
+            "version-1 {v1:?}"
+        );
+        assert_closed_cleanly(&pair, Side::Listener, &error);
+    }
 }
 
 #[test]

@@ -115,6 +115,11 @@ pub enum Use {
     /// A [`Use::Reply`] port the core also listens on (`Action::WatchPort`), for a close notice
     /// from the peer: its messages go to [`Connection::handle_message`].
     WatchedReply,
+    /// A [`Use::WatchedReply`] port the core posted its one message (or 👂) on and keeps open
+    /// and watched, for a peer that takes close notices, until the peer's next message: a
+    /// notice the peer posted before that message reached it comes here. Its messages go to
+    /// [`Connection::handle_message`]; nothing may be posted on it again.
+    Spent,
     /// Arrived as `$interruptPort`: the core emits interrupts on it.
     Emit,
     /// Arrived without a field referring to it.
@@ -694,14 +699,14 @@ impl Pair {
                 Holder::InTransit => unreachable!("deliverable() skips ends in transit"),
                 Holder::Outsider => self.deliver_to_outsider(packet),
                 Holder::Side(side, id) => match (self.ends[end.0].usage, packet.data.clone()) {
-                    (Use::Messages | Use::WatchedReply, Data::Wire(wire)) => {
+                    (Use::Messages | Use::WatchedReply | Use::Spent, Data::Wire(wire)) => {
                         let wire = self.land_ports(side, wire);
                         self.peer_mut(side).core.handle_message(id, wire, now);
                     }
-                    (Use::Messages | Use::WatchedReply, Data::Value(_)) => {
+                    (Use::Messages | Use::WatchedReply | Use::Spent, Data::Value(_)) => {
                         self.peer_mut(side).core.handle_message(id, WireObject::default(), now);
                     }
-                    (Use::Messages | Use::WatchedReply | Use::Interrupts, Data::Undeserializable) => {
+                    (Use::Messages | Use::WatchedReply | Use::Spent | Use::Interrupts, Data::Undeserializable) => {
                         self.peer_mut(side).core.handle_message_error(id, now);
                     }
                     (Use::Interrupts, Data::Value(payload)) => {
@@ -919,6 +924,23 @@ impl Pair {
         self.ends[end.0].usage == Use::WatchedReply
     }
 
+    /// Whether `side` keeps `id`, a port it already posted on, open and watched for a close
+    /// notice that crossed its message ([`Use::Spent`]).
+    pub fn is_spent(&self, side: Side, id: PortId) -> bool {
+        let end = self.peer(side).ports[&id];
+        self.peer(side).open.contains(&id) && self.ends[end.0].usage == Use::Spent
+    }
+
+    /// The ports `side` holds open as [`Use::Spent`].
+    pub fn spent_ports(&self, side: Side) -> Vec<PortId> {
+        let peer = self.peer(side);
+        peer.open
+            .iter()
+            .filter(|id| self.ends[peer.ports[id].0].usage == Use::Spent)
+            .copied()
+            .collect()
+    }
+
     /// Whether the end `side` calls `id` is open.
     pub fn is_open(&self, side: Side, id: PortId) -> bool {
         self.peer(side).open.contains(&id)
@@ -1074,6 +1096,9 @@ impl Pair {
                     "an interrupt port rides only on application messages"
                 );
                 self.post(via, Data::Wire(wire));
+                // One message per port: if the core keeps `via` open (it closes it at once for a
+                // version-1 peer), it only listens there, for a crossing close notice.
+                self.ends[via.0].usage = Use::Spent;
             }
             Action::PostInterrupt { via, payload } => {
                 let via = self.expect_open(side, via, Use::Emit);

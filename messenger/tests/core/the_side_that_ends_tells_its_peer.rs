@@ -60,6 +60,9 @@ fn telling_errors() -> Vec<(Error, CloseReason)> {
         (Error::DecodeFailed("bad".into()), CloseReason::Refused),
         (Error::TooLarge { size: 2, limit: 1 }, CloseReason::Refused),
         (Error::PageHidden, CloseReason::PageHidden),
+        // This side's own faults: nothing the peer sent was refused.
+        (Error::EncodeFailed("unencodable".into()), CloseReason::Closed),
+        (Error::Browser("postMessage threw".into()), CloseReason::Closed),
     ]
 }
 
@@ -182,20 +185,38 @@ fn lifecycle_close_tells_the_peer_at_once_in_either_turn() {
 #[test]
 fn lifecycle_each_side_watches_the_reply_port_it_holds() {
     // The peer's notice in this side's turn comes on the port this side holds to reply on; it
-    // listens there from the moment it holds it: 🤝's port, 👂's port, each message's.
+    // listens there from the moment it holds it: 🤝's port, 👂's port, each message's. Once it
+    // posted there, it keeps the port open and watched (spent) until the peer's next message
+    // arrives, for a notice that crossed its own; then it closes it.
     let mut pair = Pair::new(timing());
     pair.auto_acknowledge = true;
     pair.drive();
     let [listens] = pair.knocker.watched_ports()[..] else {
         panic!("the knocker watched 🤝's port: {:?}", pair.knocker.watched_ports())
     };
-    assert!(!pair.is_open(Side::Knocker, listens), "used for 👂 and closed");
+    assert!(
+        pair.is_spent(Side::Knocker, listens),
+        "used for 👂, kept for a crossing notice"
+    );
+    assert_eq!(pair.spent_ports(Side::Knocker), [listens]);
     let acknowledges = pair.reply_port(Side::Listener).unwrap();
     assert_eq!(pair.listener.watched_ports(), [acknowledges]);
     assert!(pair.is_watched(Side::Listener, acknowledges));
+    assert_eq!(pair.spent_ports(Side::Listener), []);
+    let mut last_spent = (Side::Knocker, listens);
     for (round, side) in [Side::Listener, Side::Knocker, Side::Listener].into_iter().enumerate() {
+        let posts_on = pair.reply_port(side).unwrap();
         pair.send(side, round as Payload);
         pair.drive();
+        // The side that spoke keeps the port it posted on; the one it answered closed its own.
+        assert_eq!(pair.spent_ports(side), [posts_on], "round {round}");
+        assert_eq!(pair.spent_ports(side.peer()), [], "round {round}");
+        assert_eq!(last_spent.0, side.peer(), "round {round}");
+        assert!(
+            !pair.is_open(last_spent.0, last_spent.1),
+            "round {round}: closed on the reply"
+        );
+        last_spent = (side, posts_on);
         let holds = pair.reply_port(side.peer()).unwrap();
         assert_eq!(
             pair.peer(side.peer()).watched_ports().last(),
@@ -283,6 +304,9 @@ fn lifecycle_a_notice_on_a_used_or_unknown_port_is_ignored() {
     // The knocker's turn, with a port each side used and closed on the way: the 👂 port the
     // listener posted its message on, the reply channel the knocker received it on.
     let mut pair = Pair::connected(timing());
+    let [knocker_spent] = pair.spent_ports(Side::Knocker)[..] else {
+        panic!("the knocker keeps the port it posted 👂 on")
+    };
     pair.send(Side::Listener, 1);
     pair.drive();
     let mut used = Vec::new();
@@ -291,6 +315,9 @@ fn lifecycle_a_notice_on_a_used_or_unknown_port_is_ignored() {
         pair.peer_mut(side).clear_logs();
     }
     assert!(used.len() >= 2, "{used:?}");
+    // The knocker's spent port (🤝's, which it posted 👂 on) is among them: closed when the
+    // listener's message came, a notice there is stale.
+    assert!(used.contains(&(Side::Knocker, knocker_spent)), "{used:?}");
     for (side, port) in used {
         pair.hand_in(side, port, notice());
     }
@@ -311,7 +338,15 @@ fn lifecycle_a_notice_on_a_used_or_unknown_port_is_ignored() {
         assert!(pair.peer(side).core.closed_with().is_none(), "{side:?}");
         assert!(pair.peer(side).events.is_empty(), "{side:?}");
     }
-    assert_eq!(pair.listener.open_ports().len(), 1, "only its reply channel");
+    // Its reply channel, and the 👂 port it posted its message on: kept watched (spent) until
+    // the knocker's reply, for a notice that crossed its message.
+    let spent = pair.spent_ports(Side::Listener);
+    assert_eq!(spent.len(), 1, "{spent:?}");
+    assert_eq!(
+        pair.listener.open_ports().len(),
+        2,
+        "its reply channel and its spent port"
+    );
 
     // The session goes on; the same notice on the current channel does end it.
     pair.send(Side::Knocker, 2);
@@ -390,22 +425,50 @@ fn lifecycle_close_reason_codes_round_trip() {
 }
 
 #[test]
-fn lifecycle_a_notice_that_crosses_a_message_is_lost_and_the_reply_timeout_judges() {
-    // The knocker posts its reply (closing its reply port) in the same instant the listener
-    // gives up and posts its notice on that port's other end: the notice vanishes, and the
-    // knocker learns of the end only by its own reply timeout. A bound, not a hang; with no reply
-    // timeout it would wait for ever, as for any peer that vanishes without a word.
+fn lifecycle_a_notice_that_crosses_a_message_is_heard_on_the_spent_port() {
+    // The knocker posts its reply in the same instant the listener gives up and posts its notice
+    // on that reply port's other end. The knocker kept the port it posted on open and watched
+    // (spent): the notice reaches it, and it ends at once with the listener's reason, its send
+    // failing with it, instead of waiting for its reply timeout. The reply itself arrives at the
+    // listener's closed port and vanishes.
     let mut pair = at(Phase::KnockersTurn, None);
-    pair.send(Side::Knocker, 2);
+    let posts_on = pair.reply_port(Side::Knocker).unwrap();
+    let sent = pair.send(Side::Knocker, 2);
+    assert!(pair.is_spent(Side::Knocker, posts_on));
+    let at_close = pair.now;
     pair.close(Side::Listener);
     pair.drive();
     assert_eq!(pair.listener.notices_posted().len(), 1);
-    assert!(pair.knocker.core.closed_with().is_none());
-    assert_eq!(pair.dropped.len(), 2, "the notice and the reply");
-    pair.advance(ms(999));
-    assert!(pair.knocker.core.closed_with().is_none());
-    pair.advance(ms(1));
-    assert_closed_cleanly(&pair, Side::Knocker, &Error::TimedOut(Stage::Reply));
+    assert_eq!(pair.now, at_close, "no timer involved");
+    let told = Error::PeerClosed(CloseReason::Closed);
+    assert_closed_cleanly(&pair, Side::Knocker, &told);
+    assert_closed_cleanly(&pair, Side::Listener, &Error::Closed);
+    assert_eq!(pair.knocker.failures(), [(Waiter::Send(sent), told, None)]);
+    assert_eq!(pair.knocker.notices_posted(), [], "nothing told back");
+    assert_eq!(pair.dropped.len(), 1, "only the reply, at the listener's closed port");
+    assert!(pair.unheard.is_empty(), "the notice was listened for");
+}
+
+#[test]
+fn lifecycle_a_version_1_peer_that_goes_while_a_message_is_on_its_way_is_judged_by_the_reply_timeout() {
+    // With a version-1 peer on either side nobody keeps a spent port and no notice flows: a
+    // listener that ends while the knocker's reply is on its way is learnt of only by the reply
+    // timeout. A bound, not a hang; with no reply timeout it would wait for ever, as for any
+    // peer that vanishes without a word.
+    for v1 in Side::BOTH {
+        let mut pair = at(Phase::KnockersTurn, Some(v1));
+        pair.send(Side::Knocker, 2);
+        assert_eq!(pair.spent_ports(Side::Knocker), [], "version-1 {v1:?}: closed at once");
+        pair.close(Side::Listener);
+        pair.drive();
+        assert_eq!(pair.listener.notices_posted(), [], "version-1 {v1:?}");
+        assert!(pair.knocker.core.closed_with().is_none(), "version-1 {v1:?}");
+        assert_eq!(pair.dropped.len(), 1, "version-1 {v1:?}: the reply");
+        pair.advance(ms(999));
+        assert!(pair.knocker.core.closed_with().is_none(), "version-1 {v1:?}");
+        pair.advance(ms(1));
+        assert_closed_cleanly(&pair, Side::Knocker, &Error::TimedOut(Stage::Reply));
+    }
 }
 
 #[test]

@@ -99,15 +99,25 @@ fn every_message_uses_a_fresh_port_once() {
         let mut vias: Vec<_> = posts.iter().map(|(v, _)| *v).collect();
         vias.dedup();
         assert_eq!(vias.len(), 5, "{side:?} posted twice on one port");
-        for (via, _) in &posts {
-            assert!(
-                pair.peer(side).closed_ports().contains(via),
-                "{side:?} closed {via:?} after using it"
-            );
+        // Each port posted on is closed once the peer's next message arrives; until then it is
+        // kept watched (spent) for a crossing close notice: only the knocker's last, whose reply
+        // is still due, is open now.
+        let waits = side == Side::Knocker;
+        for (i, (via, _)) in posts.iter().enumerate() {
+            if waits && i == posts.len() - 1 {
+                assert!(pair.is_spent(side, *via), "{side:?} keeps {via:?} watched");
+                assert!(!pair.peer(side).closed_ports().contains(via));
+            } else {
+                assert!(
+                    pair.peer(side).closed_ports().contains(via),
+                    "{side:?} closed {via:?} after using it"
+                );
+            }
         }
     }
-    // At rest each side holds one port: the listener its next reply port, the knocker the port
-    // its last message's reply comes on.
+    // At rest the listener holds one port, its next reply port; the knocker the port its last
+    // message's reply comes on and the spent one that message went out on.
     assert_eq!(pair.listener.open_ports().len(), 1);
-    assert_eq!(pair.knocker.open_ports().len(), 1);
+    assert_eq!(pair.knocker.open_ports().len(), 2);
+    assert_eq!(pair.spent_ports(Side::Knocker).len(), 1);
 }

@@ -61,11 +61,13 @@ async fn a_full_session_then_close_leaves_no_listener() {
     // One channel is listened on, at both ends (message + messageerror each): the listener
     // waits on its reply port, and the knocker, which holds the other end to answer on, listens
     // there for the listener's close notice (changed on purpose in issue 23; before close
-    // notices only the waiting end was listened on, + 2).
+    // notices only the waiting end was listened on, + 2). And the port the listener posted its
+    // first message on stays listened (spent) until the knocker's reply, for a close notice that
+    // crossed that message (changed on purpose: before, it was closed at once, + 4).
     assert_eq!(
         live().ports,
-        before.ports + 4,
-        "one listened channel in the whole session"
+        before.ports + 6,
+        "one listened channel in the whole session, and the listener's spent port"
     );
 
     let (request, mut clicks) = InterruptRequest::multi_use::<u32>();
@@ -74,17 +76,20 @@ async fn a_full_session_then_close_leaves_no_listener() {
     let emitter = got.take_interrupt::<u32>().unwrap();
     emitter.emit(&7).unwrap();
     assert_eq!(within(STEP, "an interrupt", clicks.next()).await, Some(Ok(7)));
-    // The knocker's reply port and interrupt port, and the listener's watch on the reply port
-    // it now holds.
-    assert_eq!(live().ports, before.ports + 6);
+    // The knocker's reply port and interrupt port, the listener's watch on the reply port it
+    // now holds, and the knocker's spent port (the one its message went out on, watched until
+    // the reply; the listener's spent port was closed when that message came). Was + 6.
+    assert_eq!(live().ports, before.ports + 8);
     let listener_pending = pair.listener.send(2);
     within(STEP, "a reply", knocker_pending).await.unwrap();
     // The port a message came on is closed behind the task its arrival woke, so that the reply's
     // post does not wait for it (`retire` in web/driver/drive.rs): count once queued tasks have run.
     tick().await;
+    // The knocker's spent port was closed when the reply came; the listener now keeps the port
+    // its reply went out on (was + 6 before spent ports were kept).
     assert_eq!(
         live().ports,
-        before.ports + 6,
+        before.ports + 8,
         "the used reply port's listeners were removed"
     );
 
