@@ -30,6 +30,8 @@ use crate::state::{SessionAction, WINDOW_CLOSED, WINDOW_RELOADED};
 const WINDOW_NAME: &str = "eos";
 /// A small window of its own.
 const WINDOW_FEATURES: &str = "popup,width=560,height=640";
+/// How long after Eos's `pagehide` notice the host looks again whether the window was closed.
+const CLOSE_SETTLES: std::time::Duration = std::time::Duration::from_millis(400);
 
 /// Eos in a window this page opened, kept for as long as it is open.
 ///
@@ -91,8 +93,9 @@ impl fmt::Debug for EosWindow {
 /// page's words how a session the keeper ended went.
 ///
 /// The old Eos's `pagehide` close notice (`PeerClosed(PageHidden)`) may come before the keeper
-/// sees the window closed (its check runs every 250 ms) or a reloaded Eos answer: it reads as a
-/// close when the window is closed by then, and as a reload or navigation otherwise.
+/// sees the window closed (its check runs every 250 ms) or a reloaded Eos answer, and before the
+/// window's `closed` turns true when the user closes it: the host says which it was
+/// [`CLOSE_SETTLES`] later, a close if the window is closed by then, else a reload or navigation.
 fn observer(
     common: Rc<Common>,
     session: Rc<Cell<Option<SessionId>>>,
@@ -107,9 +110,21 @@ fn observer(
             Step::Failed(Error::PeerClosed(CloseReason::PageHidden)) if window.closed().unwrap_or(true) => {
                 SessionAction::Ended(WINDOW_CLOSED.into())
             }
-            Step::Failed(Error::Superseded | Error::PeerClosed(CloseReason::PageHidden)) => {
-                SessionAction::Ended(WINDOW_RELOADED.into())
+            Step::Failed(Error::PeerClosed(CloseReason::PageHidden)) => {
+                // Said once it is clear which it was.
+                let (common, window) = (Rc::clone(&common), window.clone());
+                spawn_local(async move {
+                    gloo_timers::future::sleep(CLOSE_SETTLES).await;
+                    let words = match window.closed().unwrap_or(true) {
+                        true => WINDOW_CLOSED,
+                        false => WINDOW_RELOADED,
+                    };
+                    common.show(id, SessionAction::Ended(words.into()));
+                });
+                // Not shown as it is: the words above are its report.
+                return;
             }
+            Step::Failed(Error::Superseded) => SessionAction::Ended(WINDOW_RELOADED.into()),
             Step::Failed(Error::WindowClosed) => SessionAction::Ended(WINDOW_CLOSED.into()),
             _ => SessionAction::Observed(observation.clone()),
         };

@@ -30,8 +30,9 @@ pub struct ListenHandle<Out, In> {
 
 impl<Out: Serialize + 'static, In: DeserializeOwned + 'static> ListenHandle<Out, In> {
     /// Queues `message` (see [`Messenger::send`]); resolves with the peer's reply. Before the
-    /// session is connected, and after the component unmounted, it fails with [`Error::Closed`]
-    /// and hands the message back.
+    /// first session is connected, and after the component unmounted, it fails with
+    /// [`Error::Closed`] and hands the message back; after a session ended, with the error that
+    /// ended it, also while the hook listens again.
     pub fn send(&self, message: Out) -> impl Future<Output = Result<Received<In>, SendError<Out>>> + 'static {
         match self.slot.borrow().as_ref() {
             Some(messenger) => Either::Left(messenger.send(message)),
@@ -225,14 +226,15 @@ impl<Out: Serialize + 'static, In: DeserializeOwned + 'static> Run<Out, In> {
         Run::restart(this);
     }
 
-    /// Drops the old task and session, then listens again.
+    /// Drops the old task, then listens again.
     fn restart(this: &Rc<Self>) {
-        // The old task and session go first (the task would report the old end after the new
-        // start): a fresh set of tasks aborts the old one (the task that calls this, too: it
-        // has nothing left to run).
+        // The old task goes first (it would report the old end after the new start): a fresh
+        // set of tasks aborts it (the task that calls this, too: it has nothing left to run).
+        // The ended session stays in the slot until a new one connects, so that a send meanwhile
+        // fails with the error that ended it, not with a bare `Closed`; it holds no port and no
+        // listener any more.
         let old = this.tasks.replace(Tasks::default());
         drop(old);
-        drop(this.slot.borrow_mut().take());
         Run::start(this);
     }
 }
