@@ -13,7 +13,6 @@ use yew::prelude::*;
 use yew::UseStateSetter;
 
 use crate::knocker::KnockerSessions;
-use crate::page::on_restored;
 use crate::SessionState;
 
 /// What [`use_iframe_session`] gives the component: the session's state and a way to close it.
@@ -125,7 +124,7 @@ struct IframeKeeper<MakeHandler: 'static> {
     sessions: Rc<KnockerSessions<MakeHandler>>,
     _reconnector: Reconnector,
     _load: EventListener,
-    _restored: Option<EventListener>,
+    _restored: Option<messenger::PageRestored>,
 }
 
 impl<MakeHandler: 'static> Drop for IframeKeeper<MakeHandler> {
@@ -171,7 +170,7 @@ impl<MakeHandler: 'static> IframeKeeper<MakeHandler> {
         // knocks again (the session ended on `pagehide`), and the state says so first.
         let restored = {
             let sessions = Rc::clone(&sessions);
-            on_restored(move || sessions.knocking())
+            messenger::PageRestored::new(move || sessions.knocking())
         };
         let on_answered = {
             let sessions = Rc::clone(&sessions);

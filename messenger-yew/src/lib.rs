@@ -113,7 +113,6 @@ mod iframe;
 mod interrupts;
 mod knocker;
 mod listen;
-mod page;
 mod tasks;
 mod window;
 

@@ -10,7 +10,6 @@ use messenger::{listen, CloseReason, Closer, Config, Error, InterruptRequest, Me
 use serde::{de::DeserializeOwned, Serialize};
 use yew::prelude::*;
 
-use crate::page::on_restored;
 use crate::tasks::Tasks;
 use crate::SessionState;
 
@@ -148,7 +147,7 @@ where
                     });
                     Run::start(&run);
                     let weak = Rc::downgrade(&run);
-                    let restored = on_restored(move || {
+                    let restored = messenger::PageRestored::new(move || {
                         if let Some(run) = weak.upgrade() {
                             Run::restored(&run);
                         }

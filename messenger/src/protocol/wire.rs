@@ -28,10 +28,10 @@ pub const LISTEN: &str = "🤝";
 pub const ACKNOWLEDGE: &str = "👂";
 /// `$type` of a close notice: the sender's session ended, for `$reason`.
 pub const CLOSE: &str = "🚪";
-/// The only `$version` this implementation speaks.
-pub const VERSION: f64 = 1.0;
-/// [`VERSION`] as the number [`Error::VersionMismatch`](crate::Error::VersionMismatch) names.
+/// The only `$version` this implementation speaks, as [`Error::VersionMismatch`](crate::Error::VersionMismatch) names it.
 pub const VERSION_NUMBER: u32 = 1;
+/// [`VERSION_NUMBER`] as it travels (a JavaScript number).
+pub const VERSION: f64 = VERSION_NUMBER as f64;
 /// `$reason` of a close notice that answers a handshake step of another version.
 pub const VERSION_REASON: &str = "version";
 

@@ -27,6 +27,7 @@ use std::time::Duration;
 
 pub use codec::{decode, encode};
 pub use interrupt::{InterruptRequest, InterruptSender, InterruptStream, OneTimeInterrupt};
+pub use page::PageRestored;
 pub use reconnect::Reconnector;
 pub use serve::{LoopEnd, LoopStopper, NextMessage, Reply, Serving};
 pub use session::{knock, listen, Answered, Closer, Messenger, Received, Status};

@@ -21,19 +21,45 @@ pub(super) fn on_pagehide(on_hide: impl FnMut() + 'static) -> Option<EventListen
     Some(EventListener::new(&window, "pagehide", move |_| on_hide()))
 }
 
-/// Calls `on_show` when this page is shown again from the back/forward cache (`pageshow` with
-/// `persisted`; a first load's `pageshow` is not one). `None` outside a window.
-pub(super) fn on_restored(on_show: impl FnMut() + 'static) -> Option<EventListener> {
-    let window = web_sys::window()?;
-    let mut on_show = on_show;
-    Some(EventListener::new(&window, "pageshow", move |event| {
-        if event
-            .dyn_ref::<PageTransitionEvent>()
-            .is_some_and(PageTransitionEvent::persisted)
-        {
-            on_show();
-        }
-    }))
+/// Calls a callback each time this page is shown again from the back/forward cache (`pageshow`
+/// with `persisted`; a first load's `pageshow` is not one), for as long as it is kept: dropping it
+/// removes the listener.
+///
+/// Every session of a page ends on its `pagehide` ([`Error::PageHidden`](crate::Error::PageHidden)),
+/// so a page that can come back from the cache starts again here: [`Reconnector`](crate::Reconnector)
+/// and [`WindowKeeper`](crate::WindowKeeper) knock again by themselves, and a page that listens
+/// listens again (as `messenger_yew::use_listen` does):
+///
+/// ```no_run
+/// # use messenger::{Config, PageRestored, Source};
+/// # fn start(config: Config, source: Source) {}
+/// # fn example(config: Config, source: Source) -> Option<PageRestored> {
+/// // Kept as long as the page listens; `start` runs `listen(config, source)` and its session.
+/// PageRestored::new(move || start(config.clone(), source.clone()))
+/// # }
+/// ```
+#[must_use = "dropping it removes the pageshow listener"]
+#[derive(Debug)]
+pub struct PageRestored {
+    /// Held for its `Drop`, which removes the listener.
+    _listener: EventListener,
+}
+
+impl PageRestored {
+    /// Calls `on_show` on every `pageshow` with `persisted`. `None` outside a window (in a
+    /// worker).
+    pub fn new(mut on_show: impl FnMut() + 'static) -> Option<Self> {
+        let window = web_sys::window()?;
+        let listener = EventListener::new(&window, "pageshow", move |event| {
+            if event
+                .dyn_ref::<PageTransitionEvent>()
+                .is_some_and(PageTransitionEvent::persisted)
+            {
+                on_show();
+            }
+        });
+        Some(PageRestored { _listener: listener })
+    }
 }
 
 /// What became of an iframe, as a [`FrameWatch`] reports it.

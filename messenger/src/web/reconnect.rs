@@ -13,7 +13,7 @@ use web_sys::HtmlIFrameElement;
 
 use super::held::Held;
 use super::keeping::{spawn_owned, KeptSession};
-use super::page::{on_restored, FrameChange, FrameWatch};
+use super::page::{FrameChange, FrameWatch, PageRestored};
 use super::session::{knock_closable, Answered, Closer};
 use super::{Config, Target};
 use crate::Error;
@@ -68,7 +68,7 @@ use crate::Error;
 #[must_use = "dropping a Reconnector stops watching the iframe and closes the session"]
 pub struct Reconnector {
     _load: EventListener,
-    _restored: Option<EventListener>,
+    _restored: Option<PageRestored>,
     _watch: Option<FrameWatch>,
     keeping: Rc<Keeping>,
 }
@@ -155,7 +155,7 @@ impl Reconnector {
             }
         });
         let weak = Rc::downgrade(&keeping);
-        let restored = on_restored(move || {
+        let restored = PageRestored::new(move || {
             if let Some(keeping) = weak.upgrade() {
                 // Its session ended on `pagehide` already; nothing else will knock (no `load`).
                 keeping.knock_again(Error::Superseded);

@@ -61,26 +61,7 @@ pub(crate) fn knock_closable(
 /// back from the back/forward cache listens again itself when it is shown (`pageshow` with
 /// `persisted`): its host's [`Reconnector`](crate::Reconnector) or
 /// [`WindowKeeper`](crate::WindowKeeper) knocks again then. `messenger_yew::use_listen` does
-/// this; with `listen` alone it is a `pageshow` listener of the application's:
-///
-/// ```no_run
-/// # use messenger::{listen, Config, Error, Source};
-/// # use wasm_bindgen::JsCast;
-/// # fn start(config: Config, source: Source) {}
-/// # fn example(config: Config, source: Source) -> gloo_events::EventListener {
-/// let window = web_sys::window().expect("a page");
-/// // Kept as long as the page listens; `start` runs `listen(config, source)` and its session.
-/// gloo_events::EventListener::new(&window, "pageshow", move |event| {
-///     let persisted = event
-///         .dyn_ref::<web_sys::PageTransitionEvent>()
-///         .is_some_and(web_sys::PageTransitionEvent::persisted);
-///     if persisted {
-///         // The previous session ended with `Error::PageHidden` on `pagehide`.
-///         start(config.clone(), source.clone());
-///     }
-/// })
-/// # }
-/// ```
+/// this; with `listen` alone, keep a [`PageRestored`](crate::PageRestored) that listens again.
 pub fn listen<Out, In>(config: Config, source: Source) -> impl Future<Output = Result<Messenger<Out, In>, Error>> {
     let started = Driver::listen(config, source);
     let unfinished = Unfinished::of(&started);

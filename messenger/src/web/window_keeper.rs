@@ -31,12 +31,11 @@ use std::rc::{Rc, Weak};
 use std::time::Duration;
 
 use futures::future::{select, AbortHandle, Either};
-use gloo_events::EventListener;
 use gloo_timers::future::sleep;
 
 use super::held::Held;
 use super::keeping::{spawn_owned, KeptSession};
-use super::page::on_restored;
+use super::page::PageRestored;
 use super::session::{knock_closable, Answered, Closer};
 use super::{Config, Target};
 use crate::protocol::{HandshakeState, Observation, Step};
@@ -161,7 +160,7 @@ impl WindowKeeperTiming {
 pub struct WindowKeeper {
     state: Rc<KeeperState>,
     /// Starts over when this page comes back from the back/forward cache (none in a worker).
-    _restored: Option<EventListener>,
+    _restored: Option<PageRestored>,
 }
 
 /// What the keeper and its `pageshow` listener share: what each run of the task needs, and the
@@ -232,7 +231,7 @@ impl WindowKeeper {
         });
         state.start();
         let weak = Rc::downgrade(&state);
-        let restored = on_restored(move || {
+        let restored = PageRestored::new(move || {
             if let Some(state) = weak.upgrade() {
                 // The session and the knock ended on `pagehide`; the task, frozen in the cache,
                 // would knock again only after its pause. It starts over at once.

@@ -188,18 +188,7 @@ impl Driver {
         let now = Instant::from_millis_f64(clock()?.now());
         let core = Connection::knocker(config.timing, config.limits, targets.len(), now);
         let shared = Driver::new(config, core, targets)?;
-        let (tx, rx) = oneshot::channel();
-        {
-            let pagehide = shared.on_pagehide();
-            let mut inner = shared.inner.borrow_mut();
-            inner.handshake = Some(tx);
-            inner.pagehide = pagehide;
-        }
-        drive(&shared);
-        Ok(Started {
-            driver: shared,
-            handshake: rx,
-        })
+        Ok(shared.start(None))
     }
 
     /// Starts a listener on `source`; the receiver resolves when the handshake completed.
@@ -208,19 +197,25 @@ impl Driver {
         let core = Connection::listener(config.timing, config.limits, now);
         let shared = Driver::new(config, core, Vec::new())?;
         let knock_listener = shared.knock_listener(source)?;
+        Ok(shared.start(Some(knock_listener)))
+    }
+
+    /// Hands the new session its guards (the listener's knock listener, the page's `pagehide`)
+    /// and the handshake's waiter, and drives it for the first time.
+    fn start(self: Rc<Self>, knock_listener: Option<KnockListener>) -> Started {
         let (tx, rx) = oneshot::channel();
         {
-            let pagehide = shared.on_pagehide();
-            let mut inner = shared.inner.borrow_mut();
-            inner.knock_listener = Some(knock_listener);
+            let pagehide = self.on_pagehide();
+            let mut inner = self.inner.borrow_mut();
+            inner.knock_listener = knock_listener;
             inner.handshake = Some(tx);
             inner.pagehide = pagehide;
         }
-        drive(&shared);
-        Ok(Started {
-            driver: shared,
+        drive(&self);
+        Started {
+            driver: self,
             handshake: rx,
-        })
+        }
     }
 
     /// The session's `pagehide` guard (one `addEventListener` per session, none per message):
