@@ -181,7 +181,20 @@ async fn lifecycle_host_page_back_and_forward() -> Result<()> {
         eprintln!("{}: host back: connected after {back_after:?}, events {events}", w.config().engine);
         // Chromium, Firefox ESR and WebKitGTK all keep this page in the back/forward cache: it
         // has no `unload` handler and nothing else that bars the cache (an open MessagePort and
-        // a cross-origin iframe do not), and the WebDriver sessions leave the cache on.
+        // a cross-origin iframe do not), and the WebDriver sessions leave the cache on. Firefox
+        // keeps it at its own discretion, though: in one run of ten on this machine it decided at
+        // `pagehide` not to (`persisted` false there too) and loaded the page anew. Then the new
+        // page's Reconnector connects as on a first load, and that is asserted instead.
+        if w.config().engine == Engine::Firefox && shown == Some(false) {
+            demo_connected(w, 1).await?;
+            let errors = w.texts("#errors li").await?;
+            if !errors.is_empty() {
+                return Err(Error::contract(format!("the reloaded host lists {errors:?}")));
+            }
+            round_trip(w).await?;
+            counts_back_to(w, &baseline).await?;
+            return w.screenshot("host-after-back-reloaded").await.map(drop);
+        }
         if shown != Some(true) {
             return Err(Error::contract(format!(
                 "the host page came back with pageshow persisted {shown:?}, expected true: {events}"
