@@ -84,6 +84,20 @@ pub enum Error {
         /// The configured limit.
         limit: usize,
     },
+    /// An incoming payload carried more binary data than
+    /// [`Limits::max_binary_bytes`](crate::Limits::max_binary_bytes), judged from its buffers'
+    /// `byteLength` before any was read.
+    #[error("binary data too large: {size} bytes, limit {limit}")]
+    BinaryTooLarge {
+        /// The payload's binary bytes counted up to and including the buffer that passed the
+        /// limit (buffers are counted in the order `JSON.stringify` would meet them).
+        size: usize,
+        /// The configured limit.
+        limit: usize,
+    },
+    /// An incoming payload held binary data in a form this side does not read.
+    #[error("binary data refused: {0}")]
+    BadBinary(BinaryFault),
     /// A peer sent more than this side holds: an interrupt channel passed a bound (it is closed;
     /// the session goes on), or a send found the queue full (the value is handed back).
     #[error("overloaded: {0}")]
@@ -159,6 +173,8 @@ impl CloseReason {
             | Error::DecodeFailed(_)
             | Error::TooLarge { .. }
             | Error::TooDeep { .. }
+            | Error::BinaryTooLarge { .. }
+            | Error::BadBinary(_)
             | Error::Overloaded(_)
             | Error::InterruptSpent => Some(CloseReason::Refused),
             Error::PeerClosed(_)
@@ -232,6 +248,27 @@ pub enum Overload {
         /// The bound.
         limit: usize,
     },
+}
+
+/// Why binary data in a payload was refused ([`Error::BadBinary`]). Bytes are read from a
+/// `Uint8Array` that spans its whole `ArrayBuffer`, or from an `ArrayBuffer`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum BinaryFault {
+    /// A `SharedArrayBuffer`, or a typed array over one: the peer could change its bytes while
+    /// this side reads them.
+    #[error("a SharedArrayBuffer, which the sender can change while it is read")]
+    Shared,
+    /// A detached `ArrayBuffer` (or a typed array over one): its bytes were transferred away.
+    #[error("a detached ArrayBuffer, whose bytes were transferred away")]
+    Detached,
+    /// A `Uint8Array` over part of its buffer: the whole buffer crossed (and is held here), so
+    /// only a view of all of it is read.
+    #[error("a Uint8Array over part of its buffer (send a view of the whole buffer)")]
+    PartialView,
+    /// A typed array or `DataView` other than a `Uint8Array`.
+    #[error("a typed array other than Uint8Array")]
+    NotBytes,
 }
 
 /// How a peer broke the wire format or the turn-taking rules.

@@ -337,7 +337,7 @@ pub use crate::protocol::{
     Direction, HandshakeState, IgnoreReason, Instant, InterruptKind, Limits, MessageKind, Observation, PortId, Step,
     TargetId,
 };
-pub use error::{CloseReason, Error, Overload, SendError, Stage, Violation};
+pub use error::{BinaryFault, CloseReason, Error, Overload, SendError, Stage, Violation};
 pub use origin::{Origin, OriginError};
 pub use web::*;
 

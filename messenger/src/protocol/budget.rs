@@ -15,7 +15,7 @@
 //!   ([`Budget::check_exact`]): the lower bound may still pass further on, and the first limit
 //!   passed in document order is the one reported.
 
-use super::{Limits, MAX_DEPTH};
+use super::{Limits, MAX_BINARY_BYTES, MAX_DEPTH};
 use crate::Error;
 
 /// The cost of a value's JSON text, counted during a walk in document order against [`Limits`].
@@ -54,6 +54,7 @@ pub struct Budget {
     bytes: usize,
     exact: usize,
     depth: usize,
+    binary: usize,
 }
 
 impl Budget {
@@ -62,11 +63,13 @@ impl Budget {
         Budget {
             limits: Limits {
                 max_depth: limits.max_depth.min(MAX_DEPTH),
+                max_binary_bytes: limits.max_binary_bytes.min(MAX_BINARY_BYTES),
                 ..limits
             },
             bytes: 0,
             exact: 0,
             depth: 0,
+            binary: 0,
         }
     }
 
@@ -78,6 +81,26 @@ impl Budget {
     /// Bytes counted so far exactly (for the parts reported so far, the text's exact size).
     pub fn exact_bytes(&self) -> usize {
         self.exact
+    }
+
+    /// Binary bytes counted so far.
+    pub fn binary_bytes(&self) -> usize {
+        self.binary
+    }
+
+    /// Counts a buffer of `bytes` bytes (its `byteLength`, before it is read): refuses once the
+    /// payload's binary bytes pass [`Limits::max_binary_bytes`]. In the JSON text a buffer
+    /// counts as `[]`, two bytes: its contents are not text.
+    pub fn add_binary(&mut self, bytes: usize) -> Result<(), Error> {
+        self.add(2)?;
+        self.binary = self.binary.saturating_add(bytes);
+        match self.binary > self.limits.max_binary_bytes {
+            true => Err(Error::BinaryTooLarge {
+                size: self.binary,
+                limit: self.limits.max_binary_bytes,
+            }),
+            false => Ok(()),
+        }
     }
 
     /// Nesting of the container being walked (0 at the top level).

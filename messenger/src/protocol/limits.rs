@@ -13,8 +13,15 @@ use crate::Error;
 /// without bound or overflow the stack with deeply nested input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Largest accepted payload, in bytes of its JSON text.
+    /// Largest accepted payload, in bytes of its JSON text. Binary data (bytes, which cross as
+    /// transferred buffers) is not part of it: [`Limits::max_binary_bytes`] bounds that.
     pub max_bytes: usize,
+    /// Most bytes of binary data one payload may carry, over all its buffers, judged from each
+    /// buffer's `byteLength` before a byte of it is read or copied. One more is
+    /// [`Error::BinaryTooLarge`].
+    ///
+    /// At most [`MAX_BINARY_BYTES`]: a larger limit counts as [`MAX_BINARY_BYTES`].
+    pub max_binary_bytes: usize,
     /// Deepest accepted nesting of arrays and objects (a scalar has depth 0, `[]` depth 1).
     ///
     /// At most [`MAX_DEPTH`]: the decoder recurses once per level and goes no deeper, and a
@@ -39,13 +46,19 @@ pub struct Limits {
 /// payload within the limits can also be read as JSON text by a `serde_json` peer.
 pub const MAX_DEPTH: usize = 127;
 
+/// The most binary bytes any [`Limits`] admits in one payload: 1 GiB. A payload's buffers are
+/// transferred, not copied, but one the application asks to read is copied into wasm memory,
+/// whose whole address space is 4 GiB.
+pub const MAX_BINARY_BYTES: usize = 1 << 30;
+
 impl Limits {
     /// The defaults, usable in `const` items (`Limits { max_bytes: 64, ..Limits::DEFAULT }`):
-    /// 1 MiB and 32 levels per payload; per interrupt channel 1,000 waiting and 1,000 a second;
+    /// 1 MiB of JSON, 64 MiB of binary data and 32 levels per payload; per interrupt channel 1,000 waiting and 1,000 a second;
     /// 1,000 queued sends. Generous for an interactive application (a person clicks a few times a
     /// second; a pointer reports 60–120 times), and a flood passes every one of them at once.
     pub const DEFAULT: Limits = Limits {
         max_bytes: 1 << 20,
+        max_binary_bytes: 64 << 20,
         max_depth: 32,
         max_pending_interrupts: 1_000,
         max_interrupts_per_second: 1_000,

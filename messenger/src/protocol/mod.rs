@@ -37,7 +37,7 @@ pub use connection::{
     Action, Body, Connection, Event, HeldInterrupt, Role, Timing, Waiter, PATIENT_AFTER, PATIENT_FACTOR,
 };
 pub use gate::{Admission, IgnoreReason};
-pub use limits::{Limits, MAX_DEPTH, MAX_SAFE_INTEGER};
+pub use limits::{Limits, MAX_BINARY_BYTES, MAX_DEPTH, MAX_SAFE_INTEGER};
 pub use timer::{Instant, Timer, Timers, LATE_FRACTION};
 pub use trace::{Direction, HandshakeState, MessageKind, Observation, Step};
 pub use wire::{

@@ -86,6 +86,8 @@ pub mod field {
     /// A close notice's reason code ([`CloseReason::code`](crate::CloseReason::code), or
     /// [`VERSION_REASON`](super::VERSION_REASON)).
     pub const REASON: &str = "$reason";
+    /// `true` on a knock and a 🤝 from a side that reads bytes sent as a `Uint8Array`.
+    pub const BINARY: &str = "$binary";
 }
 
 /// A scalar field as the web layer found it.
@@ -150,6 +152,9 @@ pub struct WireObject<P> {
     pub interrupt_once: bool,
     /// `$closeNotice` was `true`: the sender understands close notices.
     pub close_notice: bool,
+    /// `$binary` was `true`: the sender reads bytes as a `Uint8Array` (else it is sent them as
+    /// an array of numbers).
+    pub binary: bool,
     /// `$reason`, on a close notice.
     pub reason: Scalar,
     /// Transferred ports that no field refers to.
@@ -168,6 +173,7 @@ impl<P> Default for WireObject<P> {
             interrupt_port: PortField::Absent,
             interrupt_once: false,
             close_notice: false,
+            binary: false,
             reason: Scalar::Absent,
             stray_ports: Vec::new(),
         }

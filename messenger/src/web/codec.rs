@@ -16,6 +16,7 @@ use web_sys::MessagePort;
 use crate::protocol::{
     field, Body, Limits, PortField, PortId, Scalar, WireObject, ACKNOWLEDGE, CLOSE, LISTEN, VERSION,
 };
+use crate::web::encode::{BytesAs, Payload};
 use crate::Error;
 
 /// A port field before its port is registered with the core.
@@ -27,7 +28,7 @@ pub(crate) enum FoundPort {
 
 /// A wire object read from `event.data`, with its transferred ports not yet registered.
 pub(crate) struct ReadWire {
-    object: WireObject<JsValue>,
+    object: WireObject<Payload>,
     response_port: FoundPort,
     interrupt_port: FoundPort,
     stray_ports: Vec<MessagePort>,
@@ -35,7 +36,7 @@ pub(crate) struct ReadWire {
 
 impl ReadWire {
     /// Hands every transferred port to `register` (which names it) and completes the object.
-    pub fn register(self, mut register: impl FnMut(MessagePort) -> PortId) -> WireObject<JsValue> {
+    pub fn register(self, mut register: impl FnMut(MessagePort) -> PortId) -> WireObject<Payload> {
         let mut field = |found: FoundPort| match found {
             FoundPort::Absent => PortField::Absent,
             FoundPort::NotAPort => PortField::NotAPort,
@@ -93,6 +94,10 @@ extern "C" {
     fn close_notice(this: &Fields) -> JsValue;
     #[wasm_bindgen(method, setter = "$closeNotice")]
     fn set_close_notice(this: &Fields, value: bool);
+    #[wasm_bindgen(method, getter = "$binary")]
+    fn binary(this: &Fields) -> JsValue;
+    #[wasm_bindgen(method, setter = "$binary")]
+    fn set_binary(this: &Fields, value: bool);
     #[wasm_bindgen(method, getter = "$reason")]
     fn reason(this: &Fields) -> JsValue;
     #[wasm_bindgen(method, setter = "$reason")]
@@ -159,10 +164,11 @@ pub(crate) fn read_wire(data: &JsValue, ports: &Array) -> ReadWire {
     let kind = scalar(fields.kind());
     // Only handshake steps and close notices have a `$type`, and only they the fields below:
     // an application message is spared the two reads.
-    let (close_notice, reason) = match kind {
-        Scalar::Absent => (false, Scalar::Absent),
+    let (close_notice, binary, reason) = match kind {
+        Scalar::Absent => (false, false, Scalar::Absent),
         _ => (
             scalar(fields.close_notice()) == Scalar::Bool(true),
+            scalar(fields.binary()) == Scalar::Bool(true),
             scalar(fields.reason()),
         ),
     };
@@ -170,9 +176,10 @@ pub(crate) fn read_wire(data: &JsValue, ports: &Array) -> ReadWire {
         is_object: true,
         kind,
         version: scalar(fields.version()),
-        message: has_message.then(|| fields.message()),
+        message: has_message.then(|| Payload::plain(fields.message())),
         interrupt_once: scalar(fields.interrupt_once()) == Scalar::Bool(true),
         close_notice,
+        binary,
         reason,
         ..WireObject::default()
     };
@@ -184,12 +191,13 @@ pub(crate) fn read_wire(data: &JsValue, ports: &Array) -> ReadWire {
     }
 }
 
-/// `{ $type: "👋", $version: 1, $closeNotice: true, $responsePort }`.
+/// `{ $type: "👋", $version: 1, $closeNotice: true, $binary: true, $responsePort }`.
 pub(crate) fn knock_object(port: &MessagePort) -> Object {
     let object: Fields = Object::new().unchecked_into();
     object.set_kind(crate::protocol::KNOCK);
     object.set_version(VERSION);
     object.set_close_notice(true);
+    object.set_binary(true);
     object.set_response_port(port);
     object.into()
 }
@@ -205,7 +213,7 @@ pub(crate) fn close_notice_object(reason: &str) -> Object {
 
 /// The object for `body`, carrying `reply_port` and optionally an interrupt port.
 pub(crate) fn body_object(
-    body: Body<JsValue>,
+    body: Body<Payload>,
     reply_port: &MessagePort,
     interrupt: Option<(&MessagePort, bool)>,
 ) -> Object {
@@ -215,12 +223,13 @@ pub(crate) fn body_object(
             object.set_kind(LISTEN);
             object.set_version(VERSION);
             object.set_close_notice(true);
+            object.set_binary(true);
         }
         Body::Acknowledge => {
             object.set_kind(ACKNOWLEDGE);
             object.set_raw(true);
         }
-        Body::Message(message) => object.set_message(&message),
+        Body::Message(message) => object.set_message(&message.value),
     }
     object.set_response_port(reply_port);
     if let Some((port, once)) = interrupt {
@@ -246,8 +255,11 @@ pub(crate) fn js_error_text(error: &JsValue) -> String {
 ///
 /// Refused with [`Error::EncodeFailed`]: integers beyond ±(2^53 − 1), which a JavaScript number
 /// would silently round, and map keys that JSON cannot write as a string.
+///
+/// Bytes (`serde_bytes`, [`JsBytes`](crate::JsBytes)) become `Uint8Array`s, which a post of the
+/// value copies; the messenger's own sends transfer them instead.
 pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, Error> {
-    super::encode::encode(value)
+    super::encode::encode(value, BytesAs::Cloned).map(|payload| payload.value)
 }
 
 /// Decodes an incoming payload, judging it against the [`Limits`] before anything is copied.

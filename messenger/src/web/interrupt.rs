@@ -22,7 +22,7 @@ use futures::channel::mpsc;
 use futures::{ready, Stream};
 use serde::{de::DeserializeOwned, Serialize};
 
-use super::codec::{decode, encode};
+use super::codec::decode;
 use super::driver::{Delivered, Driver, InterruptSink};
 use crate::protocol::{HeldInterrupt, InterruptKind, Limits};
 use crate::Error;
@@ -258,8 +258,8 @@ impl<I: Serialize> InterruptSender<I> {
     /// Emits one interrupt. Fails with [`Error::InterruptSpent`] on a one-time channel that was
     /// already used, and with the session's error once it has ended.
     pub fn emit(&self, interrupt: &I) -> Result<(), Error> {
-        let value = encode(interrupt)?;
         let shared = self.held.shared.upgrade().ok_or(Error::Closed)?;
+        let value = shared.encode(interrupt)?;
         let port = self.held.held.port;
         shared.with_core(|core, now| core.emit_interrupt(port, value, now))
     }

@@ -4,6 +4,7 @@
 //! ([`gate::admit`]) judge them, and hands the [`Admission`] to a callback; it never knows the
 //! session.
 
+use crate::web::encode::Payload;
 use std::rc::Rc;
 
 use gloo_events::EventListener;
@@ -72,8 +73,8 @@ impl KnockListener {
     pub fn new(
         source: Source,
         expected: Origin,
-        register: impl Fn(ReadWire) -> WireObject<JsValue> + 'static,
-        on_admission: impl Fn(Admission<JsValue>) + 'static,
+        register: impl Fn(ReadWire) -> WireObject<Payload> + 'static,
+        on_admission: impl Fn(Admission<Payload>) + 'static,
     ) -> Result<Self, Error> {
         let KnockSource {
             target,

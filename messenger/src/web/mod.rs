@@ -5,6 +5,7 @@
 //! `encode` and `decode` move values between the browser and the core; [`session`],
 //! [`interrupt`], [`serve`] and [`reconnect`] are the public handles over the driver.
 
+mod bytes;
 mod codec;
 mod decode;
 mod driver;
@@ -25,6 +26,7 @@ use std::fmt;
 use std::rc::Rc;
 use std::time::Duration;
 
+pub use bytes::JsBytes;
 pub use codec::{decode, encode};
 pub use interrupt::{InterruptRequest, InterruptSender, InterruptStream, OneTimeInterrupt};
 pub use page::PageRestored;

@@ -8,7 +8,8 @@ use std::rc::{Rc, Weak};
 use serde::{de::DeserializeOwned, Serialize};
 use wasm_bindgen::JsValue;
 
-use super::codec::{decode, encode};
+use super::codec::decode;
+use super::encode::Payload;
 use super::driver::{Delivery, Driver, WaitFailure};
 use super::interrupt::{InterruptRequest, InterruptSender};
 use super::{Config, Source, Target};
@@ -232,7 +233,7 @@ impl<Out, In> Messenger<Out, In> {
     /// Sends a raw JavaScript value (the escape hatch: no encoding, no limits); resolves with the
     /// peer's next message, also raw.
     pub fn send_raw(&self, message: JsValue) -> impl Future<Output = Result<JsValue, Error>> + 'static {
-        let reply = self.shared.send(message, None);
+        let reply = self.shared.send(Payload::plain(message), None);
         async move {
             match reply.await {
                 Ok(Ok(delivery)) => Ok(delivery.message),
@@ -278,7 +279,7 @@ impl<Out: Serialize + 'static, In: DeserializeOwned + 'static> Messenger<Out, In
     /// # Ok(()) }
     /// ```
     pub fn send_last(&self, message: Out) -> Result<(), SendError<Out>> {
-        let value = match encode(&message) {
+        let value = match self.shared.encode(&message) {
             Ok(value) => value,
             Err(error) => {
                 return Err(SendError {
@@ -307,7 +308,7 @@ impl<Out: Serialize + 'static, In: DeserializeOwned + 'static> Messenger<Out, In
         message: Out,
         interrupt: Option<InterruptRequest>,
     ) -> impl Future<Output = Result<Received<In>, SendError<Out>>> + 'static {
-        let encoded = encode(&message);
+        let encoded = self.shared.encode(&message);
         let queued = encoded.map(|value| {
             let sink = interrupt.map(|request| request.bind(&self.shared));
             self.shared.send(value, sink)

@@ -34,7 +34,7 @@ extern "C" {
 // ---------------------------------------------------------------------------------------------
 // The model: the decoder before this one, verbatim in behaviour.
 
-const NOT_PLAIN: &str = "only arrays and plain objects are payloads (not a Map, Date, typed array, ...)";
+const NOT_PLAIN: &str = "only arrays, plain objects and bytes are payloads (not a Map, a Date, a boxed primitive, ...)";
 const LONE_SURROGATE: &str = "a string holds a lone surrogate, which is not Unicode text";
 /// serde_json's messages that speak of its text (where the new ones speak of the value) ...
 const TEXT_WORDING: &[&str] = &[

@@ -13,6 +13,8 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 mod support;
 
+/// Issue 24: bytes as transferred buffers.
+mod binary;
 /// The payload codec against the text-based codec it replaced, on generated values.
 mod codec;
 /// The messenger against a hand-written JavaScript worker, in both roles.

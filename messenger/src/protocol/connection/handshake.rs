@@ -66,6 +66,7 @@ impl<P> Connection<P> {
             },
             KnockCheck::Valid(knock_port) => {
                 self.peer_takes_notices = message.close_notice;
+                self.peer_takes_binary = message.binary;
                 self.observe_message(now, Direction::Incoming, MessageKind::Knock);
                 self.actions.push_back(Action::StopListening);
                 let (on, _) = self.post_on_peer_port(knock_port, Body::Listen, None, None, false);
@@ -82,6 +83,7 @@ impl<P> Connection<P> {
         match message.check_handshake(HandshakeStep::Listen) {
             Ok(reply_via) => {
                 self.peer_takes_notices = message.close_notice;
+                self.peer_takes_binary = message.binary;
                 self.watch_reply_port(reply_via);
                 self.observe_message(now, Direction::Incoming, MessageKind::Listen);
                 let knocks = self.take_knock_ports();

@@ -159,6 +159,8 @@ pub struct Connection<P> {
     knock_attempt: u32,
     /// The peer announced `$closeNotice` in its handshake step: it is told when this side ends.
     peer_takes_notices: bool,
+    /// The peer announced `$binary`: bytes go to it as transferred `Uint8Array`s.
+    peer_takes_binary: bool,
     next_port: u64,
     next_send: u64,
     generation: u64,
@@ -185,6 +187,7 @@ impl<P> Connection<P> {
             started: now,
             knock_attempt: 0,
             peer_takes_notices: false,
+            peer_takes_binary: false,
             next_port: 0,
             next_send: 0,
             generation: 0,
@@ -222,6 +225,12 @@ impl<P> Connection<P> {
     /// This connection's role.
     pub fn role(&self) -> Role {
         self.role
+    }
+
+    /// Whether the peer announced `$binary` in its handshake step: bytes go to it as transferred
+    /// `Uint8Array`s, else as arrays of numbers.
+    pub fn peer_takes_binary(&self) -> bool {
+        self.peer_takes_binary
     }
 
     /// The bounds in force.

@@ -35,6 +35,8 @@ impl<'de> de::Deserializer<'de> for Value<'_> {
                 walk.end_object(level, "more members than the type reads")?;
                 Ok(value)
             }
+            // Copied into wasm: what serde's types that take bytes from any value read.
+            Node::Bytes(array) => visitor.visit_byte_buf(array.to_vec()),
         }
     }
 
@@ -45,8 +47,40 @@ impl<'de> de::Deserializer<'de> for Value<'_> {
         }
     }
 
-    fn deserialize_newtype_struct<V: Visitor<'de>>(self, _name: &'static str, visitor: V) -> Result<V::Value, Stop> {
-        visitor.visit_newtype_struct(self)
+    fn deserialize_newtype_struct<V: Visitor<'de>>(self, name: &'static str, visitor: V) -> Result<V::Value, Stop> {
+        match self.node {
+            // A `JsBytes` takes the array itself, not a copy.
+            Node::Bytes(array) if name == JS_BYTES => {
+                INCOMING.with(|incoming| incoming.replace(Some(array)));
+                let value = visitor.visit_newtype_struct(Value {
+                    walk: self.walk,
+                    node: Node::Null,
+                });
+                INCOMING.with(|incoming| incoming.replace(None));
+                value
+            }
+            _ => visitor.visit_newtype_struct(self),
+        }
+    }
+
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Stop> {
+        match self.node {
+            // serde's text types take UTF-8 bytes too; binary data is not text.
+            Node::Bytes(_) => Err(de::Error::invalid_type(Unexpected::Bytes(&[]), &visitor)),
+            _ => self.deserialize_any(visitor),
+        }
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Stop> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Stop> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Stop> {
+        self.deserialize_str(visitor)
     }
 
     fn deserialize_enum<V: Visitor<'de>>(
@@ -118,8 +152,8 @@ impl<'de> de::Deserializer<'de> for Value<'_> {
     }
 
     serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 u8 u16 u32 u64 f64 char str string unit unit_struct seq tuple
-        tuple_struct map struct identifier
+        bool i8 i16 i32 i64 u8 u16 u32 u64 f64 unit unit_struct seq tuple
+        tuple_struct map struct
     }
 }
 

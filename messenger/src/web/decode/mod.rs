@@ -22,6 +22,15 @@
 //! decoding recurses once per level, bounded by [`Limits::max_depth`] (at most
 //! [`crate::protocol::MAX_DEPTH`]).
 //!
+//! Binary data is the one part without a JSON form: a `Uint8Array` over the whole of its
+//! `ArrayBuffer`, or an `ArrayBuffer`, is bytes. It is judged from its `byteLength` against
+//! [`Limits::max_binary_bytes`] ([`Error::BinaryTooLarge`]) and checked ([`Error::BadBinary`]:
+//! shared, detached, a partial view, another typed array) when the walk meets it, in the same
+//! document order, and counts as `[]` in the JSON text. It is read only by a type that asks for
+//! bytes: copied into wasm for `serde_bytes` (`deserialize_bytes`, or `deserialize_any`), handed
+//! over as it is for a [`JsBytes`](crate::JsBytes), refused as text (`String`), and never read
+//! by anything that ignores it.
+//!
 //! What JSON would make of the value is what the type sees: `undefined` (or a function or a
 //! symbol) in an object is an absent member and in an array `null`, a non-finite number is
 //! `null`, an integral number that `JSON.stringify` writes without a fraction and that fits
@@ -36,13 +45,14 @@
 
 use std::fmt;
 
-use js_sys::{Array, JsString, Object, Reflect};
+use js_sys::{Array, ArrayBuffer, JsString, Object, Reflect, Uint8Array};
 use serde::de::{self, DeserializeOwned, DeserializeSeed, Expected, Unexpected, Visitor};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::protocol::{json_integer_len, json_string_len, Budget, Limits, MAX_SAFE_INTEGER};
-use crate::Error;
+use crate::web::encode::JS_BYTES;
+use crate::{BinaryFault, Error};
 
 mod deserializer;
 mod read;
@@ -55,7 +65,7 @@ use walk::*;
 /// What `null` costs: a hole or an `undefined` in an array, a non-finite number.
 const NULL_BYTES: usize = 4;
 
-const NOT_PLAIN: &str = "only arrays and plain objects are payloads (not a Map, Date, typed array, ...)";
+const NOT_PLAIN: &str = "only arrays, plain objects and bytes are payloads (not a Map, a Date, a boxed primitive, ...)";
 const LONE_SURROGATE: &str = "a string holds a lone surrogate, which is not Unicode text";
 
 /// Decodes `value` into `T`, judging it against `limits` first (see the module's documentation).
@@ -71,6 +81,16 @@ pub(crate) fn decode<T: DeserializeOwned>(value: &JsValue, limits: &Limits) -> R
     walk.finish(decoded)
 }
 
+thread_local! {
+    /// The array of binary data handed to a [`JsBytes`](crate::JsBytes) being decoded.
+    static INCOMING: std::cell::RefCell<Option<Uint8Array>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The array the decoder handed over for the [`JsBytes`](crate::JsBytes) it is decoding, if any.
+pub(crate) fn take_incoming() -> Option<Uint8Array> {
+    INCOMING.with(|incoming| incoming.borrow_mut().take())
+}
+
 /// A value as the walk met it, before any of it is counted.
 enum Kind {
     Null,
@@ -79,6 +99,8 @@ enum Kind {
     Str(JsString),
     Array(Array),
     Object(Object),
+    /// A `Uint8Array` over the whole of an unshared, attached `ArrayBuffer`.
+    Bytes(Uint8Array),
     /// `undefined`, a function or a symbol: omitted from an object, `null` in an array, no JSON
     /// form at the top level.
     Absent,
@@ -95,6 +117,8 @@ enum Node {
     /// An array or object open on the walk's stack at this level.
     Array(usize),
     Object(usize),
+    /// Binary data, counted and judged, not read.
+    Bytes(Uint8Array),
 }
 
 /// A number as `serde_json` would read `JSON.stringify`'s text of it.
@@ -132,6 +156,7 @@ impl Node {
             Node::Str(text, _) => Unexpected::Str(text),
             Node::Array(_) => Unexpected::Seq,
             Node::Object(_) => Unexpected::Map,
+            Node::Bytes(_) => Unexpected::Bytes(&[]),
         }
     }
 }

@@ -74,7 +74,7 @@ impl Walk {
             if prototype.is_null() || OBJECT_PROTOTYPE.with(|plain| prototype == *plain) {
                 return Ok(Kind::Object(value.unchecked_into()));
             }
-            return Err(self.fail(decode_failed(NOT_PLAIN)));
+            return self.binary(value);
         }
         if value.is_null() {
             return Ok(Kind::Null);
@@ -86,6 +86,33 @@ impl Walk {
             return Err(self.fail(decode_failed("a BigInt has no JSON form")));
         }
         Ok(Kind::Absent)
+    }
+
+    /// An object that is neither an array nor plain: binary data, judged, or refused.
+    fn binary(&mut self, value: JsValue) -> Result<Kind, Stop> {
+        let fault = if let Some(view) = value.dyn_ref::<Uint8Array>() {
+            let buffer = JsValue::from(view.buffer());
+            match buffer.dyn_ref::<ArrayBuffer>() {
+                None => BinaryFault::Shared,
+                Some(buffer) if crate::web::bytes::is_detached(buffer) => BinaryFault::Detached,
+                Some(buffer) if view.byte_offset() != 0 || view.byte_length() != buffer.byte_length() => {
+                    BinaryFault::PartialView
+                }
+                Some(_) => return Ok(Kind::Bytes(view.clone())),
+            }
+        } else if let Some(buffer) = value.dyn_ref::<ArrayBuffer>() {
+            match crate::web::bytes::is_detached(buffer) {
+                true => BinaryFault::Detached,
+                false => return Ok(Kind::Bytes(Uint8Array::new(buffer))),
+            }
+        } else if ArrayBuffer::is_view(&value) {
+            BinaryFault::NotBytes
+        } else if is_shared_buffer(&value) {
+            BinaryFault::Shared
+        } else {
+            return Err(self.fail(decode_failed(NOT_PLAIN)));
+        };
+        Err(self.fail(Error::BadBinary(fault)))
     }
 
     /// Counts `kind` and reads it: a scalar whole (a string is copied only after its lower bound
@@ -120,6 +147,11 @@ impl Walk {
                 let reserved = self.budget.reserve(length as usize);
                 self.check(reserved)?;
                 Node::Array(self.open(Open::Array { array, length, next: 0 })?)
+            }
+            Kind::Bytes(array) => {
+                let counted = self.budget.add_binary(array.byte_length() as usize);
+                self.check(counted)?;
+                Node::Bytes(array)
             }
             Kind::Object(object) => {
                 let keys = Object::keys(&object);

@@ -1,6 +1,7 @@
 //! Browser events into the core: the callbacks of the session's shared port handlers and of its
 //! knock listener, and naming the ports that came with a message.
 
+use crate::web::encode::Payload;
 use std::rc::Rc;
 
 use wasm_bindgen::JsValue;
@@ -39,7 +40,7 @@ impl Driver {
             return;
         };
         if carries == Carries::Interrupts {
-            let payload = event.data();
+            let payload = Payload::plain(event.data());
             // Interrupts carry no ports; any that came along are closed unread.
             close_all(&event.ports());
             self.with_core(|core, now| core.handle_interrupt(id, payload, now));
@@ -67,7 +68,7 @@ impl Driver {
     }
 
     /// Names every port that came with a message and keeps it (to post on, or to close).
-    fn register_ports(&self, read: ReadWire) -> WireObject<JsValue> {
+    fn register_ports(&self, read: ReadWire) -> WireObject<Payload> {
         let mut inner = self.inner.borrow_mut();
         let inner = &mut *inner;
         read.register(|port| {

@@ -29,6 +29,7 @@ mod drive;
 mod inputs;
 mod perform;
 
+use crate::web::encode::{BytesAs, Payload};
 use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::Rc;
 
@@ -70,7 +71,7 @@ pub(crate) struct Delivered {
 
 /// The session's state. Its fields are private to this module (its children included).
 struct Inner {
-    core: Connection<JsValue>,
+    core: Connection<Payload>,
     ports: LiteMap<PortId, PortSlot>,
     /// Ports the core is done with, still to be closed (see `drive.rs`, `retire`).
     retired: Vec<PortSlot>,
@@ -157,7 +158,7 @@ impl Driver {
         Instant::from_millis_f64(self.clock.now())
     }
 
-    fn new(config: Config, core: Connection<JsValue>, targets: Vec<Target>) -> Result<Rc<Self>, Error> {
+    fn new(config: Config, core: Connection<Payload>, targets: Vec<Target>) -> Result<Rc<Self>, Error> {
         Ok(Rc::new(Driver {
             inner: RefCell::new(Inner {
                 core,
@@ -232,17 +233,31 @@ impl Driver {
     }
 
     /// Runs `f` on the core, then performs whatever it produced.
-    pub fn with_core<R>(self: &Rc<Self>, f: impl FnOnce(&mut Connection<JsValue>, Instant) -> R) -> R {
+    pub fn with_core<R>(self: &Rc<Self>, f: impl FnOnce(&mut Connection<Payload>, Instant) -> R) -> R {
         let now = self.now();
         let result = f(&mut self.inner.borrow_mut().core, now);
         drive(self);
         result
     }
 
+    /// How bytes go to this session's peer: transferred to a peer that announced `$binary`, as
+    /// numbers to one that did not (a JavaScript peer written before it).
+    pub fn bytes_as(&self) -> BytesAs {
+        match self.inner.borrow().core.peer_takes_binary() {
+            true => BytesAs::Transferred,
+            false => BytesAs::Numbers,
+        }
+    }
+
+    /// Encodes `value` for this session's peer.
+    pub fn encode<T: serde::Serialize + ?Sized>(&self, value: &T) -> Result<Payload, Error> {
+        crate::web::encode::encode(value, self.bytes_as())
+    }
+
     /// Queues a send; the receiver gets the peer's next message or the failure.
     pub fn send(
         self: &Rc<Self>,
-        message: JsValue,
+        message: Payload,
         interrupt: Option<(InterruptSink, InterruptKind)>,
     ) -> oneshot::Receiver<Result<Delivery, WaitFailure>> {
         let (tx, rx) = oneshot::channel();

@@ -1,5 +1,6 @@
 //! Performing the core's outputs: its actions on the browser, its events to the waiting handles.
 
+use crate::web::encode::Payload;
 use std::rc::Rc;
 
 use js_sys::Array;
@@ -13,7 +14,7 @@ use crate::web::ports::{new_channel, Carries, PortSlot};
 use crate::web::Target;
 use crate::Error;
 
-pub(super) fn perform(shared: &Rc<Driver>, action: Action<JsValue>) -> Result<(), Error> {
+pub(super) fn perform(shared: &Rc<Driver>, action: Action<Payload>) -> Result<(), Error> {
     let browser = |e: JsValue| Error::Browser(js_error_text(&e));
     match action {
         Action::Knock { target, channel } => {
@@ -73,12 +74,18 @@ pub(super) fn perform(shared: &Rc<Driver>, action: Action<JsValue>) -> Result<()
                 None => None,
             };
             let interrupt_given = interrupt_ports.as_ref().map(|(_, _, given, once)| (given, *once));
-            let object = codec::body_object(body, &reply_given, interrupt_given);
             // Built in one call, without a Vec on the way of every message.
             let transfer = match interrupt_given {
                 Some((given, _)) => Array::of2(&reply_given, given),
                 None => Array::of1(&reply_given),
             };
+            // The buffers of the payload's bytes are moved, not copied.
+            if let crate::protocol::Body::Message(payload) = &body {
+                payload.transfer.iter().for_each(|buffer| {
+                    transfer.push(buffer);
+                });
+            }
+            let object = codec::body_object(body, &reply_given, interrupt_given);
             let posted = via.post_message_with_transferable(&object, &transfer);
             keep_listening(shared, reply_channel, reply_kept, Carries::Messages);
             if let Some((channel, kept, _, _)) = interrupt_ports {
@@ -87,7 +94,11 @@ pub(super) fn perform(shared: &Rc<Driver>, action: Action<JsValue>) -> Result<()
             posted.map_err(browser)
         }
         Action::PostInterrupt { via, payload } => match port(shared, via) {
-            Some(via) => via.post_message(&payload).map_err(browser),
+            Some(via) => match payload.transfer.is_empty() {
+                true => via.post_message(&payload.value),
+                false => via.post_message_with_transferable(&payload.value, &transfer_list(&payload.transfer)),
+            }
+            .map_err(browser),
             None => Err(Error::Closed),
         },
         Action::PostCloseNotice { via, reason } => match port(shared, via) {
@@ -121,6 +132,11 @@ pub(super) fn perform(shared: &Rc<Driver>, action: Action<JsValue>) -> Result<()
     }
 }
 
+/// The buffers to transfer, as the array `postMessage` takes.
+fn transfer_list(buffers: &[js_sys::ArrayBuffer]) -> Array {
+    buffers.iter().collect()
+}
+
 /// The port the session holds as `id`.
 fn port(shared: &Driver, id: PortId) -> Option<MessagePort> {
     shared.inner.borrow().ports.get(&id).map(|slot| slot.port().clone())
@@ -141,7 +157,7 @@ fn keep_listening(shared: &Rc<Driver>, id: PortId, port: MessagePort, carries: C
 
 /// Hands one core event to whoever waits for it. Waiters are taken out under a short borrow and
 /// woken after it is released: waking a task may call into JavaScript (to queue a microtask).
-pub(super) fn dispatch(shared: &Rc<Driver>, event: Event<JsValue>) {
+pub(super) fn dispatch(shared: &Rc<Driver>, event: Event<Payload>) {
     match event {
         Event::Answered | Event::Connected => {
             let handshake = shared.inner.borrow_mut().handshake.take();
@@ -155,7 +171,7 @@ pub(super) fn dispatch(shared: &Rc<Driver>, event: Event<JsValue>) {
             interrupt,
         } => {
             let waiting = shared.inner.borrow_mut().waiters.remove(&waiter);
-            let delivered = waiting.is_some_and(|tx| tx.send(Ok(Delivery { message, interrupt })).is_ok());
+            let delivered = waiting.is_some_and(|tx| tx.send(Ok(Delivery { message: message.value, interrupt })).is_ok());
             if let (false, Some(held)) = (delivered, interrupt) {
                 // Nobody waits for this reply any more; its interrupt port is given up at once.
                 let now = shared.now();
@@ -183,7 +199,7 @@ pub(super) fn dispatch(shared: &Rc<Driver>, event: Event<JsValue>) {
         }
         Event::Interrupt { channel, payload } => {
             let sink = shared.inner.borrow().sinks.get(&channel).cloned();
-            if sink.is_none_or(|sink| sink.unbounded_send(Ok(Delivered { channel, payload })).is_err()) {
+            if sink.is_none_or(|sink| sink.unbounded_send(Ok(Delivered { channel, payload: payload.value })).is_err()) {
                 // The receiving side was dropped: close the channel.
                 let now = shared.now();
                 shared.inner.borrow_mut().core.close_interrupt(channel, now);

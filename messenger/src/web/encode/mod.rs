@@ -14,6 +14,11 @@
 //! wire format and the decoder's limits assume. This serializer is small and has only JSON's
 //! semantics.
 //!
+//! Bytes (`serialize_bytes`, as `serde_bytes` writes them) and a [`JsBytes`](crate::JsBytes)
+//! become a `Uint8Array` that spans its own `ArrayBuffer`, [`BytesAs`] says how: transferred
+//! (the buffer goes in the post's transfer list, moved in O(1) and detached here), cloned, or as
+//! JSON has them, an array of numbers, for a peer that did not announce `$binary`.
+//!
 //! Members are own data properties, as `JSON.parse` makes them. A member whose name
 //! `Object.prototype` also has is defined (`Reflect.defineProperty`): an assignment would call an
 //! inherited setter (`__proto__` is one, so a key `"__proto__"` would change the object's
@@ -22,9 +27,10 @@
 //! made anew each time, are always defined.
 
 use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::fmt;
 
-use js_sys::{Array, Object};
+use js_sys::{Array, ArrayBuffer, Object, Uint8Array};
 use serde::ser::{self, Impossible, Serialize};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
@@ -38,11 +44,127 @@ mod serializer;
 use compound::*;
 use serializer::*;
 
+/// How bytes are written into the encoded value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BytesAs {
+    /// A `Uint8Array` whose buffer is listed for the post to transfer.
+    Transferred,
+    /// A `Uint8Array` that the post copies (structured clone).
+    Cloned,
+    /// An array of numbers, one per byte: what a peer that did not announce `$binary` reads.
+    Numbers,
+}
+
+/// A payload as it crosses: the value, and the buffers its post transfers (none for a
+/// received one, whose buffers arrived with it).
+#[derive(Debug, Clone)]
+pub(crate) struct Payload {
+    pub value: JsValue,
+    pub transfer: Vec<ArrayBuffer>,
+}
+
+impl Payload {
+    /// A value that transfers nothing: a received payload, or a raw one.
+    pub fn plain(value: JsValue) -> Self {
+        Payload {
+            value,
+            transfer: Vec::new(),
+        }
+    }
+}
+
+/// The encoding under way on this thread: how bytes are written, the buffers to transfer, and
+/// the arrays of [`JsBytes`](crate::JsBytes) values handed over (in order) by their `Serialize`.
+struct Encoding {
+    bytes_as: BytesAs,
+    transfer: Vec<ArrayBuffer>,
+    staged: VecDeque<Uint8Array>,
+}
+
+thread_local! {
+    static ENCODING: RefCell<Option<Encoding>> = const { RefCell::new(None) };
+}
+
 /// Encodes `value` as a plain structured-clone value (see the module's documentation).
-pub(crate) fn encode<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, Error> {
-    value
-        .serialize(Encoder)
-        .map_err(|Failed(message)| Error::EncodeFailed(message))
+pub(crate) fn encode<T: Serialize + ?Sized>(value: &T, bytes_as: BytesAs) -> Result<Payload, Error> {
+    let fresh = Encoding {
+        bytes_as,
+        transfer: Vec::new(),
+        staged: VecDeque::new(),
+    };
+    // An encoding inside another (a `Serialize` impl that encodes) gets its own context.
+    let outer = ENCODING.with(|encoding| encoding.replace(Some(fresh)));
+    let value = value.serialize(Encoder);
+    let done = ENCODING.with(|encoding| encoding.replace(outer));
+    let value = value.map_err(|Failed(message)| Error::EncodeFailed(message))?;
+    Ok(Payload {
+        value,
+        transfer: done.map(|done| done.transfer).unwrap_or_default(),
+    })
+}
+
+/// Whether this thread is encoding a payload: then a [`JsBytes`](crate::JsBytes) hands its array
+/// over with [`stage`] instead of serializing its bytes.
+pub(crate) fn encoding() -> bool {
+    ENCODING.with(|encoding| encoding.borrow().is_some())
+}
+
+/// Hands `array` to the encoding under way, for the next [`JS_BYTES`] newtype it meets.
+pub(crate) fn stage(array: Uint8Array) {
+    ENCODING.with(|encoding| {
+        if let Some(encoding) = encoding.borrow_mut().as_mut() {
+            encoding.staged.push_back(array);
+        }
+    });
+}
+
+/// The name of the newtype a [`JsBytes`](crate::JsBytes) serializes and deserializes as: the
+/// encoder and decoder recognise it and carry its array as it is.
+pub(crate) const JS_BYTES: &str = "$messenger::JsBytes";
+
+/// Bytes copied out of wasm memory into a fresh `Uint8Array`, written as the encoding says.
+fn bytes_value(bytes: &[u8]) -> JsValue {
+    let bytes_as = ENCODING.with(|encoding| encoding.borrow().as_ref().map(|e| e.bytes_as));
+    match bytes_as {
+        Some(BytesAs::Numbers) | None => Array::from(&Uint8Array::from(bytes)).into(),
+        Some(_) => keep_array(Uint8Array::from(bytes)),
+    }
+}
+
+/// A [`JsBytes`](crate::JsBytes)' array, written as the encoding says.
+fn staged_value() -> Result<JsValue, Failed> {
+    let staged = ENCODING.with(|encoding| {
+        let mut encoding = encoding.borrow_mut();
+        encoding.as_mut().map(|e| (e.bytes_as, e.staged.pop_front()))
+    });
+    let Some((bytes_as, Some(array))) = staged else {
+        return Err(failed("JsBytes serialized outside of its Serialize impl"));
+    };
+    if crate::web::bytes::is_detached(&array.buffer()) {
+        return Err(failed(
+            "a JsBytes whose buffer is detached (it was sent already: a sent JsBytes is empty)",
+        ));
+    }
+    Ok(match bytes_as {
+        BytesAs::Numbers => Array::from(&array).into(),
+        _ => keep_array(array),
+    })
+}
+
+/// `array` as the value, its buffer listed for transfer when the encoding transfers (once: a
+/// buffer listed twice makes `postMessage` throw).
+fn keep_array(array: Uint8Array) -> JsValue {
+    ENCODING.with(|encoding| {
+        if let Some(encoding) = encoding.borrow_mut().as_mut() {
+            if encoding.bytes_as == BytesAs::Transferred {
+                let buffer = array.buffer();
+                if !encoding.transfer.iter().any(|listed| JsValue::from(listed) == JsValue::from(&buffer)) {
+                    encoding.transfer.push(buffer);
+                }
+            }
+        }
+    });
+    array.into()
 }
 
 #[wasm_bindgen]

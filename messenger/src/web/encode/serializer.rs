@@ -89,8 +89,7 @@ impl ser::Serializer for Encoder {
     }
 
     fn serialize_bytes(self, value: &[u8]) -> Result<JsValue, Failed> {
-        // An array of numbers, as serde_json writes bytes.
-        Ok(Array::from(&js_sys::Uint8Array::from(value)).into())
+        Ok(bytes_value(value))
     }
 
     fn serialize_none(self) -> Result<JsValue, Failed> {
@@ -120,10 +119,13 @@ impl ser::Serializer for Encoder {
 
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
-        _name: &'static str,
+        name: &'static str,
         value: &T,
     ) -> Result<JsValue, Failed> {
-        value.serialize(self)
+        match name == JS_BYTES {
+            true => staged_value(),
+            false => value.serialize(self),
+        }
     }
 
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
