@@ -299,6 +299,38 @@
 //! To give up on the peer instead, set [`Config::reply_timeout`]: a missing reply then ends the
 //! session.
 //!
+//! # Bytes
+//!
+//! Bytes cross as transferred buffers, not as JSON text: a field with
+//! `#[serde(with = "serde_bytes")]` is copied once out of wasm memory and its buffer is moved to
+//! the peer; a [`JsBytes`] is a `Uint8Array` that stays in JavaScript and is moved without any
+//! copy, for data the application hands to a browser API (a `Blob`, an image, a canvas) rather
+//! than reads in Rust. A sent buffer is detached: the sending side's [`JsBytes`] is empty after
+//! the post. Received bytes are judged against [`Limits::max_binary_bytes`] from their length
+//! before a byte is read ([`Error::BinaryTooLarge`], [`Error::BadBinary`]).
+//!
+//! ```no_run
+//! use messenger::JsBytes;
+//! use serde::{Deserialize, Serialize};
+//!
+//! #[derive(Serialize, Deserialize)]
+//! struct Export {
+//!     name: String,
+//!     png: JsBytes, // moved, never copied into wasm
+//!     #[serde(with = "serde_bytes")]
+//!     thumbnail: Vec<u8>, // copied into wasm on arrival: Rust reads it
+//! }
+//!
+//! # async fn export(messenger: messenger::Messenger<Export, ()>, canvas_png: js_sys::Uint8Array) -> Result<(), messenger::Error> {
+//! let png = JsBytes::from_uint8_array(canvas_png);
+//! messenger.send(Export { name: "sketch.png".into(), png, thumbnail: vec![0; 64] }).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! A JavaScript peer may send a `Uint8Array`, an `ArrayBuffer` or an array of numbers where the
+//! type wants bytes; one that did not announce `$binary` in its handshake (a peer written for
+//! version 1) is sent arrays of numbers. The wire details are in `docs/PROTOCOL.md`.
+//!
 //! # Errors of your own
 //!
 //! [`Error`] lists what can go wrong with a messenger, a send or an interrupt channel, and
