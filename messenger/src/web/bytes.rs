@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
 use super::decode::take_incoming;
-use super::encode::{encoding, stage, JS_BYTES};
+use super::encode::{hand_over, JS_BYTES};
 
 /// Bytes kept in JavaScript: a `Uint8Array` over the whole of its own `ArrayBuffer`, sent by
 /// moving the buffer (O(1), whatever its size) and received without copying it into wasm.
@@ -64,7 +64,9 @@ impl JsBytes {
             && array.byte_length() == buffer.unchecked_ref::<ArrayBuffer>().byte_length();
         match whole {
             true => JsBytes { array },
-            false => JsBytes { array: array.slice(0, array.length()) },
+            false => JsBytes {
+                array: array.slice(0, array.length()),
+            },
         }
     }
 
@@ -161,13 +163,19 @@ impl fmt::Debug for JsBytes {
 
 impl Serialize for JsBytes {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match encoding() {
-            // This crate's encoder takes the array itself (see `encode`).
-            true => {
-                stage(self.array.clone());
-                serializer.serialize_newtype_struct(JS_BYTES, &())
-            }
-            false => serializer.serialize_bytes(&self.to_vec()),
+        serializer.serialize_newtype_struct(JS_BYTES, &Inside(self))
+    }
+}
+
+/// A [`JsBytes`] inside its newtype: handed over as it is to this crate's encoder, which asks for
+/// it; serialized as bytes by any other serializer.
+struct Inside<'a>(&'a JsBytes);
+
+impl Serialize for Inside<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match hand_over(&self.0.array) {
+            true => serializer.serialize_unit(),
+            false => serializer.serialize_bytes(&self.0.to_vec()),
         }
     }
 }

@@ -27,7 +27,6 @@
 //! made anew each time, are always defined.
 
 use std::cell::RefCell;
-use std::collections::VecDeque;
 use std::fmt;
 
 use js_sys::{Array, ArrayBuffer, Object, Uint8Array};
@@ -73,16 +72,17 @@ impl Payload {
     }
 }
 
-/// The encoding under way on this thread: how bytes are written, the buffers to transfer, and
-/// the arrays of [`JsBytes`](crate::JsBytes) values handed over (in order) by their `Serialize`.
+/// The encoding under way on this thread: how bytes are written and the buffers to transfer.
 struct Encoding {
     bytes_as: BytesAs,
     transfer: Vec<ArrayBuffer>,
-    staged: VecDeque<Uint8Array>,
 }
 
 thread_local! {
     static ENCODING: RefCell<Option<Encoding>> = const { RefCell::new(None) };
+    /// While the encoder serializes a [`JS_BYTES`] newtype's inside: `Some`, and then the array
+    /// the [`JsBytes`](crate::JsBytes) handed over ([`hand_over`]).
+    static HANDED: RefCell<Option<Option<Uint8Array>>> = const { RefCell::new(None) };
 }
 
 /// Encodes `value` as a plain structured-clone value (see the module's documentation).
@@ -90,7 +90,6 @@ pub(crate) fn encode<T: Serialize + ?Sized>(value: &T, bytes_as: BytesAs) -> Res
     let fresh = Encoding {
         bytes_as,
         transfer: Vec::new(),
-        staged: VecDeque::new(),
     };
     // An encoding inside another (a `Serialize` impl that encodes) gets its own context.
     let outer = ENCODING.with(|encoding| encoding.replace(Some(fresh)));
@@ -103,19 +102,17 @@ pub(crate) fn encode<T: Serialize + ?Sized>(value: &T, bytes_as: BytesAs) -> Res
     })
 }
 
-/// Whether this thread is encoding a payload: then a [`JsBytes`](crate::JsBytes) hands its array
-/// over with [`stage`] instead of serializing its bytes.
-pub(crate) fn encoding() -> bool {
-    ENCODING.with(|encoding| encoding.borrow().is_some())
-}
-
-/// Hands `array` to the encoding under way, for the next [`JS_BYTES`] newtype it meets.
-pub(crate) fn stage(array: Uint8Array) {
-    ENCODING.with(|encoding| {
-        if let Some(encoding) = encoding.borrow_mut().as_mut() {
-            encoding.staged.push_back(array);
+/// Called by a [`JsBytes`](crate::JsBytes)' inside as it is serialized: `true` when this crate's
+/// encoder asked for it, which then takes `array` as it is; `false` for any other serializer,
+/// which is given the bytes.
+pub(crate) fn hand_over(array: &Uint8Array) -> bool {
+    HANDED.with(|handed| match handed.borrow_mut().as_mut() {
+        Some(slot) => {
+            *slot = Some(array.clone());
+            true
         }
-    });
+        None => false,
+    })
 }
 
 /// The name of the newtype a [`JsBytes`](crate::JsBytes) serializes and deserializes as: the
@@ -131,22 +128,23 @@ fn bytes_value(bytes: &[u8]) -> JsValue {
     }
 }
 
-/// A [`JsBytes`](crate::JsBytes)' array, written as the encoding says.
-fn staged_value() -> Result<JsValue, Failed> {
-    let staged = ENCODING.with(|encoding| {
-        let mut encoding = encoding.borrow_mut();
-        encoding.as_mut().map(|e| (e.bytes_as, e.staged.pop_front()))
-    });
-    let Some((bytes_as, Some(array))) = staged else {
-        return Err(failed("JsBytes serialized outside of its Serialize impl"));
+/// A [`JS_BYTES`] newtype: the array its [`JsBytes`](crate::JsBytes) hands over, written as the
+/// encoding says (or, if nothing was handed over, whatever the inside serialized as).
+fn js_bytes_value<T: Serialize + ?Sized>(inside: &T) -> Result<JsValue, Failed> {
+    let outer = HANDED.with(|handed| handed.replace(Some(None)));
+    let serialized = inside.serialize(Encoder);
+    let handed = HANDED.with(|handed| handed.replace(outer)).flatten();
+    let Some(array) = handed else {
+        return serialized;
     };
     if crate::web::bytes::is_detached(&array.buffer()) {
         return Err(failed(
             "a JsBytes whose buffer is detached (it was sent already: a sent JsBytes is empty)",
         ));
     }
+    let bytes_as = ENCODING.with(|encoding| encoding.borrow().as_ref().map(|e| e.bytes_as));
     Ok(match bytes_as {
-        BytesAs::Numbers => Array::from(&array).into(),
+        Some(BytesAs::Numbers) => Array::from(&array).into(),
         _ => keep_array(array),
     })
 }
@@ -158,7 +156,11 @@ fn keep_array(array: Uint8Array) -> JsValue {
         if let Some(encoding) = encoding.borrow_mut().as_mut() {
             if encoding.bytes_as == BytesAs::Transferred {
                 let buffer = array.buffer();
-                if !encoding.transfer.iter().any(|listed| JsValue::from(listed) == JsValue::from(&buffer)) {
+                if !encoding
+                    .transfer
+                    .iter()
+                    .any(|listed| JsValue::from(listed) == JsValue::from(&buffer))
+                {
                     encoding.transfer.push(buffer);
                 }
             }

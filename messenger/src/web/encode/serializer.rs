@@ -117,13 +117,9 @@ impl ser::Serializer for Encoder {
         Ok(name_value(variant))
     }
 
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(
-        self,
-        name: &'static str,
-        value: &T,
-    ) -> Result<JsValue, Failed> {
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(self, name: &'static str, value: &T) -> Result<JsValue, Failed> {
         match name == JS_BYTES {
-            true => staged_value(),
+            true => js_bytes_value(value),
             false => value.serialize(self),
         }
     }
