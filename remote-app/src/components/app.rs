@@ -1,7 +1,7 @@
 use shared_proto::{EosInterrupt, EosRequest};
 use yew::prelude::*;
 
-use super::{AnswerPanel, NoteDetail, NoteEditor, NoteList};
+use super::{AnswerPanel, FileSender, NoteDetail, NoteEditor, NoteList};
 use crate::config::{protocol_version, HOST_ORIGIN};
 use crate::hooks::use_eos_session;
 use crate::state::{EosAction, EosState, Link, Place};
@@ -61,6 +61,7 @@ pub fn App() -> Html {
                 if let Some(notice) = &state.notice {
                     <p id="notice" class="notice">{ notice }</p>
                 }
+                <FileSender file={state.file.clone()} dispatch={state.dispatcher()} on_request={session.request.clone()} />
                 if let Some(question) = &state.question {
                     <AnswerPanel question={question.clone()} notes={state.notes.clone()} on_answer={session.answer.clone()} />
                 }
