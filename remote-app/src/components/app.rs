@@ -83,6 +83,9 @@ pub fn App() -> Html {
                         }
                     </div>
                 </main>
+            } else if let Some(status) = &state.file.status {
+                // What became of a file on its way when the session ended stays in view.
+                <p id="file-status" class="notice">{ status }</p>
             }
         </div>
     }
