@@ -7,7 +7,8 @@
 //! Run with `./test.sh e2e` (not part of plain `cargo test`: `test = false`).
 //!
 //! The DOM the tests rely on, beyond `demo.rs`'s: in Eos, `#file-sender` with `#file-limit`,
-//! `#file-input`, `#send-file`, `#file-refused` and `#file-status`; on the host,
+//! `#file-input`, `#send-file`, `#file-refused` and `#file-status`, the drawing's canvas
+//! `#sketch` (160 × 90) with `#send-drawing`; on the host,
 //! `#files li.file[data-id][data-size][data-type]` (newest first) with `img.file-image` (a
 //! picture), `span.file-name`, `a.file-download[href][download]` and `button.remove-file`, and
 //! `#files-total`.
@@ -15,7 +16,11 @@
 
 use std::path::{Path, PathBuf};
 
+use std::time::Duration;
+
 use e2e::{Error, Probe, Result, World};
+use fantoccini::actions::{InputSource, MouseActions, PointerAction, MOUSE_BUTTON_LEFT};
+use fantoccini::Locator;
 use serde_json::{json, Value};
 
 /// The iframe that shows Eos on the host page.
@@ -153,6 +158,95 @@ async fn binary_a_picture_and_a_file_from_eos_are_shown_and_kept_by_the_host() -
             // The session went on through all of it.
             w.wait_for_text("#connection-state", "connected").await?;
             w.screenshot_element(FRAME, "eos-after-two-files").await?;
+            Ok(())
+        },
+    )
+    .await
+}
+
+#[tokio::test]
+async fn binary_a_drawing_made_with_the_pointer_in_eos_is_shown_by_the_host() -> Result<()> {
+    World::run(
+        "binary_a_drawing_made_with_the_pointer_in_eos_is_shown_by_the_host",
+        async |w| {
+            open_demo(w).await?;
+            in_eos(w, async |w| {
+                w.evaluate(
+                    "document.querySelector('#sketch').scrollIntoView({ block: 'nearest' });",
+                    vec![],
+                )
+                .await?;
+                let canvas = w
+                    .client()
+                    .find(Locator::Css("#sketch"))
+                    .await
+                    .map_err(|error| Error::contract(format!("finding #sketch: {error}")))?;
+                // A V across the canvas (offsets from its centre), pressed all the way.
+                let stroke = |x: f64, y: f64, ms: u64| PointerAction::MoveToElement {
+                    element: canvas.clone(),
+                    duration: Some(Duration::from_millis(ms)),
+                    x,
+                    y,
+                };
+                let pen = MouseActions::new("pen".into())
+                    .then(stroke(-60.0, -30.0, 0))
+                    .then(PointerAction::Down {
+                        button: MOUSE_BUTTON_LEFT,
+                    })
+                    .then(stroke(0.0, 30.0, 150))
+                    .then(stroke(60.0, -30.0, 150))
+                    .then(PointerAction::Up {
+                        button: MOUSE_BUTTON_LEFT,
+                    });
+                w.client()
+                    .perform_actions(pen)
+                    .await
+                    .map_err(|error| Error::contract(format!("drawing on #sketch: {error}")))?;
+                w.wait_for_enabled("#send-drawing").await?;
+                w.click("#send-drawing").await?;
+                w.wait_for("#file-status", "the host keeping drawing.png", |status| {
+                    status.starts_with("The host kept “drawing.png” (")
+                })
+                .await
+            })
+            .await?;
+            let image = r#"#files li.file[data-id="1"] img.file-image"#;
+            w.wait_for_attribute(r#"#files li.file[data-id="1"]"#, "data-type", "image/png")
+                .await?;
+            // The picture is the canvas's size, and the stroke is in it: its pixels, drawn onto
+            // a canvas of the host's, are partly painted (a V of 4 px about 270 px long).
+            let found = w
+                .wait_until("the drawing to be shown", async |w| {
+                    let found = w
+                        .evaluate(
+                            "const img = document.querySelector(arguments[0]);
+                             if (!img || !img.complete || img.naturalWidth == 0) return null;
+                             const canvas = document.createElement('canvas');
+                             canvas.width = img.naturalWidth;
+                             canvas.height = img.naturalHeight;
+                             const context = canvas.getContext('2d');
+                             context.drawImage(img, 0, 0);
+                             const alpha = context.getImageData(0, 0, canvas.width, canvas.height).data;
+                             let painted = 0;
+                             for (let i = 3; i < alpha.length; i += 4) if (alpha[i] > 0) painted++;
+                             return [img.naturalWidth, img.naturalHeight, painted];",
+                            vec![json!(image)],
+                        )
+                        .await?;
+                    Ok(match found {
+                        Value::Null => Probe::NotYet("no drawing shown yet".into()),
+                        found => Probe::Ready(found),
+                    })
+                })
+                .await?;
+            let painted = found[2].as_u64().unwrap_or(0);
+            if found[0] != 160 || found[1] != 90 || !(300..160 * 90 / 2).contains(&painted) {
+                return Err(Error::contract(format!(
+                    "the drawing is [width, height, painted pixels] {found}, expected 160 × 90 with 300 to 7200 \
+                     painted"
+                )));
+            }
+            w.screenshot("host-drawing-from-eos").await?;
             Ok(())
         },
     )

@@ -61,7 +61,6 @@ pub fn App() -> Html {
                 if let Some(notice) = &state.notice {
                     <p id="notice" class="notice">{ notice }</p>
                 }
-                <FileSender file={state.file.clone()} dispatch={state.dispatcher()} on_request={session.request.clone()} />
                 if let Some(question) = &state.question {
                     <AnswerPanel question={question.clone()} notes={state.notes.clone()} on_answer={session.answer.clone()} />
                 }
@@ -83,6 +82,8 @@ pub fn App() -> Html {
                         }
                     </div>
                 </main>
+                // Below the notes: the notes stay where they were, files are the extra.
+                <FileSender file={state.file.clone()} dispatch={state.dispatcher()} on_request={session.request.clone()} />
             } else if let Some(status) = &state.file.status {
                 // What became of a file on its way when the session ended stays in view.
                 <p id="file-status" class="notice">{ status }</p>

@@ -6,6 +6,7 @@ use web_sys::{Event, HtmlInputElement};
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
+use super::Sketch;
 use crate::config::unchecked_files;
 use crate::state::{EosAction, EosState, FileView};
 
@@ -30,7 +31,7 @@ fn info_of(file: &web_sys::File) -> FileInfo {
     }
 }
 
-/// Pick a file and send it to the host: its bytes are read into an `ArrayBuffer` (not into
+/// Pick a file (or draw one, [`Sketch`]) and send it to the host: its bytes are read into an `ArrayBuffer` (not into
 /// wasm) and that buffer is transferred. A file over the limit is refused here, before it is
 /// read, in the words shown beside the picker.
 #[component]
@@ -89,7 +90,8 @@ pub fn FileSender(props: &FileSenderProps) -> Html {
     let file = &props.file;
     html! {
         <section id="file-sender" class="file-sender">
-            <label for="file-input">{ "Send the host a file " }<span id="file-limit" class="meta">{ limit_words() }</span></label>
+            <label for="file-input">{ "Send the host a file or a drawing " }<span id="file-limit" class="meta">{ limit_words() }</span></label>
+            <Sketch sending={file.sending} dispatch={props.dispatch.clone()} on_request={props.on_request.clone()} />
             <div class="buttons">
                 <input id="file-input" type="file" ref={input} onchange={on_change} />
                 <button id="send-file" onclick={on_send} disabled={!file.can_send(unchecked_files())}>{ "Send file" }</button>
