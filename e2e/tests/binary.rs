@@ -246,6 +246,12 @@ async fn binary_a_drawing_made_with_the_pointer_in_eos_is_shown_by_the_host() ->
                      painted"
                 )));
             }
+            eprintln!(
+                "{}: the drawing from Eos is shown at {} × {}, {painted} pixels painted",
+                w.config().engine,
+                found[0],
+                found[1]
+            );
             w.screenshot("host-drawing-from-eos").await?;
             Ok(())
         },
