@@ -2,6 +2,7 @@
 
 mod app;
 mod connection_bar;
+mod files_panel;
 mod inspector;
 mod interrupt_panel;
 mod notes_panel;
@@ -10,6 +11,7 @@ mod window_panel;
 
 pub use app::App;
 pub use connection_bar::ConnectionBar;
+pub use files_panel::FilesPanel;
 pub use inspector::Inspector;
 pub use interrupt_panel::InterruptPanel;
 pub use notes_panel::NotesPanel;

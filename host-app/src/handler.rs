@@ -11,7 +11,8 @@
 //! [`STORAGE_FULL`]. The host's own edit ([`review`]) follows the same rule.
 
 use shared_proto::{
-    version_words, Capability, Draft, EosRequest, Failure, ItemId, PhosphorescenceReply, Question, Side,
+    version_words, Capability, Draft, EosRequest, Failure, FileInfo, FileUpload, ItemId, PhosphorescenceReply,
+    Question, Side,
 };
 
 use crate::peer::{Peer, SessionId};
@@ -53,6 +54,8 @@ pub struct Outcome {
     pub attach: Attach,
     /// What the page shows about it, in order.
     pub page: Vec<HostAction>,
+    /// A file Eos sent that the host keeps: the web layer makes it a `blob:` URL and shows it.
+    pub file: Option<FileUpload>,
 }
 
 /// The user's question, waiting for the next turn of the Eos it was put to.
@@ -113,7 +116,22 @@ pub fn reply_kind(reply: &PhosphorescenceReply) -> &'static str {
         PhosphorescenceReply::Deleted { .. } => "deleted",
         PhosphorescenceReply::Polled { question: Some(_) } => "polled + question",
         PhosphorescenceReply::Polled { question: None } => "polled",
+        PhosphorescenceReply::FileKept { .. } => "file_kept",
         PhosphorescenceReply::Failed { .. } => "failed",
+    }
+}
+
+/// The host's answer to a file described by `info`: kept, or refused for its name or type. Its
+/// size was judged by the messenger already (`Limits::max_binary_bytes`).
+pub fn file_reply(info: &FileInfo) -> PhosphorescenceReply {
+    match info.validate() {
+        Ok(()) => PhosphorescenceReply::FileKept {
+            name: info.name.clone(),
+            size: info.size,
+        },
+        Err(fault) => PhosphorescenceReply::Failed {
+            failure: Failure::InvalidFile { fault },
+        },
     }
 }
 
@@ -173,6 +191,7 @@ impl Handler {
         let about = |action| HostAction::Session(session, action);
         let mut page = vec![about(SessionAction::Request(request_kind(&request).into()))];
         let mut attach = Attach::Nothing;
+        let mut kept = None;
         let failed = |failure| PhosphorescenceReply::Failed { failure };
         let item = |item| PhosphorescenceReply::Item { item };
         let reply = match request {
@@ -235,6 +254,13 @@ impl Handler {
                 }
                 PhosphorescenceReply::Polled { question }
             }
+            EosRequest::SendFile { file } => {
+                let reply = file_reply(&file.info());
+                if matches!(reply, PhosphorescenceReply::FileKept { .. }) {
+                    kept = Some(file);
+                }
+                reply
+            }
         };
         // A reply carries one channel: a question's answer channel goes first, and the new
         // action channel follows with the next reply.
@@ -242,7 +268,12 @@ impl Handler {
             attach = self.offer_actions();
         }
         page.push(about(SessionAction::Reply(reply_kind(&reply).into())));
-        Outcome { reply, attach, page }
+        Outcome {
+            reply,
+            attach,
+            page,
+            file: kept,
+        }
     }
 
     fn offer_actions(&mut self) -> Attach {
@@ -798,5 +829,30 @@ mod tests {
                 "invalid note: the body is longer than 2000 characters".into()
             )]
         );
+    }
+
+    #[test]
+    fn binary_a_file_is_kept_or_refused_for_its_name() {
+        let info = |name: &str| FileInfo {
+            name: name.into(),
+            mime: "image/png".into(),
+            size: 1234,
+        };
+        assert_eq!(
+            file_reply(&info("sky.png")),
+            PhosphorescenceReply::FileKept {
+                name: "sky.png".into(),
+                size: 1234
+            }
+        );
+        assert_eq!(
+            file_reply(&info(" ")),
+            PhosphorescenceReply::Failed {
+                failure: Failure::InvalidFile {
+                    fault: shared_proto::FileFault::EmptyName {}
+                }
+            }
+        );
+        assert_eq!(reply_kind(&file_reply(&info("a"))), "file_kept");
     }
 }

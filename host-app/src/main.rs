@@ -1,7 +1,9 @@
 //! Phosphorescence: the host page that owns the user's notes and embeds Eos from another origin.
 
+mod blob_url;
 mod components;
 mod config;
+mod files;
 mod frame;
 mod handler;
 mod hooks;

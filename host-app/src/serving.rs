@@ -11,12 +11,14 @@ use std::time::Duration;
 use futures::future::{ready, Ready};
 use futures::StreamExt;
 use gloo_storage::{LocalStorage, Storage};
-use messenger::{Answered, Closer, Config, Error, InterruptRequest, Observation, Received, Reply};
+use messenger::{Answered, Closer, Config, Error, InterruptRequest, Limits, Observation, Received, Reply};
 use shared_proto::{
     check_answer, plain_words, wrong_answer_words, EosAnswer, EosInterrupt, EosRequest, PhosphorescenceReply, Side,
+    MAX_FILE_BYTES,
 };
 use yew::platform::spawn_local;
 
+use crate::blob_url::BlobUrl;
 use crate::config::{protocol_version, REMOTE_ORIGIN, STORE_KEY};
 use crate::frame::FrameDispatcher;
 use crate::handler::{Attach, Handler, WaitingQuestion};
@@ -76,10 +78,19 @@ pub fn save(store: &Store) -> Result<(), String> {
     LocalStorage::set(STORE_KEY, store).map_err(|error| error.to_string())
 }
 
+/// What the host takes from Eos: the defaults, with files up to [`MAX_FILE_BYTES`] (8 MiB, the
+/// limit Eos shows its user). A larger file is refused by the messenger from its `byteLength`,
+/// before a byte is read, and ends the session (`Error::BinaryTooLarge`, in plain words).
+pub const LIMITS: Limits = Limits {
+    max_binary_bytes: MAX_FILE_BYTES,
+    ..Limits::DEFAULT
+};
+
 /// The configuration of one session with Eos, whose steps go to `observe`.
 pub fn session_config(observe: impl FnMut(&Observation) + 'static) -> Result<Config, Error> {
     Ok(Config::new(REMOTE_ORIGIN)?
         .reply_timeout(REPLY_TIMEOUT)
+        .limits(LIMITS)
         .observer(observe))
 }
 
@@ -102,6 +113,19 @@ impl Session {
             })
         };
         self.common.page.push(HostAction::Batch(outcome.page));
+        if let Some(file) = outcome.file {
+            // The bytes go from the received Uint8Array into a Blob in JavaScript, uncopied by
+            // wasm; the shelf on the page holds the URL until the file is let go.
+            let action = match BlobUrl::of(&file) {
+                Ok(url) => HostAction::FileReceived {
+                    session: self.id,
+                    info: file.info(),
+                    url,
+                },
+                Err(error) => HostAction::Problem(format!("The file from Eos could not be shown: {error:?}")),
+            };
+            self.common.page.push(action);
+        }
         let reply = Reply::new(outcome.reply);
         match outcome.attach {
             Attach::Nothing => reply,

@@ -11,9 +11,11 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 
 use messenger::{Direction, Error, HandshakeState, InterruptKind, MessageKind, Observation, Stage, Step};
-use shared_proto::{plain_words, ItemSummary, Side};
+use shared_proto::{plain_words, FileInfo, ItemSummary, Side};
 use yew::Reducible;
 
+use crate::blob_url::BlobUrl;
+use crate::files::Shelf;
 use crate::peer::{Peer, SessionId};
 use crate::timeline::{Timeline, WireRow};
 
@@ -237,6 +239,8 @@ pub struct HostState {
     pub notes: Vec<ItemSummary>,
     /// Errors in plain words, newest last.
     pub errors: Errors,
+    /// The files Eos sent, the last [`crate::files::FILES_KEPT`].
+    pub files: Shelf<BlobUrl>,
 }
 
 impl Default for HostState {
@@ -251,6 +255,7 @@ impl Default for HostState {
             question: QuestionState::Idle,
             notes: Vec::new(),
             errors: Errors::default(),
+            files: Shelf::default(),
         }
     }
 }
@@ -294,6 +299,17 @@ pub enum HostAction {
         /// Why, in plain words.
         why: String,
     },
+    /// Eos sent a file in `session`, and the host keeps it (at `url`).
+    FileReceived {
+        /// The session it came in.
+        session: SessionId,
+        /// Its name, type and size.
+        info: FileInfo,
+        /// Its bytes' `blob:` URL.
+        url: BlobUrl,
+    },
+    /// The user removed file `id` from the page (its URL is revoked once no state holds it).
+    FileRemoved(u64),
     /// Something went wrong outside the protocol trace.
     Problem(String),
     /// Several actions, applied in order with one copy of the state and one render.
@@ -392,6 +408,10 @@ impl HostState {
                     self.question = QuestionState::Failed(why);
                 }
             }
+            HostAction::FileReceived { session, info, url } => {
+                self.files.keep(session, info, url);
+            }
+            HostAction::FileRemoved(id) => self.files.remove(id),
             HostAction::Problem(problem) => self.errors.push(problem),
             HostAction::Batch(actions) => actions.into_iter().for_each(|action| self.apply(action)),
         }

@@ -25,7 +25,19 @@ pub fn protocol_version() -> u32 {
 }
 
 fn version_in_query() -> Option<u32> {
+    query("app-protocol-version")?.parse().ok()
+}
+
+/// Whether this Eos sends a picked file over [`shared_proto::MAX_FILE_BYTES`] anyway: only an e2e
+/// build (the same switch as [`VERSION_FROM_QUERY`]) whose URL says `?unchecked-files=1`, so the
+/// end-to-end tests can prove that the host's messenger refuses such a file itself, and says so.
+/// Every other build refuses the file before sending.
+pub fn unchecked_files() -> bool {
+    VERSION_FROM_QUERY && query("unchecked-files").as_deref() == Some("1")
+}
+
+fn query(name: &str) -> Option<String> {
     let search = web_sys::window()?.location().search().ok()?;
     let params = web_sys::UrlSearchParams::new_with_str(&search).ok()?;
-    params.get("app-protocol-version")?.parse().ok()
+    params.get(name)
 }

@@ -3,8 +3,8 @@
 use std::rc::Rc;
 
 use shared_proto::{
-    version_words, Draft, EosRequest, Failure, Item, ItemId, ItemSummary, PhosphorescenceReply, Question, Side,
-    PROTOCOL_VERSION,
+    size_words, too_large_words, version_words, Draft, EosRequest, Failure, FileInfo, Item, ItemId, ItemSummary,
+    PhosphorescenceReply, Question, RequestKind, Side, PROTOCOL_VERSION,
 };
 use yew::Reducible;
 
@@ -107,6 +107,27 @@ pub struct QuestionView {
     pub status: Option<String>,
 }
 
+/// The file the user picked to send, and what became of the last one sent.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FileView {
+    /// The picked file, not sent yet.
+    pub picked: Option<FileInfo>,
+    /// Why the picked file is not sent: it passes [`shared_proto::MAX_FILE_BYTES`].
+    pub refused: Option<String>,
+    /// Whether a file is on its way (one at a time: its buffer moves to the host).
+    pub sending: bool,
+    /// What became of the last file sent, in words.
+    pub status: Option<String>,
+}
+
+impl FileView {
+    /// Whether the Send button sends the picked file: there is one, it is within the limit (or
+    /// `unchecked`: an e2e build told to skip Eos's own check) and no other is on its way.
+    pub fn can_send(&self, unchecked: bool) -> bool {
+        self.picked.is_some() && (self.refused.is_none() || unchecked) && !self.sending
+    }
+}
+
 /// Eos's state.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EosState {
@@ -137,6 +158,8 @@ pub struct EosState {
     pub question: Option<QuestionView>,
     /// Whether the action buttons have a channel to the host.
     pub actions_ready: bool,
+    /// The file to send.
+    pub file: FileView,
 }
 
 impl Default for EosState {
@@ -162,6 +185,7 @@ impl EosState {
             notice: None,
             question: None,
             actions_ready: false,
+            file: FileView::default(),
         }
     }
 }
@@ -235,6 +259,12 @@ pub enum EosAction {
     EditBody(String),
     /// Close the editor.
     CancelEdit,
+    /// The user picked a file (`None`: the picker was cleared).
+    FilePicked(Option<FileInfo>),
+    /// The picked file went out, its bytes read into a transferable buffer.
+    FileSending(FileInfo),
+    /// The browser could not read the picked file; why, in words.
+    FileUnreadable(String),
 }
 
 impl EosState {
@@ -251,6 +281,10 @@ impl EosState {
                 }
                 self.actions_ready = false;
                 self.in_flight = 0;
+                if self.file.sending {
+                    self.file.sending = false;
+                    self.file.status = Some("The file was not kept: the session ended.".into());
+                }
             }
             EosAction::Sent => self.in_flight += 1,
             EosAction::Replied { request, reply } => {
@@ -305,6 +339,22 @@ impl EosState {
                 }
             }
             EosAction::CancelEdit => self.editor = None,
+            EosAction::FilePicked(picked) => {
+                self.file.refused = picked.as_ref().filter(|info| info.too_large()).map(too_large_words);
+                self.file.picked = picked;
+                self.file.status = None;
+            }
+            EosAction::FileSending(info) => {
+                self.file.picked = None;
+                self.file.refused = None;
+                self.file.sending = true;
+                self.file.status = Some(format!("Sending {info}…"));
+            }
+            EosAction::FileUnreadable(why) => {
+                self.file.picked = None;
+                self.file.refused = None;
+                self.file.status = Some(format!("The file could not be read: {why}."));
+            }
         }
     }
 
@@ -358,7 +408,15 @@ impl EosState {
                 self.error = None;
             }
             PhosphorescenceReply::Polled { .. } => {}
+            PhosphorescenceReply::FileKept { name, size } => {
+                self.file.sending = false;
+                self.file.status = Some(format!("The host kept “{name}” ({}).", size_words(size)));
+            }
             PhosphorescenceReply::Failed { failure } => {
+                if request.kind() == RequestKind::SendFile {
+                    self.file.sending = false;
+                    self.file.status = Some(format!("The host refused the file: {failure}."));
+                }
                 if let Failure::Stale { current } = &failure {
                     // Show the note as it is now; the editor keeps the user's text.
                     self.selected = Some(current.clone());
@@ -778,5 +836,78 @@ mod tests {
             assert_eq!(state.error.as_deref(), Some(words));
             assert!(state.editor.is_some(), "the user's text stays");
         }
+    }
+
+    fn file(name: &str, size: usize) -> FileInfo {
+        FileInfo {
+            name: name.into(),
+            mime: "image/png".into(),
+            size,
+        }
+    }
+
+    #[test]
+    fn binary_a_file_over_the_limit_is_refused_before_sending() {
+        let mut state = EosState::default();
+        let big = file("big.png", shared_proto::MAX_FILE_BYTES + 1);
+        state.apply(EosAction::FilePicked(Some(big.clone())));
+        assert_eq!(state.file.refused, Some(shared_proto::too_large_words(&big)));
+        assert!(!state.file.can_send(false));
+        // Only an e2e build told to skip the check sends it (to prove the host refuses it).
+        assert!(state.file.can_send(true));
+        // A file within the limit replaces it and may be sent.
+        state.apply(EosAction::FilePicked(Some(file(
+            "sky.png",
+            shared_proto::MAX_FILE_BYTES,
+        ))));
+        assert_eq!(state.file.refused, None);
+        assert!(state.file.can_send(false));
+        state.apply(EosAction::FilePicked(None));
+        assert!(!state.file.can_send(false));
+    }
+
+    #[test]
+    fn binary_a_sent_file_waits_for_the_host_to_keep_it() {
+        let mut state = EosState::default();
+        state.apply(EosAction::FilePicked(Some(file("sky.png", 2048))));
+        state.apply(EosAction::FileSending(file("sky.png", 2048)));
+        assert!(state.file.sending);
+        assert_eq!(state.file.picked, None);
+        assert_eq!(
+            state.file.status.as_deref(),
+            Some("Sending “sky.png” (image/png, 2 KiB)…")
+        );
+        // One at a time: the next file waits until the host kept this one.
+        state.apply(EosAction::FilePicked(Some(file("sea.png", 10))));
+        assert!(!state.file.can_send(false));
+        state.apply(EosAction::Replied {
+            request: EosRequest::Poll {},
+            reply: PhosphorescenceReply::FileKept {
+                name: "sky.png".into(),
+                size: 2048,
+            },
+        });
+        assert!(!state.file.sending);
+        assert_eq!(state.file.status.as_deref(), Some("The host kept “sky.png” (2 KiB)."));
+        assert!(state.file.can_send(false));
+    }
+
+    #[test]
+    fn binary_a_file_on_its_way_when_the_session_ends_is_not_kept() {
+        let mut state = EosState::default();
+        state.apply(EosAction::FileSending(file("big.png", 9 << 20)));
+        state.apply(EosAction::Closed(
+            "The host refused a message from this page and closed the session.".into(),
+        ));
+        assert!(!state.file.sending);
+        assert_eq!(
+            state.file.status.as_deref(),
+            Some("The file was not kept: the session ended.")
+        );
+        state.apply(EosAction::FileUnreadable("NotReadableError".into()));
+        assert_eq!(
+            state.file.status.as_deref(),
+            Some("The file could not be read: NotReadableError.")
+        );
     }
 }

@@ -32,10 +32,16 @@
 
 use serde::{Deserialize, Serialize};
 
+mod files;
 mod kinds;
 mod words;
 
-pub use kinds::{check_answer, check_reply, ReplyKind, RequestKind, WrongAnswer, WrongReply};
+pub use files::{
+    limit_words, size_words, too_large_words, FileFault, FileInfo, FileUpload, MAX_FILE_BYTES, MAX_FILE_NAME_CHARS,
+    MAX_FILE_TYPE_CHARS,
+};
+
+pub use kinds::{check_answer, check_reply, check_reply_to, ReplyKind, RequestKind, WrongAnswer, WrongReply};
 pub use words::{plain_words, version_words, wrong_answer_words, wrong_reply_words, Side};
 
 /// The version of this application protocol. Both apps check it at introduction; a mismatch is
@@ -182,7 +188,9 @@ impl std::fmt::Display for FieldError {
 }
 
 /// What Eos asks of Phosphorescence (Eos → host, one per turn).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Not `Eq`: a [`FileUpload`]'s bytes compare by identity ([`messenger::JsBytes`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum EosRequest {
     /// The first message of every session: who is asking, and which protocol version it speaks.
@@ -224,6 +232,15 @@ pub enum EosRequest {
     },
     /// Nothing to ask: hands the turn to the host so it can pass on a pending question.
     Poll {},
+    /// Give the host a file the user picked: it shows it (a picture as an image) and keeps it
+    /// with the last few. A request rather than an interrupt: the user waits for the host to
+    /// say it kept the file ([`PhosphorescenceReply::FileKept`]), and a file the host's
+    /// messenger refuses (over [`MAX_FILE_BYTES`]) ends the session, as only an Eos that skipped
+    /// its own check can send one.
+    SendFile {
+        /// The file, its bytes transferred.
+        file: FileUpload,
+    },
 }
 
 /// What the host offers, listed in its welcome.
@@ -294,6 +311,13 @@ pub enum PhosphorescenceReply {
         /// A question for the user, if the host has one.
         question: Option<Question>,
     },
+    /// Answer to [`EosRequest::SendFile`]: the host shows and keeps the file.
+    FileKept {
+        /// The file's name.
+        name: String,
+        /// Its size in bytes, as the host received it.
+        size: usize,
+    },
     /// The request failed; nothing changed.
     Failed {
         /// Why.
@@ -342,6 +366,11 @@ pub enum Failure {
         /// The most bytes of note text the host keeps.
         limit: usize,
     },
+    /// A file's name or type was refused ([`FileInfo::validate`]).
+    InvalidFile {
+        /// What is wrong.
+        fault: FileFault,
+    },
 }
 
 impl std::fmt::Display for Failure {
@@ -371,6 +400,7 @@ impl std::fmt::Display for Failure {
                 f,
                 "the host keeps at most {limit} bytes of note text: shorten or delete a note to make room"
             ),
+            Failure::InvalidFile { fault } => write!(f, "file refused: {fault}"),
         }
     }
 }

@@ -1,9 +1,9 @@
 //! Messenger errors in plain words for the person using either app: one function for both pages,
 //! so the two cannot drift apart.
 
-use messenger::{CloseReason, Error, Overload, Stage, Violation};
+use messenger::{BinaryFault, CloseReason, Error, Overload, Stage, Violation};
 
-use crate::{WrongAnswer, WrongReply};
+use crate::{size_words, WrongAnswer, WrongReply};
 
 /// Which app shows the words; each names the other as the peer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,6 +104,18 @@ pub fn plain_words(error: &Error, side: Side) -> String {
         (Error::DecodeFailed(why), _) => {
             format!("A message from {peer} could not be read ({why}); the session was closed.")
         }
+        // Only a peer that skipped its own check of the size limit sends this: the limit is
+        // shown on Eos's page beside its file picker.
+        (Error::BinaryTooLarge { size, limit }, _) => format!(
+            "{peer_at_start} sent a file of {} or more; this page takes files up to {}. The file was refused \
+             unread and the session was closed.",
+            size_words(*size),
+            size_words(*limit)
+        ),
+        (Error::BadBinary(fault), _) => format!(
+            "{peer_at_start} sent a file in a form this page does not read ({}); the session was closed.",
+            binary_fault_words(*fault)
+        ),
         (Error::Overloaded(Overload::InterruptRate { limit }), _) => {
             format!("{peer_at_start} sent too many actions (more than {limit} within a second); the action channel was closed.")
         }
@@ -121,6 +133,19 @@ pub fn plain_words(error: &Error, side: Side) -> String {
         }
         (Error::Overloaded(overload), _) => format!("{peer_at_start} sent more than this page holds ({overload})."),
         (other, _) => format!("The session ended: {other}."),
+    }
+}
+
+/// What is wrong with a peer's binary data, for a person: the messenger's own words name
+/// JavaScript types.
+fn binary_fault_words(fault: BinaryFault) -> &'static str {
+    match fault {
+        BinaryFault::Shared => "memory the sender can still change while it is read",
+        BinaryFault::Detached => "a buffer already given away",
+        BinaryFault::PartialView => "a view of part of a larger buffer",
+        BinaryFault::NotBytes => "numbers of another kind than bytes",
+        // `BinaryFault` is non-exhaustive: a fault a later messenger adds.
+        _ => "a form this version does not know",
     }
 }
 
@@ -253,6 +278,34 @@ mod tests {
             plain_words(&Error::InterruptSpent, Side::Host),
             "The session ended: interrupt channel already spent."
         );
+    }
+
+    #[test]
+    fn binary_refusals_say_the_limit_and_what_was_closed() {
+        let too_large = Error::BinaryTooLarge {
+            size: 9 << 20,
+            limit: 8 << 20,
+        };
+        assert_eq!(
+            plain_words(&too_large, Side::Host),
+            "Eos sent a file of 9 MiB or more; this page takes files up to 8 MiB. The file was refused unread and \
+             the session was closed."
+        );
+        assert!(plain_words(&too_large, Side::Eos).starts_with("The host sent a file of 9 MiB or more;"));
+        for (fault, words) in [
+            (
+                BinaryFault::Shared,
+                "memory the sender can still change while it is read",
+            ),
+            (BinaryFault::Detached, "a buffer already given away"),
+            (BinaryFault::PartialView, "a view of part of a larger buffer"),
+            (BinaryFault::NotBytes, "numbers of another kind than bytes"),
+        ] {
+            assert_eq!(
+                plain_words(&Error::BadBinary(fault), Side::Host),
+                format!("Eos sent a file in a form this page does not read ({words}); the session was closed.")
+            );
+        }
     }
 
     #[test]

@@ -110,6 +110,13 @@ fn replies_have_pinned_shapes() {
         PhosphorescenceReply::Polled { question: None },
         json!({"kind": "polled", "question": null}),
     );
+    pinned(
+        PhosphorescenceReply::FileKept {
+            name: "sky.png".into(),
+            size: 2048,
+        },
+        json!({"kind": "file_kept", "name": "sky.png", "size": 2048}),
+    );
 }
 
 #[test]
@@ -161,6 +168,12 @@ fn failures_have_pinned_shapes() {
         failed(Failure::TooMuchText { limit: 524_288 }),
         json!({"kind": "failed", "failure": {"reason": "too_much_text", "limit": 524288}}),
     );
+    pinned(
+        failed(Failure::InvalidFile {
+            fault: FileFault::EmptyName {},
+        }),
+        json!({"kind": "failed", "failure": {"reason": "invalid_file", "fault": {"fault": "empty_name"}}}),
+    );
 }
 
 #[test]
@@ -176,6 +189,13 @@ fn failures_read_as_words() {
     assert_eq!(
         Failure::TooMuchText { limit: 524_288 }.to_string(),
         "the host keeps at most 524288 bytes of note text: shorten or delete a note to make room"
+    );
+    assert_eq!(
+        Failure::InvalidFile {
+            fault: FileFault::NameTooLong { max: 255 }
+        }
+        .to_string(),
+        "file refused: the file name is longer than 255 characters"
     );
 }
 

@@ -1,9 +1,9 @@
 use yew::prelude::*;
 
-use super::{ConnectionBar, Inspector, InterruptPanel, NotesPanel, QuestionPanel, WindowPanel};
+use super::{ConnectionBar, FilesPanel, Inspector, InterruptPanel, NotesPanel, QuestionPanel, WindowPanel};
 use crate::config::REMOTE_ORIGIN;
 use crate::hooks::use_host_session;
-use crate::state::HostState;
+use crate::state::{HostAction, HostState};
 
 /// The whole host page: Eos on the left, the protocol inspector on the right.
 #[component]
@@ -12,6 +12,10 @@ pub fn App() -> Html {
     let frame = use_node_ref();
     let session = use_host_session(frame.clone(), state.dispatcher());
     let remote_url = format!("{REMOTE_ORIGIN}/");
+    let on_remove_file = {
+        let dispatch = state.dispatcher();
+        Callback::from(move |id| dispatch.dispatch(HostAction::FileRemoved(id)))
+    };
 
     html! {
         <div class="page">
@@ -38,6 +42,7 @@ pub fn App() -> Html {
                     // The notes' buttons above the interrupts: a flood of interrupts grows the
                     // panel below them, and a button must not move under the user's pointer.
                     <NotesPanel notes={state.notes.clone()} on_review={session.review.clone()} />
+                    <FilesPanel files={state.files.clone()} on_remove={on_remove_file} />
                     <InterruptPanel
                         channels={state.channels.clone()}
                         interrupts={state.interrupts.clone()}

@@ -1,7 +1,7 @@
 use shared_proto::{EosInterrupt, EosRequest};
 use yew::prelude::*;
 
-use super::{AnswerPanel, NoteDetail, NoteEditor, NoteList};
+use super::{AnswerPanel, FileSender, NoteDetail, NoteEditor, NoteList};
 use crate::config::{protocol_version, HOST_ORIGIN};
 use crate::hooks::use_eos_session;
 use crate::state::{EosAction, EosState, Link, Place};
@@ -82,6 +82,11 @@ pub fn App() -> Html {
                         }
                     </div>
                 </main>
+                // Below the notes: the notes stay where they were, files are the extra.
+                <FileSender file={state.file.clone()} dispatch={state.dispatcher()} on_request={session.request.clone()} />
+            } else if let Some(status) = &state.file.status {
+                // What became of a file on its way when the session ended stays in view.
+                <p id="file-status" class="notice">{ status }</p>
             }
         </div>
     }
