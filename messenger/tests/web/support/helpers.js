@@ -198,8 +198,11 @@ export function random_value(seed, budget) {
     if (t < 0.68) return null;
     if (t < 0.76) return rnd() < 0.5;
     if (t < 0.82) return undefined;
-    if (t < 0.84) return pick([5n, new Map(), new Date(0), new Uint8Array(2), new String('s'), () => 1, Symbol('s')]);
-    if (t < 0.87 && made.length) return pick(made);
+    if (t < 0.84) return pick([5n, new Map(), new Date(0), new String('s'), () => 1, Symbol('s')]);
+    // Binary data: bytes (a whole Uint8Array, an ArrayBuffer) and what is refused as bytes.
+    if (t < 0.87) return pick([new Uint8Array(2), new Uint8Array(0), new ArrayBuffer(3), new Int16Array(1),
+      new DataView(new ArrayBuffer(1)), new Uint8Array(new ArrayBuffer(4), 1, 2)]);
+    if (t < 0.9 && made.length) return pick(made);
     return pick(strings);
   };
   const gen = (depth) => {
@@ -229,6 +232,16 @@ export function random_value(seed, budget) {
 }
 export function parse(text) { return JSON.parse(text); }
 export function stringify(value) { return JSON.stringify(value); }
+// JSON.stringify's text with bytes (a Uint8Array or an ArrayBuffer) written `[]`, as the decoder
+// counts them (the codec's model).
+export function stringify_bytes_as_empty(value) {
+  return JSON.stringify(value, (key, v) => (v instanceof Uint8Array || v instanceof ArrayBuffer ? [] : v));
+}
+// JSON.stringify's text with a Uint8Array written as its array of numbers, as serde_json writes
+// bytes (the codec's model of the encoder).
+export function stringify_bytes_as_numbers(value) {
+  return JSON.stringify(value, (key, v) => (v instanceof Uint8Array ? Array.from(v) : v));
+}
 export function same_value(a, b) { return Object.is(a, b); }
 export function own_keys(value) { return Reflect.ownKeys(value); }
 export function prototype_is_object(value) { return Object.getPrototypeOf(value) === Object.prototype; }
@@ -380,4 +393,11 @@ export function holds_pattern(a, n, seed) {
   if (a.length !== n) return false;
   for (let i = 0; i < n; i++) if (a[i] !== ((i * 31 + seed) & 255)) return false;
   return true;
+}
+// Which engine runs the page: 'webkit' (WebKitGTK), 'firefox' or 'chromium', from its user agent.
+export function engine_name() {
+  const agent = navigator.userAgent;
+  if (/Firefox\//.test(agent)) return 'firefox';
+  if (/Chrom(e|ium)\//.test(agent)) return 'chromium';
+  return 'webkit';
 }
