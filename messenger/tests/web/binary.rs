@@ -241,9 +241,10 @@ async fn binary_multi_use_interrupts_carry_bytes_of_every_size() {
 
 #[wasm_bindgen_test]
 async fn binary_one_time_interrupts_carry_bytes() {
+    let before = live();
     let pair = connect_pair::<String, String>(page_config(), page_config(), "ready".into()).await;
     let (request, answer) = InterruptRequest::one_time::<Mixed>();
-    let _knocker_pending = pair
+    let knocker_pending = pair
         .knocker
         .send_with_interrupt("confirm with a picture".into(), request);
     let mut got = within(STEP, "the question", pair.listener_pending).await.unwrap();
@@ -258,6 +259,9 @@ async fn binary_one_time_interrupts_carry_bytes() {
     let received = within(LARGE, "the one-time interrupt", answer).await.unwrap();
     assert!(received.kept.to_vec() == pattern(MIB, 10));
     assert!(received.buf.as_slice() == pattern(MIB, 11).as_slice());
+    drop((emitter, knocker_pending, pair.knocker, pair.listener));
+    tick().await;
+    assert_eq!(live(), before);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -548,13 +552,16 @@ async fn binary_a_js_peer_with_binary_is_sent_transferred_uint8_arrays() {
 async fn binary_a_rust_knocker_announces_binary() {
     let window = window();
     let knocks = Inbox::on_target(&window, Some("👋"));
-    let knocking = knock(page_config(), vec![Target::Window(window.clone())]);
-    let watched = async {
+    let knocking = Box::pin(knock(page_config(), vec![Target::Window(window.clone())]));
+    let watched = Box::pin(async {
         let knock = js_receive_knock(&knocks).await;
         assert_eq!(knock.field("$binary"), JsValue::TRUE);
-    };
-    // The knock is posted when the future first runs; it is dropped once seen.
-    let _ = quiet_for(STEP, futures::future::join(knocking, watched)).await;
+    });
+    // The knock is posted when the future first runs; it is dropped (unanswered) once seen.
+    match within(STEP, "the knock", futures::future::select(knocking, watched)).await {
+        futures::future::Either::Right(_) => {}
+        futures::future::Either::Left((knocked, _)) => panic!("the knock ended first: {knocked:?}"),
+    }
     knocks.close();
 }
 
@@ -938,6 +945,7 @@ async fn binary_a_refused_interrupt_ends_its_channel_but_not_the_session() {
 
 #[wasm_bindgen_test]
 async fn binary_a_refused_one_time_interrupt_fails_it_and_the_session_goes_on() {
+    let before = live();
     let limit = 1000;
     let knocker_config = page_config().limits(limited(limit));
     let pair = connect_pair::<String, String>(page_config(), knocker_config, "ready".into()).await;
@@ -951,9 +959,12 @@ async fn binary_a_refused_one_time_interrupt_fails_it_and_the_session_goes_on() 
         Err(too_large(limit + 1, limit))
     );
     assert_eq!(pair.knocker.status().closed_with, None);
-    let _listener_pending = pair.listener.send("fine".into());
+    let listener_pending = pair.listener.send("fine".into());
     assert_eq!(
         within(STEP, "the reply", knocker_pending).await.unwrap().message,
         "fine"
     );
+    drop((emitter, listener_pending, pair.knocker, pair.listener));
+    tick().await;
+    assert_eq!(live(), before);
 }
