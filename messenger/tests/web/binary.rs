@@ -377,18 +377,21 @@ async fn binary_constructors_keep_whole_buffers_and_copy_partial_views() {
 // ---------------------------------------------------------------------------------------------
 // A JavaScript version-1 peer.
 
-/// A raw JavaScript knocker connected to a Rust listener on this page's window, announcing
-/// `$binary` in its knock or not. Returns the listener and the inbox of its first message.
-async fn js_knocker<Out, In>(config: Config, binary: bool) -> (Messenger<Out, In>, Inbox) {
+/// What a JavaScript knock says about binary data: `$binary: true`.
+const ANNOUNCES_BINARY: &str = r#""$binary":true,"#;
+/// A version-1 knock: nothing.
+const SAYS_NOTHING: &str = "";
+
+/// A raw JavaScript knocker connected to a Rust listener on this page's window, its knock
+/// carrying `binary` (JSON members, each followed by a comma). Returns the listener and the
+/// inbox of its first message.
+async fn js_knocker<Out, In>(config: Config, binary: &str) -> (Messenger<Out, In>, Inbox) {
     let window = window();
     let listening = listen::<Out, In>(config, Source::Window(window.clone()));
     let knock_channel = channel();
     let answers = Inbox::on_port(&knock_channel.port1());
-    let json = match binary {
-        true => r#"{"$type":"👋","$version":1,"$binary":true,"$responsePort":"@0"}"#,
-        false => r#"{"$type":"👋","$version":1,"$responsePort":"@0"}"#,
-    };
-    let knock = build(json, &[&knock_channel.port2()], &JsValue::NULL);
+    let json = format!(r#"{{"$type":"👋","$version":1,{binary}"$responsePort":"@0"}}"#);
+    let knock = build(&json, &[&knock_channel.port2()], &JsValue::NULL);
     post_to_window(&window, &knock, &page_origin(), &[&knock_channel.port2()]);
     let answer = answers.next(STEP, "🤝").await;
     assert_eq!(answer.field("$type").as_string().as_deref(), Some("🤝"));
@@ -419,7 +422,7 @@ async fn js_answers<In: DeserializeOwned + 'static>(
     payload: &JsValue,
     transfer: &[JsValue],
 ) -> (Result<In, Error>, Messenger<String, In>) {
-    let (listener, inbox) = js_knocker::<String, In>(config, false).await;
+    let (listener, inbox) = js_knocker::<String, In>(config, SAYS_NOTHING).await;
     let pending = listener.send("question".into());
     let question = inbox.next(STEP, "the listener's message").await;
     let next = channel();
@@ -493,26 +496,34 @@ async fn binary_a_plain_vec_of_u8_takes_numbers_and_refuses_a_buffer() {
 #[wasm_bindgen_test]
 async fn binary_a_js_peer_without_binary_is_sent_numbers_and_nothing_is_detached() {
     let before = live();
-    let (listener, inbox) = js_knocker::<Mixed, String>(page_config(), false).await;
-    let kept = JsBytes::copy_from(&pattern(1000, 16));
-    let _pending = listener.send(Mixed {
-        buf: ByteBuf::from(pattern(500, 17)),
-        kept: kept.clone(),
-    });
-    let got = inbox.next(STEP, "the listener's message").await;
-    let message = got.field("message");
-    for (field, n, seed) in [("buf", 500, 17), ("kept", 1000, 16)] {
-        let value = get(&message, field);
-        assert!(
-            Array::is_array(&value),
-            "{field}: an array of numbers for a version-1 peer"
-        );
-        assert!(holds_pattern(&value, n, seed), "{field}");
+    // Only `true` announces it: a string or a number is a peer that did not.
+    for knock in [
+        SAYS_NOTHING,
+        r#""$binary":"true","#,
+        r#""$binary":1,"#,
+        r#""$binary":false,"#,
+    ] {
+        let (listener, inbox) = js_knocker::<Mixed, String>(page_config(), knock).await;
+        let kept = JsBytes::copy_from(&pattern(1000, 16));
+        let pending = listener.send(Mixed {
+            buf: ByteBuf::from(pattern(500, 17)),
+            kept: kept.clone(),
+        });
+        let got = inbox.next(STEP, "the listener's message").await;
+        let message = got.field("message");
+        for (field, n, seed) in [("buf", 500, 17), ("kept", 1000, 16)] {
+            let value = get(&message, field);
+            assert!(
+                Array::is_array(&value),
+                "{knock} {field}: an array of numbers for a version-1 peer"
+            );
+            assert!(holds_pattern(&value, n, seed), "{knock} {field}");
+        }
+        assert!(!kept.is_detached(), "{knock}: nothing was transferred");
+        assert!(kept.to_vec() == pattern(1000, 16));
+        inbox.close();
+        drop((pending, listener));
     }
-    assert!(!kept.is_detached(), "nothing was transferred");
-    assert!(kept.to_vec() == pattern(1000, 16));
-    inbox.close();
-    drop(listener);
     tick().await;
     assert_eq!(live(), before);
 }
@@ -520,7 +531,7 @@ async fn binary_a_js_peer_without_binary_is_sent_numbers_and_nothing_is_detached
 #[wasm_bindgen_test]
 async fn binary_a_js_peer_with_binary_is_sent_transferred_uint8_arrays() {
     let before = live();
-    let (listener, inbox) = js_knocker::<Mixed, String>(page_config(), true).await;
+    let (listener, inbox) = js_knocker::<Mixed, String>(page_config(), ANNOUNCES_BINARY).await;
     let kept = JsBytes::copy_from(&pattern(1000, 18));
     let _pending = listener.send(Mixed {
         buf: ByteBuf::from(pattern(500, 19)),
@@ -763,6 +774,24 @@ async fn binary_too_large_is_judged_before_a_byte_is_read() {
 }
 
 #[wasm_bindgen_test]
+async fn binary_a_limit_above_the_cap_refuses_one_byte_past_a_gib() {
+    // 1 GiB + 1, lazily zeroed: every engine here allocates it without touching its pages.
+    let value = js_array(&[js("zeroed ArrayBuffer", MAX_BINARY_BYTES + 1)]);
+    assert_eq!(buffer_length(&get(&value, "0")), (MAX_BINARY_BYTES + 1) as f64);
+    let before = wasm_memory();
+    assert_eq!(
+        decode::<Vec<JsBytes>>(&value, &limited(usize::MAX)).map(|_| ()),
+        Err(too_large(MAX_BINARY_BYTES + 1, MAX_BINARY_BYTES))
+    );
+    assert_eq!(
+        decode::<Vec<ByteBuf>>(&value, &limited(usize::MAX)).map(|_| ()),
+        Err(too_large(MAX_BINARY_BYTES + 1, MAX_BINARY_BYTES))
+    );
+    let grown = wasm_memory() - before;
+    assert!(grown < MIB, "wasm memory grew by {grown} bytes");
+}
+
+#[wasm_bindgen_test]
 async fn binary_shared_buffers_are_refused_where_the_page_can_make_one() {
     // The test page is served without cross-origin isolation (.cargo/config.toml), so no engine
     // names SharedArrayBuffer; a shared WebAssembly.Memory's buffer is what a page may still hold.
@@ -904,7 +933,8 @@ async fn binary_a_refused_interrupt_ends_its_channel_but_not_the_session() {
         ),
     ];
     for (case, bad, expected) in cases {
-        let (listener, inbox) = js_knocker::<String, String>(page_config().limits(limited(limit)), true).await;
+        let (listener, inbox) =
+            js_knocker::<String, String>(page_config().limits(limited(limit)), ANNOUNCES_BINARY).await;
         let (request, mut stream) = InterruptRequest::multi_use::<ByteBuf>();
         let sent = listener.send_with_interrupt("watch".into(), request);
         let message = inbox.next(STEP, "the listener's message").await;
