@@ -112,7 +112,7 @@ fn js_object(members: &[(&str, JsValue)]) -> JsValue {
 }
 
 /// Sends `first` listener → knocker, then `reply` knocker → listener, over a fresh same-page
-/// session, and returns both as received (and the sessions, so a caller can look at them).
+/// session (closed when this returns), and returns both as received.
 async fn round_trip<T>(first: T, reply: T) -> (T, T)
 where
     T: Serialize + DeserializeOwned + Clone + std::fmt::Debug + 'static,
