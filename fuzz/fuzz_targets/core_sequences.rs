@@ -226,6 +226,8 @@ struct WireChoice {
     /// `$closeNotice: true`.
     close_notice: bool,
     reason: ReasonChoice,
+    /// `$binary: true`.
+    binary: bool,
 }
 
 /// A close notice's `$reason`.
@@ -414,6 +416,8 @@ struct StepContext {
     released: Option<PortId>,
     /// The handshake step handed in announced `$closeNotice`.
     announced: bool,
+    /// The handshake step handed in announced `$binary`.
+    announced_binary: bool,
     /// A knock or 🤝 of another whole version was handed in where it is judged: the version and
     /// its `$responsePort`, if it has one.
     other_version: Option<(u32, Option<PortId>)>,
@@ -487,6 +491,8 @@ struct Harness {
     last_direction: Option<Direction>,
     /// The peer announced `$closeNotice` in the handshake step this side accepted.
     peer_takes_notices: bool,
+    /// The peer announced `$binary` in the handshake step this side accepted.
+    peer_takes_binary: bool,
     /// Ports the core watches for a notice (`Action::WatchPort`).
     watched: BTreeSet<PortId>,
     /// The port the core last posted 👂 or a message on, kept open and watched for a crossing
@@ -565,6 +571,7 @@ fn main_loop(input: Input) {
         generation: 0,
         last_direction: None,
         peer_takes_notices: false,
+        peer_takes_binary: false,
         watched: BTreeSet::new(),
         spent: None,
     };
@@ -794,6 +801,7 @@ impl Harness {
             interrupt_once: choice.interrupt_once,
             stray_ports,
             close_notice: choice.close_notice,
+            binary: choice.binary,
             reason: choice.reason.scalar(),
         };
         self.note_response_port(&wire);
@@ -815,6 +823,7 @@ impl Harness {
         let port = self.register();
         let wire = WireObject {
             close_notice: announces,
+            binary: announces,
             ..WireObject::handshake(kind, version, port)
         };
         self.note_response_port(&wire);
@@ -868,6 +877,7 @@ impl Harness {
                 let version = version.map_or(VERSION, f64::from);
                 let wire = self.fresh_step(KNOCK, Some(version), announces);
                 context.announced = announces;
+                context.announced_binary = announces;
                 if state_before == Some(HandshakeState::Listening) {
                     context.other_version = Self::other_version_of(&wire, KNOCK);
                 }
@@ -884,6 +894,7 @@ impl Harness {
                 let version = version.map_or(VERSION, f64::from);
                 let wire = self.fresh_step(LISTEN, Some(version), announces);
                 context.announced = announces;
+                context.announced_binary = announces;
                 let judged = state_before == Some(HandshakeState::Knocking) && self.open_knock_channels.contains(&on);
                 if judged {
                     context.other_version = Self::other_version_of(&wire, LISTEN);
@@ -923,6 +934,7 @@ impl Harness {
             Op::WindowMessage(choice) => {
                 let wire = self.wire(choice);
                 context.announced = wire.close_notice;
+                context.announced_binary = wire.binary;
                 if state_before == Some(HandshakeState::Listening) {
                     context.other_version = Self::other_version_of(&wire, KNOCK);
                 }
@@ -933,6 +945,7 @@ impl Harness {
                 let on = self.resolve(on);
                 let wire = self.wire(wire);
                 context.announced = wire.close_notice;
+                context.announced_binary = wire.binary;
                 if state_before == Some(HandshakeState::Knocking) && self.open_knock_channels.contains(&on) {
                     context.other_version = Self::other_version_of(&wire, LISTEN);
                 }
@@ -1177,6 +1190,7 @@ impl Harness {
                             assert_eq!(self.role, Role::Listener, "only the listener answers a knock");
                             assert!(!self.listen_posted, "answered a knock twice");
                             self.peer_takes_notices = context.announced;
+                            self.peer_takes_binary = context.announced_binary;
                             assert_eq!(self.posts, 1, "🤝 is the listener's first post");
                             assert!(send.is_none() && interrupt.is_none());
                             self.listen_posted = true;
@@ -1288,6 +1302,7 @@ impl Harness {
                     assert!(!self.answered, "answered twice");
                     self.answered = true;
                     self.peer_takes_notices = context.announced;
+                    self.peer_takes_binary = context.announced_binary;
                 }
                 Event::Connected => {
                     assert!(!self.connected, "connected twice");
@@ -1426,6 +1441,11 @@ impl Harness {
             "closed_with() and Event::Closed agree"
         );
         assert_eq!(self.core.open_port_count(), self.open.len(), "open port count");
+        assert_eq!(
+            self.core.peer_takes_binary(),
+            self.peer_takes_binary,
+            "$binary is what the accepted knock or 🤝 said, and nothing before"
+        );
         assert_eq!(
             self.core.generation(),
             self.generation,

@@ -14,12 +14,28 @@
 //!   never above the exact size of what was counted both ways;
 //! - `Budget` against a model: `bytes()` and `exact_bytes()` never decrease, `depth()` never
 //!   exceeds `min(max_depth, MAX_DEPTH)`, a refused level is not entered, `reserve` counts
-//!   nothing, and every error names the right size and limit.
+//!   nothing, and every error names the right size and limit; `add_binary` counts `[]` (two
+//!   bytes of text, refused as `TooLarge` first) and then the buffer's length against
+//!   `min(max_binary_bytes, MAX_BINARY_BYTES)`, saturating.
+//!
+//! Binary data (issue 24): the built text may hold buffers, written `{"\u0000bytes": N}` (a
+//! buffer of N bytes, which has no JSON text). The walk counts each with `Budget::add_binary`
+//! where the web layer's decoder meets a `Uint8Array` or `ArrayBuffer`, in document order, and:
+//! - a value whose buffers stay within the binary limit gives what the same value with each
+//!   buffer as `""` (two bytes of text, like `[]`, and no level) gives, and its exact size is
+//!   that text's;
+//! - a value whose text is within the limits is refused `BinaryTooLarge` exactly when its
+//!   buffers pass the binary limit, with the size counted up to the first buffer that passed;
+//! - when both would refuse, the answer is one of the two (the one met first).
+//!
+//! Not fuzzed here, as it needs JavaScript: how the decoder tells bytes from the rest
+//! (`BinaryFault`: shared, detached, partial views, other typed arrays) and reads them; the
+//! browser tests (`messenger/tests/web/binary.rs`, the model comparison in `codec.rs`) cover it.
 #![no_main]
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use messenger::protocol::{json_integer_len, json_string_len, Budget, Limits, MAX_DEPTH};
+use messenger::protocol::{json_integer_len, json_string_len, Budget, Limits, MAX_BINARY_BYTES, MAX_DEPTH};
 use messenger::Error;
 use serde_json::Value;
 
@@ -29,6 +45,7 @@ struct Input {
     max_depth: Depth,
     text: Text,
     budget: Vec<BudgetOp>,
+    max_binary_bytes: Amount,
 }
 
 #[derive(Debug, Clone, Copy, Arbitrary)]
@@ -81,6 +98,8 @@ enum Token {
         digit: u8,
     },
     Space,
+    /// A buffer of this many bytes (binary data).
+    Bytes(Amount),
 }
 
 #[derive(Debug, Clone, Copy, Arbitrary)]
@@ -107,6 +126,21 @@ enum BudgetOp {
     AddExact(Amount),
     Reserve(Amount),
     CheckExact,
+    AddBinary(Amount),
+}
+
+/// The key of the one-member object that stands for a buffer in the built text.
+const BYTES_KEY: &str = "\u{0}bytes";
+
+/// The length of the buffer `value` stands for, if it is one.
+fn buffer_length(value: &Value) -> Option<usize> {
+    match value {
+        Value::Object(members) if members.len() == 1 => {
+            let length = members.get(BYTES_KEY)?.as_u64()?;
+            Some(usize::try_from(length).unwrap_or(usize::MAX))
+        }
+        _ => None,
+    }
 }
 
 /// Field names and tags of `shared-proto`, so built objects reach its decoders' deeper paths.
@@ -183,6 +217,7 @@ fn run(input: Input) {
             Depth::Small(n) => n.into(),
             Depth::Any(n) => n,
         },
+        max_binary_bytes: input.max_binary_bytes.get(),
         ..Limits::DEFAULT
     };
     let text = match input.text {
@@ -249,6 +284,7 @@ fn build(tokens: &[Token]) -> String {
                 out.push(' ');
                 None
             }
+            Token::Bytes(length) => Some(format!("{{{}:{}}}", quote(BYTES_KEY), length.get())),
             Token::KnownStr(i) => Some(quote(STRINGS[usize::from(*i) % STRINGS.len()])),
             Token::Str(s) => Some(quote(s)),
             Token::Null => Some("null".to_owned()),
@@ -331,6 +367,9 @@ fn depth_of(value: &Value) -> usize {
     let mut deepest = 0;
     let mut stack = vec![(value, 0usize)];
     while let Some((value, depth)) = stack.pop() {
+        if buffer_length(value).is_some() {
+            continue;
+        }
         match value {
             Value::Array(items) => {
                 deepest = deepest.max(depth + 1);
@@ -346,7 +385,80 @@ fn depth_of(value: &Value) -> usize {
     deepest
 }
 
+/// `value` with every buffer as `""`: two bytes of text, as a buffer counts, and no level.
+fn text_only(value: &Value) -> Value {
+    if buffer_length(value).is_some() {
+        return Value::String(String::new());
+    }
+    match value {
+        Value::Array(items) => Value::Array(items.iter().map(text_only).collect()),
+        Value::Object(members) => Value::Object(
+            members
+                .iter()
+                .map(|(key, member)| (key.clone(), text_only(member)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// The binary limit's verdict alone: the buffers' lengths summed in document order (saturating),
+/// refused at the first sum past `limit`.
+fn binary_verdict(value: &Value, limit: usize) -> (Result<(), Error>, usize) {
+    fn visit(value: &Value, limit: usize, sum: &mut usize) -> Result<(), Error> {
+        if let Some(length) = buffer_length(value) {
+            *sum = sum.saturating_add(length);
+            return match *sum > limit {
+                true => Err(Error::BinaryTooLarge { size: *sum, limit }),
+                false => Ok(()),
+            };
+        }
+        match value {
+            Value::Array(items) => items.iter().try_for_each(|item| visit(item, limit, sum)),
+            Value::Object(members) => members.values().try_for_each(|member| visit(member, limit, sum)),
+            _ => Ok(()),
+        }
+    }
+    let mut sum = 0;
+    let verdict = visit(value, limit, &mut sum);
+    (verdict, sum)
+}
+
 fn check_walk(value: &Value, limits: &Limits) {
+    let text_result = check_text_walk(&text_only(value), limits);
+    let binary_limit = limits.max_binary_bytes.min(MAX_BINARY_BYTES);
+    let (binary_result, binary_sum) = binary_verdict(value, binary_limit);
+    let (walked, budget) = walk(value, limits);
+    // The exact size is judged once the walk is over, as the decoder does.
+    let walked = walked.and_then(|()| budget.check_exact());
+    match (&text_result, &binary_result) {
+        (Ok(()), _) => assert_eq!(walked, binary_result, "the text fits: the buffers decide"),
+        (_, Ok(())) => assert_eq!(walked, text_result, "the buffers fit: the text decides"),
+        _ => assert!(
+            walked == text_result || walked == binary_result,
+            "{walked:?}: neither {text_result:?} nor {binary_result:?}"
+        ),
+    }
+    match walked {
+        Ok(()) => {
+            assert_eq!(budget.binary_bytes(), binary_sum, "every buffer counted");
+            let compact = serde_json::to_string(&text_only(value)).expect("a value encodes");
+            assert_eq!(budget.exact_bytes(), compact.len(), "buffers count as `[]`");
+        }
+        Err(Error::BinaryTooLarge { size, limit }) => {
+            assert_eq!(limit, binary_limit);
+            assert!(size > limit);
+            assert_eq!(budget.binary_bytes(), size, "counted up to the buffer that passed");
+        }
+        _ => assert!(
+            budget.binary_bytes() <= binary_limit,
+            "a buffer past the limit went unrefused"
+        ),
+    }
+}
+
+/// The checks of a text without buffers; returns the walk's verdict.
+fn check_text_walk(value: &Value, limits: &Limits) -> Result<(), Error> {
     let compact = serde_json::to_string(value).expect("a value encodes");
     let effective_depth = limits.max_depth.min(MAX_DEPTH);
     let depth = depth_of(value);
@@ -361,7 +473,7 @@ fn check_walk(value: &Value, limits: &Limits) {
             budget.exact_bytes()
         );
     }
-    match walked {
+    match walked.clone() {
         Ok(()) => {
             assert!(depth <= effective_depth, "walked depth {depth} past {effective_depth}");
             assert_eq!(budget.exact_bytes(), compact.len(), "the exact size of {compact}");
@@ -373,6 +485,7 @@ fn check_walk(value: &Value, limits: &Limits) {
                 false => Ok(()),
             };
             assert_eq!(budget.check_exact(), expected);
+            return expected;
         }
         Err(Error::TooDeep { limit }) => {
             assert_eq!(limit, effective_depth);
@@ -391,6 +504,7 @@ fn check_walk(value: &Value, limits: &Limits) {
         }
         Err(other) => panic!("walk: {other:?}"),
     }
+    walked
 }
 
 /// The web layer's accounting (`messenger/src/web/decode/walk.rs`) over a `serde_json::Value`, in document
@@ -409,6 +523,10 @@ fn walk(value: &Value, limits: &Limits) -> (Result<(), Error>, Budget) {
         Ok(())
     }
     fn enter<'a>(value: &'a Value, budget: &mut Budget, stack: &mut Vec<Open<'a>>) -> Result<(), Error> {
+        // A `Uint8Array` or `ArrayBuffer`, judged from its length before it is read.
+        if let Some(length) = buffer_length(value) {
+            return budget.add_binary(length);
+        }
         let open = match value {
             Value::Null => return budget.add(4),
             Value::Bool(b) => return budget.add(if *b { 4 } else { 5 }),
@@ -482,7 +600,8 @@ fn walk(value: &Value, limits: &Limits) -> (Result<(), Error>, Budget) {
 fn check_budget(limits: &Limits, ops: &[BudgetOp]) {
     let effective_depth = limits.max_depth.min(MAX_DEPTH);
     let mut budget = Budget::new(*limits);
-    let (mut bytes, mut exact, mut depth) = (0usize, 0usize, 0usize);
+    let (mut bytes, mut exact, mut depth, mut binary) = (0usize, 0usize, 0usize, 0usize);
+    let binary_limit = limits.max_binary_bytes.min(MAX_BINARY_BYTES);
     let size_check = |size: usize| match size > limits.max_bytes {
         true => Err(Error::TooLarge {
             size,
@@ -539,6 +658,21 @@ fn check_budget(limits: &Limits, ops: &[BudgetOp]) {
                     "reserve {elements}"
                 );
             }
+            BudgetOp::AddBinary(amount) => {
+                bytes = bytes.saturating_add(2);
+                exact = exact.saturating_add(2);
+                let expected = size_check(bytes).and_then(|()| {
+                    binary = binary.saturating_add(amount.get());
+                    match binary > binary_limit {
+                        true => Err(Error::BinaryTooLarge {
+                            size: binary,
+                            limit: binary_limit,
+                        }),
+                        false => Ok(()),
+                    }
+                });
+                assert_eq!(budget.add_binary(amount.get()), expected, "add_binary {}", amount.get());
+            }
             BudgetOp::CheckExact => {
                 assert_eq!(budget.check_exact(), size_check(exact), "check_exact");
                 assert_eq!(budget.exact_passed(), exact > limits.max_bytes, "exact_passed");
@@ -549,6 +683,7 @@ fn check_budget(limits: &Limits, ops: &[BudgetOp]) {
         assert_eq!(budget.bytes(), bytes, "bytes()");
         assert_eq!(budget.exact_bytes(), exact, "exact_bytes()");
         assert_eq!(budget.depth(), depth, "depth()");
+        assert_eq!(budget.binary_bytes(), binary, "binary_bytes()");
         assert!(budget.depth() <= effective_depth, "depth() past the limit");
     }
 }

@@ -84,11 +84,15 @@ impl JsBytes {
         }
     }
 
-    /// A copy of these bytes in a buffer of its own (to send the same bytes twice).
+    /// A copy of these bytes in a buffer of its own (to send the same bytes twice); empty once
+    /// the buffer was sent.
     pub fn copy(&self) -> Self {
-        JsBytes {
-            array: self.array.slice(0, self.array.length()),
-        }
+        // `slice` throws on a detached buffer (it would be an exception through wasm).
+        let array = match self.is_detached() {
+            true => Uint8Array::new_with_length(0),
+            false => self.array.slice(0, self.array.length()),
+        };
+        JsBytes { array }
     }
 
     /// How many bytes there are: 0 once the buffer was sent (detached).

@@ -12,6 +12,7 @@ mod a_flooding_peer_is_bounded;
 mod a_late_deadline_timer_lets_the_queued_answer_win;
 mod another_wire_version_fails_fast_on_both_sides;
 mod answer_to_an_older_knock_still_works;
+mod bytes_go_as_buffers_only_to_a_peer_that_announced_binary;
 mod close_fails_every_pending_wait;
 mod first_valid_answer_wins;
 mod fuzz_regressions;

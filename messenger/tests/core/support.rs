@@ -404,9 +404,10 @@ pub struct Pair {
     pub outsider_inbox: Vec<Packet>,
     /// How the listener classified every window message it was handed.
     pub knock_checks: Vec<KnockCheck>,
-    /// The side that is a version-1 peer without the close-notice extension, if any: its web
-    /// layer neither writes `$closeNotice` on its knocks and answers nor reads it on the peer's
-    /// (its core never learns that the peer takes notices), and it never posts a close notice
+    /// The side that is a version-1 peer without the close-notice and binary extensions, if any:
+    /// its web layer neither writes `$closeNotice` and `$binary` on its knocks and answers nor
+    /// reads them on the peer's (its core never learns that the peer takes notices or bytes as
+    /// buffers), and it never posts a close notice
     /// or watches a reply port (the model panics if its core asks to).
     pub v1_peer: Option<Side>,
     /// The side whose page cannot run (its main thread is blocked, or the page is frozen): the
@@ -988,8 +989,9 @@ impl Pair {
     /// Names every port of an arriving object on the receiving side, as the web layer does.
     fn land_ports(&mut self, side: Side, mut wire: WireObject<Payload>) -> WireObject<Payload> {
         if self.v1_peer == Some(side) {
-            // A version-1 web layer does not read the extension.
+            // A version-1 web layer does not read the extensions.
             wire.close_notice = false;
+            wire.binary = false;
         }
         if let PortField::Port(id) = wire.response_port {
             wire.response_port = PortField::Port(self.land(side, End::from_wire(id), Use::Reply));
@@ -1058,6 +1060,7 @@ impl Pair {
                 self.hold(side, channel, kept, Use::Messages);
                 let knock = WireObject {
                     close_notice: self.v1_peer != Some(side),
+                    binary: self.v1_peer != Some(side),
                     ..WireObject::handshake(KNOCK, Some(VERSION), given.wire())
                 };
                 self.transmit(Dest::Window(target), Data::Wire(knock));
@@ -1085,6 +1088,7 @@ impl Pair {
                 let wire = match body {
                     Body::Listen => WireObject {
                         close_notice: self.v1_peer != Some(side),
+                        binary: self.v1_peer != Some(side),
                         ..WireObject::handshake(LISTEN, Some(VERSION), given.wire())
                     },
                     // `$raw: true` is not modelled: receivers ignore it.

@@ -198,8 +198,11 @@ export function random_value(seed, budget) {
     if (t < 0.68) return null;
     if (t < 0.76) return rnd() < 0.5;
     if (t < 0.82) return undefined;
-    if (t < 0.84) return pick([5n, new Map(), new Date(0), new Uint8Array(2), new String('s'), () => 1, Symbol('s')]);
-    if (t < 0.87 && made.length) return pick(made);
+    if (t < 0.84) return pick([5n, new Map(), new Date(0), new String('s'), () => 1, Symbol('s')]);
+    // Binary data: bytes (a whole Uint8Array, an ArrayBuffer) and what is refused as bytes.
+    if (t < 0.87) return pick([new Uint8Array(2), new Uint8Array(0), new ArrayBuffer(3), new Int16Array(1),
+      new DataView(new ArrayBuffer(1)), new Uint8Array(new ArrayBuffer(4), 1, 2)]);
+    if (t < 0.9 && made.length) return pick(made);
     return pick(strings);
   };
   const gen = (depth) => {
@@ -229,6 +232,16 @@ export function random_value(seed, budget) {
 }
 export function parse(text) { return JSON.parse(text); }
 export function stringify(value) { return JSON.stringify(value); }
+// JSON.stringify's text with bytes (a Uint8Array or an ArrayBuffer) written `[]`, as the decoder
+// counts them (the codec's model).
+export function stringify_bytes_as_empty(value) {
+  return JSON.stringify(value, (key, v) => (v instanceof Uint8Array || v instanceof ArrayBuffer ? [] : v));
+}
+// JSON.stringify's text with a Uint8Array written as its array of numbers, as serde_json writes
+// bytes (the codec's model of the encoder).
+export function stringify_bytes_as_numbers(value) {
+  return JSON.stringify(value, (key, v) => (v instanceof Uint8Array ? Array.from(v) : v));
+}
 export function same_value(a, b) { return Object.is(a, b); }
 export function own_keys(value) { return Reflect.ownKeys(value); }
 export function prototype_is_object(value) { return Object.getPrototypeOf(value) === Object.prototype; }
@@ -310,3 +323,81 @@ export function dispatch_page_transition(win, type, persisted) {
 // How many times `addEventListener(type, ...)` was called in this realm since the counter was
 // installed (the live count above cannot tell a listener kept from one added per message).
 export function added_listeners(type) { return added[type] || 0; }
+
+// ----------------------------------------------------------------------------------------------
+// Binary payloads (binary.rs)
+
+// Byte i of every test pattern: (i * 31 + seed) & 255, so a shifted, truncated or reordered copy
+// shows (binary.rs's `pattern` is the same).
+export function pattern_bytes(n, seed) {
+  const a = new Uint8Array(n);
+  for (let i = 0; i < n; i++) a[i] = (i * 31 + seed) & 255;
+  return a;
+}
+// Transfers `buffer` away through a throwaway channel: it is detached here afterwards.
+function detach(buffer) {
+  const ch = new MessageChannel();
+  ch.port1.postMessage(null, [buffer]);
+  ch.port1.close(); ch.port2.close();
+}
+// A binary value built in JavaScript by name, of `n` bytes (pattern seed 7 where it has bytes).
+export function binary_value(name, n) {
+  switch (name) {
+    case 'Uint8Array': return pattern_bytes(n, 7);
+    case 'ArrayBuffer': return pattern_bytes(n, 7).buffer;
+    case 'array of numbers': return Array.from(pattern_bytes(n, 7));
+    // Lazily zeroed by the engine: a large one costs no memory until it is read.
+    case 'zeroed ArrayBuffer': return new ArrayBuffer(n);
+    case 'Uint8Array at an offset': return new Uint8Array(new ArrayBuffer(n + 1), 1);
+    case 'Uint8Array over a prefix': return new Uint8Array(new ArrayBuffer(n + 1), 0, n);
+    case 'Int16Array': return new Int16Array(n);
+    case 'Uint8ClampedArray': return new Uint8ClampedArray(n);
+    case 'DataView': return new DataView(new ArrayBuffer(n));
+    case 'Float64Array': return new Float64Array(n);
+    case 'detached ArrayBuffer': { const b = new ArrayBuffer(n); detach(b); return b; }
+    case 'Uint8Array over a detached buffer': { const a = new Uint8Array(n); detach(a.buffer); return a; }
+    // Not a buffer: an object that only names itself one (Object.prototype.toString says so).
+    case 'object tagged SharedArrayBuffer': {
+      class Tagged { get [Symbol.toStringTag]() { return 'SharedArrayBuffer'; } }
+      return new Tagged();
+    }
+    default: throw new Error('no binary value named ' + name);
+  }
+}
+// A SharedArrayBuffer of `n` bytes made `how` ('constructor' or 'wasm memory', one 64 KiB page),
+// or the error's name where the page cannot make one.
+export function make_shared(how, n) {
+  try {
+    if (how === 'constructor') return new SharedArrayBuffer(n);
+    return new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }).buffer;
+  } catch (error) {
+    return String(error && error.name);
+  }
+}
+export function cross_origin_isolated() { return globalThis.crossOriginIsolated === true; }
+export function names_shared_array_buffer() { return typeof SharedArrayBuffer === 'function'; }
+// `postMessage(value)` on a throwaway channel: '' when it posts, else the thrown error's name.
+export function post_error(value) {
+  const ch = new MessageChannel();
+  try { ch.port1.postMessage(value); return ''; } catch (error) { return String(error && error.name); }
+  finally { ch.port1.close(); ch.port2.close(); }
+}
+// Posts `value` on `port`, transferring `transfer` (ports and buffers alike).
+export function post_transferring(port, value, transfer) { port.postMessage(value, transfer); }
+export function is_uint8_array(value) { return value instanceof Uint8Array; }
+// `value.buffer.byteLength` of a view, `value.byteLength` of a buffer.
+export function buffer_length(value) { return (value.buffer || value).byteLength; }
+// Whether `a[i]` is byte i of pattern `seed` for every i, and `a` has `n` of them (an array of
+// numbers or a typed array alike): a content check done in JavaScript, copying nothing into wasm.
+export function holds_pattern(a, n, seed) {
+  if (a.length !== n) return false;
+  for (let i = 0; i < n; i++) if (a[i] !== ((i * 31 + seed) & 255)) return false;
+  return true;
+}
+// Which engine runs the page: 'webkit' (WebKitGTK), 'firefox' or 'chromium', from its user agent.
+export function engine_name() {
+  const agent = navigator.userAgent;
+  if (/Firefox\//.test(agent)) return 'firefox';
+  if (/Chrom(e|ium)\//.test(agent)) return 'chromium';
+  return 'webkit';
+}
