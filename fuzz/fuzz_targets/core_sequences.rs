@@ -967,14 +967,14 @@ impl Harness {
                 if context.interrupt_live {
                     context.overload = self.admit(on);
                 }
-                self.core.handle_interrupt(on, payload, now);
+                self.core.handle_interrupt(on, payload, 0, now);
             }
             Op::InterruptTaken { channel } => {
                 let channel = self.resolve(channel);
                 if let Some(inbound) = self.inbound.get_mut(&channel) {
                     inbound.pending = inbound.pending.saturating_sub(1);
                 }
-                self.core.interrupt_taken(channel);
+                self.core.interrupt_taken(channel, 0);
             }
             Op::SetLimits(bounds) => {
                 self.limits = bounds.limits();
@@ -1369,7 +1369,7 @@ impl Harness {
                         }
                     }
                 }
-                Event::Interrupt { channel, payload } => {
+                Event::Interrupt { channel, payload, .. } => {
                     interrupts += 1;
                     assert_eq!(context.interrupt, Some((channel, payload)), "an interrupt nobody sent");
                     assert!(context.interrupt_live, "an interrupt on a channel that ended");

@@ -242,6 +242,14 @@ pub enum Overload {
         /// The bound.
         limit: u32,
     },
+    /// The interrupts waiting on one channel, arrived and not yet taken by the application, held
+    /// more binary data together than
+    /// [`Limits::max_binary_bytes`](crate::Limits::max_binary_bytes).
+    #[error("more than {limit} bytes of binary data in interrupts waiting to be taken")]
+    PendingBinary {
+        /// The bound.
+        limit: usize,
+    },
     /// More sends were queued than [`Limits::max_queued_sends`](crate::Limits::max_queued_sends).
     #[error("more than {limit} sends queued")]
     QueuedSends {

@@ -123,6 +123,11 @@ pub fn plain_words(error: &Error, side: Side) -> String {
             "{peer_at_start} sent actions faster than this page could take them (more than {limit} waiting); the action \
              channel was closed."
         ),
+        (Error::Overloaded(Overload::PendingBinary { limit }), _) => format!(
+            "{peer_at_start} sent actions carrying more than {} of data before this page could take them; the action \
+             channel was closed.",
+            size_words(*limit)
+        ),
         // The host's sends are its replies: one is refused and the session goes on. Eos's are its
         // requests: it stops when one cannot go out.
         (Error::Overloaded(Overload::QueuedSends { limit }), Side::Host) => {

@@ -20,6 +20,9 @@ pub struct Limits {
     /// buffer's `byteLength` before a byte of it is read or copied. One more is
     /// [`Error::BinaryTooLarge`].
     ///
+    /// It bounds, too, the binary data of all the interrupts one channel holds that arrived and
+    /// were not yet taken: one more byte closes the channel with [`Error::Overloaded`].
+    ///
     /// At most [`MAX_BINARY_BYTES`]: a larger limit counts as [`MAX_BINARY_BYTES`].
     pub max_binary_bytes: usize,
     /// Deepest accepted nesting of arrays and objects (a scalar has depth 0, `[]` depth 1).

@@ -105,13 +105,17 @@ struct ChannelReceiver {
 impl ChannelReceiver {
     fn poll_decoded<I: DeserializeOwned>(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<I, Error>>> {
         let item = match ready!(Pin::new(&mut self.receiver).poll_next(cx)) {
-            Some(Ok(Delivered { channel, payload })) => {
+            Some(Ok(Delivered {
+                channel,
+                payload,
+                binary_bytes,
+            })) => {
                 let (shared, limits) = match self.binding.borrow().as_ref() {
                     Some((shared, limits)) => (shared.upgrade(), *limits),
                     None => (None, Limits::default()),
                 };
                 if let Some(shared) = shared {
-                    shared.interrupt_taken(channel);
+                    shared.interrupt_taken(channel, binary_bytes);
                 }
                 Some(decode(&payload, &limits))
             }

@@ -84,7 +84,7 @@ fn lifecycle_an_interrupt_channel_closed_with_interrupts_waiting_ends_alone() {
     pair.drive();
     assert_eq!(pair.dropped.len(), 3);
     let now = pair.now;
-    pair.knocker.core.handle_interrupt(channel, 200, now);
+    pair.knocker.core.handle_interrupt(channel, 200, 0, now);
     pair.pump();
     assert_eq!(pair.knocker.interrupts_on(channel), [100, 101]);
     assert!(pair.knocker.observations.iter().any(|o| o.step

@@ -1,5 +1,5 @@
 //! Everything a peer can make this side hold is bounded by the [`Limits`]: interrupts waiting to
-//! be taken, interrupts per second, and this side's own queued sends while the peer does not
+//! be taken (and their binary data), interrupts per second, and this side's own queued sends while the peer does not
 //! answer. Past a bound the channel ends (or the send is refused) with `Error::Overloaded`; the
 //! session and the other channels go on, and nothing delivered before the bound is lost.
 
@@ -59,7 +59,7 @@ fn interrupts_taken_as_they_come_stay_within_the_bound() {
         pair.emit(Side::Listener, port, i).unwrap();
         pair.drive();
         // The application takes each one: the web layer reports it.
-        pair.knocker.core.interrupt_taken(channel);
+        pair.knocker.core.interrupt_taken(channel, 0);
     }
     assert_eq!(pair.knocker.interrupts_on(channel).len(), 50);
     assert!(pair.knocker.interrupt_endings(channel).is_empty());
@@ -85,7 +85,7 @@ fn more_interrupts_in_a_second_than_the_rate_bound_end_the_channel() {
         for i in 0..5 {
             pair.emit(Side::Listener, port, second * 10 + i).unwrap();
             pair.drive();
-            pair.knocker.core.interrupt_taken(channel);
+            pair.knocker.core.interrupt_taken(channel, 0);
         }
         pair.advance(Duration::from_secs(1));
     }
@@ -164,4 +164,81 @@ fn sends_past_the_queue_bound_are_handed_back() {
     pair.send(Side::Listener, 10);
     pair.drive();
     assert!(pair.try_send(Side::Knocker, 3, None).is_ok());
+}
+
+/// Hands the host's core an interrupt of `binary_bytes` bytes of binary data on `channel`, as the
+/// web layer does once it has measured it.
+fn arrive(pair: &mut Pair, channel: PortId, payload: Payload, binary_bytes: usize) {
+    let now = pair.now;
+    pair.knocker.core.handle_interrupt(channel, payload, binary_bytes, now);
+    pair.drive();
+}
+
+#[test]
+fn binary_data_of_interrupts_not_taken_is_bounded_per_channel() {
+    let (mut pair, channel, _port) = host_asks_for_interrupts(InterruptKind::MultiUse);
+    bounded(
+        &mut pair,
+        Limits {
+            max_binary_bytes: 100,
+            ..Limits::DEFAULT
+        },
+    );
+    // 40 + 60 fit the bound together; taking one makes room for the next.
+    arrive(&mut pair, channel, 1, 40);
+    arrive(&mut pair, channel, 2, 60);
+    pair.knocker.core.interrupt_taken(channel, 40);
+    arrive(&mut pair, channel, 3, 40);
+    assert_eq!(pair.knocker.interrupts_on(channel), [1, 2, 3]);
+    assert!(pair.knocker.interrupt_endings(channel).is_empty());
+    // 60 + 40 waiting: one more byte ends the channel, and nothing before it is lost.
+    arrive(&mut pair, channel, 4, 1);
+    assert_eq!(pair.knocker.interrupts_on(channel), [1, 2, 3]);
+    assert_eq!(
+        pair.knocker.interrupt_endings(channel),
+        [Some(Error::Overloaded(Overload::PendingBinary { limit: 100 }))]
+    );
+    assert!(!pair.is_open(Side::Knocker, channel), "the channel's port is closed");
+    assert_eq!(pair.knocker.core.closed_with(), None, "the session goes on");
+}
+
+#[test]
+fn the_binary_bound_on_waiting_interrupts_is_capped_like_the_limit() {
+    let (mut pair, channel, _port) = host_asks_for_interrupts(InterruptKind::MultiUse);
+    bounded(
+        &mut pair,
+        Limits {
+            max_binary_bytes: usize::MAX,
+            ..Limits::DEFAULT
+        },
+    );
+    arrive(&mut pair, channel, 1, messenger::protocol::MAX_BINARY_BYTES);
+    arrive(&mut pair, channel, 2, 1);
+    assert_eq!(pair.knocker.interrupts_on(channel), [1]);
+    assert_eq!(
+        pair.knocker.interrupt_endings(channel),
+        [Some(Error::Overloaded(Overload::PendingBinary {
+            limit: messenger::protocol::MAX_BINARY_BYTES
+        }))]
+    );
+}
+
+#[test]
+fn an_interrupt_refused_on_arrival_ends_its_channel_only() {
+    let (mut pair, channel, _port) = host_asks_for_interrupts(InterruptKind::MultiUse);
+    let now = pair.now;
+    let refused = Error::BinaryTooLarge { size: 9, limit: 8 };
+    pair.knocker.core.refuse_interrupt(channel, refused.clone(), now);
+    pair.drive();
+    assert_eq!(pair.knocker.interrupt_endings(channel), [Some(refused)]);
+    assert!(!pair.is_open(Side::Knocker, channel));
+    // A refusal on a channel already ended is ignored.
+    pair.knocker
+        .core
+        .refuse_interrupt(channel, Error::TooDeep { limit: 1 }, now);
+    pair.drive();
+    assert_eq!(pair.knocker.interrupt_endings(channel).len(), 1);
+    pair.send(Side::Listener, 7);
+    pair.drive();
+    assert_eq!(pair.knocker.core.closed_with(), None, "the session goes on");
 }

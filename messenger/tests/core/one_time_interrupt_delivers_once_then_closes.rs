@@ -23,7 +23,11 @@ fn one_time_interrupt_delivers_once_then_closes() {
     assert_eq!(
         interrupt_events,
         [
-            &Event::Interrupt { channel, payload: 7 },
+            &Event::Interrupt {
+                channel,
+                payload: 7,
+                binary_bytes: 0
+            },
             &Event::InterruptEnded { channel, error: None }
         ]
     );
@@ -55,7 +59,7 @@ fn stale_interrupt_on_an_ended_channel_is_ignored() {
     let (mut pair, channel, port) = host_asks_for_interrupts(InterruptKind::OneTime);
     pair.emit(Side::Listener, port, 1).unwrap();
     pair.drive();
-    pair.knocker.core.handle_interrupt(channel, 2, pair.now);
+    pair.knocker.core.handle_interrupt(channel, 2, 0, pair.now);
     pair.pump();
     assert_eq!(pair.knocker.interrupts_on(channel), [1]);
     assert!(pair.knocker.observations.iter().any(|o| o.step

@@ -280,7 +280,9 @@ impl Peer {
         self.events
             .iter()
             .filter_map(|e| match e {
-                Event::Interrupt { channel: c, payload } if *c == channel => Some(*payload),
+                Event::Interrupt {
+                    channel: c, payload, ..
+                } if *c == channel => Some(*payload),
                 _ => None,
             })
             .collect()
@@ -711,7 +713,7 @@ impl Pair {
                         self.peer_mut(side).core.handle_message_error(id, now);
                     }
                     (Use::Interrupts, Data::Value(payload)) => {
-                        self.peer_mut(side).core.handle_interrupt(id, payload, now);
+                        self.peer_mut(side).core.handle_interrupt(id, payload, 0, now);
                     }
                     // An object on an interrupt port, or anything on a port that was never
                     // started: nobody hears it, and the ports it carried are lost.

@@ -8,7 +8,7 @@ use js_sys::{Array, ArrayBuffer, Object, Reflect, Uint8Array};
 use messenger::protocol::MAX_BINARY_BYTES;
 use messenger::{
     decode, encode, knock, listen, BinaryFault, CloseReason, Config, Error, InterruptRequest, JsBytes, Limits,
-    Messenger, Source, Target,
+    Messenger, Overload, Source, Target,
 };
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use serde_bytes::ByteBuf;
@@ -995,6 +995,43 @@ async fn binary_a_refused_one_time_interrupt_fails_it_and_the_session_goes_on() 
         "fine"
     );
     drop((emitter, listener_pending, pair.knocker, pair.listener));
+    tick().await;
+    assert_eq!(live(), before);
+}
+
+#[wasm_bindgen_test]
+async fn binary_interrupts_not_taken_hold_at_most_the_binary_limit_together() {
+    let before = live();
+    let limit = 1000;
+    let (listener, inbox) = js_knocker::<String, String>(page_config().limits(limited(limit)), ANNOUNCES_BINARY).await;
+    let (request, mut stream) = InterruptRequest::multi_use::<ByteBuf>();
+    let sent = listener.send_with_interrupt("watch".into(), request);
+    let message = inbox.next(STEP, "the listener's message").await;
+    let interrupt_port: MessagePort = message.field("$interruptPort").unchecked_into();
+    // Each fits the limit; the application takes none while they arrive. The third passes the
+    // limit together with the two waiting: the channel ends on its arrival.
+    for _ in 0..3 {
+        post(&interrupt_port, &js("Uint8Array", 400), &[]);
+    }
+    // Every post has arrived (a round trip on the same page's task queue comes after them).
+    quiet_for(100, futures::future::pending::<()>()).await;
+    for taken in 0..2 {
+        let got = within(STEP, "a waiting interrupt", stream.next()).await;
+        assert!(
+            got.unwrap().unwrap().as_slice() == pattern(400, 7).as_slice(),
+            "interrupt {taken}"
+        );
+    }
+    assert_eq!(
+        within(STEP, "the channel's end", stream.next()).await,
+        Some(Err(Error::Overloaded(Overload::PendingBinary { limit }))),
+        "judged on arrival, before the application took any"
+    );
+    assert_eq!(within(STEP, "the stream's end", stream.next()).await, None);
+    assert_eq!(listener.status().closed_with, None, "the session goes on");
+    drop(sent);
+    inbox.close();
+    drop(listener);
     tick().await;
     assert_eq!(live(), before);
 }

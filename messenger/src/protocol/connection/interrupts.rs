@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use super::super::trace::{Direction, Step};
-use super::super::{IgnoreReason, Instant, InterruptKind, Limits, PortId};
+use super::super::{IgnoreReason, Instant, InterruptKind, Limits, PortId, MAX_BINARY_BYTES};
 use super::{Action, Connection, Event};
 use crate::{Error, Overload};
 
@@ -16,6 +16,8 @@ pub(super) struct Inbound {
     kind: InterruptKind,
     /// Delivered as [`Event::Interrupt`] and not yet reported taken.
     pending: usize,
+    /// The binary bytes of those.
+    pending_binary: usize,
     /// Start of the current rate window and the interrupts counted in it.
     window: Option<(Instant, u32)>,
 }
@@ -25,12 +27,14 @@ impl Inbound {
         Inbound {
             kind,
             pending: 0,
+            pending_binary: 0,
             window: None,
         }
     }
 
-    /// Counts one more arriving interrupt, or names the bound it passes.
-    fn admit(&mut self, limits: &Limits, now: Instant) -> Result<(), Overload> {
+    /// Counts one more arriving interrupt, of `binary_bytes` bytes of binary data, or names the
+    /// bound it passes.
+    fn admit(&mut self, limits: &Limits, binary_bytes: usize, now: Instant) -> Result<(), Overload> {
         let (start, count) = match self.window {
             Some((start, count)) if now < start + RATE_WINDOW => (start, count + 1),
             _ => (now, 1),
@@ -46,18 +50,28 @@ impl Inbound {
                 limit: limits.max_pending_interrupts,
             });
         }
+        let pending_binary = self.pending_binary.saturating_add(binary_bytes);
+        if pending_binary > limits.max_binary_bytes.min(MAX_BINARY_BYTES) {
+            return Err(Overload::PendingBinary {
+                limit: limits.max_binary_bytes.min(MAX_BINARY_BYTES),
+            });
+        }
         self.pending += 1;
+        self.pending_binary = pending_binary;
         Ok(())
     }
 }
 
 impl<P> Connection<P> {
-    /// An interrupt's payload arrived on interrupt channel `on`.
+    /// An interrupt's payload arrived on interrupt channel `on`, carrying `binary_bytes` bytes of
+    /// binary data (the web layer measures the payload against the [`Limits`] on arrival; one
+    /// that passes them goes to [`Connection::refuse_interrupt`] instead).
     ///
     /// The channel's bounds ([`Limits::max_interrupts_per_second`],
-    /// [`Limits::max_pending_interrupts`]) are judged first: an interrupt past one ends the
+    /// [`Limits::max_pending_interrupts`], and [`Limits::max_binary_bytes`] for the binary data
+    /// of all its interrupts not yet taken) are judged first: an interrupt past one ends the
     /// channel with [`Error::Overloaded`] instead of being delivered.
-    pub fn handle_interrupt(&mut self, on: PortId, payload: P, now: Instant) {
+    pub fn handle_interrupt(&mut self, on: PortId, payload: P, binary_bytes: usize, now: Instant) {
         let limits = self.limits;
         let Some(inbound) = self.listening_on_interrupts.get_mut(&on) else {
             self.observe(
@@ -69,7 +83,7 @@ impl<P> Connection<P> {
             return;
         };
         let kind = inbound.kind;
-        if let Err(overload) = inbound.admit(&limits, now) {
+        if let Err(overload) = inbound.admit(&limits, binary_bytes, now) {
             self.end_interrupt(on, Some(Error::Overloaded(overload)), now);
             return;
         }
@@ -80,17 +94,38 @@ impl<P> Connection<P> {
                 direction: Direction::Incoming,
             },
         );
-        self.events.push_back(Event::Interrupt { channel: on, payload });
+        self.events.push_back(Event::Interrupt {
+            channel: on,
+            payload,
+            binary_bytes,
+        });
         if kind == InterruptKind::OneTime {
             self.end_interrupt(on, None, now);
         }
     }
 
-    /// The application took one interrupt of `channel` (the web layer reports it when the
-    /// stream hands one out), making room under [`Limits::max_pending_interrupts`].
-    pub fn interrupt_taken(&mut self, channel: PortId) {
+    /// The application took one interrupt of `channel`, of `binary_bytes` bytes of binary data
+    /// (the web layer reports it when the stream hands one out), making room under
+    /// [`Limits::max_pending_interrupts`] and [`Limits::max_binary_bytes`].
+    pub fn interrupt_taken(&mut self, channel: PortId, binary_bytes: usize) {
         if let Some(inbound) = self.listening_on_interrupts.get_mut(&channel) {
             inbound.pending = inbound.pending.saturating_sub(1);
+            inbound.pending_binary = inbound.pending_binary.saturating_sub(binary_bytes);
+        }
+    }
+
+    /// An interrupt arrived on channel `on` that the web layer refused on arrival (a payload
+    /// past the [`Limits`]: [`Error::TooLarge`], [`Error::BinaryTooLarge`], ...): the channel
+    /// ends with that error, which the application hears once; the session goes on.
+    pub fn refuse_interrupt(&mut self, on: PortId, error: Error, now: Instant) {
+        match self.listening_on_interrupts.contains_key(&on) {
+            true => self.end_interrupt(on, Some(error), now),
+            false => self.observe(
+                now,
+                Step::Ignored {
+                    reason: IgnoreReason::ClosedInterruptChannel,
+                },
+            ),
         }
     }
 

@@ -101,6 +101,9 @@ pub enum Event<P> {
         channel: PortId,
         /// The payload.
         payload: P,
+        /// Its binary bytes, as [`Connection::handle_interrupt`] was told: handed back with
+        /// [`Connection::interrupt_taken`].
+        binary_bytes: usize,
     },
     /// An interrupt channel ended (a one-time one after its interrupt, or any on close).
     InterruptEnded {

@@ -46,7 +46,7 @@
 use std::fmt;
 
 use js_sys::{Array, ArrayBuffer, JsString, Object, Reflect, Uint8Array};
-use serde::de::{self, DeserializeOwned, DeserializeSeed, Expected, Unexpected, Visitor};
+use serde::de::{self, Deserialize, DeserializeOwned, DeserializeSeed, Expected, Unexpected, Visitor};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -89,6 +89,24 @@ thread_local! {
 /// The array the decoder handed over for the [`JsBytes`](crate::JsBytes) it is decoding, if any.
 pub(crate) fn take_incoming() -> Option<Uint8Array> {
     INCOMING.with(|incoming| incoming.borrow_mut().take())
+}
+
+/// Judges `value` against `limits` as [`decode`] does, without a type to decode into: the first
+/// limit passed, or the binary bytes it carries. Strings are read to count their exact size; bytes
+/// are not read.
+pub(crate) fn measure(value: &JsValue, limits: &Limits) -> Result<usize, Error> {
+    let mut walk = Walk {
+        budget: Budget::new(*limits),
+        stack: Vec::new(),
+        failed: None,
+    };
+    let measured = walk
+        .root(value)
+        .and_then(|node| de::IgnoredAny::deserialize(Value { walk: &mut walk, node }));
+    // Whatever the walk has not met yet is met here, so every buffer is counted.
+    let _ = walk.drain_to(0);
+    let binary_bytes = walk.budget.binary_bytes();
+    walk.finish(measured).map(|_| binary_bytes)
 }
 
 /// A value as the walk met it, before any of it is counted.

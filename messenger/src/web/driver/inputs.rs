@@ -43,7 +43,12 @@ impl Driver {
             let payload = Payload::plain(event.data());
             // Interrupts carry no ports; any that came along are closed unread.
             close_all(&event.ports());
-            self.with_core(|core, now| core.handle_interrupt(id, payload, now));
+            // Judged on arrival, not only when the application takes it: a channel holds up to
+            // `max_pending_interrupts` of them, which must not be any size.
+            match crate::web::decode::measure(&payload.value, &self.limits()) {
+                Ok(binary_bytes) => self.with_core(|core, now| core.handle_interrupt(id, payload, binary_bytes, now)),
+                Err(error) => self.with_core(|core, now| core.refuse_interrupt(id, error, now)),
+            }
         } else {
             let read = codec::read_wire(&event.data(), &event.ports());
             let object = self.register_ports(read);

@@ -67,6 +67,8 @@ pub(crate) type InterruptSink = mpsc::UnboundedSender<Result<Delivered, Error>>;
 pub(crate) struct Delivered {
     pub channel: PortId,
     pub payload: JsValue,
+    /// Its binary bytes, measured on arrival (reported back when it is taken).
+    pub binary_bytes: usize,
 }
 
 /// The session's state. Its fields are private to this module (its children included).
@@ -145,8 +147,8 @@ fn clock() -> Result<web_sys::Performance, Error> {
 impl Driver {
     /// The application took one interrupt of `channel`. The core only counts it (it has nothing
     /// to say back), so unlike [`Driver::with_core`] nothing is drained: this runs per interrupt.
-    pub fn interrupt_taken(&self, channel: PortId) {
-        self.inner.borrow_mut().core.interrupt_taken(channel);
+    pub fn interrupt_taken(&self, channel: PortId, binary_bytes: usize) {
+        self.inner.borrow_mut().core.interrupt_taken(channel, binary_bytes);
     }
 
     /// The bounds in force (the interrupt receivers judge payloads by them).

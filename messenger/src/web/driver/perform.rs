@@ -203,12 +203,17 @@ pub(super) fn dispatch(shared: &Rc<Driver>, event: Event<Payload>) {
                 }));
             }
         }
-        Event::Interrupt { channel, payload } => {
+        Event::Interrupt {
+            channel,
+            payload,
+            binary_bytes,
+        } => {
             let sink = shared.inner.borrow().sinks.get(&channel).cloned();
             if sink.is_none_or(|sink| {
                 sink.unbounded_send(Ok(Delivered {
                     channel,
                     payload: payload.value,
+                    binary_bytes,
                 }))
                 .is_err()
             }) {
