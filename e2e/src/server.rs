@@ -10,7 +10,10 @@ use tokio::task::JoinHandle;
 use tower_http::services::ServeDir;
 
 use crate::page_options::PageOptions;
-use crate::{Delays, Error, ErrorKind, Result};
+use crate::{Delays, Error, ErrorKind, Result, SecurityHeaders};
+
+/// The security headers of a server's own files, set by the world and removable by a test.
+type HeaderSlot = Arc<Mutex<Vec<(axum::http::HeaderName, axum::http::HeaderValue)>>>;
 
 /// A static file server for one folder on `127.0.0.1:<port>` (which also answers for
 /// `localhost:<port>`). It keeps a log of the requests it answered; dropping it stops it.
@@ -25,6 +28,8 @@ pub struct StaticServer {
     delays: Delays,
     /// Headers and scripts a test adds to the HTML pages ([`StaticServer::add_page_header`]).
     page_options: PageOptions,
+    /// The headers on every file of `root` ([`StaticServer::set_security_headers`]).
+    security: HeaderSlot,
     /// `None` once stopped.
     task: Option<JoinHandle<()>>,
 }
@@ -73,11 +78,31 @@ impl StaticServer {
         if let Some(fixtures) = fixtures {
             app = app.nest_service("/fixtures", ServeDir::new(fixtures));
         }
+        // The security headers go on the served folder's files only: the fixtures are scripted
+        // pages of the tests' own, inline scripts and all.
+        let security = HeaderSlot::default();
+        let headers = Arc::clone(&security);
+        let site = Router::new()
+            .fallback_service(ServeDir::new(root))
+            .layer(middleware::from_fn(move |request: Request, next: Next| {
+                let headers = Arc::clone(&headers);
+                async move {
+                    let mut response = next.run(request).await;
+                    let headers = headers.lock().unwrap_or_else(PoisonError::into_inner).clone();
+                    for (name, value) in headers {
+                        response.headers_mut().insert(name, value);
+                    }
+                    response
+                }
+            }));
         let page_options = PageOptions::default();
         let options = page_options.clone();
-        let app = app.fallback_service(ServeDir::new(root)).layer(middleware::from_fn(
-            move |request: Request, next: Next| options.clone().apply(request, next),
-        ));
+        // Outside the security headers: a header a test adds to the pages replaces the file's.
+        let app = app
+            .fallback_service(site)
+            .layer(middleware::from_fn(move |request: Request, next: Next| {
+                options.clone().apply(request, next)
+            }));
         let app = app.layer(middleware::from_fn(move |request: Request, next: Next| {
             let log = Arc::clone(&log);
             async move {
@@ -112,6 +137,7 @@ impl StaticServer {
             requests,
             delays,
             page_options,
+            security,
             task: Some(task),
         })
     }
@@ -126,6 +152,29 @@ impl StaticServer {
             .map_err(|_| Error::contract(format!("{value:?} is not a header value")))?;
         self.page_options.add_header(header, value);
         Ok(())
+    }
+
+    /// Sends `headers` with every file of the served folder from now on (not with the fixtures
+    /// under `/fixtures/`), as `trunk serve` does with `Trunk.toml`'s `[serve.headers]`.
+    pub fn set_security_headers(&self, headers: &SecurityHeaders) -> Result<()> {
+        let parsed = headers
+            .iter()
+            .map(|(name, value)| {
+                let header = axum::http::HeaderName::try_from(name)
+                    .map_err(|_| Error::contract(format!("{name:?} is not a header name")))?;
+                let value = axum::http::HeaderValue::try_from(value)
+                    .map_err(|_| Error::contract(format!("{value:?} is not a header value")))?;
+                Ok((header, value))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        *self.security.lock().unwrap_or_else(PoisonError::into_inner) = parsed;
+        Ok(())
+    }
+
+    /// Serves the folder's files without security headers from now on: for the tests of the
+    /// library's own defences, which must hold on a page an integrator serves without them.
+    pub fn drop_security_headers(&self) {
+        self.security.lock().unwrap_or_else(PoisonError::into_inner).clear();
     }
 
     /// Puts `<script src="{src}"></script>` first in the `<head>` of every HTML page served from
@@ -324,6 +373,48 @@ mod tests {
         assert!(!head.contains("cross-origin-opener-policy"), "{head}");
         assert_eq!(body, "go()");
         assert!(server.add_page_header("bad name", "x").is_err());
+    }
+
+    #[tokio::test]
+    async fn security_headers_go_on_the_sites_files_not_the_fixtures_until_dropped() {
+        let site = tempfile::tempdir().expect("a temporary folder");
+        std::fs::write(site.path().join("index.html"), "<!doctype html>").expect("written");
+        std::fs::write(site.path().join("app.js"), "go()").expect("written");
+        let fixtures = tempfile::tempdir().expect("a temporary folder");
+        std::fs::write(fixtures.path().join("page.html"), "<!doctype html>").expect("written");
+        let server = StaticServer::start_with_fixtures("test", site.path(), fixtures.path(), 0, "UNUSED")
+            .await
+            .expect("the server starts on a free port");
+        let headers = SecurityHeaders::parse(
+            "[serve.headers]\n\"X-Content-Type-Options\" = \"nosniff\"\n\"Cross-Origin-Opener-Policy\" = \"unsafe-none\"\n",
+            &[],
+        )
+        .expect("headers");
+        server.set_security_headers(&headers).expect("valid headers");
+
+        for path in ["/", "/app.js", "/missing.js"] {
+            let head = get_head(server.port(), path).await;
+            assert!(head.contains("x-content-type-options: nosniff"), "{path}: {head}");
+            assert!(
+                head.contains("cross-origin-opener-policy: unsafe-none"),
+                "{path}: {head}"
+            );
+        }
+        let fixture = get_head(server.port(), "/fixtures/page.html").await;
+        assert!(fixture.contains(" 200 "), "{fixture}");
+        assert!(!fixture.contains("x-content-type-options"), "{fixture}");
+
+        // A header a test sets on the pages replaces the site's.
+        server
+            .add_page_header("Cross-Origin-Opener-Policy", "same-origin")
+            .expect("a valid header");
+        let index = get_head(server.port(), "/").await;
+        assert!(index.contains("cross-origin-opener-policy: same-origin\r\n"), "{index}");
+        assert_eq!(index.matches("cross-origin-opener-policy").count(), 1, "{index}");
+
+        server.drop_security_headers();
+        let script = get_head(server.port(), "/app.js").await;
+        assert!(!script.contains("x-content-type-options"), "{script}");
     }
 
     #[tokio::test]

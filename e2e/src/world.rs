@@ -109,6 +109,9 @@ impl World {
                     "E2E_REMOTE_PORT",
                 )
                 .await?;
+                // The apps' security headers, as `trunk serve` sends them (their Trunk.toml).
+                host.set_security_headers(&config.host_headers()?)?;
+                remote.set_security_headers(&config.remote_headers()?)?;
                 (Some(host), Some(remote))
             }
             Sites::FixturesOnly => (None, None),

@@ -167,6 +167,7 @@ async fn lifecycle_frozen_host_keeps_its_session() -> Result<()> {
 #[tokio::test]
 async fn lifecycle_host_page_back_and_forward() -> Result<()> {
     World::run("lifecycle_host_page_back_and_forward", async |w| {
+        opener_policy_site_wide(w)?;
         open_probed_demo(w).await?;
         let baseline = both_counts(w).await?;
         w.evaluate("__lc.clearEvents();", vec![]).await?;
@@ -239,6 +240,7 @@ async fn lifecycle_host_page_back_and_forward() -> Result<()> {
 #[tokio::test]
 async fn lifecycle_host_page_with_a_popup_back_and_forward() -> Result<()> {
     World::run("lifecycle_host_page_with_a_popup_back_and_forward", async |w| {
+        opener_policy_site_wide(w)?;
         open_probed_demo(w).await?;
         let baseline = both_counts(w).await?;
         let known = w.windows().await?;
@@ -606,6 +608,19 @@ async fn round_trip(w: &World) -> Result<()> {
 /// Runs `body` inside Eos's iframe.
 async fn in_eos<T>(w: &World, body: impl AsyncFnOnce(&World) -> Result<T>) -> Result<T> {
     w.in_frame(FRAME, body).await
+}
+
+/// Sends the host app's `Cross-Origin-Opener-Policy` with every page of the host's origin, the
+/// fixture `elsewhere.html` among them, as a site sends its policy with all of its pages. A page
+/// without it would be another browsing context group (a policy differs): going there and back
+/// swaps the group twice, and WebKitGTK's WebDriver then loses the window (every command fails
+/// with an empty error) although the page loads.
+fn opener_policy_site_wide(w: &World) -> Result<()> {
+    let headers = w.config().host_headers()?;
+    let policy = headers
+        .get("Cross-Origin-Opener-Policy")
+        .ok_or_else(|| Error::contract("the host app sends no Cross-Origin-Opener-Policy"))?;
+    w.host_server()?.add_page_header("Cross-Origin-Opener-Policy", policy)
 }
 
 /// Serves both apps with the probe in front of their scripts, opens the host page and waits
