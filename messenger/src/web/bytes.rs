@@ -64,7 +64,9 @@ impl JsBytes {
             && array.byte_length() == buffer.unchecked_ref::<ArrayBuffer>().byte_length();
         match whole {
             true => JsBytes { array },
-            false => JsBytes { array: array.slice(0, array.length()) },
+            false => JsBytes {
+                array: array.slice(0, array.length()),
+            },
         }
     }
 

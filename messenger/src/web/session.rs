@@ -9,8 +9,8 @@ use serde::{de::DeserializeOwned, Serialize};
 use wasm_bindgen::JsValue;
 
 use super::codec::decode;
-use super::encode::Payload;
 use super::driver::{Delivery, Driver, WaitFailure};
+use super::encode::Payload;
 use super::interrupt::{InterruptRequest, InterruptSender};
 use super::{Config, Source, Target};
 use crate::protocol::{HandshakeState, HeldInterrupt};

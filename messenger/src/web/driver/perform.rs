@@ -171,7 +171,13 @@ pub(super) fn dispatch(shared: &Rc<Driver>, event: Event<Payload>) {
             interrupt,
         } => {
             let waiting = shared.inner.borrow_mut().waiters.remove(&waiter);
-            let delivered = waiting.is_some_and(|tx| tx.send(Ok(Delivery { message: message.value, interrupt })).is_ok());
+            let delivered = waiting.is_some_and(|tx| {
+                tx.send(Ok(Delivery {
+                    message: message.value,
+                    interrupt,
+                }))
+                .is_ok()
+            });
             if let (false, Some(held)) = (delivered, interrupt) {
                 // Nobody waits for this reply any more; its interrupt port is given up at once.
                 let now = shared.now();
@@ -199,7 +205,13 @@ pub(super) fn dispatch(shared: &Rc<Driver>, event: Event<Payload>) {
         }
         Event::Interrupt { channel, payload } => {
             let sink = shared.inner.borrow().sinks.get(&channel).cloned();
-            if sink.is_none_or(|sink| sink.unbounded_send(Ok(Delivered { channel, payload: payload.value })).is_err()) {
+            if sink.is_none_or(|sink| {
+                sink.unbounded_send(Ok(Delivered {
+                    channel,
+                    payload: payload.value,
+                }))
+                .is_err()
+            }) {
                 // The receiving side was dropped: close the channel.
                 let now = shared.now();
                 shared.inner.borrow_mut().core.close_interrupt(channel, now);

@@ -158,7 +158,11 @@ fn keep_array(array: Uint8Array) -> JsValue {
         if let Some(encoding) = encoding.borrow_mut().as_mut() {
             if encoding.bytes_as == BytesAs::Transferred {
                 let buffer = array.buffer();
-                if !encoding.transfer.iter().any(|listed| JsValue::from(listed) == JsValue::from(&buffer)) {
+                if !encoding
+                    .transfer
+                    .iter()
+                    .any(|listed| JsValue::from(listed) == JsValue::from(&buffer))
+                {
                     encoding.transfer.push(buffer);
                 }
             }

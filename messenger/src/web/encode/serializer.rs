@@ -117,11 +117,7 @@ impl ser::Serializer for Encoder {
         Ok(name_value(variant))
     }
 
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(
-        self,
-        name: &'static str,
-        value: &T,
-    ) -> Result<JsValue, Failed> {
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(self, name: &'static str, value: &T) -> Result<JsValue, Failed> {
         match name == JS_BYTES {
             true => staged_value(),
             false => value.serialize(self),
