@@ -12,6 +12,8 @@ pub struct Config {
     pub host_dist: PathBuf,
     /// Release build of `remote-app`.
     pub remote_dist: PathBuf,
+    /// Release build of `intruder-app`.
+    pub intruder_dist: PathBuf,
     /// Release build of `examples/iframe-host`.
     pub example_host_dist: PathBuf,
     /// Release build of `examples/iframe-remote`.
@@ -24,6 +26,8 @@ pub struct Config {
     pub remote_port: u16,
     /// Port of the third origin.
     pub attacker_port: u16,
+    /// Port of the intruder app's origin (a fourth server, beside the fixtures' third origin).
+    pub intruder_port: u16,
     /// Port of the example host's origin.
     pub example_host_port: u16,
     /// Port of the example remote's origin.
@@ -74,6 +78,7 @@ impl Config {
         Ok(Config {
             host_dist: path_var("E2E_HOST_DIST").unwrap_or_else(|| target.join("e2e-dist/host")),
             remote_dist: path_var("E2E_REMOTE_DIST").unwrap_or_else(|| target.join("e2e-dist/remote")),
+            intruder_dist: path_var("E2E_INTRUDER_DIST").unwrap_or_else(|| target.join("e2e-dist/intruder")),
             example_host_dist: path_var("E2E_EXAMPLE_HOST_DIST")
                 .unwrap_or_else(|| target.join("e2e-dist/example-host")),
             example_remote_dist: path_var("E2E_EXAMPLE_REMOTE_DIST")
@@ -82,6 +87,7 @@ impl Config {
             host_port: number_var("E2E_HOST_PORT", 18080)?,
             remote_port: number_var("E2E_REMOTE_PORT", 18081)?,
             attacker_port: number_var("E2E_ATTACKER_PORT", 18082)?,
+            intruder_port: number_var("E2E_INTRUDER_PORT", 18083)?,
             example_host_port: number_var("E2E_EXAMPLE_HOST_PORT", 18090)?,
             example_remote_port: number_var("E2E_EXAMPLE_REMOTE_PORT", 18091)?,
             engine,
@@ -105,6 +111,11 @@ impl Config {
     /// The remote origin, e.g. `http://localhost:18081`.
     pub fn remote_origin(&self) -> String {
         format!("http://localhost:{}", self.remote_port)
+    }
+
+    /// The intruder app's origin, e.g. `http://localhost:18083`.
+    pub fn intruder_origin(&self) -> String {
+        format!("http://localhost:{}", self.intruder_port)
     }
 
     /// The example host's origin, e.g. `http://localhost:18090`.
