@@ -267,14 +267,13 @@ pub fn run_relay() {
         return;
     };
     let field = |name: &str| Reflect::get(&job, &name.into()).unwrap_or(JsValue::UNDEFINED);
-    let result = match (
-        field("target").dyn_into::<Window>(),
-        field("port").dyn_into::<web_sys::MessagePort>(),
-    ) {
-        (Ok(target), Ok(port)) => post(&target, &field("knock"), &[&port]),
-        // A WindowProxy of another origin fails `instanceof Window`: taken as the Window it is.
-        (Err(target), Ok(port)) => post(target.unchecked_ref(), &field("knock"), &[&port]),
-        _ => Err("no job".to_owned()),
+    // Both were made in the parent's realm (and the target is of another origin): an
+    // `instanceof` check here (`dyn_into`) would fail, so they are taken as what they are.
+    let (target, port) = (field("target"), field("port"));
+    let result = if target.is_object() && port.is_object() {
+        post(target.unchecked_ref(), &field("knock"), &[port.unchecked_ref()])
+    } else {
+        Err("no job".to_owned())
     };
     let _ = match result {
         Ok(()) => Reflect::set(&job, &"posted".into(), &true.into()),
