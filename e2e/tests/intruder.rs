@@ -225,3 +225,32 @@ async fn intruder_knocks_on_the_host_reach_nobody() -> Result<()> {
     })
     .await
 }
+
+#[tokio::test]
+async fn intruder_frames_of_the_host_and_eos_are_blocked() -> Result<()> {
+    World::run_with_intruder("intruder_frames_of_the_host_and_eos_are_blocked", async |w| {
+        w.goto(&w.intruder_url()).await?;
+        // The host's frame-ancestors 'none': its app never runs in the intruder's frame, so it
+        // never makes its own Eos frame, which the intruder's page can count across origins.
+        let did = expect_pass(w, "frame-host").await?;
+        check(
+            did == "the frame shows no page of the host (0 frames inside): blocked",
+            format!("frame-host: {did}"),
+        )?;
+        // Eos allows only the host's origin to frame it. The intruder's page cannot see into the
+        // frame either way (it says so); the test can: Eos's app never ran there.
+        let (verdict, did) = press(w, "frame-eos").await?;
+        check(
+            verdict == "see the frame" && did.contains("opaque to this page"),
+            format!("frame-eos: {verdict}: {did}"),
+        )?;
+        for frame in ["#framed-host", "#framed-eos"] {
+            w.in_frame(frame, async |w| {
+                check(w.count(".eos, .page").await? == 0, format!("{frame}: the app ran"))
+            })
+            .await?;
+        }
+        w.screenshot("intruder-frames").await.map(drop)
+    })
+    .await
+}
