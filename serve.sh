@@ -106,11 +106,33 @@ trap 'stop_servers; exit 130' INT
 trap 'stop_servers; exit 143' TERM
 trap stop_servers EXIT
 
+# sed_replacement TEXT: TEXT escaped for the right-hand side of a sed `s#...#...#`.
+sed_replacement() {
+  printf '%s' "$1" | sed -e 's/[\\&#]/\\&/g'
+}
+
+# serve_config APP: writes APP's Trunk.toml for this run as APP/.serve.Trunk.toml and prints its
+# path. Trunk.toml's security headers ([serve.headers]) name the default origins,
+# http://localhost:8080 (the host) and http://localhost:8081 (Eos); here they become this run's
+# HOST_ORIGIN and REMOTE_ORIGIN, the origins compiled into the apps, as the e2e servers do with
+# theirs. The copy sits beside Trunk.toml because trunk reads paths relative to its config.
+serve_config() {
+  local app=$1 config="$ROOT/$1/.serve.Trunk.toml"
+  sed -E \
+    -e 's#http://localhost:8080([^0-9]|$)#@HOST_ORIGIN@\1#g' \
+    -e 's#http://localhost:8081([^0-9]|$)#@REMOTE_ORIGIN@\1#g' \
+    -e "s#@HOST_ORIGIN@#$(sed_replacement "$HOST_ORIGIN")#g" \
+    -e "s#@REMOTE_ORIGIN@#$(sed_replacement "$REMOTE_ORIGIN")#g" \
+    "$ROOT/$app/Trunk.toml" >"$config"
+  printf '%s' "$config"
+}
+
 # serve APP PORT: trunk serve in the app's folder (its Trunk.toml also watches the shared
-# crates) in a new session.
+# crates) in a new session, with the security headers for this run's origins.
 serve() {
-  local app=$1 port=$2
-  (cd "$ROOT/$app" && exec setsid trunk serve --port "$port" --disable-address-lookup) &
+  local app=$1 port=$2 config
+  config="$(serve_config "$app")"
+  (cd "$ROOT/$app" && exec setsid trunk serve --config "$config" --port "$port" --disable-address-lookup) &
   PIDS+=("$!")
 }
 
@@ -124,8 +146,10 @@ cat <<EOF
   Eos (remote-app):            http://localhost:$REMOTE_PORT/   (origin $REMOTE_ORIGIN, accepts $HOST_ORIGIN)
   Intruder (intruder-app):     http://localhost:$INTRUDER_PORT/   (origin $INTRUDER_ORIGIN, attacks both; see docs/TRY-TO-BREAK-IT.md)
 
-  Open the host page. The first build takes a minute or two; the apps rebuild and
-  reload when their sources, messenger/ or shared-proto/ change. Ctrl-C stops all three.
+  Open the host page. The first build takes a minute or two; the apps rebuild when
+  their sources, messenger/ or shared-proto/ change: reload the page then (trunk's
+  reload script is inline, which the apps' Content-Security-Policy refuses). Ctrl-C
+  stops all three.
 
 EOF
 

@@ -328,8 +328,9 @@ layer_e2e() {
   # origins; --test demo: the demo's flows; --test hostile: a misbehaving peer at the right
   # origin; --test examples: the plain wasm-bindgen examples; --test lifecycle: frozen, cached,
   # cut off and removed pages; --test lifecycle_apps: the apps' version skew, reply kinds and the
-  # chosen Eos; --test lifecycle_start: start orders and slow starts; --test intruder: the
-  # intruder app's attacks on a third origin) are `test = false`, so that a
+  # chosen Eos; --test lifecycle_start: start orders and slow starts; --test headers: the apps'
+  # security headers; --test intruder: the intruder app's attacks on a third origin) are
+  # `test = false`, so that a
   # plain `cargo test` without the builds does not run them, and run once per engine. One
   # package selection for both, so e2e's dependencies are built once.
   local selection=(-p e2e -p bench-runner)
@@ -338,7 +339,7 @@ layer_e2e() {
   summarise "e2e[harness]" "$log"
   [[ ${#FAILURES[@]} -eq 0 ]] || finish_layer e2e
   local tests=(cargo test "${selection[@]}" --test browser --test demo --test hostile --test examples
-    --test lifecycle --test lifecycle_apps --test lifecycle_start --test intruder)
+    --test lifecycle --test lifecycle_apps --test lifecycle_start --test headers --test intruder)
 
   rm -rf "$ROOT/target/e2e-screenshots" "$ROOT/target/e2e-logs"
   E2E_PROFILE_ROOT="$ROOT/target/e2e-profiles/run-$$"

@@ -20,6 +20,12 @@ pub struct Config {
     pub example_remote_dist: PathBuf,
     /// The fixture pages served on the attacker origin.
     pub fixtures: PathBuf,
+    /// `host-app/Trunk.toml`, whose `[serve.headers]` the host's server sends.
+    pub host_trunk_toml: PathBuf,
+    /// `remote-app/Trunk.toml`, whose `[serve.headers]` the remote's server sends.
+    pub remote_trunk_toml: PathBuf,
+    /// `intruder-app/Trunk.toml`, whose `[serve.headers]` the intruder's server sends.
+    pub intruder_trunk_toml: PathBuf,
     /// Port of the host origin.
     pub host_port: u16,
     /// Port of the remote origin.
@@ -84,6 +90,9 @@ impl Config {
             example_remote_dist: path_var("E2E_EXAMPLE_REMOTE_DIST")
                 .unwrap_or_else(|| target.join("e2e-dist/example-remote")),
             fixtures: root.join("e2e/fixtures"),
+            host_trunk_toml: root.join("host-app/Trunk.toml"),
+            remote_trunk_toml: root.join("remote-app/Trunk.toml"),
+            intruder_trunk_toml: root.join("intruder-app/Trunk.toml"),
             host_port: number_var("E2E_HOST_PORT", 18080)?,
             remote_port: number_var("E2E_REMOTE_PORT", 18081)?,
             attacker_port: number_var("E2E_ATTACKER_PORT", 18082)?,
@@ -116,6 +125,33 @@ impl Config {
     /// The intruder app's origin, e.g. `http://localhost:18083`.
     pub fn intruder_origin(&self) -> String {
         format!("http://localhost:{}", self.intruder_port)
+    }
+
+    /// The security headers of the host app, as its server sends them: `host-app/Trunk.toml`'s,
+    /// for the origins the apps were built for.
+    pub fn host_headers(&self) -> crate::Result<crate::SecurityHeaders> {
+        self.headers_of(&self.host_trunk_toml)
+    }
+
+    /// The security headers of the remote app (Eos), as its server sends them.
+    pub fn remote_headers(&self) -> crate::Result<crate::SecurityHeaders> {
+        self.headers_of(&self.remote_trunk_toml)
+    }
+
+    /// The security headers of the intruder app, as its server sends them.
+    pub fn intruder_headers(&self) -> crate::Result<crate::SecurityHeaders> {
+        self.headers_of(&self.intruder_trunk_toml)
+    }
+
+    /// The headers of the `Trunk.toml` at `path`, each default origin it names replaced by the
+    /// origin it stands for here.
+    fn headers_of(&self, path: &Path) -> crate::Result<crate::SecurityHeaders> {
+        let (host, remote) = (self.host_origin(), self.remote_origin());
+        let origins = [
+            (crate::DEFAULT_HOST_ORIGIN, host.as_str()),
+            (crate::DEFAULT_REMOTE_ORIGIN, remote.as_str()),
+        ];
+        crate::SecurityHeaders::read(path, &origins)
     }
 
     /// The example host's origin, e.g. `http://localhost:18090`.

@@ -10,7 +10,10 @@ use tokio::task::JoinHandle;
 use tower_http::services::ServeDir;
 
 use crate::page_options::PageOptions;
-use crate::{Delays, Error, ErrorKind, Result};
+use crate::{Delays, Error, ErrorKind, Result, SecurityHeaders};
+
+/// The security headers of a server's own files, set by the world and removable by a test.
+type HeaderSlot = Arc<Mutex<Vec<(axum::http::HeaderName, axum::http::HeaderValue)>>>;
 
 /// A static file server for one folder on `127.0.0.1:<port>` (which also answers for
 /// `localhost:<port>`). It keeps a log of the requests it answered; dropping it stops it.
@@ -25,6 +28,8 @@ pub struct StaticServer {
     delays: Delays,
     /// Headers and scripts a test adds to the HTML pages ([`StaticServer::add_page_header`]).
     page_options: PageOptions,
+    /// The headers on every file of `root` ([`StaticServer::set_security_headers`]).
+    security: HeaderSlot,
     /// `None` once stopped.
     task: Option<JoinHandle<()>>,
 }
@@ -73,11 +78,31 @@ impl StaticServer {
         if let Some(fixtures) = fixtures {
             app = app.nest_service("/fixtures", ServeDir::new(fixtures));
         }
+        // The security headers go on the served folder's files only: the fixtures are scripted
+        // pages of the tests' own, inline scripts and all.
+        let security = HeaderSlot::default();
+        let headers = Arc::clone(&security);
+        let site = Router::new()
+            .fallback_service(ServeDir::new(root))
+            .layer(middleware::from_fn(move |request: Request, next: Next| {
+                let headers = Arc::clone(&headers);
+                async move {
+                    let mut response = next.run(request).await;
+                    let headers = headers.lock().unwrap_or_else(PoisonError::into_inner).clone();
+                    for (name, value) in headers {
+                        response.headers_mut().insert(name, value);
+                    }
+                    response
+                }
+            }));
         let page_options = PageOptions::default();
         let options = page_options.clone();
-        let app = app.fallback_service(ServeDir::new(root)).layer(middleware::from_fn(
-            move |request: Request, next: Next| options.clone().apply(request, next),
-        ));
+        // Outside the security headers: a header a test adds to the pages replaces the file's.
+        let app = app
+            .fallback_service(site)
+            .layer(middleware::from_fn(move |request: Request, next: Next| {
+                options.clone().apply(request, next)
+            }));
         let app = app.layer(middleware::from_fn(move |request: Request, next: Next| {
             let log = Arc::clone(&log);
             async move {
@@ -112,6 +137,7 @@ impl StaticServer {
             requests,
             delays,
             page_options,
+            security,
             task: Some(task),
         })
     }
@@ -126,6 +152,29 @@ impl StaticServer {
             .map_err(|_| Error::contract(format!("{value:?} is not a header value")))?;
         self.page_options.add_header(header, value);
         Ok(())
+    }
+
+    /// Sends `headers` with every file of the served folder from now on (not with the fixtures
+    /// under `/fixtures/`), as `trunk serve` does with `Trunk.toml`'s `[serve.headers]`.
+    pub fn set_security_headers(&self, headers: &SecurityHeaders) -> Result<()> {
+        let parsed = headers
+            .iter()
+            .map(|(name, value)| {
+                let header = axum::http::HeaderName::try_from(name)
+                    .map_err(|_| Error::contract(format!("{name:?} is not a header name")))?;
+                let value = axum::http::HeaderValue::try_from(value)
+                    .map_err(|_| Error::contract(format!("{value:?} is not a header value")))?;
+                Ok((header, value))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        *self.security.lock().unwrap_or_else(PoisonError::into_inner) = parsed;
+        Ok(())
+    }
+
+    /// Serves the folder's files without security headers from now on: for the tests of the
+    /// library's own defences, which must hold on a page an integrator serves without them.
+    pub fn drop_security_headers(&self) {
+        self.security.lock().unwrap_or_else(PoisonError::into_inner).clear();
     }
 
     /// Puts `<script src="{src}"></script>` first in the `<head>` of every HTML page served from

@@ -120,6 +120,9 @@ impl World {
                     "E2E_REMOTE_PORT",
                 )
                 .await?;
+                // The apps' security headers, as `trunk serve` sends them (their Trunk.toml).
+                host.set_security_headers(&config.host_headers()?)?;
+                remote.set_security_headers(&config.remote_headers()?)?;
                 (Some(host), Some(remote))
             }
             Sites::FixturesOnly => (None, None),
@@ -152,15 +155,16 @@ impl World {
                     "the intruder-app release build",
                     INTRUDER_BUILD_HINT,
                 )?;
-                Some(
-                    StaticServer::start(
-                        "intruder",
-                        &config.intruder_dist,
-                        config.intruder_port,
-                        "E2E_INTRUDER_PORT",
-                    )
-                    .await?,
+                let intruder = StaticServer::start(
+                    "intruder",
+                    &config.intruder_dist,
+                    config.intruder_port,
+                    "E2E_INTRUDER_PORT",
                 )
+                .await?;
+                // Its own Trunk.toml's headers, as `trunk serve` sends them.
+                intruder.set_security_headers(&config.intruder_headers()?)?;
+                Some(intruder)
             }
             _ => None,
         };

@@ -62,8 +62,17 @@ fn judged(pass: bool, did: String) -> Outcome {
 /// The windows this page opened: the host and an Eos of its own.
 #[derive(Default)]
 pub struct Opened {
-    host: Option<Window>,
-    eos: Option<Window>,
+    host: Slot,
+    eos: Slot,
+}
+
+/// A window this page opened, and whether it cut its link to this page at once.
+#[derive(Default, Clone)]
+struct Slot {
+    window: Option<Window>,
+    /// Its Cross-Origin-Opener-Policy put it out of reach: it is not opened again (it would
+    /// do the same), the outcome is told again.
+    cut: bool,
 }
 
 /// Shared by the buttons.
@@ -77,9 +86,17 @@ fn this_window() -> Result<Window, String> {
 /// the click's user activation, so it happens before the first `await`. A window that closed
 /// itself to this page (its Cross-Origin-Opener-Policy cut the link to an opener of another
 /// origin) is an outcome of its own: nothing can be posted to it, which is what should happen.
-async fn ensure(slot: &mut Option<Window>, url: &str, name: &str) -> Result<Window, Outcome> {
-    if let Some(window) = slot.as_ref().filter(|window| !window.closed().unwrap_or(true)) {
-        return Ok(window.clone());
+async fn ensure(slot: &mut Slot, url: &str, name: &str) -> Result<Window, Outcome> {
+    let cut = || {
+        judged(
+            true,
+            format!("the window at {url} cut its link to this page (Cross-Origin-Opener-Policy): nothing can reach it"),
+        )
+    };
+    match &slot.window {
+        Some(window) if !window.closed().unwrap_or(true) => return Ok(window.clone()),
+        Some(_) if slot.cut => return Err(cut()),
+        _ => {}
     }
     let opened = this_window()
         .and_then(|window| {
@@ -89,13 +106,11 @@ async fn ensure(slot: &mut Option<Window>, url: &str, name: &str) -> Result<Wind
         })
         .map_err(failed)?
         .ok_or_else(|| failed("the browser blocked the window".to_owned()))?;
-    *slot = Some(opened.clone());
+    slot.window = Some(opened.clone());
     sleep(LOAD_WAIT).await;
-    if opened.closed().unwrap_or(true) {
-        return Err(judged(
-            true,
-            format!("the window at {url} cut its link to this page (Cross-Origin-Opener-Policy): nothing can reach it"),
-        ));
+    slot.cut = opened.closed().unwrap_or(true);
+    if slot.cut {
+        return Err(cut());
     }
     Ok(opened)
 }
