@@ -174,54 +174,96 @@ async fn intruder_attacks_on_its_own_eos_are_ignored_unread() -> Result<()> {
     .await
 }
 
-#[tokio::test]
-async fn intruder_knocks_on_the_host_reach_nobody() -> Result<()> {
-    World::run_with_intruder("intruder_knocks_on_the_host_reach_nobody", async |w| {
-        w.goto(&w.intruder_url()).await?;
-        let known = w.windows().await?;
-        expect_pass(w, "open-host").await?;
-        let host = w.wait_for_new_window(&known).await?;
-        let session = w
-            .in_window(&host, async |w| {
+/// How the host's window answers being opened by the intruder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HostOpened {
+    /// Its Cross-Origin-Opener-Policy (`same-origin-allow-popups`) put it in a browsing context
+    /// group of its own: the intruder's handle reads `closed`, nothing can be posted to it.
+    Cut,
+    /// The intruder holds a handle and can post to the host's window and its Eos frame.
+    Reachable,
+}
+
+/// The host, opened by the intruder: connected to its Eos, nobody listening on either window,
+/// nothing ignored. Returns the window and its session's words.
+async fn open_the_host(w: &World, expected: HostOpened) -> Result<(e2e::WindowHandle, String)> {
+    let known = w.windows().await?;
+    let did = expect_pass(w, "open-host").await?;
+    let cut = did.contains("cut its link to this page (Cross-Origin-Opener-Policy)");
+    check(
+        cut == (expected == HostOpened::Cut),
+        format!("open-host, expected {expected:?}: {did}"),
+    )?;
+    // Cut off or not, the window is there, and the host's session with its Eos is unharmed.
+    let host = w.wait_for_new_window(&known).await?;
+    let session = w
+        .in_window(&host, async |w| {
+            w.wait_for_text("#connection-state", "connected").await?;
+            w.wait_for_text("#window-listeners", "0").await?;
+            let session = w.text("#connection-detail").await?;
+            w.in_frame("#remote-frame", async |w| {
                 w.wait_for_text("#connection-state", "connected").await?;
+                // Connected: Eos's listener went with the host's knock.
                 w.wait_for_text("#window-listeners", "0").await?;
-                let session = w.text("#connection-detail").await?;
-                w.in_frame("#remote-frame", async |w| {
-                    w.wait_for_text("#connection-state", "connected").await?;
-                    // Connected: Eos's listener went with the host's knock.
-                    w.wait_for_text("#window-listeners", "0").await?;
-                    w.wait_for_text("#ignored-total", "0").await
-                })
-                .await?;
-                Ok(session)
+                w.wait_for_text("#ignored-total", "0").await
             })
             .await?;
+            Ok(session)
+        })
+        .await?;
+    Ok((host, session))
+}
 
+/// After the attack: nobody listened, so nothing was even ignored; the session carries on.
+async fn host_unharmed(w: &World, host: &e2e::WindowHandle, session: &str) -> Result<()> {
+    w.in_window(host, async |w| {
+        w.wait_for_text("#window-listeners", "0").await?;
+        w.wait_for_text("#connection-state", "connected").await?;
+        w.wait_for_text("#connection-detail", session).await?;
+        let before: u64 = w.text("#inspector-total").await?.parse().unwrap_or(0);
+        w.wait_for("#inspector-total", "more messages (Eos's polls)", |text| {
+            text.parse::<u64>().is_ok_and(|total| total > before)
+        })
+        .await?;
+        w.in_frame("#remote-frame", async |w| {
+            w.wait_for_text("#connection-state", "connected").await?;
+            w.wait_for_text("#window-listeners", "0").await?;
+            w.wait_for_text("#ignored-total", "0").await
+        })
+        .await?;
+        w.screenshot("host-after-attacks").await.map(drop)
+    })
+    .await
+}
+
+#[tokio::test]
+async fn intruder_cannot_reach_the_host_it_opened() -> Result<()> {
+    World::run_with_intruder("intruder_cannot_reach_the_host_it_opened", async |w| {
+        w.goto(&w.intruder_url()).await?;
+        // Every engine applies the host's Cross-Origin-Opener-Policy (same-origin-allow-popups)
+        // to a window opened by another origin: the intruder's handle is cut at once.
+        let (host, session) = open_the_host(w, HostOpened::Cut).await?;
+        let did = expect_pass(w, "host-window").await?;
+        check(did.contains("cut its link to this page"), format!("host-window: {did}"))?;
+        host_unharmed(w, &host, &session).await
+    })
+    .await
+}
+
+#[tokio::test]
+async fn intruder_knocks_on_a_host_without_headers_reach_nobody() -> Result<()> {
+    World::run_with_intruder("intruder_knocks_on_a_host_without_headers_reach_nobody", async |w| {
+        // The messenger's own defence, on a host served without the headers (no COOP): the
+        // intruder reaches the host's window and its Eos frame, and nobody listens there.
+        w.host_server()?.drop_security_headers();
+        w.goto(&w.intruder_url()).await?;
+        let (host, session) = open_the_host(w, HostOpened::Reachable).await?;
         let did = expect_pass(w, "host-window").await?;
         check(
             did == "the host's window: no answer within 2 s; its Eos frame: no answer within 2 s",
             format!("host-window: {did}"),
         )?;
-
-        w.in_window(&host, async |w| {
-            // Nobody listened, so nothing was even ignored; the session carries on.
-            w.wait_for_text("#window-listeners", "0").await?;
-            w.wait_for_text("#connection-state", "connected").await?;
-            w.wait_for_text("#connection-detail", &session).await?;
-            let before: u64 = w.text("#inspector-total").await?.parse().unwrap_or(0);
-            w.wait_for("#inspector-total", "more messages (Eos's polls)", |text| {
-                text.parse::<u64>().is_ok_and(|total| total > before)
-            })
-            .await?;
-            w.in_frame("#remote-frame", async |w| {
-                w.wait_for_text("#connection-state", "connected").await?;
-                w.wait_for_text("#window-listeners", "0").await?;
-                w.wait_for_text("#ignored-total", "0").await
-            })
-            .await?;
-            w.screenshot("host-after-attacks").await.map(drop)
-        })
-        .await
+        host_unharmed(w, &host, &session).await
     })
     .await
 }
