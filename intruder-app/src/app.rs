@@ -31,7 +31,7 @@ fn attacks() -> Vec<Attack> {
         Attack {
             id: "open-host",
             title: "Open the host in a window",
-            should: "Not an attack: the host opens, embeds its Eos and connects, as for any visitor. The rows below then aim at it.".into(),
+            should: "Not an attack: the host opens and connects to its Eos as for any visitor. Its Cross-Origin-Opener-Policy (same-origin-allow-popups) cuts this page's handle to it at once: nothing below can reach it. Served without that header, the rows below aim at it.".into(),
             run: |o| Box::pin(attacks::open_host(o)),
         },
         Attack {
@@ -55,7 +55,7 @@ fn attacks() -> Vec<Attack> {
         Attack {
             id: "host-window",
             title: "Knock on the host's window (and its Eos frame)",
-            should: format!("The host only knocks, it never listens; its Eos stopped listening at its handshake: both show 0 window listeners; no answer within {wait} s from either."),
+            should: format!("Under the host's COOP this page has no handle to it: unreachable. Without it: the host only knocks, it never listens, and its Eos stopped listening at its handshake: both show 0 window listeners; no answer within {wait} s from either."),
             run: |o| Box::pin(attacks::host_window(o)),
         },
         Attack {

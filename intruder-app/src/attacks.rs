@@ -270,6 +270,8 @@ async fn relay_knock(target: &Window) -> Result<bool, String> {
         }
     }
     frame.remove();
+    // Closed whether or not the relay posted (closing a closed port does nothing).
+    channel.port1().close();
     let _ = Reflect::delete_property(&window, &RELAY_JOB.into());
     outcome
 }
