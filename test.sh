@@ -6,7 +6,7 @@
 #           and its package (`cargo package`, built from its own tarball)
 #   web     the wasm-bindgen tests of messenger and of messenger-yew's hooks, in each browser
 #           engine
-#   e2e     release builds of both apps and of the two examples served on their origins, every
+#   e2e     release builds of the three apps and of the two examples served on their origins, every
 #           test driven through WebDriver in each browser engine; then the benchmark in
 #           miniature (Chromium)
 #
