@@ -31,6 +31,13 @@
 //! an iframe with the embedded app). Tests never sleep to let a page settle: they wait for the
 //! state they need, and a wait that runs out says what it saw last.
 //!
+//! The host's and the remote's servers send each app's security headers with every file of its
+//! build, as `trunk serve` does: the `[serve.headers]` of its `Trunk.toml`
+//! ([`Config::host_headers`], [`SecurityHeaders`]), with the e2e origins in place of the default
+//! ones it names; the fixtures under `/fixtures/` go without them. A test of the library's own
+//! defences, which must hold on a page served without the headers, drops them
+//! ([`StaticServer::drop_security_headers`]).
+//!
 //! A server can hold chosen files back ([`StaticServer::delays`], through
 //! [`World::remote_server`] and [`World::host_server`]): a remote whose script arrives late.
 //!

@@ -376,6 +376,48 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn security_headers_go_on_the_sites_files_not_the_fixtures_until_dropped() {
+        let site = tempfile::tempdir().expect("a temporary folder");
+        std::fs::write(site.path().join("index.html"), "<!doctype html>").expect("written");
+        std::fs::write(site.path().join("app.js"), "go()").expect("written");
+        let fixtures = tempfile::tempdir().expect("a temporary folder");
+        std::fs::write(fixtures.path().join("page.html"), "<!doctype html>").expect("written");
+        let server = StaticServer::start_with_fixtures("test", site.path(), fixtures.path(), 0, "UNUSED")
+            .await
+            .expect("the server starts on a free port");
+        let headers = SecurityHeaders::parse(
+            "[serve.headers]\n\"X-Content-Type-Options\" = \"nosniff\"\n\"Cross-Origin-Opener-Policy\" = \"unsafe-none\"\n",
+            &[],
+        )
+        .expect("headers");
+        server.set_security_headers(&headers).expect("valid headers");
+
+        for path in ["/", "/app.js", "/missing.js"] {
+            let head = get_head(server.port(), path).await;
+            assert!(head.contains("x-content-type-options: nosniff"), "{path}: {head}");
+            assert!(
+                head.contains("cross-origin-opener-policy: unsafe-none"),
+                "{path}: {head}"
+            );
+        }
+        let fixture = get_head(server.port(), "/fixtures/page.html").await;
+        assert!(fixture.contains(" 200 "), "{fixture}");
+        assert!(!fixture.contains("x-content-type-options"), "{fixture}");
+
+        // A header a test sets on the pages replaces the site's.
+        server
+            .add_page_header("Cross-Origin-Opener-Policy", "same-origin")
+            .expect("a valid header");
+        let index = get_head(server.port(), "/").await;
+        assert!(index.contains("cross-origin-opener-policy: same-origin\r\n"), "{index}");
+        assert_eq!(index.matches("cross-origin-opener-policy").count(), 1, "{index}");
+
+        server.drop_security_headers();
+        let script = get_head(server.port(), "/app.js").await;
+        assert!(!script.contains("x-content-type-options"), "{script}");
+    }
+
+    #[tokio::test]
     async fn a_delayed_path_is_answered_after_its_delay_and_others_at_once() {
         let dir = tempfile::tempdir().expect("a temporary folder");
         std::fs::write(dir.path().join("index.html"), "<!doctype html>").expect("written");
