@@ -10,6 +10,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{MessageEvent, MessageEventInit, Window};
 
 use crate::config::{EOS_ORIGIN, HOST_ORIGIN};
+use crate::relay;
 use crate::wire::{answer_within, channel, describe, error_name, knock, nested, object, post, ANSWER_WAIT};
 
 /// How long a window this page just opened gets to load its app before the attack goes on.
@@ -20,8 +21,6 @@ pub const FLOOD: u32 = 10_000;
 const OVERSIZED_BYTES: usize = 4 << 20;
 /// The over-deep knock's nesting, well over the messenger's default 32 levels.
 const OVER_DEEP_LEVELS: u32 = 200;
-/// Where the relay frame finds its job on this page (`window[RELAY_JOB]`).
-pub const RELAY_JOB: &str = "intruderRelayJob";
 
 /// What an attack saw, and whether that is what should happen.
 #[derive(Debug, Clone, PartialEq)]
@@ -219,7 +218,7 @@ pub async fn forged_source(opened: SharedOpened) -> Outcome {
     let dispatch_refused = dispatched.contains("threw");
     // 2. The browser sets `source` to the window whose script posted: a frame of this page
     //    posts the knock (the relay, this app in `?relay` mode), so its source is that frame.
-    let relayed = match relay_knock(&target).await {
+    let relayed = match relay::relay_knock(&target).await {
         Ok(answered) => format!(
             "a knock posted from a frame of this page: {}",
             if answered { "ANSWERED" } else { "no answer" }
@@ -228,74 +227,6 @@ pub async fn forged_source(opened: SharedOpened) -> Outcome {
     };
     let pass = dispatch_refused && relayed.ends_with("no answer");
     judged(pass, format!("{dispatched}; {relayed}"))
-}
-
-/// Has a same-origin frame (`/?relay`) post a knock to `target`; whether it was answered.
-async fn relay_knock(target: &Window) -> Result<bool, String> {
-    let window = this_window()?;
-    let document = window.document().ok_or("no document")?;
-    let channel = channel()?;
-    let job = object(&[
-        ("target", target.into()),
-        ("knock", knock(&channel.port2())),
-        ("port", channel.port2().into()),
-    ]);
-    Reflect::set(&window, &RELAY_JOB.into(), &job).map_err(|error| describe(&error))?;
-    let frame = document.create_element("iframe").map_err(|error| describe(&error))?;
-    frame
-        .set_attribute("src", "/?relay")
-        .map_err(|error| describe(&error))?;
-    frame
-        .set_attribute("class", "relay")
-        .map_err(|error| describe(&error))?;
-    frame
-        .set_attribute("title", "relay")
-        .map_err(|error| describe(&error))?;
-    document
-        .body()
-        .ok_or("no body")?
-        .append_child(&frame)
-        .map_err(|error| describe(&error))?;
-    let mut outcome = Err("the relay frame never posted".to_owned());
-    for _ in 0..50 {
-        sleep(Duration::from_millis(100)).await;
-        let field = |name: &str| Reflect::get(&job, &name.into()).unwrap_or(JsValue::UNDEFINED);
-        if field("posted").is_truthy() {
-            outcome = Ok(answer_within(&channel.port1(), ANSWER_WAIT).await.is_some());
-            break;
-        }
-        if let Some(error) = field("error").as_string() {
-            outcome = Err(error);
-            break;
-        }
-    }
-    frame.remove();
-    // Closed whether or not the relay posted (closing a closed port does nothing).
-    channel.port1().close();
-    let _ = Reflect::delete_property(&window, &RELAY_JOB.into());
-    outcome
-}
-
-/// In the relay frame: posts the job's knock to its target from this frame's own window.
-pub fn run_relay() {
-    let Some(window) = web_sys::window() else { return };
-    let Ok(Some(parent)) = window.parent() else { return };
-    let Ok(job) = Reflect::get(&parent, &RELAY_JOB.into()) else {
-        return;
-    };
-    let field = |name: &str| Reflect::get(&job, &name.into()).unwrap_or(JsValue::UNDEFINED);
-    // Both were made in the parent's realm (and the target is of another origin): an
-    // `instanceof` check here (`dyn_into`) would fail, so they are taken as what they are.
-    let (target, port) = (field("target"), field("port"));
-    let result = if target.is_object() && port.is_object() {
-        post(target.unchecked_ref(), &field("knock"), &[port.unchecked_ref()])
-    } else {
-        Err("no job".to_owned())
-    };
-    let _ = match result {
-        Ok(()) => Reflect::set(&job, &"posted".into(), &true.into()),
-        Err(error) => Reflect::set(&job, &"error".into(), &error.into()),
-    };
 }
 
 /// Knocks on the host's window and on its Eos frame, after their handshake.

@@ -7,6 +7,7 @@
 mod app;
 mod attacks;
 mod config;
+mod relay;
 mod wire;
 
 fn main() {
@@ -14,7 +15,7 @@ fn main() {
         .and_then(|window| window.location().search().ok())
         .is_some_and(|search| search.contains("relay"));
     if relay {
-        attacks::run_relay();
+        relay::run_relay();
     } else {
         yew::Renderer::<app::App>::new().render();
     }
