@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
-# Builds and serves both demo apps with `trunk serve`, rebuilding on change:
+# Builds and serves the demo's three apps with `trunk serve`, rebuilding on change:
 #
-#   host-app   (Phosphorescence)  http://localhost:8080/   embeds the remote in an iframe
-#   remote-app (Eos)              http://localhost:8081/
+#   host-app     (Phosphorescence)  http://localhost:8080/   embeds the remote in an iframe
+#   remote-app   (Eos)              http://localhost:8081/
+#   intruder-app (Intruder)         http://localhost:8082/   a third origin that attacks both
 #
 # Environment (all optional):
-#   HOST_PORT, REMOTE_PORT      ports to serve on (default 8080, 8081)
-#   HOST_ORIGIN, REMOTE_ORIGIN  the origins the apps are told about (default
+#   HOST_PORT, REMOTE_PORT, INTRUDER_PORT        ports to serve on (default 8080, 8081, 8082)
+#   HOST_ORIGIN, REMOTE_ORIGIN, INTRUDER_ORIGIN  the apps' origins (default
 #                               http://localhost:<port>); given alone, an origin also sets
 #                               the port. Example, to put the iframe on another *site*:
 #                               REMOTE_ORIGIN=http://127.0.0.1:8081 ./serve.sh
 #
-# The origins are compiled into the apps: host-app reads PHOS_REMOTE_ORIGIN and
-# remote-app reads EOS_HOST_ORIGIN (option_env!), which this script exports.
-# Ctrl-C stops both servers.
+# The origins are compiled into the apps: host-app reads PHOS_REMOTE_ORIGIN, remote-app
+# EOS_HOST_ORIGIN, intruder-app both (option_env!), which this script exports. No app is told
+# the intruder's origin: it is only where the intruder is served. Ctrl-C stops all three.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -60,14 +61,19 @@ resolve() {
 
 resolve HOST 8080
 resolve REMOTE 8081
+resolve INTRUDER 8082
 [[ $HOST_PORT != "$REMOTE_PORT" ]] || die "HOST_PORT and REMOTE_PORT are both $HOST_PORT"
+[[ $INTRUDER_PORT != "$HOST_PORT" && $INTRUDER_PORT != "$REMOTE_PORT" ]] ||
+  die "INTRUDER_PORT=$INTRUDER_PORT is the host's or the remote's port"
+[[ $INTRUDER_ORIGIN != "$HOST_ORIGIN" && $INTRUDER_ORIGIN != "$REMOTE_ORIGIN" ]] ||
+  die "INTRUDER_ORIGIN=$INTRUDER_ORIGIN must be a third origin"
 
 port_in_use() {
   (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
-for port in "$HOST_PORT" "$REMOTE_PORT"; do
+for port in "$HOST_PORT" "$REMOTE_PORT" "$INTRUDER_PORT"; do
   if port_in_use "$port"; then
-    die "port $port is already in use (another ./serve.sh?); choose others with HOST_PORT / REMOTE_PORT"
+    die "port $port is already in use (another ./serve.sh?); choose others with HOST_PORT / REMOTE_PORT / INTRUDER_PORT"
   fi
 done
 
@@ -84,7 +90,7 @@ export EOS_HOST_ORIGIN="$HOST_ORIGIN"
 PIDS=()
 
 # shellcheck disable=SC2317 # only reached through the traps below
-# Stops both servers: each runs in its own session (setsid), so killing the process group
+# Stops the servers: each runs in its own session (setsid), so killing the process group
 # by the server's PID also ends the cargo and rustc it may be running.
 stop_servers() {
   local pid
@@ -132,22 +138,24 @@ serve() {
 
 serve host-app "$HOST_PORT"
 serve remote-app "$REMOTE_PORT"
+serve intruder-app "$INTRUDER_PORT"
 
 cat <<EOF
 
   Phosphorescence (host-app):  http://localhost:$HOST_PORT/   (origin $HOST_ORIGIN, embeds $REMOTE_ORIGIN)
   Eos (remote-app):            http://localhost:$REMOTE_PORT/   (origin $REMOTE_ORIGIN, accepts $HOST_ORIGIN)
+  Intruder (intruder-app):     http://localhost:$INTRUDER_PORT/   (origin $INTRUDER_ORIGIN, attacks both; see docs/TRY-TO-BREAK-IT.md)
 
-  Open the host page. The first build takes a minute or two; both apps rebuild when
+  Open the host page. The first build takes a minute or two; the apps rebuild when
   their sources, messenger/ or shared-proto/ change: reload the page then (trunk's
   reload script is inline, which the apps' Content-Security-Policy refuses). Ctrl-C
-  stops both.
+  stops all three.
 
 EOF
 
-# Return as soon as either server exits (a build that cannot start, a port taken):
-# the other one is then stopped by the EXIT trap.
+# Return as soon as any server exits (a build that cannot start, a port taken):
+# the others are then stopped by the EXIT trap.
 status=0
 wait -n "${PIDS[@]}" || status=$?
-say "a trunk server exited (status $status); stopping the other"
+say "a trunk server exited (status $status); stopping the others"
 exit "$status"

@@ -6,7 +6,7 @@
 #           and its package (`cargo package`, built from its own tarball)
 #   web     the wasm-bindgen tests of messenger and of messenger-yew's hooks, in each browser
 #           engine
-#   e2e     release builds of both apps and of the two examples served on their origins, every
+#   e2e     release builds of the three apps and of the two examples served on their origins, every
 #           test driven through WebDriver in each browser engine; then the benchmark in
 #           miniature (Chromium)
 #
@@ -46,11 +46,13 @@ read -r -a ENGINES <<<"$(engines_from_env)"
 export E2E_HOST_PORT="${E2E_HOST_PORT:-18080}"
 export E2E_REMOTE_PORT="${E2E_REMOTE_PORT:-18081}"
 export E2E_ATTACKER_PORT="${E2E_ATTACKER_PORT:-18082}"
+export E2E_INTRUDER_PORT="${E2E_INTRUDER_PORT:-18083}"
 export E2E_EXAMPLE_HOST_PORT="${E2E_EXAMPLE_HOST_PORT:-18090}"
 export E2E_EXAMPLE_REMOTE_PORT="${E2E_EXAMPLE_REMOTE_PORT:-18091}"
 E2E_DIST="$ROOT/target/e2e-dist"
 export E2E_HOST_DIST="$E2E_DIST/host"
 export E2E_REMOTE_DIST="$E2E_DIST/remote"
+export E2E_INTRUDER_DIST="$E2E_DIST/intruder"
 export E2E_EXAMPLE_HOST_DIST="$E2E_DIST/example-host"
 export E2E_EXAMPLE_REMOTE_DIST="$E2E_DIST/example-remote"
 LOG_DIR="$ROOT/target/test-logs"
@@ -317,6 +319,8 @@ layer_e2e() {
   export APP_VERSION_FROM_QUERY=1
   run_step e2e "$log" build_app host-app "$E2E_HOST_DIST" PHOS_REMOTE_ORIGIN || finish_layer e2e
   run_step e2e "$log" build_app remote-app "$E2E_REMOTE_DIST" EOS_HOST_ORIGIN || finish_layer e2e
+  # The intruder attacks both apps: it reads both variables.
+  run_step e2e "$log" build_app intruder-app "$E2E_INTRUDER_DIST" PHOS_REMOTE_ORIGIN || finish_layer e2e
   run_step e2e "$log" build_app examples/iframe-host "$E2E_EXAMPLE_HOST_DIST" EXAMPLE_REMOTE_ORIGIN || finish_layer e2e
   run_step e2e "$log" build_app examples/iframe-remote "$E2E_EXAMPLE_REMOTE_DIST" EXAMPLE_HOST_ORIGIN || finish_layer e2e
   # The harness's and bench-runner's own unit tests (--lib --bins) need no browser: they run
@@ -325,7 +329,8 @@ layer_e2e() {
   # origin; --test examples: the plain wasm-bindgen examples; --test lifecycle: frozen, cached,
   # cut off and removed pages; --test lifecycle_apps: the apps' version skew, reply kinds and the
   # chosen Eos; --test lifecycle_start: start orders and slow starts; --test binary: files from
-  # Eos to the host; --test headers: the apps' security headers) are `test = false`, so that a
+  # Eos to the host; --test headers: the apps' security headers; --test intruder: the intruder
+  # app's attacks on a third origin) are `test = false`, so that a
   # plain `cargo test` without the builds does not run them, and run once per engine. One
   # package selection for both, so e2e's dependencies are built once.
   local selection=(-p e2e -p bench-runner)
@@ -334,7 +339,7 @@ layer_e2e() {
   summarise "e2e[harness]" "$log"
   [[ ${#FAILURES[@]} -eq 0 ]] || finish_layer e2e
   local tests=(cargo test "${selection[@]}" --test browser --test demo --test hostile --test examples
-    --test lifecycle --test lifecycle_apps --test lifecycle_start --test binary --test headers)
+    --test lifecycle --test lifecycle_apps --test lifecycle_start --test binary --test headers --test intruder)
 
   rm -rf "$ROOT/target/e2e-screenshots" "$ROOT/target/e2e-logs"
   E2E_PROFILE_ROOT="$ROOT/target/e2e-profiles/run-$$"

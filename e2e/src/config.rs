@@ -12,6 +12,8 @@ pub struct Config {
     pub host_dist: PathBuf,
     /// Release build of `remote-app`.
     pub remote_dist: PathBuf,
+    /// Release build of `intruder-app`.
+    pub intruder_dist: PathBuf,
     /// Release build of `examples/iframe-host`.
     pub example_host_dist: PathBuf,
     /// Release build of `examples/iframe-remote`.
@@ -22,12 +24,16 @@ pub struct Config {
     pub host_trunk_toml: PathBuf,
     /// `remote-app/Trunk.toml`, whose `[serve.headers]` the remote's server sends.
     pub remote_trunk_toml: PathBuf,
+    /// `intruder-app/Trunk.toml`, whose `[serve.headers]` the intruder's server sends.
+    pub intruder_trunk_toml: PathBuf,
     /// Port of the host origin.
     pub host_port: u16,
     /// Port of the remote origin.
     pub remote_port: u16,
     /// Port of the third origin.
     pub attacker_port: u16,
+    /// Port of the intruder app's origin (a fourth server, beside the fixtures' third origin).
+    pub intruder_port: u16,
     /// Port of the example host's origin.
     pub example_host_port: u16,
     /// Port of the example remote's origin.
@@ -78,6 +84,7 @@ impl Config {
         Ok(Config {
             host_dist: path_var("E2E_HOST_DIST").unwrap_or_else(|| target.join("e2e-dist/host")),
             remote_dist: path_var("E2E_REMOTE_DIST").unwrap_or_else(|| target.join("e2e-dist/remote")),
+            intruder_dist: path_var("E2E_INTRUDER_DIST").unwrap_or_else(|| target.join("e2e-dist/intruder")),
             example_host_dist: path_var("E2E_EXAMPLE_HOST_DIST")
                 .unwrap_or_else(|| target.join("e2e-dist/example-host")),
             example_remote_dist: path_var("E2E_EXAMPLE_REMOTE_DIST")
@@ -85,9 +92,11 @@ impl Config {
             fixtures: root.join("e2e/fixtures"),
             host_trunk_toml: root.join("host-app/Trunk.toml"),
             remote_trunk_toml: root.join("remote-app/Trunk.toml"),
+            intruder_trunk_toml: root.join("intruder-app/Trunk.toml"),
             host_port: number_var("E2E_HOST_PORT", 18080)?,
             remote_port: number_var("E2E_REMOTE_PORT", 18081)?,
             attacker_port: number_var("E2E_ATTACKER_PORT", 18082)?,
+            intruder_port: number_var("E2E_INTRUDER_PORT", 18083)?,
             example_host_port: number_var("E2E_EXAMPLE_HOST_PORT", 18090)?,
             example_remote_port: number_var("E2E_EXAMPLE_REMOTE_PORT", 18091)?,
             engine,
@@ -113,6 +122,11 @@ impl Config {
         format!("http://localhost:{}", self.remote_port)
     }
 
+    /// The intruder app's origin, e.g. `http://localhost:18083`.
+    pub fn intruder_origin(&self) -> String {
+        format!("http://localhost:{}", self.intruder_port)
+    }
+
     /// The security headers of the host app, as its server sends them: `host-app/Trunk.toml`'s,
     /// for the origins the apps were built for.
     pub fn host_headers(&self) -> crate::Result<crate::SecurityHeaders> {
@@ -122,6 +136,11 @@ impl Config {
     /// The security headers of the remote app (Eos), as its server sends them.
     pub fn remote_headers(&self) -> crate::Result<crate::SecurityHeaders> {
         self.headers_of(&self.remote_trunk_toml)
+    }
+
+    /// The security headers of the intruder app, as its server sends them.
+    pub fn intruder_headers(&self) -> crate::Result<crate::SecurityHeaders> {
+        self.headers_of(&self.intruder_trunk_toml)
     }
 
     /// The headers of the `Trunk.toml` at `path`, each default origin it names replaced by the

@@ -61,11 +61,13 @@
 //! | --- | --- | --- |
 //! | `E2E_HOST_DIST` | `target/e2e-dist/host` | release build of `host-app` |
 //! | `E2E_REMOTE_DIST` | `target/e2e-dist/remote` | release build of `remote-app` |
+//! | `E2E_INTRUDER_DIST` | `target/e2e-dist/intruder` | release build of `intruder-app` |
 //! | `E2E_EXAMPLE_HOST_DIST` | `target/e2e-dist/example-host` | release build of `examples/iframe-host` |
 //! | `E2E_EXAMPLE_REMOTE_DIST` | `target/e2e-dist/example-remote` | release build of `examples/iframe-remote` |
 //! | `E2E_HOST_PORT` | `18080` | port of the host origin |
 //! | `E2E_REMOTE_PORT` | `18081` | port of the remote origin |
 //! | `E2E_ATTACKER_PORT` | `18082` | port of the third ("attacker") origin |
+//! | `E2E_INTRUDER_PORT` | `18083` | port of the intruder app's origin |
 //! | `E2E_EXAMPLE_HOST_PORT` | `18090` | port of the example host's origin |
 //! | `E2E_EXAMPLE_REMOTE_PORT` | `18091` | port of the example remote's origin |
 //! | `E2E_BROWSER` | `chromium` | the engine: `chromium`, `firefox` or `webkit` |

@@ -26,6 +26,8 @@ const REPORT_LINES: usize = 40;
 
 const BUILD_HINT: &str = "build both apps first with `./test.sh e2e` (it runs `trunk build --release` for the e2e origins), or point E2E_HOST_DIST / E2E_REMOTE_DIST at existing builds";
 
+const INTRUDER_BUILD_HINT: &str = "build the intruder app first with `./test.sh e2e` (it runs `trunk build --release` for the e2e origins), or point E2E_INTRUDER_DIST at an existing build";
+
 const EXAMPLES_BUILD_HINT: &str = "build both examples first with `./test.sh e2e` (it runs `trunk build --release` for the e2e origins), or point E2E_EXAMPLE_HOST_DIST / E2E_EXAMPLE_REMOTE_DIST at existing builds";
 
 /// Which pages a world serves.
@@ -33,6 +35,8 @@ const EXAMPLES_BUILD_HINT: &str = "build both examples first with `./test.sh e2e
 enum Sites {
     /// Both demo apps (each with the fixtures under `/fixtures/`) and the third origin.
     Apps,
+    /// Like [`Sites::Apps`], and the intruder app on an origin of its own.
+    AppsAndIntruder,
     /// The third origin only.
     FixturesOnly,
     /// The two example pages only.
@@ -47,6 +51,7 @@ pub struct World {
     host: Option<StaticServer>,
     remote: Option<StaticServer>,
     attacker: Option<StaticServer>,
+    intruder: Option<StaticServer>,
     driver: Option<Driver>,
     browser: Option<Browser>,
     /// The page last navigated to and the frames entered since, for messages.
@@ -59,6 +64,12 @@ impl World {
     /// the browser console and each server's request log.
     pub async fn run(name: &str, body: impl AsyncFnOnce(&World) -> Result<()>) -> Result<()> {
         Self::run_with(name, Sites::Apps, body).await
+    }
+
+    /// Like [`World::run`], and also serves the intruder app's build on its own origin
+    /// ([`World::intruder_url`]).
+    pub async fn run_with_intruder(name: &str, body: impl AsyncFnOnce(&World) -> Result<()>) -> Result<()> {
+        Self::run_with(name, Sites::AppsAndIntruder, body).await
     }
 
     /// Like [`World::run`] but serves only the fixtures (the third origin), for tests of
@@ -90,7 +101,7 @@ impl World {
 
     async fn start(name: &str, config: Config, sites: Sites) -> Result<World> {
         let (host, remote) = match sites {
-            Sites::Apps => {
+            Sites::Apps | Sites::AppsAndIntruder => {
                 ensure_site(&config.host_dist, "the host-app release build", BUILD_HINT)?;
                 ensure_site(&config.remote_dist, "the remote-app release build", BUILD_HINT)?;
                 let host = StaticServer::start_with_fixtures(
@@ -137,8 +148,28 @@ impl World {
                 (Some(host), Some(remote))
             }
         };
+        let intruder = match sites {
+            Sites::AppsAndIntruder => {
+                ensure_site(
+                    &config.intruder_dist,
+                    "the intruder-app release build",
+                    INTRUDER_BUILD_HINT,
+                )?;
+                let intruder = StaticServer::start(
+                    "intruder",
+                    &config.intruder_dist,
+                    config.intruder_port,
+                    "E2E_INTRUDER_PORT",
+                )
+                .await?;
+                // Its own Trunk.toml's headers, as `trunk serve` sends them.
+                intruder.set_security_headers(&config.intruder_headers()?)?;
+                Some(intruder)
+            }
+            _ => None,
+        };
         let attacker = match sites {
-            Sites::Apps | Sites::FixturesOnly => Some(
+            Sites::Apps | Sites::AppsAndIntruder | Sites::FixturesOnly => Some(
                 StaticServer::start("attacker", &config.fixtures, config.attacker_port, "E2E_ATTACKER_PORT").await?,
             ),
             Sites::Examples => None,
@@ -159,6 +190,7 @@ impl World {
             host,
             remote,
             attacker,
+            intruder,
             driver: Some(driver),
             browser: Some(browser),
             location: Mutex::new(("about:blank".to_owned(), Vec::new())),
@@ -188,7 +220,12 @@ impl World {
                     console_file.display(),
                     tail_lines(&console)
                 ));
-                let servers = self.host.iter().chain(&self.remote).chain(&self.attacker);
+                let servers = self
+                    .host
+                    .iter()
+                    .chain(&self.remote)
+                    .chain(&self.attacker)
+                    .chain(&self.intruder);
                 for server in servers {
                     error.note(server.report());
                 }
@@ -209,9 +246,14 @@ impl World {
             driver.stop().await;
         }
         // Stopped, not just dropped, so that the ports are free before the next test.
-        for server in [self.host.take(), self.remote.take(), self.attacker.take()]
-            .into_iter()
-            .flatten()
+        for server in [
+            self.host.take(),
+            self.remote.take(),
+            self.attacker.take(),
+            self.intruder.take(),
+        ]
+        .into_iter()
+        .flatten()
         {
             server.stop().await;
         }
@@ -260,6 +302,12 @@ impl World {
     /// [`World::run_examples`]).
     pub fn example_host_url(&self) -> String {
         format!("{}/", self.config.example_host_origin())
+    }
+
+    /// The intruder app's page, `http://localhost:<intruder port>/` (in a world of
+    /// [`World::run_with_intruder`]).
+    pub fn intruder_url(&self) -> String {
+        format!("{}/", self.config.intruder_origin())
     }
 
     /// A fixture page on the third origin, `http://localhost:<attacker port>/<path>`.

@@ -4,6 +4,7 @@
 mod components;
 mod config;
 mod hooks;
+mod ignored;
 mod state;
 
 fn main() {

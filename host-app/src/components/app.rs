@@ -1,6 +1,8 @@
 use yew::prelude::*;
 
-use super::{ConnectionBar, FilesPanel, Inspector, InterruptPanel, NotesPanel, QuestionPanel, WindowPanel};
+use super::{
+    ConnectionBar, FilesPanel, Inspector, InterruptPanel, ListenerCount, NotesPanel, QuestionPanel, WindowPanel,
+};
 use crate::config::REMOTE_ORIGIN;
 use crate::hooks::use_host_session;
 use crate::state::{HostAction, HostState};
@@ -29,6 +31,7 @@ pub fn App() -> Html {
                     on_close={session.close.clone()}
                     on_reload={session.reload.clone()}
                 />
+                <ListenerCount />
             </header>
             <main class="columns">
                 <section class="remote">

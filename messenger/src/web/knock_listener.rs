@@ -5,6 +5,7 @@
 //! session.
 
 use crate::web::encode::Payload;
+use std::cell::Cell;
 use std::rc::Rc;
 
 use gloo_events::EventListener;
@@ -57,11 +58,49 @@ impl KnockSource {
     }
 }
 
+thread_local! {
+    /// How many knock listeners listen on this thread's window now.
+    static WINDOW_LISTENERS: Cell<usize> = const { Cell::new(0) };
+}
+
+/// How many window `message` listeners the messenger holds on this page right now: one per
+/// [`listen`](crate::listen) (or [`Reconnector`](crate::Reconnector)'s, [`WindowKeeper`]'s,
+/// `messenger-yew`'s `use_listen`) waiting for a knock on the window, and none otherwise: a
+/// knocker never listens on a window, and a listener removes its window listeners the moment it
+/// accepts a knock. So after the handshake it is 0 and a message posted to the window reaches
+/// nobody. Listeners on a dedicated worker are not counted.
+///
+/// The messenger is the only code that listens for window messages in a page built on it, so
+/// a page can show this count as the truth (the demo apps do).
+///
+/// [`WindowKeeper`]: crate::WindowKeeper
+pub fn live_window_listeners() -> usize {
+    WINDOW_LISTENERS.with(Cell::get)
+}
+
+/// Counts one window knock listener for as long as it lives.
+struct CountedOnWindow;
+
+impl CountedOnWindow {
+    fn new() -> Self {
+        WINDOW_LISTENERS.with(|count| count.set(count.get() + 1));
+        CountedOnWindow
+    }
+}
+
+impl Drop for CountedOnWindow {
+    fn drop(&mut self) {
+        WINDOW_LISTENERS.with(|count| count.set(count.get().saturating_sub(1)));
+    }
+}
+
 /// A listener's temporary knock listeners; dropping the guard removes both.
 #[must_use = "dropping the knock listener stops listening for knocks"]
 pub(super) struct KnockListener {
     _on_message: EventListener,
     _on_error: EventListener,
+    /// Present while the listeners are on a window: counted in [`live_window_listeners`].
+    _counted: Option<CountedOnWindow>,
 }
 
 impl KnockListener {
@@ -115,6 +154,8 @@ impl KnockListener {
         Ok(KnockListener {
             _on_message: on_message,
             _on_error: on_error,
+            // Only a window's events carry an origin: `has_origin` tells a window from a worker.
+            _counted: has_origin.then(CountedOnWindow::new),
         })
     }
 }

@@ -29,6 +29,7 @@ use std::time::Duration;
 pub use bytes::JsBytes;
 pub use codec::{decode, encode};
 pub use interrupt::{InterruptRequest, InterruptSender, InterruptStream, OneTimeInterrupt};
+pub use knock_listener::live_window_listeners;
 pub use page::PageRestored;
 pub use reconnect::Reconnector;
 pub use serve::{LoopEnd, LoopStopper, NextMessage, Reply, Serving};

@@ -12,7 +12,7 @@ use crate::support::listeners::{live, Listeners};
 use crate::support::*;
 use futures::future::join;
 use futures::StreamExt;
-use messenger::{knock, listen, Error, InterruptRequest, Source, Stage, Target};
+use messenger::{knock, listen, live_window_listeners, Error, InterruptRequest, Source, Stage, Target};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
 
@@ -208,5 +208,47 @@ async fn a_worker_listener_removes_its_worker_listeners_once_connected() {
     assert_eq!(within(STEP, "a reply", messenger.send(5)).await.unwrap().message, 1);
     drop(messenger);
     assert_eq!((live(), live().workers), before);
+    worker.terminate();
+}
+
+#[wasm_bindgen_test]
+async fn live_window_listeners_counts_each_listen_until_its_handshake() {
+    // The public count that the demo apps show: the messenger's window listeners, one per
+    // listener waiting for a knock, and none once connected.
+    assert_eq!(live_window_listeners(), 0, "no test left a listener behind");
+    let first = listen::<u32, u32>(page_config(), Source::AnyWindow);
+    let second = listen::<u32, u32>(page_config(), Source::AnyWindow);
+    assert_eq!(live_window_listeners(), 2, "one per waiting listener");
+    drop(second);
+    assert_eq!(live_window_listeners(), 1, "a dropped listen no longer counts");
+    drop(first);
+    assert_eq!(live_window_listeners(), 0);
+    let pair = connect_pair::<u32, u32>(page_config(), page_config(), 0).await;
+    assert_eq!(
+        live_window_listeners(),
+        0,
+        "after the handshake nobody listens on the window"
+    );
+    // A knock posted now reaches no listener: the count stays 0.
+    let stray = channel();
+    let knock_message = build(
+        r#"{"$type":"👋","$version":1,"$responsePort":"@0"}"#,
+        &[&stray.port2()],
+        &JsValue::NULL,
+    );
+    post_to_window(&window(), &knock_message, &page_origin(), &[&stray.port2()]);
+    tick().await;
+    assert_eq!(live_window_listeners(), 0);
+    stray.port1().close();
+    drop(pair);
+    assert_eq!(live_window_listeners(), 0);
+}
+
+#[wasm_bindgen_test]
+async fn live_window_listeners_leaves_out_worker_listeners() {
+    let worker = knocking_worker();
+    let listening = listen::<u32, u32>(page_config(), Source::Worker(worker.clone()));
+    assert_eq!(live_window_listeners(), 0, "a worker's listeners are not on the window");
+    drop(listening);
     worker.terminate();
 }

@@ -1,16 +1,21 @@
 use shared_proto::{EosInterrupt, EosRequest};
 use yew::prelude::*;
 
-use super::{AnswerPanel, FileSender, NoteDetail, NoteEditor, NoteList};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use super::{AnswerPanel, EosInspector, FileSender, NoteDetail, NoteEditor, NoteList};
 use crate::config::{protocol_version, HOST_ORIGIN};
 use crate::hooks::use_eos_session;
+use crate::ignored::{IgnoredLog, SharedIgnoredLog};
 use crate::state::{EosAction, EosState, Link, Place};
 
 /// The whole Eos page.
 #[component]
 pub fn App() -> Html {
     let state = use_reducer(|| EosState::speaking(protocol_version()));
-    let session = use_eos_session(state.dispatcher());
+    let ignored: SharedIgnoredLog = (*use_memo((), |_| Rc::new(RefCell::new(IgnoredLog::default())))).clone();
+    let session = use_eos_session(state.dispatcher(), Rc::clone(&ignored));
     let connected = state.link == Link::Connected;
 
     let detail = match &state.link {
@@ -88,6 +93,7 @@ pub fn App() -> Html {
                 // What became of a file on its way when the session ended stays in view.
                 <p id="file-status" class="notice">{ status }</p>
             }
+            <EosInspector log={ignored} />
         </div>
     }
 }

@@ -12,7 +12,7 @@ use futures::channel::mpsc;
 use futures::future::{select, AbortHandle, Abortable, Either};
 use futures::StreamExt;
 use gloo_timers::future::sleep;
-use messenger::{Config, InterruptSender, Source};
+use messenger::{Config, InterruptSender, Source, Step};
 use messenger_yew::{use_listen, ListenHandle, SessionState};
 use shared_proto::{
     check_reply, plain_words, wrong_reply_words, EosAnswer, EosInterrupt, EosRequest, PhosphorescenceReply, Side,
@@ -22,6 +22,7 @@ use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use crate::config::{protocol_version, HOST_ORIGIN};
+use crate::ignored::SharedIgnoredLog;
 use crate::state::{version_problem, Button, Carried, EosAction, EosState, Place};
 
 /// How long Eos waits for its host's knock.
@@ -190,12 +191,18 @@ async fn run(
 /// one runs the conversation once it is connected; unmounting ends both (the session's ports
 /// close, the conversation's task is aborted).
 #[hook]
-pub fn use_eos_session(dispatch: UseReducerDispatcher<EosState>) -> EosControls {
+pub fn use_eos_session(dispatch: UseReducerDispatcher<EosState>, ignored: SharedIgnoredLog) -> EosControls {
     let host = use_memo((), |_| host_window());
     let listening = Config::new(HOST_ORIGIN).map(|config| {
         config
             .handshake_timeout(HANDSHAKE_TIMEOUT)
             .reply_timeout(Duration::from_secs(5))
+            // What reached the window and was ignored, for the inspector (only written here).
+            .observer(move |observation| {
+                if let Step::Ignored { reason } = observation.step {
+                    ignored.borrow_mut().record(reason);
+                }
+            })
     });
     let session = use_listen::<EosRequest, PhosphorescenceReply>(
         listening,
