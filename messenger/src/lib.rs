@@ -378,3 +378,8 @@ pub use web::*;
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;
+
+// The same for the contexts guide, which holds the popup's two sides.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/CONTEXTS.md")]
+struct ContextsDoctests;
