@@ -137,6 +137,20 @@ pub async fn stop_profiler(client: &Client) -> Result<Value, String> {
     Ok(stopped["profile"].clone())
 }
 
+/// The host page's V8 heap by the DevTools protocol (`Runtime.getHeapUsage`: `usedSize`,
+/// `totalSize` and, where Chromium reports them, `embedderHeapUsedSize` and
+/// `backingStorageSize`, the bytes of ArrayBuffer backing stores, which
+/// `performance.memory` does not count).
+pub async fn heap_usage(client: &Client) -> Result<Value, String> {
+    client
+        .issue_cmd(Cdp {
+            method: "Runtime.getHeapUsage",
+            params: json!({}),
+        })
+        .await
+        .map_err(|e| format!("Runtime.getHeapUsage: {e}"))
+}
+
 /// Shared by the three wasm variants: the wasm-bindgen glue (`bench_pages.js`) and the generic
 /// Rust in their one wasm (futures, closures, the allocator), which name none of them.
 pub const EITHER_WASM: &str = "wasm (messenger, wasm-fresh or wasm-typed)";
