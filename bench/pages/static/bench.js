@@ -355,7 +355,7 @@ async function host() {
     binarySizes: [
       { name: "64KiB", bytes: 64 << 10, chunk: number("chunk_b64k", 40) },
       { name: "1MiB", bytes: 1 << 20, chunk: number("chunk_b1m", 20) },
-      { name: "16MiB", bytes: 16 << 20, chunk: number("chunk_b16m", 6) },
+      { name: "16MiB", bytes: 16 << 20, chunk: number("chunk_b16m", 4) },
     ],
     // Messenger round trips of `binaryMemoryBytes` (JsBytes) before each binary memory snapshot.
     binaryMemoryCheckpoints: (params.get("binary_memory") || "500,1000").split(",").filter(Boolean).map(Number),
