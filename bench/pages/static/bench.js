@@ -475,8 +475,8 @@ async function host() {
   }
 
   // The binary series, in rounds of its own after the text series' (so that its large buffers
-  // and the collections they cause do not land in the text figures): every variant and size
-  // once per round, one chunk of round trips each, in an order rotated from round to round.
+  // and the collections they cause do not land in the text figures): per round and size, `chunk`
+  // round trips of every variant, taking turns; sizes in an order rotated from round to round.
   const binaryVariants = ["transfer", "penpal", "messenger", "messenger-copy"];
   const runBinary = (variant, count, size) => {
     const first = seq;
@@ -495,9 +495,18 @@ async function host() {
     progress("binary", warmup ? `warm-up round ${round + 1}/${config.warmupRounds}` : `round ${round - config.warmupRounds + 1}/${config.rounds}`);
     transferSplit = warmup ? {} : Object.fromEntries(config.binarySizes.map((size) => [size.bytes, transferSplits[size.name]]));
     for (const size of rotate(config.binarySizes, round)) {
-      for (const variant of rotate(binaryVariants, round)) {
-        const milliseconds = await runBinary(variant, size.chunk, size.bytes);
-        if (!warmup) samples[`${variant}/binary/${size.name}`].push((milliseconds * 1000) / size.chunk);
+      // Round trip by round trip, the variants taking turns (in an order rotated each time), so
+      // that the variants compared in a round meet the same bursts of a shared machine's load:
+      // a round trip of 16 MiB lasts about 100 ms, a chunk of them long enough for the load to
+      // change between two variants' chunks.
+      const milliseconds = Object.fromEntries(binaryVariants.map((variant) => [variant, 0]));
+      for (let turn = 0; turn < size.chunk; turn += 1) {
+        for (const variant of rotate(binaryVariants, round + turn)) {
+          milliseconds[variant] += await runBinary(variant, 1, size.bytes);
+        }
+      }
+      if (!warmup) {
+        for (const variant of binaryVariants) samples[`${variant}/binary/${size.name}`].push((milliseconds[variant] * 1000) / size.chunk);
       }
     }
   }
