@@ -148,21 +148,22 @@ async function remote() {
 
   // fresh-port's rhythm for the binary series: the request's buffer comes transferred, and goes
   // back transferred in the reply, beside the next port.
+  // (Its functions have names of their own, for bench-runner --profile's `variant_of`.)
   function serveTransfer(setupPort) {
-    const listenOnFresh = () => {
+    const listenForTransfer = () => {
       const channel = new MessageChannel();
-      const own = channel.port1;
-      own.onmessage = (event) => {
-        own.close();
+      const incoming = channel.port1;
+      incoming.onmessage = (event) => {
+        incoming.close();
         const { message, $responsePort: via } = event.data;
-        const next = listenOnFresh();
+        const next = listenForTransfer();
         const { reply, transfer } = echoBytes(message);
         via.postMessage({ message: reply, $responsePort: next }, [next, ...transfer]);
         via.close();
       };
       return channel.port2;
     };
-    const next = listenOnFresh();
+    const next = listenForTransfer();
     setupPort.postMessage({ message: "ready", $responsePort: next }, [next]);
     setupPort.close();
   }
@@ -264,13 +265,13 @@ async function runTransfer(session, count, size, firstSeq, split) {
     const started = performance.now();
     const { wire, posted, read, stopped } = await new Promise((resolve) => {
       const channel = new MessageChannel();
-      const own = channel.port1;
+      const replyPort = channel.port1;
       let posted = 0;
-      own.onmessage = (event) => {
+      replyPort.onmessage = (event) => {
         const arrived = performance.now();
         const wire = event.data;
         const read = performance.now() - arrived;
-        own.close();
+        replyPort.close();
         resolve({ wire, posted, read, stopped: performance.now() });
       };
       const posting = performance.now();

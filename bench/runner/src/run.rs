@@ -33,7 +33,8 @@ usage: bench-runner [--smoke] [--site DIR] [--size-wasm FILE] [--out FILE]
                    diagnostic: whose round trips those are (transfer, penpal, messenger,
                    messenger-copy; default messenger), e.g. to compare with the floor
   --timeout SECS   the whole run's limit (default 1200; smoke 180)
-  --profile FILE   record a CPU profile of the host page during the timed rounds (Chrome
+  --profile FILE   record a CPU profile of the host page during the timed rounds (the text
+                   series'; the binary series' when --payloads names binary payloads only) (Chrome
                    DevTools Protocol), write it to FILE (.cpuprofile, opens in DevTools) and
                    print the functions with the most self time (the page's own process
                    only: with the iframe in its own process, that is the host's side);
@@ -172,6 +173,17 @@ fn checkpoints(name: &str, text: &str, example: &str) -> Result<Vec<u64>, String
 
 /// The payloads the page times, by name: the text series' and the binary series'.
 const PAYLOADS: &[&str] = &["small", "1KB", "64KB", "64KiB", "1MiB", "16MiB"];
+/// The binary series' payloads.
+const BINARY_PAYLOADS: &[&str] = &["64KiB", "1MiB", "16MiB"];
+
+/// The page's phase a `--profile` records: the text series' timed rounds (`timing`), or the
+/// binary series' (`binary`) when only binary payloads are timed.
+fn profiled_phase(payloads: &[String]) -> &'static str {
+    match !payloads.is_empty() && payloads.iter().all(|name| BINARY_PAYLOADS.contains(&name.as_str())) {
+        true => "binary",
+        false => "timing",
+    }
+}
 
 /// The host page's query: what to run, and where the iframe lives.
 fn host_query(options: &Options, remote_origin: &str) -> String {
@@ -344,7 +356,13 @@ async fn run(options: &Options) -> Result<(), String> {
     let load_before = loadavg();
     let outcome = tokio::time::timeout(
         options.timeout,
-        drive(&client, &url, &remote_origin, options.profile.as_deref()),
+        drive(
+            &client,
+            &url,
+            &remote_origin,
+            options.profile.as_deref(),
+            profiled_phase(&options.payloads),
+        ),
     )
     .await;
     let load_after = loadavg();
@@ -407,6 +425,7 @@ async fn drive(
     url: &str,
     remote_origin: &str,
     profile: Option<&Path>,
+    profiled_phase: &str,
 ) -> Result<(Value, Option<bool>), String> {
     client.goto(url).await.map_err(|e| format!("opening {url}: {e}"))?;
     let started = Instant::now();
@@ -447,8 +466,9 @@ async fn drive(
                 .map_err(|e| format!("handing the page its heap figures: {e}"))?;
         }
         if let Some(path) = profile {
-            // The timed rounds of both series (the binary series' warm-up between them too).
-            let timed_phase = matches!(phase, "timing" | "binary");
+            // The text series' timed rounds; the binary series' when only binary payloads are
+            // timed (`--payloads 1MiB,16MiB`).
+            let timed_phase = phase == profiled_phase;
             if timed_phase && !last.contains("warm-up") && !profiling {
                 browser::start_profiler(client).await?;
                 profiling = true;
@@ -548,6 +568,9 @@ mod tests {
         assert!(parse(&["--payloads", "small,2KB"]).unwrap_err().contains("2KB"));
         let binary = parse(&["--payloads", "1MiB,16MiB"]).unwrap();
         assert!(host_query(&binary, "http://localhost:1").contains("sizes=1MiB%2C16MiB"));
+        assert_eq!(profiled_phase(&binary.payloads), "binary");
+        assert_eq!(profiled_phase(&options.payloads), "timing");
+        assert_eq!(profiled_phase(&[]), "timing");
     }
 
     #[test]
