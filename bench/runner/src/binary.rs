@@ -306,7 +306,7 @@ impl Binary {
         let _ = writeln!(
             out,
             "\nWhere the transfer floor's round trip goes (mean µs per round trip over the timed rounds; the host's \
-             postMessage copies the request's bytes into the message, its event.data makes the reply's buffer):\n"
+             postMessage copies the request's bytes into the message, its event.data deserialises the reply):\n"
         );
         let _ = writeln!(out, "| size | round trip | host postMessage | host event.data | the rest: the iframe's part, between the processes, waiting |");
         let _ = writeln!(out, "| --- | ---: | ---: | ---: | ---: |");
