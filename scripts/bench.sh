@@ -7,10 +7,11 @@
 # Usage: scripts/bench.sh [--smoke] [runner options]
 #
 #   --smoke   a handful of round trips only (for ./test.sh): checks that every variant and
-#             figure works and every reply is right; asserts no timing; writes
-#             target/bench/smoke.json instead
-#   runner options: --rounds N, --handshakes N, --memory N,N, --out FILE, --timeout SECS,
-#             --profile FILE, --same-process (scripts/bench.sh --help-runner explains them)
+#             figure works and every reply is right (the binary series' every byte too);
+#             asserts no timing; writes target/bench/smoke.json instead
+#   runner options: --rounds N, --handshakes N, --memory N,N, --binary-memory N,N,
+#             --out FILE, --timeout SECS, --profile FILE, --same-process, --payloads LIST
+#             (scripts/bench.sh --help-runner explains them)
 #
 # Installs what is missing first (scripts/tools.sh): the wasm target, chromium and
 # chromedriver, wasm-opt, wasm-bindgen-cli; and Penpal 7.0.6 from npm into .tools/penpal (the
@@ -24,7 +25,7 @@ cd "$ROOT"
 source scripts/tools.sh
 
 case "${1:-}" in
-  -h | --help) sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
   --help-runner) exec cargo run --quiet -p bench-runner -- --help ;;
 esac
 

@@ -12,8 +12,12 @@
 //!
 //! The payload is a small typed request, `{"Echo":{"seq":1,"data":"..."}}`, answered by
 //! `{"Echoed":{"seq":1,"data":"..."}}`; `data` is what makes the 1 KB and 64 KB variants large.
-//! The hand-written JavaScript variants send exactly the same objects.
+//! The hand-written JavaScript variants send exactly the same objects. The binary series
+//! ([`binary`]) sends bytes both ways: `{"EchoBytes":{"seq":1,"data":<Uint8Array>}}`, answered
+//! by `{"EchoedBytes":{"seq":1,"data":<the same bytes>}}` (and `EchoCopied` / `EchoedCopied`
+//! for the figure where the application copies the bytes into wasm).
 
+pub mod binary;
 pub mod wasm_fresh;
 pub mod wasm_typed;
 
@@ -21,8 +25,9 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use futures::channel::oneshot;
-use messenger::{listen, Config, Messenger, Reconnector, Source, Step};
+use messenger::{listen, Config, JsBytes, Messenger, Reconnector, Source, Step};
 use serde::{Deserialize, Serialize, Serializer};
+use serde_bytes::ByteBuf;
 use wasm_bindgen::prelude::*;
 use web_sys::HtmlIFrameElement;
 
@@ -36,6 +41,21 @@ pub enum Request<D> {
         seq: u32,
         /// The payload.
         data: D,
+    },
+    /// Send `data` back with the same `seq`: bytes kept in JavaScript, transferred both ways.
+    EchoBytes {
+        /// The round trip's number.
+        seq: u32,
+        /// The bytes.
+        data: JsBytes,
+    },
+    /// Send `data` back with the same `seq`: bytes the application reads in Rust, copied into
+    /// wasm on receipt and out of it on sending (`serde_bytes`), transferred both ways.
+    EchoCopied {
+        /// The round trip's number.
+        seq: u32,
+        /// The bytes.
+        data: ByteBuf,
     },
 }
 
@@ -51,6 +71,20 @@ pub enum Reply {
         seq: u32,
         /// The request's payload.
         data: String,
+    },
+    /// The echo of [`Request::EchoBytes`]: the same buffer, moved back.
+    EchoedBytes {
+        /// The request's number.
+        seq: u32,
+        /// The request's bytes.
+        data: JsBytes,
+    },
+    /// The echo of [`Request::EchoCopied`].
+    EchoedCopied {
+        /// The request's number.
+        seq: u32,
+        /// The request's bytes.
+        data: ByteBuf,
     },
 }
 
@@ -71,7 +105,7 @@ fn js_error(context: &str, error: impl std::fmt::Display) -> JsError {
 /// The host's end of the messenger variant.
 #[wasm_bindgen]
 pub struct Knocker {
-    messenger: Rc<Messenger<Request<Text>, Reply>>,
+    pub(crate) messenger: Rc<Messenger<Request<Text>, Reply>>,
     knocks: u32,
     // Keeps watching the iframe; dropping it closes the session.
     _reconnector: Reconnector,
@@ -152,7 +186,7 @@ impl Knocker {
                     Reply::Echoed { seq: got, data: echoed } => {
                         Some(format!("Echoed {{ seq: {got}, data: {} bytes }}", echoed.len()))
                     }
-                    Reply::Ready => Some("Ready".to_owned()),
+                    other => Some(binary::describe(other)),
                 };
                 if let Some(wrong) = wrong {
                     let expected = format!("Echoed {{ seq: {seq}, data: {} bytes }}", data.len());
@@ -185,7 +219,12 @@ pub async fn listen_and_echo(host_origin: String) -> Result<(), JsError> {
     let mut next = messenger.send(Reply::Ready);
     loop {
         let received = next.await.map_err(|e| js_error("echo loop", e.error))?;
-        let Request::Echo { seq, data } = received.message;
-        next = messenger.send(Reply::Echoed { seq, data });
+        next = messenger.send(match received.message {
+            Request::Echo { seq, data } => Reply::Echoed { seq, data },
+            // The same buffer goes back: received, it is this page's; sent, it moves again.
+            Request::EchoBytes { seq, data } => Reply::EchoedBytes { seq, data },
+            // Received as a `Vec<u8>` in wasm memory, sent back out of it.
+            Request::EchoCopied { seq, data } => Reply::EchoedCopied { seq, data },
+        });
     }
 }

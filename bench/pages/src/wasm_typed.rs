@@ -27,7 +27,9 @@ pub fn serve_wasm_typed(setup: MessagePort) -> Result<WasmTypedServer, JsValue> 
     let handler = serve(setup, |handler| {
         Closure::new(move |event: MessageEvent| {
             answer_request(&event, &handler, |message| {
-                let Request::Echo { seq, data } = decode::<Request<String>>(&message, &Limits::DEFAULT).ok()?;
+                let Ok(Request::Echo { seq, data }) = decode::<Request<String>>(&message, &Limits::DEFAULT) else {
+                    return None;
+                };
                 encode(&Reply::Echoed { seq, data }).ok()
             })
         })

@@ -15,8 +15,21 @@
 //              real handshake;
 //   penpal     Penpal 7 (penpal-bench.js, in an iframe of its own, penpal.html, on the same
 //              remote site): `await remote.echo({ Echo: { seq, data } })` -> { Echoed: { seq, data } }.
+//
+// The binary series, bytes both ways ({ EchoBytes: { seq, data } } -> { EchoedBytes: { seq, data } }
+// with `data` a Uint8Array over a whole ArrayBuffer, the same bytes echoed), after the text
+// series, in rounds of its own:
+//   transfer        fresh-port's rhythm with the request's and the reply's buffer in the post's
+//                   transfer list: the transfer floor;
+//   penpal          Penpal 7's `echoBytes`, the buffer transferred both ways (CallOptions and Reply
+//                   with `transferables`);
+//   messenger       the messenger with `JsBytes`: the bytes never enter wasm;
+//   messenger-copy  the messenger with `serde_bytes::ByteBuf`: the application holds the bytes
+//                   in wasm, so each side copies them in on receipt and out on sending.
+// Each round trip's request bytes are new (`freshBytes`: a transferred buffer is gone from its
+// sender) and made before its clock starts; the reply's bytes are checked after it stops.
 import init, { connect, listenAndEcho, serveWasmFresh, serveWasmTyped, WasmFresh, WasmTyped } from "./pkg/bench_pages.js";
-import { penpalBenchIframe, penpalHandshake, runPenpal } from "./penpal-bench.js";
+import { penpalBenchIframe, penpalHandshake, runPenpal, runPenpalBytes } from "./penpal-bench.js";
 
 const params = new URLSearchParams(location.search);
 const statusLine = document.getElementById("status");
@@ -53,6 +66,36 @@ function echo(message) {
   return request ? { Echoed: { seq: request.seq, data: request.data } } : { Error: "not an Echo request" };
 }
 
+// The bytes of binary round trip `seq`: a Uint8Array over a new ArrayBuffer of `size` bytes (a
+// multiple of 4) whose 32-bit word i is seq * 0x9E3779B1 + i (mod 2^32, little-endian, as
+// bench/pages/src/binary.rs's `pattern`), so a reply with another round trip's bytes, or with
+// bytes moved or cut, fails `bytesRight`.
+function freshBytes(size, seq) {
+  const words = new Uint32Array(size >>> 2);
+  const base = Math.imul(seq, 0x9e3779b1);
+  for (let i = 0; i < words.length; i += 1) words[i] = base + i;
+  return new Uint8Array(words.buffer);
+}
+
+// Whether `array` is freshBytes(size, seq): a Uint8Array over the whole of its own buffer, every
+// word right.
+function bytesRight(array, size, seq) {
+  if (!(array instanceof Uint8Array) || array.byteOffset !== 0 || array.byteLength !== size) return false;
+  if (!(array.buffer instanceof ArrayBuffer) || array.buffer.byteLength !== size) return false;
+  const words = new Uint32Array(array.buffer);
+  const base = Math.imul(seq, 0x9e3779b1);
+  for (let i = 0; i < words.length; i += 1) if (words[i] !== ((base + i) >>> 0)) return false;
+  return true;
+}
+
+// The binary echo of the transfer variant: the request's bytes back, with what to transfer.
+function echoBytes(message) {
+  const request = message && message.EchoBytes;
+  if (!request || !(request.data instanceof Uint8Array)) return { reply: { Error: "not an EchoBytes request" }, transfer: [] };
+  const { seq, data } = request;
+  return { reply: { EchoedBytes: { seq, data } }, transfer: [data.buffer] };
+}
+
 // ---------------------------------------------------------------------------------------------
 // The iframe.
 
@@ -71,6 +114,7 @@ async function remote() {
     if (!port) return;
     if (kind === "raw") serveRaw(port);
     else if (kind === "fresh") serveFresh(port);
+    else if (kind === "transfer") serveTransfer(port);
     else if (kind === "wasm-fresh") wasmServers.push(serveWasmFresh(port));
     else if (kind === "wasm-typed") wasmServers.push(serveWasmTyped(port));
     else if (kind === "control") serveControl(port);
@@ -98,6 +142,28 @@ async function remote() {
       return channel.port2;
     };
     const next = listenOnFresh();
+    setupPort.postMessage({ message: "ready", $responsePort: next }, [next]);
+    setupPort.close();
+  }
+
+  // fresh-port's rhythm for the binary series: the request's buffer comes transferred, and goes
+  // back transferred in the reply, beside the next port.
+  // (Its functions have names of their own, for bench-runner --profile's `variant_of`.)
+  function serveTransfer(setupPort) {
+    const listenForTransfer = () => {
+      const channel = new MessageChannel();
+      const incoming = channel.port1;
+      incoming.onmessage = (event) => {
+        incoming.close();
+        const { message, $responsePort: via } = event.data;
+        const next = listenForTransfer();
+        const { reply, transfer } = echoBytes(message);
+        via.postMessage({ message: reply, $responsePort: next }, [next, ...transfer]);
+        via.close();
+      };
+      return channel.port2;
+    };
+    const next = listenForTransfer();
     setupPort.postMessage({ message: "ready", $responsePort: next }, [next]);
     setupPort.close();
   }
@@ -181,6 +247,76 @@ function runFresh(session, count, data, firstSeq) {
   });
 }
 
+// `count` binary round trips of `size` bytes with fresh-port's rhythm, each request's buffer
+// transferred (and the reply's, by the iframe). The clock runs from just before the request's
+// channel is made until its reply's `event.data` is read and the port it came on is closed;
+// making the bytes before and checking the reply's after are outside it. Resolves with the
+// round trips' time in milliseconds.
+//
+// With `split` (an object), it also adds up where the host's part of the time went: `postMs`, the
+// request's postMessage call (Chromium copies the bytes into the message there), and `dataMs`,
+// reading the reply's event.data (it makes the reply's buffer there); the rest of `totalMs` is
+// the iframe's part, the passage between the processes and waiting.
+async function runTransfer(session, count, size, firstSeq, split) {
+  const end = firstSeq + count;
+  let timed = 0;
+  for (let seq = firstSeq; seq < end; seq += 1) {
+    const data = freshBytes(size, seq);
+    const started = performance.now();
+    const { wire, posted, read, stopped } = await new Promise((resolve) => {
+      const channel = new MessageChannel();
+      const replyPort = channel.port1;
+      let posted = 0;
+      replyPort.onmessage = (event) => {
+        const arrived = performance.now();
+        const wire = event.data;
+        const read = performance.now() - arrived;
+        replyPort.close();
+        resolve({ wire, posted, read, stopped: performance.now() });
+      };
+      const posting = performance.now();
+      session.via.postMessage({ message: { EchoBytes: { seq, data } }, $responsePort: channel.port2 }, [channel.port2, data.buffer]);
+      posted = performance.now() - posting;
+      session.via.close();
+    });
+    timed += stopped - started;
+    if (split) {
+      split.roundTrips += 1;
+      split.postMs += posted;
+      split.dataMs += read;
+      split.totalMs += stopped - started;
+    }
+    session.via = wire.$responsePort;
+    const echoed = wire.message && wire.message.EchoedBytes;
+    if (!echoed || echoed.seq !== seq || !bytesRight(echoed.data, size, seq)) {
+      throw new Error(`transfer: binary round trip ${seq}: wrong reply ${describeBytes(wire.message)}, expected EchoedBytes { seq: ${seq}, data: the ${size} bytes sent }`);
+    }
+  }
+  return timed;
+}
+
+function describeBytes(reply) {
+  const echoed = reply && reply.EchoedBytes;
+  if (!echoed) return JSON.stringify(reply).slice(0, 200);
+  const data = echoed.data;
+  return `EchoedBytes { seq: ${echoed.seq}, data: ${Object.prototype.toString.call(data)} of ${data && data.byteLength} bytes }`;
+}
+
+// The smallest step of performance.now() seen in `ms` milliseconds of calling it: this page's
+// clock resolution (Chromium coarsens it where the page is not cross-origin isolated).
+function clockStep(ms) {
+  let step = Infinity;
+  const until = performance.now() + ms;
+  let last = performance.now();
+  for (let now = last; now < until; now = performance.now()) {
+    if (now > last) {
+      step = Math.min(step, now - last);
+      last = now;
+    }
+  }
+  return step;
+}
+
 function request(port, message) {
   return new Promise((resolve) => {
     port.onmessage = (event) => resolve(event.data);
@@ -216,10 +352,24 @@ async function host() {
     ],
     memoryCheckpoints: (params.get("memory") || "100000,200000").split(",").map(Number),
     memoryChunk: number("memory_chunk", 2000),
+    // The binary series: bytes both ways, `chunk` round trips per variant and round.
+    binarySizes: [
+      { name: "64KiB", bytes: 64 << 10, chunk: number("chunk_b64k", 40) },
+      { name: "1MiB", bytes: 1 << 20, chunk: number("chunk_b1m", 20) },
+      { name: "16MiB", bytes: 16 << 20, chunk: number("chunk_b16m", 4) },
+    ],
+    // Messenger round trips of `binaryMemoryBytes` (JsBytes) before each binary memory snapshot.
+    binaryMemoryCheckpoints: (params.get("binary_memory") || "500,1000").split(",").filter(Boolean).map(Number),
+    binaryMemoryBytes: number("binary_memory_bytes", 16 << 20),
+    // Diagnostic: the variant of those round trips (one of the binary variants).
+    binaryMemoryVariant: params.get("binary_memory_variant") || "messenger",
   };
   // `sizes=small,1KB`: time only these payloads (bench-runner --payloads, for digging).
   const onlySizes = params.get("sizes");
-  if (onlySizes) config.sizes = config.sizes.filter((size) => onlySizes.split(",").includes(size.name));
+  if (onlySizes) {
+    config.sizes = config.sizes.filter((size) => onlySizes.split(",").includes(size.name));
+    config.binarySizes = config.binarySizes.filter((size) => onlySizes.split(",").includes(size.name));
+  }
   const state = window.benchState;
   const progress = (phase, detail) => {
     state.phase = phase;
@@ -280,6 +430,7 @@ async function host() {
   const control = setUp("control");
   const rawPort = setUp("raw");
   const fresh = { via: await firstPort("fresh") };
+  const transfer = { via: await firstPort("transfer") };
   const wasmFresh = new WasmFresh(await firstPort("wasm-fresh"));
   const wasmTyped = new WasmTyped(await firstPort("wasm-typed"));
   // Penpal's own iframe for the timed rounds (same remote site, so the same renderer process as
@@ -324,6 +475,44 @@ async function host() {
     }
   }
 
+  // The binary series, in rounds of its own after the text series' (so that its large buffers
+  // and the collections they cause do not land in the text figures): per round and size, `chunk`
+  // round trips of every variant, taking turns; sizes in an order rotated from round to round.
+  const binaryVariants = ["transfer", "penpal", "messenger", "messenger-copy"];
+  const runBinary = (variant, count, size) => {
+    const first = seq;
+    seq += count;
+    if (variant === "transfer") return runTransfer(transfer, count, size, first, transferSplit[size]);
+    if (variant === "penpal") return runPenpalBytes(penpal.remote, count, size, first, freshBytes, bytesRight);
+    if (variant === "messenger") return knocker.runBytes(count, size, first, freshBytes, bytesRight);
+    return knocker.runCopied(count, size, first);
+  };
+  for (const size of config.binarySizes) for (const variant of binaryVariants) samples[`${variant}/binary/${size.name}`] = [];
+  // Where the transfer floor's time goes, by size (timed rounds only): see runTransfer.
+  const transferSplits = Object.fromEntries(config.binarySizes.map((size) => [size.name, { roundTrips: 0, postMs: 0, dataMs: 0, totalMs: 0 }]));
+  let transferSplit = {};
+  for (let round = 0; config.binarySizes.length && round < totalRounds; round += 1) {
+    const warmup = round < config.warmupRounds;
+    progress("binary", warmup ? `warm-up round ${round + 1}/${config.warmupRounds}` : `round ${round - config.warmupRounds + 1}/${config.rounds}`);
+    transferSplit = warmup ? {} : Object.fromEntries(config.binarySizes.map((size) => [size.bytes, transferSplits[size.name]]));
+    for (const size of rotate(config.binarySizes, round)) {
+      // Round trip by round trip, the variants taking turns (in an order rotated each time), so
+      // that the variants compared in a round meet the same bursts of a shared machine's load:
+      // a round trip of 16 MiB lasts about 100 ms, a chunk of them long enough for the load to
+      // change between two variants' chunks.
+      const milliseconds = Object.fromEntries(binaryVariants.map((variant) => [variant, 0]));
+      for (let turn = 0; turn < size.chunk; turn += 1) {
+        for (const variant of rotate(binaryVariants, round + turn)) {
+          milliseconds[variant] += await runBinary(variant, 1, size.bytes);
+        }
+      }
+      if (!warmup) {
+        for (const variant of binaryVariants) samples[`${variant}/binary/${size.name}`].push((milliseconds[variant] * 1000) / size.chunk);
+      }
+    }
+  }
+  transferSplit = {};
+
   // With a CPU profile being recorded (bench-runner --profile), wait until the runner has
   // stopped it, so that the profile holds the timed rounds and none of the memory phase's
   // messenger-only round trips (which would be counted for the messenger).
@@ -333,16 +522,49 @@ async function host() {
   }
 
   // Memory: many messenger round trips, then a forced GC on both sides and a snapshot.
+  // (The small payload's text, also when --payloads left the small payload out of the timing.)
+  const memoryData = text(number("small", 16));
   const checkpoints = [afterHandshake, await snapshotBoth("after the timed rounds", 0)];
   let done = 0;
   for (const target of config.memoryCheckpoints) {
     while (done < target) {
       const count = Math.min(config.memoryChunk, target - done);
-      await run("messenger", count, data.small);
+      await run("messenger", count, memoryData);
       done += count;
       progress("memory", `${done}/${target} messenger round trips`);
     }
     checkpoints.push(await snapshotBoth(`after ${target} round trips`, target));
+  }
+
+  // Binary memory: messenger round trips of 16 MiB (JsBytes), each with new bytes, and a
+  // snapshot before and after each checkpoint; with the runner's `cdp=1`, the runner adds the
+  // host's V8 heap figures from the DevTools protocol (Runtime.getHeapUsage, which counts
+  // ArrayBuffer backing stores too) to each snapshot.
+  const heapUsage = async (label) => {
+    if (!params.get("cdp")) return null;
+    state.heapUsageRequest = label;
+    while (!(state.heapUsage && state.heapUsage[label])) await sleep(50);
+    return state.heapUsage[label];
+  };
+  const binarySnapshot = async (label, roundTrips) => {
+    const snapshot = await snapshotBoth(label, roundTrips);
+    snapshot.host.cdpHeapUsage = await heapUsage(label);
+    return snapshot;
+  };
+  const binaryCheckpoints = [];
+  if (config.binaryMemoryCheckpoints.length) {
+    const size = config.binaryMemoryBytes;
+    binaryCheckpoints.push(await binarySnapshot("before the binary round trips", 0));
+    let binaryDone = 0;
+    for (const target of config.binaryMemoryCheckpoints) {
+      while (binaryDone < target) {
+        const count = Math.min(50, target - binaryDone);
+        await runBinary(config.binaryMemoryVariant, count, size);
+        binaryDone += count;
+        progress("binary memory", `${binaryDone}/${target} ${config.binaryMemoryVariant} round trips of ${size} bytes`);
+      }
+      binaryCheckpoints.push(await binarySnapshot(`after ${target} binary round trips`, target));
+    }
   }
 
   knocker.close();
@@ -357,6 +579,9 @@ async function host() {
     penpalHandshakes,
     samples,
     checkpoints,
+    binaryCheckpoints,
+    transferSplits,
+    clockStepMs: clockStep(20),
     quickMedians: Object.fromEntries(Object.entries(samples).map(([key, values]) => [key, median(values)])),
   };
 }

@@ -7,12 +7,25 @@
 // * The host (bench.js) uses `penpalHandshake` to time "iframe inserted -> first reply" and
 //   `penpalConnect` + `runPenpal` for the timed round trips, each reply awaited and checked
 //   before the next call.
-import { WindowMessenger, connect } from "./penpal.mjs";
+//
+// The binary series: `echoBytes({ EchoBytes: { seq, data } })` with `data` a Uint8Array whose
+// buffer the call transfers (Penpal's `CallOptions({ transferables })`), answered with
+// `new Reply({ EchoedBytes: { seq, data } }, { transferables: [data.buffer] })`: the same
+// buffer moved back.
+import { CallOptions, Reply, WindowMessenger, connect } from "./penpal.mjs";
 
 // The same echo as the JavaScript variants' in bench.js.
 function echo(message) {
   const request = message && message.Echo;
   return request ? { Echoed: { seq: request.seq, data: request.data } } : { Error: "not an Echo request" };
+}
+
+// The binary echo: the request's bytes back, their buffer transferred again.
+function echoBytes(message) {
+  const request = message && message.EchoBytes;
+  if (!request || !(request.data instanceof Uint8Array)) return { Error: "not an EchoBytes request" };
+  const { seq, data } = request;
+  return new Reply({ EchoedBytes: { seq, data } }, { transferables: [data.buffer] });
 }
 
 function isEcho(reply, seq, data) {
@@ -34,7 +47,7 @@ const CONNECT_TIMEOUT_MS = 30000;
 
 export function answer(hostOrigin) {
   const messenger = new WindowMessenger({ remoteWindow: window.parent, allowedOrigins: [hostOrigin] });
-  const connection = connect({ messenger, methods: { echo } });
+  const connection = connect({ messenger, methods: { echo, echoBytes } });
   return connection.promise;
 }
 
@@ -96,4 +109,27 @@ export async function runPenpal(remote, count, data, firstSeq) {
     const reply = await remote.echo({ Echo: { seq, data } });
     if (!isEcho(reply, seq, data)) throw wrongReply(seq, reply, data);
   }
+}
+
+// `count` binary round trips of `size` bytes through Penpal's `echoBytes`, numbered from
+// `firstSeq`: `fresh(size, seq)` makes each request's bytes and `check(array, size, seq)` judges
+// the reply's, both outside the timed part (from the call to its returned reply). Resolves with
+// the round trips' time in milliseconds.
+export async function runPenpalBytes(remote, count, size, firstSeq, fresh, check) {
+  const end = firstSeq + count;
+  let timed = 0;
+  for (let seq = firstSeq; seq < end; seq += 1) {
+    const data = fresh(size, seq);
+    const started = performance.now();
+    const reply = await remote.echoBytes({ EchoBytes: { seq, data } }, new CallOptions({ transferables: [data.buffer] }));
+    timed += performance.now() - started;
+    const echoed = reply && reply.EchoedBytes;
+    if (!echoed || echoed.seq !== seq || !check(echoed.data, size, seq)) {
+      const got = echoed
+        ? `EchoedBytes { seq: ${echoed.seq}, data: ${Object.prototype.toString.call(echoed.data)} of ${echoed.data && echoed.data.byteLength} bytes }`
+        : JSON.stringify(reply).slice(0, 200);
+      throw new Error(`penpal: binary round trip ${seq}: wrong reply ${got}, expected EchoedBytes { seq: ${seq}, data: the ${size} bytes sent }`);
+    }
+  }
+  return timed;
 }

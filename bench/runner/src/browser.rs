@@ -137,6 +137,20 @@ pub async fn stop_profiler(client: &Client) -> Result<Value, String> {
     Ok(stopped["profile"].clone())
 }
 
+/// The host page's V8 heap by the DevTools protocol (`Runtime.getHeapUsage`: `usedSize`,
+/// `totalSize` and, where Chromium reports them, `embedderHeapUsedSize` and
+/// `backingStorageSize`, the bytes of ArrayBuffer backing stores, which
+/// `performance.memory` does not count).
+pub async fn heap_usage(client: &Client) -> Result<Value, String> {
+    client
+        .issue_cmd(Cdp {
+            method: "Runtime.getHeapUsage",
+            params: json!({}),
+        })
+        .await
+        .map_err(|e| format!("Runtime.getHeapUsage: {e}"))
+}
+
 /// Shared by the three wasm variants: the wasm-bindgen glue (`bench_pages.js`) and the generic
 /// Rust in their one wasm (futures, closures, the allocator), which name none of them.
 pub const EITHER_WASM: &str = "wasm (messenger, wasm-fresh or wasm-typed)";
@@ -145,6 +159,10 @@ pub const EITHER_WASM: &str = "wasm (messenger, wasm-fresh or wasm-typed)";
 pub const FRESH_OR_TYPED: &str = "wasm (wasm-fresh or wasm-typed)";
 /// The messenger's codec and the accounting it uses, which wasm-typed calls too.
 pub const MESSENGER_OR_TYPED: &str = "wasm (messenger or wasm-typed)";
+
+/// The binary series' bytes being made before and checked after each timed round trip
+/// (`freshBytes`, `bytesRight`), which no variant's clock counts.
+pub const BYTES_MADE_AND_CHECKED: &str = "binary bytes made and checked (untimed)";
 
 /// The variants that are the bench's one wasm.
 const WASM_VARIANTS: [&str; 3] = ["messenger", "wasm-fresh", "wasm-typed"];
@@ -203,6 +221,11 @@ pub fn variant_of<'a>(frames: impl IntoIterator<Item = (&'a str, &'a str)>) -> &
     if wasm.iter().any(|f| f.contains("wasm_typed")) {
         return "wasm-typed";
     }
+    // The binary series' messenger with `ByteBuf` (while its future is polled; what the driver
+    // does for it on a port's event names the messenger only).
+    if wasm.iter().any(|f| f.contains("binary::") && f.contains("run_copied")) {
+        return "messenger-copy";
+    }
     if wasm
         .iter()
         .any(|f| f.contains("wasm_fresh::serve_wasm_fresh") || f.contains("wasm_fresh::WasmFresh"))
@@ -225,6 +248,16 @@ pub fn variant_of<'a>(frames: impl IntoIterator<Item = (&'a str, &'a str)>) -> &
         match (file, function) {
             ("bench_pages.js", _) => glue = true,
             ("penpal.mjs" | "penpal-bench.js", _) => return "penpal",
+            ("bench.js", "freshBytes" | "bytesRight") => return BYTES_MADE_AND_CHECKED,
+            (
+                "bench.js",
+                "runTransfer"
+                | "serveTransfer"
+                | "listenForTransfer"
+                | "incoming.onmessage"
+                | "replyPort.onmessage"
+                | "echoBytes",
+            ) => return "transfer",
             ("bench.js", "runFresh" | "send" | "own.onmessage" | "listenOnFresh" | "serveFresh") => {
                 return "fresh-port"
             }
@@ -360,6 +393,9 @@ pub fn profile_by_variant(profile: &Value, top: usize) -> String {
         "wasm-typed",
         "messenger",
         "penpal",
+        "transfer",
+        "messenger-copy",
+        BYTES_MADE_AND_CHECKED,
         EITHER_WASM,
         FRESH_OR_TYPED,
         MESSENGER_OR_TYPED,
@@ -450,6 +486,41 @@ mod tests {
         assert_eq!(
             variant_of([("close", ""), ("own.onmessage", "http://h/bench.js")]),
             "fresh-port"
+        );
+        assert_eq!(
+            variant_of([("postMessage", ""), ("runTransfer", "http://h/bench.js")]),
+            "transfer"
+        );
+        assert_eq!(
+            variant_of([("close", ""), ("replyPort.onmessage", "http://h/bench.js")]),
+            "transfer"
+        );
+        assert_eq!(
+            variant_of([
+                ("freshBytes", "http://h/bench.js"),
+                ("runTransfer", "http://h/bench.js")
+            ]),
+            BYTES_MADE_AND_CHECKED
+        );
+        assert_eq!(
+            variant_of([
+                ("messenger::web::driver::drive::h1", wasm),
+                (
+                    "bench_pages::binary::<impl bench_pages::Knocker>::run_copied::{{closure}}::h2",
+                    wasm
+                ),
+            ]),
+            "messenger-copy"
+        );
+        assert_eq!(
+            variant_of([
+                ("messenger::web::driver::drive::h1", wasm),
+                (
+                    "bench_pages::binary::<impl bench_pages::Knocker>::run_bytes::{{closure}}::h2",
+                    wasm
+                ),
+            ]),
+            "messenger"
         );
         assert_eq!(
             variant_of([("postMessage", ""), ("port.onmessage", "http://h/bench.js")]),

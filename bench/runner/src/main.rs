@@ -16,6 +16,8 @@
 //! variant and figure works and every reply is right, and asserts no timing.
 
 #[cfg(not(target_arch = "wasm32"))]
+mod binary;
+#[cfg(not(target_arch = "wasm32"))]
 mod browser;
 #[cfg(not(target_arch = "wasm32"))]
 mod report;

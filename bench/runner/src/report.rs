@@ -5,6 +5,8 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 
+use crate::binary::Binary;
+
 /// The issue's targets: messenger ÷ fresh-port per round trip for small and 1 KB payloads ...
 pub const MAX_RATIO_TO_FRESH: f64 = 1.10;
 /// ... and for payloads of 64 KB and more.
@@ -94,7 +96,7 @@ impl Summary {
         }
     }
 
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         json!({ "median": self.median, "min": self.min, "max": self.max })
     }
 }
@@ -146,11 +148,11 @@ impl SizeRow {
 
 /// One side's state at a memory snapshot.
 #[derive(Debug, Clone, Copy, PartialEq)]
-struct Side {
-    heap: f64,
-    wasm: f64,
-    listeners: i64,
-    ports: i64,
+pub(crate) struct Side {
+    pub(crate) heap: f64,
+    pub(crate) wasm: f64,
+    pub(crate) listeners: i64,
+    pub(crate) ports: i64,
 }
 
 impl Side {
@@ -170,12 +172,25 @@ impl Side {
 }
 
 #[derive(Debug)]
-struct Checkpoint {
-    label: String,
-    round_trips: u64,
-    host: Side,
-    remote: Side,
-    raw: Value,
+pub(crate) struct Checkpoint {
+    pub(crate) label: String,
+    pub(crate) round_trips: u64,
+    pub(crate) host: Side,
+    pub(crate) remote: Side,
+    pub(crate) raw: Value,
+}
+
+impl Checkpoint {
+    /// One of the page's memory snapshots.
+    pub(crate) fn read(checkpoint: &Value) -> Result<Checkpoint, String> {
+        Ok(Checkpoint {
+            label: checkpoint["label"].as_str().unwrap_or("?").to_owned(),
+            round_trips: checkpoint["roundTrips"].as_u64().unwrap_or(0),
+            host: Side::read(&checkpoint["host"])?,
+            remote: Side::read(&checkpoint["remote"])?,
+            raw: checkpoint.clone(),
+        })
+    }
 }
 
 /// What "flat" came to.
@@ -211,11 +226,12 @@ pub struct Results {
     penpal_handshake_connected: Summary,
     checkpoints: Vec<Checkpoint>,
     flatness: Option<Flatness>,
+    binary: Binary,
     size: WasmSize,
     pages_size: Option<WasmSize>,
 }
 
-fn floats(value: &Value) -> Result<Vec<f64>, String> {
+pub(crate) fn floats(value: &Value) -> Result<Vec<f64>, String> {
     value
         .as_array()
         .ok_or_else(|| format!("expected an array of numbers, got {value}"))?
@@ -273,17 +289,14 @@ impl Results {
                 penpal_ms.len()
             ));
         }
-        let mut checkpoints = Vec::new();
-        for checkpoint in page["checkpoints"].as_array().ok_or("result without checkpoints")? {
-            checkpoints.push(Checkpoint {
-                label: checkpoint["label"].as_str().unwrap_or("?").to_owned(),
-                round_trips: checkpoint["roundTrips"].as_u64().unwrap_or(0),
-                host: Side::read(&checkpoint["host"])?,
-                remote: Side::read(&checkpoint["remote"])?,
-                raw: checkpoint.clone(),
-            });
-        }
+        let checkpoints = page["checkpoints"]
+            .as_array()
+            .ok_or("result without checkpoints")?
+            .iter()
+            .map(Checkpoint::read)
+            .collect::<Result<Vec<_>, _>>()?;
         let flatness = flatness(&checkpoints);
+        let binary = Binary::read(&page)?;
         Ok(Results {
             rounds: config["rounds"].as_u64().unwrap_or(0),
             warmup_rounds: config["warmupRounds"].as_u64().unwrap_or(0),
@@ -299,6 +312,7 @@ impl Results {
             sizes,
             checkpoints,
             flatness,
+            binary,
             size,
             pages_size,
         })
@@ -308,6 +322,7 @@ impl Results {
     /// sides: exact counts, not timings, so the smoke run can insist on it.
     pub fn listeners_and_ports_constant(&self) -> bool {
         self.flatness.as_ref().is_some_and(|flat| flat.listeners_and_ports)
+            && self.binary.listeners_and_ports_constant()
     }
 
     /// The printed report.
@@ -443,6 +458,7 @@ impl Results {
                 c.remote.ports
             );
         }
+        self.binary.table(&mut out);
         let _ = writeln!(
             out,
             "\nMessenger-only wasm (bench/size, release, wasm-opt -Oz): {} bytes, {} gzip -9 ({:.1} KiB)",
@@ -461,9 +477,11 @@ impl Results {
         if smoke {
             let _ = writeln!(
                 out,
-                "\nsmoke: every variant (raw, fresh-port, wasm-fresh, wasm-typed, messenger, penpal) and payload ran, both handshakes too, and every reply was right; listeners and ports {} over {} memory snapshots; no timing is judged.",
+                "\nsmoke: every variant (raw, fresh-port, wasm-fresh, wasm-typed, messenger, penpal) and payload ran, both handshakes too, and every reply was right; \
+                 the binary series too (transfer, penpal, messenger, messenger-copy; every reply's bytes checked); listeners and ports {} over {} memory snapshots and {} binary ones; no timing is judged.",
                 if self.listeners_and_ports_constant() { "constant" } else { "CHANGED" },
-                self.checkpoints.len()
+                self.checkpoints.len(),
+                self.page["binaryCheckpoints"].as_array().map_or(0, Vec::len)
             );
             return out;
         }
@@ -503,6 +521,7 @@ impl Results {
             self.size.gzip_bytes as f64 / 1024.0,
             verdict(self.size.gzip_bytes <= MAX_GZIP_BYTES)
         );
+        self.binary.targets(&mut out);
         out
     }
 
@@ -564,6 +583,7 @@ impl Results {
                 "js_heap_noise_bytes": flat.map(|f| json!({ "host": f.heap_tolerance[0], "iframe": f.heap_tolerance[1] })),
                 "flat": flat.map(Flatness::ok),
             },
+            "binary": self.binary.json(),
             "messenger_only_wasm": { "bytes": self.size.bytes, "gzip_bytes": self.size.gzip_bytes },
             "bench_pages_wasm": self.pages_size.map(|s| json!({ "bytes": s.bytes, "gzip_bytes": s.gzip_bytes })),
             "targets": {
@@ -573,6 +593,7 @@ impl Results {
                 "memory_flat": flat.map(Flatness::ok),
                 "gzip_max_bytes": MAX_GZIP_BYTES,
                 "size_met": self.size.gzip_bytes <= MAX_GZIP_BYTES,
+                "binary": self.binary.targets_json(),
             },
         })
     }
@@ -604,7 +625,7 @@ fn flatness(checkpoints: &[Checkpoint]) -> Option<Flatness> {
     })
 }
 
-fn verdict(met: bool) -> &'static str {
+pub(crate) fn verdict(met: bool) -> &'static str {
     if met {
         "met"
     } else {
@@ -612,11 +633,11 @@ fn verdict(met: bool) -> &'static str {
     }
 }
 
-fn kib(bytes: f64) -> String {
+pub(crate) fn kib(bytes: f64) -> String {
     format!("{:.1} KiB", bytes / 1024.0)
 }
 
-fn signed_kib(bytes: f64) -> String {
+pub(crate) fn signed_kib(bytes: f64) -> String {
     format!("{:+.1} KiB", bytes / 1024.0)
 }
 

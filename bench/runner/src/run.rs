@@ -12,8 +12,9 @@ use crate::{browser, report};
 
 const USAGE: &str = "\
 usage: bench-runner [--smoke] [--site DIR] [--size-wasm FILE] [--out FILE]
-                    [--rounds N] [--handshakes N] [--memory N,N] [--timeout SECS]
-                    [--profile FILE] [--same-process] [--payloads NAME,NAME]
+                    [--rounds N] [--handshakes N] [--memory N,N] [--binary-memory N,N]
+                    [--binary-memory-bytes N] [--binary-memory-variant NAME]
+                    [--timeout SECS] [--profile FILE] [--same-process] [--payloads NAME,NAME]
 
   --smoke          a handful of round trips only; checks that everything works, times nothing
   --site DIR       the built pages (default target/bench/site)
@@ -23,8 +24,17 @@ usage: bench-runner [--smoke] [--site DIR] [--size-wasm FILE] [--out FILE]
   --rounds N       timed rounds (default 12)
   --handshakes N   handshakes measured (default 5)
   --memory N,N     messenger round trips before each memory snapshot (default 100000,200000)
+  --binary-memory N,N
+                   messenger round trips of 16 MiB (JsBytes) before each binary memory
+                   snapshot (default 500,1000)
+  --binary-memory-bytes N
+                   diagnostic: the bytes of each of those round trips (default 16777216)
+  --binary-memory-variant NAME
+                   diagnostic: whose round trips those are (transfer, penpal, messenger,
+                   messenger-copy; default messenger), e.g. to compare with the floor
   --timeout SECS   the whole run's limit (default 1200; smoke 180)
-  --profile FILE   record a CPU profile of the host page during the timed rounds (Chrome
+  --profile FILE   record a CPU profile of the host page during the timed rounds (the text
+                   series'; the binary series' when --payloads names binary payloads only) (Chrome
                    DevTools Protocol), write it to FILE (.cpuprofile, opens in DevTools) and
                    print the functions with the most self time (the page's own process
                    only: with the iframe in its own process, that is the host's side);
@@ -33,8 +43,8 @@ usage: bench-runner [--smoke] [--site DIR] [--size-wasm FILE] [--out FILE]
   --same-process   diagnostic, not the benchmark: lets Chromium keep the iframe in the host's
                    renderer process, so round trips cost CPU and scheduling but no
                    inter-process hop, and a --profile sees both sides' work
-  --payloads LIST  diagnostic: time only these payloads (of small, 1KB, 64KB), e.g. to
-                   profile small messages alone
+  --payloads LIST  diagnostic: time only these payloads (of small, 1KB, 64KB and the binary
+                   series' 64KiB, 1MiB, 16MiB), e.g. to profile small messages alone
 
 Ports: BENCH_HOST_PORT and BENCH_REMOTE_PORT (default: free ports).";
 
@@ -48,6 +58,12 @@ pub struct Options {
     pub rounds: u32,
     pub handshakes: u32,
     pub memory: Vec<u64>,
+    /// Binary round trips before each binary memory snapshot.
+    pub binary_memory: Vec<u64>,
+    /// The bytes of each of those round trips (`None`: the page's 16 MiB).
+    pub binary_memory_bytes: Option<u64>,
+    /// The variant of those round trips (`None`: the messenger).
+    pub binary_memory_variant: Option<String>,
     pub timeout: Duration,
     pub profile: Option<PathBuf>,
     pub same_process: bool,
@@ -76,6 +92,9 @@ fn parse_options(args: impl Iterator<Item = String>) -> Result<Options, String> 
         rounds: if smoke { 1 } else { 12 },
         handshakes: if smoke { 1 } else { 5 },
         memory: if smoke { vec![50, 100] } else { vec![100_000, 200_000] },
+        binary_memory: if smoke { vec![2, 4] } else { vec![500, 1000] },
+        binary_memory_bytes: None,
+        binary_memory_variant: None,
         timeout: Duration::from_secs(if smoke { 180 } else { 1200 }),
         profile: None,
         same_process: false,
@@ -93,14 +112,26 @@ fn parse_options(args: impl Iterator<Item = String>) -> Result<Options, String> 
             "--out" => options.out = value("--out")?.into(),
             "--rounds" => options.rounds = number("--rounds", value("--rounds")?)?.clamp(1, 1000) as u32,
             "--handshakes" => options.handshakes = number("--handshakes", value("--handshakes")?)?.clamp(1, 100) as u32,
-            "--memory" => {
-                options.memory = value("--memory")?
-                    .split(',')
-                    .map(|n| number("--memory", n.trim().to_owned()))
-                    .collect::<Result<_, _>>()?;
-                if options.memory.is_empty() || options.memory.windows(2).any(|w| w[0] >= w[1]) {
-                    return Err("--memory: give increasing round-trip counts, e.g. 100000,200000".to_owned());
+            "--memory" => options.memory = checkpoints("--memory", &value("--memory")?, "100000,200000")?,
+            "--binary-memory" => {
+                options.binary_memory = checkpoints("--binary-memory", &value("--binary-memory")?, "500,1000")?
+            }
+            "--binary-memory-bytes" => {
+                let bytes = number("--binary-memory-bytes", value("--binary-memory-bytes")?)?;
+                if bytes == 0 || bytes % 4 != 0 || bytes > 1 << 30 {
+                    return Err("--binary-memory-bytes: a multiple of 4, at most 1 GiB".to_owned());
                 }
+                options.binary_memory_bytes = Some(bytes);
+            }
+            "--binary-memory-variant" => {
+                let variant = value("--binary-memory-variant")?;
+                if !crate::binary::VARIANTS.contains(&variant.as_str()) {
+                    return Err(format!(
+                        "--binary-memory-variant: no variant {variant} (there are {})",
+                        crate::binary::VARIANTS.join(", ")
+                    ));
+                }
+                options.binary_memory_variant = Some(variant);
             }
             "--timeout" => options.timeout = Duration::from_secs(number("--timeout", value("--timeout")?)?),
             "--profile" => options.profile = Some(value("--profile")?.into()),
@@ -124,21 +155,58 @@ fn parse_options(args: impl Iterator<Item = String>) -> Result<Options, String> 
     Ok(options)
 }
 
-/// The payloads the page times, by name.
-const PAYLOADS: &[&str] = &["small", "1KB", "64KB"];
+/// Increasing round-trip counts, `100,200`: when to take the memory snapshots.
+fn checkpoints(name: &str, text: &str, example: &str) -> Result<Vec<u64>, String> {
+    let counts: Vec<u64> = text
+        .split(',')
+        .map(|n| {
+            n.trim()
+                .parse::<u64>()
+                .map_err(|_| format!("{name}: not a number: {n}"))
+        })
+        .collect::<Result<_, _>>()?;
+    if counts.is_empty() || counts[0] == 0 || counts.windows(2).any(|w| w[0] >= w[1]) {
+        return Err(format!("{name}: give increasing round-trip counts, e.g. {example}"));
+    }
+    Ok(counts)
+}
+
+/// The payloads the page times, by name: the text series' and the binary series'.
+const PAYLOADS: &[&str] = &["small", "1KB", "64KB", "64KiB", "1MiB", "16MiB"];
+/// The binary series' payloads.
+const BINARY_PAYLOADS: &[&str] = &["64KiB", "1MiB", "16MiB"];
+
+/// The page's phase a `--profile` records: the text series' timed rounds (`timing`), or the
+/// binary series' (`binary`) when only binary payloads are timed.
+fn profiled_phase(payloads: &[String]) -> &'static str {
+    match !payloads.is_empty() && payloads.iter().all(|name| BINARY_PAYLOADS.contains(&name.as_str())) {
+        true => "binary",
+        false => "timing",
+    }
+}
 
 /// The host page's query: what to run, and where the iframe lives.
 fn host_query(options: &Options, remote_origin: &str) -> String {
     let memory: Vec<String> = options.memory.iter().map(u64::to_string).collect();
+    let binary_memory: Vec<String> = options.binary_memory.iter().map(u64::to_string).collect();
     let mut pairs = vec![
         ("role", "host".to_owned()),
         ("remote", remote_origin.to_owned()),
         ("rounds", options.rounds.to_string()),
         ("handshakes", options.handshakes.to_string()),
         ("memory", memory.join(",")),
+        ("binary_memory", binary_memory.join(",")),
+        // The page waits at each binary memory snapshot for the runner's DevTools heap figures.
+        ("cdp", "1".to_owned()),
     ];
     if !options.payloads.is_empty() {
         pairs.push(("sizes", options.payloads.join(",")));
+    }
+    if let Some(bytes) = options.binary_memory_bytes {
+        pairs.push(("binary_memory_bytes", bytes.to_string()));
+    }
+    if let Some(variant) = &options.binary_memory_variant {
+        pairs.push(("binary_memory_variant", variant.clone()));
     }
     if options.profile.is_some() {
         // The page then waits for `profilerStopped` before its memory phase.
@@ -151,6 +219,9 @@ fn host_query(options: &Options, remote_origin: &str) -> String {
             ("chunk_1k", "5".to_owned()),
             ("chunk_64k", "2".to_owned()),
             ("memory_chunk", "50".to_owned()),
+            ("chunk_b64k", "2".to_owned()),
+            ("chunk_b1m", "2".to_owned()),
+            ("chunk_b16m", "1".to_owned()),
         ]);
     }
     let encoded: Vec<String> = pairs
@@ -285,7 +356,13 @@ async fn run(options: &Options) -> Result<(), String> {
     let load_before = loadavg();
     let outcome = tokio::time::timeout(
         options.timeout,
-        drive(&client, &url, &remote_origin, options.profile.as_deref()),
+        drive(
+            &client,
+            &url,
+            &remote_origin,
+            options.profile.as_deref(),
+            profiled_phase(&options.payloads),
+        ),
     )
     .await;
     let load_after = loadavg();
@@ -348,6 +425,7 @@ async fn drive(
     url: &str,
     remote_origin: &str,
     profile: Option<&Path>,
+    profiled_phase: &str,
 ) -> Result<(Value, Option<bool>), String> {
     client.goto(url).await.map_err(|e| format!("opening {url}: {e}"))?;
     let started = Instant::now();
@@ -358,7 +436,8 @@ async fn drive(
     loop {
         let state = client
             .execute(
-                "const s = window.benchState; return s ? { phase: s.phase, progress: s.progress, done: s.done, error: s.error } : null;",
+                "const s = window.benchState; return s ? { phase: s.phase, progress: s.progress, done: s.done, error: s.error, \
+                 heapUsageRequest: s.heapUsage && s.heapUsage[s.heapUsageRequest] ? null : s.heapUsageRequest } : null;",
                 vec![],
             )
             .await
@@ -372,15 +451,28 @@ async fn drive(
             printed = Instant::now();
         }
         last = line;
-        if out_of_process.is_none() && matches!(phase, "timing" | "memory") {
+        if out_of_process.is_none() && matches!(phase, "timing" | "binary" | "memory") {
             out_of_process = browser::iframes_out_of_process(client, remote_origin, IFRAME_PAGES).await;
         }
+        // A binary memory snapshot waits for the host's V8 heap figures.
+        if let Some(label) = state["heapUsageRequest"].as_str() {
+            let usage = browser::heap_usage(client).await?;
+            client
+                .execute(
+                    "const s = window.benchState; s.heapUsage = s.heapUsage || {}; s.heapUsage[arguments[0]] = arguments[1];",
+                    vec![Value::from(label), usage],
+                )
+                .await
+                .map_err(|e| format!("handing the page its heap figures: {e}"))?;
+        }
         if let Some(path) = profile {
-            let timed = phase == "timing" && !last.contains("warm-up");
-            if timed && !profiling {
+            // The text series' timed rounds; the binary series' when only binary payloads are
+            // timed (`--payloads 1MiB,16MiB`).
+            let timed_phase = phase == profiled_phase;
+            if timed_phase && !last.contains("warm-up") && !profiling {
                 browser::start_profiler(client).await?;
                 profiling = true;
-            } else if profiling && phase != "timing" {
+            } else if profiling && !timed_phase {
                 let profile = browser::stop_profiler(client).await?;
                 profiling = false;
                 client
@@ -441,8 +533,12 @@ mod tests {
         assert!(options.smoke);
         assert_eq!(options.rounds, 1);
         assert_eq!(options.memory, vec![50, 100]);
+        assert_eq!(options.binary_memory, vec![2, 4]);
         assert!(options.out.ends_with("bench/smoke.json"));
-        assert!(host_query(&options, "http://localhost:1").contains("chunk_small=5"));
+        let query = host_query(&options, "http://localhost:1");
+        assert!(query.contains("chunk_small=5"), "{query}");
+        assert!(query.contains("chunk_b16m=1"), "{query}");
+        assert!(query.contains("binary_memory=2%2C4"), "{query}");
     }
 
     #[test]
@@ -450,8 +546,12 @@ mod tests {
         let options = parse(&[]).unwrap();
         assert!(!options.smoke);
         assert_eq!(options.memory, vec![100_000, 200_000]);
+        assert_eq!(options.binary_memory, vec![500, 1000]);
         assert!(options.out.ends_with("bench/results.json"));
         let query = host_query(&options, "http://localhost:1234");
+        assert!(query.contains("binary_memory=500%2C1000"), "{query}");
+        assert!(query.contains("cdp=1"), "{query}");
+        assert!(!query.contains("chunk_b"), "{query}");
         assert!(query.contains("remote=http%3A%2F%2Flocalhost%3A1234"), "{query}");
         assert!(!query.contains("chunk_small"), "{query}");
         assert!(!query.contains("sizes="), "{query}");
@@ -466,6 +566,11 @@ mod tests {
         assert!(query.contains("sizes=small%2C1KB"), "{query}");
         assert!(query.contains("profile=1"), "{query}");
         assert!(parse(&["--payloads", "small,2KB"]).unwrap_err().contains("2KB"));
+        let binary = parse(&["--payloads", "1MiB,16MiB"]).unwrap();
+        assert!(host_query(&binary, "http://localhost:1").contains("sizes=1MiB%2C16MiB"));
+        assert_eq!(profiled_phase(&binary.payloads), "binary");
+        assert_eq!(profiled_phase(&options.payloads), "timing");
+        assert_eq!(profiled_phase(&[]), "timing");
     }
 
     #[test]
@@ -473,6 +578,17 @@ mod tests {
         assert!(parse(&["--rounds"]).is_err());
         assert!(parse(&["--rounds", "x"]).is_err());
         assert!(parse(&["--memory", "200,100"]).is_err());
+        assert!(parse(&["--binary-memory", "0,10"]).is_err());
+        assert!(parse(&["--binary-memory-bytes", "6"]).is_err());
+        let options = parse(&["--binary-memory-bytes", "65536"]).unwrap();
+        assert!(host_query(&options, "http://localhost:1").contains("binary_memory_bytes=65536"));
+        assert!(parse(&["--binary-memory-variant", "raw"]).is_err());
+        let options = parse(&["--binary-memory-variant", "transfer"]).unwrap();
+        assert!(host_query(&options, "http://localhost:1").contains("binary_memory_variant=transfer"));
+        assert_eq!(
+            parse(&["--binary-memory", "10,20"]).unwrap().binary_memory,
+            vec![10, 20]
+        );
         assert!(parse(&["--frobnicate"]).is_err());
         assert_eq!(parse(&["--help"]).unwrap_err(), "");
     }
