@@ -4,7 +4,6 @@
 //! ([`gate::admit`]) judge them, and hands the [`Admission`] to a callback; it never knows the
 //! session.
 
-use crate::web::encode::Payload;
 use std::cell::Cell;
 use std::rc::Rc;
 
@@ -17,6 +16,7 @@ use super::ports::close_all;
 use super::Source;
 use crate::protocol::gate::{self, Admission};
 use crate::protocol::{IgnoreReason, WireObject};
+use crate::web::encode::Payload;
 use crate::{Error, Origin};
 
 /// Where a listener's knocks arrive, and what the gate can know of their sender.
@@ -70,8 +70,9 @@ thread_local! {
 /// accepts a knock. So after the handshake it is 0 and a message posted to the window reaches
 /// nobody. Listeners on a dedicated worker are not counted.
 ///
-/// The messenger is the only code that listens for window messages in a page built on it, so
-/// a page can show this count as the truth (the demo apps do).
+/// In a page where no other code listens for window messages, this is the page's whole count
+/// (the demo apps show it so): a person can see that after the handshake a posted message
+/// reaches nobody.
 ///
 /// [`WindowKeeper`]: crate::WindowKeeper
 pub fn live_window_listeners() -> usize {
