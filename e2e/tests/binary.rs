@@ -219,7 +219,7 @@ async fn binary_a_drawing_made_with_the_pointer_in_eos_is_shown_by_the_host() ->
         "binary_a_drawing_made_with_the_pointer_in_eos_is_shown_by_the_host",
         async |w| {
             open_demo(w).await?;
-            in_eos(w, async |w| {
+            let eos_sha256 = in_eos(w, async |w| {
                 w.evaluate(
                     "document.querySelector('#sketch').scrollIntoView({ block: 'nearest' });",
                     vec![],
@@ -256,12 +256,22 @@ async fn binary_a_drawing_made_with_the_pointer_in_eos_is_shown_by_the_host() ->
                 w.wait_for("#file-status", "the host keeping drawing.png", |status| {
                     status.starts_with("The host kept “drawing.png” (")
                 })
-                .await
+                .await?;
+                // The digest Eos computed of the PNG before sending it.
+                let sha256 = w.attribute("#file-sha256", "data-sha256").await?.unwrap_or_default();
+                if sha256.len() != 64 {
+                    return Err(Error::contract(format!(
+                        "Eos shows the SHA-256 {sha256:?}, expected 64 hex digits"
+                    )));
+                }
+                Ok(sha256)
             })
             .await?;
             let image = r#"#files li.file[data-id="1"] img.file-image"#;
             w.wait_for_attribute(r#"#files li.file[data-id="1"]"#, "data-type", "image/png")
                 .await?;
+            // The host received the very bytes Eos drew: the same digest.
+            expect_digest(w, r#"#files li.file[data-id="1"]"#, &eos_sha256).await?;
             // The picture is the canvas's size, and the stroke is in it: its pixels, drawn onto
             // a canvas of the host's, are partly painted (a V of 4 px about 270 px long).
             let found = w
@@ -410,12 +420,16 @@ async fn expect_digest(w: &World, row: &str, expected: &str) -> Result<()> {
 
 /// What a fresh `Image` with `src` fires in the page: `load`, or `error` (a revoked `blob:` URL).
 /// The host's `img-src blob:` allows it, where a `fetch` would break its `connect-src`.
+///
+/// Each probe adds a fragment of its own to the URL: a `blob:` URL resolves without its fragment
+/// (the File API), but Firefox's image cache is keyed by the whole URL and answers a revoked URL
+/// it has drawn before with the cached picture (`load`); a new fragment misses that cache.
 async fn image_outcome(w: &World, src: &str) -> Result<String> {
     let script = "const done = arguments[arguments.length - 1];
         const image = new Image();
         image.onload = () => done('load');
         image.onerror = () => done('error');
-        image.src = arguments[0];";
+        image.src = arguments[0] + '#probe-' + Math.random().toString(36).slice(2);";
     let outcome = w
         .client()
         .execute_async(script, vec![json!(src)])
