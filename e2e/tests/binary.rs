@@ -4,13 +4,19 @@
 //! from a `blob:` URL and any other file as a row with a download link; files up to 8 MiB
 //! (`shared_proto::MAX_FILE_BYTES`, the host's `Limits::max_binary_bytes`).
 //!
+//! The bytes are checked through the SHA-256 each app shows (Eos's of the file it sent, the
+//! host's of the bytes it kept, both by `crypto.subtle.digest`) against the fixture's, computed
+//! here: the host's Content-Security-Policy has no `connect-src`, so a `fetch` of a `blob:` URL
+//! is refused in the page, and the apps must not need more than they use.
+//!
 //! Run with `./test.sh e2e` (not part of plain `cargo test`: `test = false`).
 //!
 //! The DOM the tests rely on, beyond `demo.rs`'s: in Eos, `#file-sender` with `#file-limit`,
-//! `#file-input`, `#send-file`, `#file-refused` and `#file-status`, the drawing's canvas
+//! `#file-input`, `#send-file`, `#file-refused`, `#file-status` and `#file-sha256[data-sha256]`, the drawing's canvas
 //! `#sketch` (160 × 90) with `#send-drawing`; on the host,
 //! `#files li.file[data-id][data-size][data-type]` (newest first) with `img.file-image` (a
-//! picture), `span.file-name`, `a.file-download[href][download]` and `button.remove-file`, and
+//! picture), `span.file-name`, `span.file-meta`, `span.file-sha256[data-sha256]`,
+//! `a.file-download[href][download]` and `button.remove-file`, and
 //! `#files-total`.
 #![cfg(not(target_arch = "wasm32"))]
 
@@ -22,17 +28,25 @@ use e2e::{Error, Probe, Result, World};
 use fantoccini::actions::{InputSource, MouseActions, PointerAction, MOUSE_BUTTON_LEFT};
 use fantoccini::Locator;
 use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
 
 /// The iframe that shows Eos on the host page.
 const FRAME: &str = "#remote-frame";
 /// The host's notes on a first run, in Eos's list.
 const FIRST_RUN_NOTES: &[&str] = &["Welcome to Phosphorescence", "Groceries"];
+/// The headers tests' probe of policy violations, on each app's origin.
+const CSP_PROBE: &str = "/fixtures/csp-probe.js";
 /// The limit as Eos shows it beside its picker.
 const LIMIT_WORDS: &str = "The host takes files up to 8 MiB.";
 
 /// A fixture's path (WebDriver types it into the file input; the browser runs on this machine).
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
+}
+
+/// The SHA-256 of `bytes` in lowercase hex, as the apps show it.
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 fn read(path: &Path) -> Result<Vec<u8>> {
@@ -52,9 +66,12 @@ async fn binary_a_picture_and_a_file_from_eos_are_shown_and_kept_by_the_host() -
     World::run(
         "binary_a_picture_and_a_file_from_eos_are_shown_and_kept_by_the_host",
         async |w| {
+            // The headers tests' probe counts the policy violations in the host during the flow.
+            w.host_server()?.inject_script(CSP_PROBE);
             open_demo(w).await?;
             let png = fixture("binary-sky.png");
             let png_bytes = read(&png)?;
+            let png_sha256 = sha256_hex(&png_bytes);
             in_eos(w, async |w| {
                 w.wait_for_text("#file-limit", LIMIT_WORDS).await?;
                 pick(w, &png).await?;
@@ -64,7 +81,11 @@ async fn binary_a_picture_and_a_file_from_eos_are_shown_and_kept_by_the_host() -
                     "#file-status",
                     &format!("The host kept “binary-sky.png” ({} bytes).", png_bytes.len()),
                 )
-                .await
+                .await?;
+                // Eos's digest of the bytes it sent, computed before the send detached them.
+                w.wait_for_attribute("#file-sha256", "data-sha256", &png_sha256).await?;
+                w.wait_for_text("#file-sha256", &format!("Sent: SHA-256 {}…", &png_sha256[..12]))
+                    .await
             })
             .await?;
 
@@ -102,12 +123,18 @@ async fn binary_a_picture_and_a_file_from_eos_are_shown_and_kept_by_the_host() -
                     "the picture's src is {src:?}, expected a blob: URL"
                 )));
             }
-            expect_blob(w, &src, "image/png", &png_bytes).await?;
+            // The host's digest of the bytes it kept is the fixture's, in full and in the text.
+            expect_digest(w, first, &png_sha256).await?;
+            w.wait_for(&format!("{first} .file-meta"), "the row to show image/png", |meta| {
+                meta.contains("image/png")
+            })
+            .await?;
             w.screenshot("host-picture-from-eos").await?;
 
             // Any other file: a row with its name, type, size and a download link, no picture.
             let text = fixture("binary-notes.txt");
             let text_bytes = read(&text)?;
+            let text_sha256 = sha256_hex(&text_bytes);
             in_eos(w, async |w| {
                 pick(w, &text).await?;
                 w.wait_for_enabled("#send-file").await?;
@@ -116,7 +143,8 @@ async fn binary_a_picture_and_a_file_from_eos_are_shown_and_kept_by_the_host() -
                     "#file-status",
                     &format!("The host kept “binary-notes.txt” ({} bytes).", text_bytes.len()),
                 )
-                .await
+                .await?;
+                w.wait_for_attribute("#file-sha256", "data-sha256", &text_sha256).await
             })
             .await?;
             let second = r#"#files li.file[data-id="2"]"#;
@@ -128,7 +156,16 @@ async fn binary_a_picture_and_a_file_from_eos_are_shown_and_kept_by_the_host() -
             let link = format!("{second} a.file-download");
             w.wait_for_attribute(&link, "download", "binary-notes.txt").await?;
             let href = w.attribute(&link, "href").await?.unwrap_or_default();
-            expect_blob(w, &href, "text/plain", &text_bytes).await?;
+            if !href.starts_with("blob:") {
+                return Err(Error::contract(format!(
+                    "the download link is {href:?}, expected a blob: URL"
+                )));
+            }
+            expect_digest(w, second, &text_sha256).await?;
+            w.wait_for(&format!("{second} .file-meta"), "the row to show text/plain", |meta| {
+                meta.contains("text/plain")
+            })
+            .await?;
             // Newest first.
             w.wait_for_texts("#files li.file .file-name", &["binary-notes.txt", "binary-sky.png"])
                 .await?;
@@ -145,16 +182,28 @@ async fn binary_a_picture_and_a_file_from_eos_are_shown_and_kept_by_the_host() -
             })
             .await?;
 
-            // Removing the picture revokes its URL: its bytes are no longer reachable.
+            // Removing the picture revokes its URL: its bytes are no longer reachable. A fresh
+            // image with the same src loads before the removal and fails after it.
+            let loaded = image_outcome(w, &src).await?;
+            if loaded != "load" {
+                return Err(Error::contract(format!(
+                    "an image of the kept picture's URL gave {loaded:?}, expected \"load\""
+                )));
+            }
             w.click(&format!("{first} button.remove-file")).await?;
             w.wait_for_count("#files li.file", 1).await?;
             w.wait_until("the removed picture's blob: URL to be revoked", async |w| {
-                Ok(match fetch(w, &src).await? {
-                    Err(_) => Probe::Ready(()),
-                    Ok((kind, bytes)) => Probe::NotYet(format!("still fetched: {kind}, {} bytes", bytes.len())),
+                Ok(match image_outcome(w, &src).await?.as_str() {
+                    "error" => Probe::Ready(()),
+                    other => Probe::NotYet(format!("an image of it still gives {other:?}")),
                 })
             })
             .await?;
+            // Nothing in the flow needed more than the host's policy allows.
+            let found = host_violations(w).await?;
+            if !found.is_empty() {
+                return Err(Error::contract(format!("the host reported violations: {found:?}")));
+            }
             // The session went on through all of it.
             w.wait_for_text("#connection-state", "connected").await?;
             w.screenshot_element(FRAME, "eos-after-two-files").await?;
@@ -170,7 +219,7 @@ async fn binary_a_drawing_made_with_the_pointer_in_eos_is_shown_by_the_host() ->
         "binary_a_drawing_made_with_the_pointer_in_eos_is_shown_by_the_host",
         async |w| {
             open_demo(w).await?;
-            in_eos(w, async |w| {
+            let eos_sha256 = in_eos(w, async |w| {
                 w.evaluate(
                     "document.querySelector('#sketch').scrollIntoView({ block: 'nearest' });",
                     vec![],
@@ -207,12 +256,22 @@ async fn binary_a_drawing_made_with_the_pointer_in_eos_is_shown_by_the_host() ->
                 w.wait_for("#file-status", "the host keeping drawing.png", |status| {
                     status.starts_with("The host kept “drawing.png” (")
                 })
-                .await
+                .await?;
+                // The digest Eos computed of the PNG before sending it.
+                let sha256 = w.attribute("#file-sha256", "data-sha256").await?.unwrap_or_default();
+                if sha256.len() != 64 {
+                    return Err(Error::contract(format!(
+                        "Eos shows the SHA-256 {sha256:?}, expected 64 hex digits"
+                    )));
+                }
+                Ok(sha256)
             })
             .await?;
             let image = r#"#files li.file[data-id="1"] img.file-image"#;
             w.wait_for_attribute(r#"#files li.file[data-id="1"]"#, "data-type", "image/png")
                 .await?;
+            // The host received the very bytes Eos drew: the same digest.
+            expect_digest(w, r#"#files li.file[data-id="1"]"#, &eos_sha256).await?;
             // The picture is the canvas's size, and the stroke is in it: its pixels, drawn onto
             // a canvas of the host's, are partly painted (a V of 4 px about 270 px long).
             let found = w
@@ -349,45 +408,56 @@ async fn pick(w: &World, path: &Path) -> Result<()> {
     w.type_into("#file-input", &path.display().to_string()).await
 }
 
-/// The bytes and type behind a `blob:` URL in the current page, or the fetch's error.
-async fn fetch(w: &World, url: &str) -> Result<std::result::Result<(String, Vec<u8>), String>> {
-    let script = "const [url, done] = arguments;
-        fetch(url)
-            .then(response => response.blob())
-            .then(async blob => done({ type: blob.type, bytes: Array.from(new Uint8Array(await blob.arrayBuffer())) }))
-            .catch(error => done({ error: String(error) }));";
-    let value = w
-        .client()
-        .execute_async(script, vec![json!(url)])
-        .await
-        .map_err(|error| Error::contract(format!("fetching {url} in the page: {error}")))?;
-    if let Some(error) = value.get("error") {
-        return Ok(Err(error.to_string()));
-    }
-    let kind = value["type"].as_str().unwrap_or_default().to_owned();
-    let bytes: Option<Vec<u8>> = value["bytes"].as_array().map(|bytes| {
-        bytes
-            .iter()
-            .filter_map(|b| b.as_u64().and_then(|b| u8::try_from(b).ok()))
-            .collect()
-    });
-    match bytes {
-        Some(bytes) => Ok(Ok((kind, bytes))),
-        None => Err(Error::contract(format!("fetching {url} returned {value}"))),
-    }
+/// The host's row `row` shows the SHA-256 `expected`: whole in `data-sha256` and the `title`, its
+/// first 12 digits in the text.
+async fn expect_digest(w: &World, row: &str, expected: &str) -> Result<()> {
+    let digest = format!("{row} .file-sha256");
+    w.wait_for_attribute(&digest, "data-sha256", expected).await?;
+    w.wait_for_attribute(&digest, "title", &format!("SHA-256 {expected}"))
+        .await?;
+    w.wait_for_text(&digest, &format!("SHA-256 {}…", &expected[..12])).await
 }
 
-/// The `blob:` URL `url` holds exactly `expected`, of type `kind`.
-async fn expect_blob(w: &World, url: &str, kind: &str, expected: &[u8]) -> Result<()> {
-    match fetch(w, url).await? {
-        Ok((found, bytes)) if found == kind && bytes == expected => Ok(()),
-        Ok((found, bytes)) => Err(Error::contract(format!(
-            "{url} holds {} bytes of type {found:?}, expected the fixture's {} bytes of type {kind:?}",
-            bytes.len(),
-            expected.len()
-        ))),
-        Err(error) => Err(Error::contract(format!("{url} could not be fetched: {error}"))),
-    }
+/// What a fresh `Image` with `src` fires in the page: `load`, or `error` (a revoked `blob:` URL).
+/// The host's `img-src blob:` allows it, where a `fetch` would break its `connect-src`.
+///
+/// Each probe adds a fragment of its own to the URL: a `blob:` URL resolves without its fragment
+/// (the File API), but Firefox's image cache is keyed by the whole URL and answers a revoked URL
+/// it has drawn before with the cached picture (`load`); a new fragment misses that cache.
+async fn image_outcome(w: &World, src: &str) -> Result<String> {
+    let script = "const done = arguments[arguments.length - 1];
+        const image = new Image();
+        image.onload = () => done('load');
+        image.onerror = () => done('error');
+        image.src = arguments[0] + '#probe-' + Math.random().toString(36).slice(2);";
+    let outcome = w
+        .client()
+        .execute_async(script, vec![json!(src)])
+        .await
+        .map_err(|error| Error::contract(format!("loading {src} as an image in the page: {error}")))?;
+    Ok(outcome.as_str().unwrap_or_default().to_string())
+}
+
+/// The probe's record of the host page's policy violations, without its two controls (see
+/// `e2e/tests/headers.rs`, which checks them); an error when the probe is not there.
+async fn host_violations(w: &World) -> Result<Vec<Value>> {
+    let found = w
+        .evaluate("return window.__csp ? window.__csp.violations : null;", vec![])
+        .await?;
+    let Value::Array(found) = found else {
+        return Err(Error::contract(format!(
+            "the probe is not in the host (it found {found})"
+        )));
+    };
+    let control = |violation: &Value| {
+        violation["directive"] == json!("require-trusted-types-for")
+            && ["Function|", "Element innerHTML|"].iter().any(|sample| {
+                violation["sample"]
+                    .as_str()
+                    .is_some_and(|text| text.starts_with(sample))
+            })
+    };
+    Ok(found.into_iter().filter(|violation| !control(violation)).collect())
 }
 
 async fn in_eos<T>(w: &World, body: impl AsyncFnOnce(&World) -> Result<T>) -> Result<T> {

@@ -6,7 +6,7 @@
 
 use std::collections::VecDeque;
 
-use shared_proto::FileInfo;
+use shared_proto::{FileInfo, Sha256};
 
 use crate::peer::SessionId;
 
@@ -25,6 +25,8 @@ pub struct ReceivedFile<U> {
     pub info: FileInfo,
     /// The URL of its bytes.
     pub url: U,
+    /// The SHA-256 of the bytes received, once the browser computed it (`None` meanwhile).
+    pub sha256: Option<Sha256>,
 }
 
 /// The last [`FILES_KEPT`] files, newest first, and how many came.
@@ -49,7 +51,13 @@ impl<U> Shelf<U> {
     pub fn keep(&mut self, session: SessionId, info: FileInfo, url: U) -> u64 {
         self.total += 1;
         let id = self.total;
-        self.files.push_front(ReceivedFile { id, session, info, url });
+        self.files.push_front(ReceivedFile {
+            id,
+            session,
+            info,
+            url,
+            sha256: None,
+        });
         self.files.truncate(FILES_KEPT);
         id
     }
@@ -57,6 +65,17 @@ impl<U> Shelf<U> {
     /// Lets go of file `id` (the user removed it); nothing when it is gone already.
     pub fn remove(&mut self, id: u64) {
         self.files.retain(|file| file.id != id);
+    }
+
+    /// Records the SHA-256 of the file at `url`, computed after it was kept; nothing when the
+    /// file is gone already (removed or pushed out while the digest was computed).
+    pub fn digested(&mut self, url: &U, sha256: Sha256)
+    where
+        U: PartialEq,
+    {
+        if let Some(file) = self.files.iter_mut().find(|file| file.url == *url) {
+            file.sha256 = Some(sha256);
+        }
     }
 
     /// The files kept, newest first.
@@ -125,5 +144,25 @@ mod tests {
         assert_eq!(shelf.keep(SESSION, info("c"), Rc::new(())), 3);
         shelf.remove(first);
         assert_eq!(shelf.files().count(), 2);
+    }
+
+    #[test]
+    fn binary_a_kept_file_gets_its_digest_when_the_browser_computed_it() {
+        let mut shelf = Shelf::default();
+        let digest = Sha256::from_digest(&[0xab; 32]);
+        shelf.keep(SESSION, info("a"), "blob:a");
+        shelf.keep(SESSION, info("b"), "blob:b");
+        assert!(shelf.files().all(|f| f.sha256.is_none()));
+        shelf.digested(&"blob:a", digest.clone());
+        let digests: Vec<_> = shelf
+            .files()
+            .map(|f| (f.info.name.as_str(), f.sha256.clone()))
+            .collect();
+        assert_eq!(digests, [("b", None), ("a", Some(digest.clone()))]);
+        // A digest for a file let go meanwhile changes nothing.
+        shelf.remove(1);
+        shelf.digested(&"blob:a", digest);
+        assert_eq!(shelf.files().map(|f| f.id).collect::<Vec<_>>(), [2]);
+        assert!(shelf.files().all(|f| f.sha256.is_none()));
     }
 }

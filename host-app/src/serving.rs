@@ -13,8 +13,8 @@ use futures::StreamExt;
 use gloo_storage::{LocalStorage, Storage};
 use messenger::{Answered, Closer, Config, Error, InterruptRequest, Limits, Observation, Received, Reply};
 use shared_proto::{
-    check_answer, plain_words, wrong_answer_words, EosAnswer, EosInterrupt, EosRequest, PhosphorescenceReply, Side,
-    MAX_FILE_BYTES,
+    check_answer, plain_words, wrong_answer_words, EosAnswer, EosInterrupt, EosRequest, PhosphorescenceReply, Sha256,
+    Side, MAX_FILE_BYTES,
 };
 use yew::platform::spawn_local;
 
@@ -116,15 +116,28 @@ impl Session {
         if let Some(file) = outcome.file {
             // The bytes go from the received Uint8Array into a Blob in JavaScript, uncopied by
             // wasm; the shelf on the page holds the URL until the file is let go.
-            let action = match BlobUrl::of(&file) {
-                Ok(url) => HostAction::FileReceived {
-                    session: self.id,
-                    info: file.info(),
-                    url,
-                },
-                Err(error) => HostAction::Problem(format!("The file from Eos could not be shown: {error:?}")),
-            };
-            self.common.page.push(action);
+            match BlobUrl::of(&file) {
+                Ok(url) => {
+                    self.common.page.push(HostAction::FileReceived {
+                        session: self.id,
+                        info: file.info(),
+                        url: url.clone(),
+                    });
+                    // The row shows the bytes' SHA-256 once the browser computed it, over the
+                    // received Uint8Array (uncopied): a person compares it with Eos's.
+                    let common = Rc::clone(&self.common);
+                    spawn_local(async move {
+                        let action = match Sha256::of(&file.bytes).await {
+                            Ok(sha256) => HostAction::FileDigested { url, sha256 },
+                            Err(why) => HostAction::Problem(format!("The file from Eos could not be digested: {why}")),
+                        };
+                        common.page.push(action);
+                    });
+                }
+                Err(error) => self.common.page.push(HostAction::Problem(format!(
+                    "The file from Eos could not be shown: {error:?}"
+                ))),
+            }
         }
         let reply = Reply::new(outcome.reply);
         match outcome.attach {

@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 
 use messenger::{Direction, Error, HandshakeState, InterruptKind, MessageKind, Observation, Stage, Step};
-use shared_proto::{plain_words, FileInfo, ItemSummary, Side};
+use shared_proto::{plain_words, FileInfo, ItemSummary, Sha256, Side};
 use yew::Reducible;
 
 use crate::blob_url::BlobUrl;
@@ -308,6 +308,13 @@ pub enum HostAction {
         /// Its bytes' `blob:` URL.
         url: BlobUrl,
     },
+    /// The browser computed the SHA-256 of the file at `url`.
+    FileDigested {
+        /// The file's `blob:` URL, which names it until the shelf lets it go.
+        url: BlobUrl,
+        /// The digest of the bytes received.
+        sha256: Sha256,
+    },
     /// The user removed file `id` from the page (its URL is revoked once no state holds it).
     FileRemoved(u64),
     /// Something went wrong outside the protocol trace.
@@ -411,6 +418,7 @@ impl HostState {
             HostAction::FileReceived { session, info, url } => {
                 self.files.keep(session, info, url);
             }
+            HostAction::FileDigested { url, sha256 } => self.files.digested(&url, sha256),
             HostAction::FileRemoved(id) => self.files.remove(id),
             HostAction::Problem(problem) => self.errors.push(problem),
             HostAction::Batch(actions) => actions.into_iter().for_each(|action| self.apply(action)),

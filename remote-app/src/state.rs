@@ -4,7 +4,7 @@ use std::rc::Rc;
 
 use shared_proto::{
     size_words, too_large_words, version_words, Draft, EosRequest, Failure, FileInfo, Item, ItemId, ItemSummary,
-    PhosphorescenceReply, Question, RequestKind, Side, PROTOCOL_VERSION,
+    PhosphorescenceReply, Question, RequestKind, Sha256, Side, PROTOCOL_VERSION,
 };
 use yew::Reducible;
 
@@ -118,6 +118,9 @@ pub struct FileView {
     pub sending: bool,
     /// What became of the last file sent, in words.
     pub status: Option<String>,
+    /// The SHA-256 of the last file sent, computed before it went (the send empties its
+    /// buffer here), for a person to compare with the host's; `None` when the browser could not.
+    pub sha256: Option<Sha256>,
 }
 
 impl FileView {
@@ -261,8 +264,9 @@ pub enum EosAction {
     CancelEdit,
     /// The user picked a file (`None`: the picker was cleared).
     FilePicked(Option<FileInfo>),
-    /// The picked file went out, its bytes read into a transferable buffer.
-    FileSending(FileInfo),
+    /// The picked file went out, its bytes read into a transferable buffer, with their SHA-256
+    /// (`None`: the browser could not compute it).
+    FileSending(FileInfo, Option<Sha256>),
     /// The browser could not read the picked file; why, in words.
     FileUnreadable(String),
 }
@@ -344,7 +348,8 @@ impl EosState {
                 self.file.picked = picked;
                 self.file.status = None;
             }
-            EosAction::FileSending(info) => {
+            EosAction::FileSending(info, sha256) => {
+                self.file.sha256 = sha256;
                 self.file.picked = None;
                 self.file.refused = None;
                 self.file.sending = true;
@@ -870,8 +875,10 @@ mod tests {
     fn binary_a_sent_file_waits_for_the_host_to_keep_it() {
         let mut state = EosState::default();
         state.apply(EosAction::FilePicked(Some(file("sky.png", 2048))));
-        state.apply(EosAction::FileSending(file("sky.png", 2048)));
+        let sha256 = Sha256::from_digest(&[0x5c; 32]);
+        state.apply(EosAction::FileSending(file("sky.png", 2048), Some(sha256.clone())));
         assert!(state.file.sending);
+        assert_eq!(state.file.sha256, Some(sha256.clone()));
         assert_eq!(state.file.picked, None);
         assert_eq!(
             state.file.status.as_deref(),
@@ -890,12 +897,16 @@ mod tests {
         assert!(!state.file.sending);
         assert_eq!(state.file.status.as_deref(), Some("The host kept “sky.png” (2 KiB)."));
         assert!(state.file.can_send(false));
+        // The digest of the file sent stays in view beside the host's answer.
+        assert_eq!(state.file.sha256, Some(sha256));
+        state.apply(EosAction::FileSending(file("sea.png", 10), None));
+        assert_eq!(state.file.sha256, None);
     }
 
     #[test]
     fn binary_a_file_on_its_way_when_the_session_ends_is_not_kept() {
         let mut state = EosState::default();
-        state.apply(EosAction::FileSending(file("big.png", 9 << 20)));
+        state.apply(EosAction::FileSending(file("big.png", 9 << 20), None));
         state.apply(EosAction::Closed(
             "The host refused a message from this page and closed the session.".into(),
         ));

@@ -32,10 +32,12 @@
 
 use serde::{Deserialize, Serialize};
 
+mod digest;
 mod files;
 mod kinds;
 mod words;
 
+pub use digest::{Sha256, SHORT_DIGEST_DIGITS};
 pub use files::{
     limit_words, size_words, too_large_words, FileFault, FileInfo, FileUpload, MAX_FILE_BYTES, MAX_FILE_NAME_CHARS,
     MAX_FILE_TYPE_CHARS,

@@ -15,7 +15,8 @@ pub struct FilesPanelProps {
 }
 
 /// The files Eos sent: a picture as an image, any other file as a row with its name, type and
-/// size and a download link; the last [`FILES_KEPT`] are kept.
+/// size, the SHA-256 of the bytes received (to compare with the one Eos shows) and a download
+/// link; the last [`FILES_KEPT`] are kept.
 #[component]
 pub fn FilesPanel(props: &FilesPanelProps) -> Html {
     let total = props.files.total();
@@ -44,6 +45,13 @@ pub fn FilesPanel(props: &FilesPanelProps) -> Html {
                             }
                             <span class="file-name">{ &file.info.name }</span>
                             <span class="file-meta">{ format!(" {mime}, {} · session {} · {from} ", size_words(file.info.size), file.session.number) }</span>
+                            if let Some(sha256) = &file.sha256 {
+                                <span class="file-sha256" data-sha256={sha256.hex().to_string()} title={format!("SHA-256 {}", sha256.hex())}>{ sha256.to_string() }</span>
+                                { " " }
+                            } else {
+                                <span class="file-sha256 pending">{ "SHA-256 …" }</span>
+                                { " " }
+                            }
                             <a class="file-download" href={url} download={file.info.name.clone()}>{ "download" }</a>
                             { " " }
                             <button class="remove-file" {onclick}>{ "remove" }</button>

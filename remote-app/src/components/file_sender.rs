@@ -1,5 +1,5 @@
 use messenger::JsBytes;
-use shared_proto::{limit_words, EosRequest, FileInfo, FileUpload};
+use shared_proto::{limit_words, EosRequest, FileInfo, FileUpload, Sha256};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Event, HtmlInputElement};
@@ -29,6 +29,26 @@ fn info_of(file: &web_sys::File) -> FileInfo {
         // A file's size is a whole number of bytes, below 2^53.
         size: file.size() as usize,
     }
+}
+
+/// Sends `bytes` to the host as file `info`. Their SHA-256 is computed first, in the browser:
+/// the send transfers the buffer, which leaves nothing here to digest afterwards.
+pub(super) async fn send_file(
+    info: FileInfo,
+    bytes: JsBytes,
+    dispatch: &UseReducerDispatcher<EosState>,
+    request: &Callback<EosRequest>,
+) {
+    // Without a digest (no `crypto.subtle`) the file still goes, shown without one.
+    let sha256 = Sha256::of(&bytes).await.ok();
+    dispatch.dispatch(EosAction::FileSending(info.clone(), sha256));
+    request.emit(EosRequest::SendFile {
+        file: FileUpload {
+            name: info.name,
+            mime: info.mime,
+            bytes,
+        },
+    });
 }
 
 /// Pick a file (or draw one, [`Sketch`]) and send it to the host: its bytes are read into an `ArrayBuffer` (not into
@@ -71,14 +91,7 @@ pub fn FileSender(props: &FileSenderProps) -> Html {
                 match JsFuture::from(file.array_buffer()).await {
                     Ok(buffer) => {
                         let bytes = JsBytes::from_array_buffer(buffer.unchecked_ref());
-                        dispatch.dispatch(EosAction::FileSending(info.clone()));
-                        request.emit(EosRequest::SendFile {
-                            file: FileUpload {
-                                name: info.name,
-                                mime: info.mime,
-                                bytes,
-                            },
-                        });
+                        send_file(info, bytes, &dispatch, &request).await;
                     }
                     Err(error) => dispatch.dispatch(EosAction::FileUnreadable(
                         error.as_string().unwrap_or_else(|| format!("{error:?}")),
@@ -101,6 +114,9 @@ pub fn FileSender(props: &FileSenderProps) -> Html {
             }
             if let Some(status) = &file.status {
                 <p id="file-status" class="notice">{ status }</p>
+            }
+            if let Some(sha256) = &file.sha256 {
+                <p id="file-sha256" class="meta" data-sha256={sha256.hex().to_string()} title={format!("SHA-256 {}", sha256.hex())}>{ format!("Sent: {sha256}") }</p>
             }
         </section>
     }

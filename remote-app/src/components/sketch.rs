@@ -3,7 +3,7 @@ use std::rc::Rc;
 
 use js_sys::Promise;
 use messenger::JsBytes;
-use shared_proto::{EosRequest, FileInfo, FileUpload};
+use shared_proto::{EosRequest, FileInfo};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, CanvasRenderingContext2d, HtmlCanvasElement};
@@ -126,14 +126,7 @@ pub fn Sketch(props: &SketchProps) -> Html {
                             mime: "image/png".into(),
                             size: bytes.len(),
                         };
-                        dispatch.dispatch(EosAction::FileSending(info.clone()));
-                        request.emit(EosRequest::SendFile {
-                            file: FileUpload {
-                                name: info.name,
-                                mime: info.mime,
-                                bytes,
-                            },
-                        });
+                        super::file_sender::send_file(info, bytes, &dispatch, &request).await;
                     }
                     Err(error) => dispatch.dispatch(EosAction::FileUnreadable(format!("{error:?}"))),
                 }
