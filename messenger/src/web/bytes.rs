@@ -5,9 +5,9 @@ use std::fmt;
 use js_sys::{ArrayBuffer, Uint8Array};
 use serde::de::{self, Deserialize, Deserializer, SeqAccess, Visitor};
 use serde::ser::{Serialize, Serializer};
-use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
+use super::buffers::is_detached;
 use super::decode::take_incoming;
 use super::encode::{hand_over, JS_BYTES};
 
@@ -219,31 +219,5 @@ impl<'de> Visitor<'de> for JsBytesVisitor {
             bytes.push(byte);
         }
         Ok(JsBytes::from(bytes))
-    }
-}
-
-#[wasm_bindgen]
-extern "C" {
-    /// An `ArrayBuffer`, for what `js-sys` does not bind.
-    #[wasm_bindgen(extends = js_sys::Object)]
-    type Buffer;
-    /// `buffer.detached`: `undefined` in an engine without it.
-    #[wasm_bindgen(method, getter)]
-    fn detached(this: &Buffer) -> JsValue;
-    /// `buffer.slice(0, 0)`, which throws on a detached buffer.
-    #[wasm_bindgen(method, catch, js_name = slice)]
-    fn try_slice(this: &Buffer, begin: u32, end: u32) -> Result<JsValue, JsValue>;
-}
-
-/// Whether `buffer` is detached. Only an empty buffer can be: `detached` where the engine has it,
-/// else whether `slice` throws.
-pub(crate) fn is_detached(buffer: &ArrayBuffer) -> bool {
-    if buffer.byte_length() != 0 {
-        return false;
-    }
-    let buffer: &Buffer = buffer.unchecked_ref();
-    match buffer.detached().as_bool() {
-        Some(detached) => detached,
-        None => buffer.try_slice(0, 0).is_err(),
     }
 }

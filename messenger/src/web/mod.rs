@@ -5,6 +5,7 @@
 //! `encode` and `decode` move values between the browser and the core; [`session`],
 //! [`interrupt`], [`serve`] and [`reconnect`] are the public handles over the driver.
 
+mod buffers;
 mod bytes;
 mod codec;
 mod decode;

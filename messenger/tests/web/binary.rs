@@ -388,11 +388,7 @@ const SAYS_NOTHING: &str = "";
 async fn js_knocker<Out, In>(config: Config, binary: &str) -> (Messenger<Out, In>, Inbox) {
     let window = window();
     let listening = listen::<Out, In>(config, Source::Window(window.clone()));
-    let knock_channel = channel();
-    let answers = Inbox::on_port(&knock_channel.port1());
-    let json = format!(r#"{{"$type":"👋","$version":1,{binary}"$responsePort":"@0"}}"#);
-    let knock = build(&json, &[&knock_channel.port2()], &JsValue::NULL);
-    post_to_window(&window, &knock, &page_origin(), &[&knock_channel.port2()]);
+    let answers = js_knock_saying(&window, binary);
     let answer = answers.next(STEP, "🤝").await;
     assert_eq!(answer.field("$type").as_string().as_deref(), Some("🤝"));
     assert_eq!(

@@ -170,17 +170,3 @@ pub(super) fn wide<'de, V: Visitor<'de>>(
         Number::F(_) => Err(de::Error::invalid_type(read.unexpected(), &visitor)),
     }
 }
-
-#[wasm_bindgen]
-extern "C" {
-    /// `Object.prototype.toString`, called on a value: `"[object SharedArrayBuffer]"` for a
-    /// shared buffer, also where the page may not name `SharedArrayBuffer` (not cross-origin
-    /// isolated) but holds one (a shared `WebAssembly.Memory`'s).
-    #[wasm_bindgen(js_namespace = ["Object", "prototype", "toString"], js_name = call)]
-    fn object_tag(value: &JsValue) -> JsString;
-}
-
-/// Whether `value` is a `SharedArrayBuffer`.
-pub(super) fn is_shared_buffer(value: &JsValue) -> bool {
-    object_tag(value) == "[object SharedArrayBuffer]"
-}

@@ -94,20 +94,20 @@ impl Walk {
             let buffer = JsValue::from(view.buffer());
             match buffer.dyn_ref::<ArrayBuffer>() {
                 None => BinaryFault::Shared,
-                Some(buffer) if crate::web::bytes::is_detached(buffer) => BinaryFault::Detached,
+                Some(buffer) if crate::web::buffers::is_detached(buffer) => BinaryFault::Detached,
                 Some(buffer) if view.byte_offset() != 0 || view.byte_length() != buffer.byte_length() => {
                     BinaryFault::PartialView
                 }
                 Some(_) => return Ok(Kind::Bytes(view.clone())),
             }
         } else if let Some(buffer) = value.dyn_ref::<ArrayBuffer>() {
-            match crate::web::bytes::is_detached(buffer) {
+            match crate::web::buffers::is_detached(buffer) {
                 true => BinaryFault::Detached,
                 false => return Ok(Kind::Bytes(Uint8Array::new(buffer))),
             }
         } else if ArrayBuffer::is_view(&value) {
             BinaryFault::NotBytes
-        } else if is_shared_buffer(&value) {
+        } else if crate::web::buffers::is_shared_buffer(&value) {
             BinaryFault::Shared
         } else {
             return Err(self.fail(decode_failed(NOT_PLAIN)));

@@ -137,7 +137,7 @@ fn js_bytes_value<T: Serialize + ?Sized>(inside: &T) -> Result<JsValue, Failed> 
     let Some(array) = handed else {
         return serialized;
     };
-    if crate::web::bytes::is_detached(&array.buffer()) {
+    if crate::web::buffers::is_detached(&array.buffer()) {
         return Err(failed(
             "a JsBytes whose buffer is detached (it was sent already: a sent JsBytes is empty)",
         ));

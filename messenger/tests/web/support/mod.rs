@@ -320,13 +320,16 @@ where
 /// Page script knocks on `window`: a valid knock, posted at this page's origin with a fresh
 /// channel. Returns the inbox where the `🤝` answer to it would arrive.
 pub fn js_knock(window: &web_sys::Window) -> Inbox {
+    js_knock_saying(window, "")
+}
+
+/// [`js_knock`] with more members in the knock (`members`: JSON members, each followed by a
+/// comma, such as `"$binary":true,`).
+pub fn js_knock_saying(window: &web_sys::Window, members: &str) -> Inbox {
     let knock_channel = channel();
     let answers = Inbox::on_port(&knock_channel.port1());
-    let knock = build(
-        r#"{"$type":"👋","$version":1,"$responsePort":"@0"}"#,
-        &[&knock_channel.port2()],
-        &JsValue::NULL,
-    );
+    let json = format!(r#"{{"$type":"👋","$version":1,{members}"$responsePort":"@0"}}"#);
+    let knock = build(&json, &[&knock_channel.port2()], &JsValue::NULL);
     post_to_window(window, &knock, &page_origin(), &[&knock_channel.port2()]);
     answers
 }
