@@ -396,14 +396,7 @@ async fn js_knocker<Out, In>(config: Config, binary: &str) -> (Messenger<Out, In
         JsValue::TRUE,
         "a Rust listener announces $binary"
     );
-    let next = channel();
-    let inbox = Inbox::on_port(&next.port1());
-    let ack = build(
-        r#"{"$type":"👂","$raw":true,"$responsePort":"@0"}"#,
-        &[&next.port2()],
-        &JsValue::NULL,
-    );
-    post(&answer.response_port(), &ack, &[&next.port2()]);
+    let (_next, inbox) = js_acknowledge(&answer);
     answers.close();
     let listener = within(STEP, "the listener to connect", listening)
         .await

@@ -202,14 +202,7 @@ async fn js_knocker(announce: bool) -> (Messenger<u32, u32>, MessageChannel, Inb
         Some(true),
         "the listener announces close notices"
     );
-    let next = channel();
-    let inbox = Inbox::on_port(&next.port1());
-    let ack = build(
-        r#"{"$type":"👂","$raw":true,"$responsePort":"@0"}"#,
-        &[&next.port2()],
-        &JsValue::NULL,
-    );
-    post(&answer.response_port(), &ack, &[&next.port2()]);
+    let (next, inbox) = js_acknowledge(&answer);
     answers.close();
     let listener = within(STEP, "the listener to connect", listening)
         .await

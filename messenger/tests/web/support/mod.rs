@@ -340,6 +340,20 @@ extern "C" {
     pub fn spawn_worker(source: &str) -> web_sys::Worker;
 }
 
+/// The JavaScript knocker's acknowledgement (👂) of a listener's `answer` (🤝), with a fresh
+/// channel: returns it and the inbox on its kept end, where the listener's first message arrives.
+pub fn js_acknowledge(answer: &Got) -> (MessageChannel, Inbox) {
+    let next = channel();
+    let inbox = Inbox::on_port(&next.port1());
+    let ack = build(
+        r#"{"$type":"👂","$raw":true,"$responsePort":"@0"}"#,
+        &[&next.port2()],
+        &JsValue::NULL,
+    );
+    post(&answer.response_port(), &ack, &[&next.port2()]);
+    (next, inbox)
+}
+
 /// A raw JavaScript knocker in this page connected to a Rust listener on the page's window: the
 /// JavaScript side knocked, got `🤝`, sent `👂`. Returns the listener and the JavaScript inbox
 /// where the listener's first message will arrive.
@@ -351,14 +365,7 @@ pub async fn js_knocker_connected<Out, In>(config: Config) -> (Messenger<Out, In
     assert_eq!(answer.field("$type").as_string().as_deref(), Some("🤝"));
     assert_eq!(answer.field("$version").as_f64(), Some(1.0));
     assert_eq!(answer.ports.len(), 1, "🤝 transfers exactly its reply port");
-    let next = channel();
-    let inbox = Inbox::on_port(&next.port1());
-    let ack = build(
-        r#"{"$type":"👂","$raw":true,"$responsePort":"@0"}"#,
-        &[&next.port2()],
-        &JsValue::NULL,
-    );
-    post(&answer.response_port(), &ack, &[&next.port2()]);
+    let (_next, inbox) = js_acknowledge(&answer);
     let listener = within(STEP, "the listener to connect", listening)
         .await
         .expect("listener connects");
