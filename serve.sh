@@ -15,6 +15,10 @@
 # The origins are compiled into the apps: host-app reads PHOS_REMOTE_ORIGIN, remote-app
 # EOS_HOST_ORIGIN, intruder-app both (option_env!), which this script exports. No app is told
 # the intruder's origin: it is only where the intruder is served. Ctrl-C stops all three.
+#
+# On a fresh machine it first compiles wasm-bindgen-cli and trunk (scripts/tools.sh), and
+# meanwhile the apps' wasm, which needs neither; a numbered line says what each step waits for
+# and about how long it takes. The apps' addresses are printed when all three answer.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -23,7 +27,7 @@ cd "$ROOT"
 source scripts/tools.sh
 
 usage() {
-  sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 case "${1:-}" in
   "") ;;
@@ -77,17 +81,58 @@ for port in "$HOST_PORT" "$REMOTE_PORT" "$INTRUDER_PORT"; do
   fi
 done
 
-say "installing what is missing (scripts/tools.sh)"
-# What building and serving the apps needs; the browsers are the tests' (./test.sh installs them).
-install_wasm_target
-install_wasm_opt
-install_wasm_bindgen_cli
-install_trunk
-
 export PHOS_REMOTE_ORIGIN="$REMOTE_ORIGIN"
 export EOS_HOST_ORIGIN="$HOST_ORIGIN"
-
+APPS=(host-app remote-app intruder-app)
+STARTED=$SECONDS
 PIDS=()
+TOOLS_PID=""
+WATCHER_PID=""
+TOOLS_LOG="$ROOT/target/serve-tools.log"
+
+# step N TEXT: the numbered progress line of step N of 4, with the time so far.
+step() {
+  say "[$1/4 at $((SECONDS - STARTED)) s] $2"
+}
+
+# What building and serving the apps needs; the browsers are the tests' (./test.sh installs them).
+step 1 "the wasm target and wasm-opt (seconds; scripts/tools.sh)"
+install_wasm_target
+install_wasm_opt
+
+# wasm-bindgen-cli and trunk compile in their own target folder (target/tools/) while cargo
+# compiles the apps' wasm in target/: the two never wait for each other's lock.
+if [[ $(wasm-bindgen --version 2>/dev/null) == "wasm-bindgen $(wasm_bindgen_lock_version)" &&
+  $(trunk --version 2>/dev/null) == "trunk $TRUNK_VERSION" ]]; then
+  step 2 "wasm-bindgen-cli and trunk: installed"
+else
+  mkdir -p "$ROOT/target"
+  : >"$TOOLS_LOG"
+  # (Replaced by stop_servers' traps once the servers start.)
+  trap '[[ -z $TOOLS_PID ]] || kill_tree "$TOOLS_PID"' EXIT
+  step 2 "wasm-bindgen-cli and trunk: compiling them in the background (about $(tool_minutes wasm-bindgen-cli) + $(tool_minutes trunk) on 2 cores; cargo's output: ${TOOLS_LOG#"$ROOT"/})"
+  (
+    export TOOLS_QUIET="$TOOLS_LOG"
+    install_wasm_bindgen_cli
+    install_trunk
+  ) &
+  TOOLS_PID=$!
+fi
+
+# The apps' wasm as `trunk serve` asks cargo for it (a debug build for wasm32 of each app's
+# manifest, with the origins above in the environment), so that trunk's first build finds
+# it compiled.
+step 3 "the three apps' wasm: compiling it (about 2 minutes the first time, seconds after)"
+for app in "${APPS[@]}"; do
+  cargo build --target=wasm32-unknown-unknown --manifest-path "$ROOT/$app/Cargo.toml"
+done
+if [[ -n $TOOLS_PID ]]; then
+  if kill -0 "$TOOLS_PID" 2>/dev/null; then
+    say "waiting for wasm-bindgen-cli and trunk (${TOOLS_LOG#"$ROOT"/})"
+  fi
+  wait "$TOOLS_PID" || die "installing wasm-bindgen-cli or trunk failed (${TOOLS_LOG#"$ROOT"/})"
+  TOOLS_PID=""
+fi
 
 # shellcheck disable=SC2317 # only reached through the traps below
 # Stops the servers: each runs in its own session (setsid), so killing the process group
@@ -95,6 +140,8 @@ PIDS=()
 stop_servers() {
   local pid
   trap - INT TERM EXIT
+  [[ -z $TOOLS_PID ]] || kill_tree "$TOOLS_PID"
+  [[ -z $WATCHER_PID ]] || kill "$WATCHER_PID" 2>/dev/null || true
   for pid in "${PIDS[@]}"; do
     kill -TERM -- "-$pid" 2>/dev/null || true
   done
@@ -136,22 +183,43 @@ serve() {
   PIDS+=("$!")
 }
 
+step 4 "trunk serve: each app's first build (wasm-bindgen, about half a minute), then serving"
 serve host-app "$HOST_PORT"
 serve remote-app "$REMOTE_PORT"
 serve intruder-app "$INTRUDER_PORT"
 
-cat <<EOF
+# answers PORT: the app on PORT serves its page (trunk serves it once its first build is done).
+answers() {
+  [[ $(curl -sf --max-time 2 "http://localhost:$1/" 2>/dev/null) == *_bg.wasm* ]]
+}
+
+# announce_when_ready: prints the apps' addresses once all three answer.
+announce_when_ready() {
+  local port
+  for port in "$HOST_PORT" "$REMOTE_PORT" "$INTRUDER_PORT"; do
+    until answers "$port"; do
+      sleep 1
+    done
+  done
+  say "ready after $((SECONDS - STARTED)) s"
+  cat <<EOF
 
   Phosphorescence (host-app):  http://localhost:$HOST_PORT/   (origin $HOST_ORIGIN, embeds $REMOTE_ORIGIN)
   Eos (remote-app):            http://localhost:$REMOTE_PORT/   (origin $REMOTE_ORIGIN, accepts $HOST_ORIGIN)
   Intruder (intruder-app):     http://localhost:$INTRUDER_PORT/   (origin $INTRUDER_ORIGIN, attacks both; see docs/TRY-TO-BREAK-IT.md)
 
-  Open the host page. The first build takes a minute or two; the apps rebuild when
-  their sources, messenger/ or shared-proto/ change: reload the page then (trunk's
-  reload script is inline, which the apps' Content-Security-Policy refuses). Ctrl-C
-  stops all three.
+  Open the host page. The apps rebuild when their sources, messenger/ or shared-proto/
+  change: reload the page then (trunk's reload script is inline, which the apps'
+  Content-Security-Policy refuses). Ctrl-C stops all three.
 
 EOF
+}
+if command -v curl >/dev/null; then
+  announce_when_ready &
+  WATCHER_PID=$!
+else
+  say "the apps: http://localhost:$HOST_PORT/ (the host), :$REMOTE_PORT/ (Eos), :$INTRUDER_PORT/ (the intruder), once trunk says it serves them"
+fi
 
 # Return as soon as any server exits (a build that cannot start, a port taken):
 # the others are then stopped by the EXIT trap.

@@ -16,7 +16,15 @@
 # (or any comma-separated subset of chromium,firefox,webkit) runs fewer, for quick local loops;
 # the default, and CI, run all three.
 #
-# Installs the tools a layer needs first (scripts/tools.sh). Logs go to target/test-logs/,
+# Engines run at once, each in a network namespace of its own (scripts/tools.sh,
+# in_own_network), where the machine allows one (root, or user namespaces); else one after the
+# other. PARALLEL_ENGINES=0 asks for one after the other.
+#
+# Installs the tools a layer needs (scripts/tools.sh) while the work that needs none of them
+# goes on: the native layer, and the wasm and native builds of the other two, run while
+# wasm-bindgen-cli, trunk and geckodriver compile and apt fetches the browsers (their output:
+# target/test-logs/tools.log and apt.log); a layer waits for the tools only where it first
+# runs one. Logs go to target/test-logs/,
 # e2e screenshots to target/e2e-screenshots/<engine>/. A layer prints one count line per engine
 # and test binary, "web[firefox]: N passed, N failed, N skipped" and "hooks[firefox]: ..." (the
 # native layer: "native: ..."), every engine runs even when an earlier one failed, and the run
@@ -29,7 +37,7 @@ cd "$ROOT"
 source scripts/tools.sh
 
 usage() {
-  sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,31p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 LAYERS=(native web e2e)
@@ -41,6 +49,12 @@ case "${1:-all}" in
 esac
 [[ $# -le 1 ]] || { usage >&2; exit 2; }
 read -r -a ENGINES <<<"$(engines_from_env)"
+# The network namespace prefix the engines run in at once, or empty: one after the other.
+OWN_NETWORK=""
+if [[ ${PARALLEL_ENGINES:-1} != 0 && ${#ENGINES[@]} -gt 1 ]]; then
+  OWN_NETWORK="$(own_network_prefix)"
+fi
+export OWN_NETWORK
 
 # The e2e origins. They differ from serve.sh's 8080/8081 so both can run at once.
 export E2E_HOST_PORT="${E2E_HOST_PORT:-18080}"
@@ -178,26 +192,80 @@ WEB_ATTEMPTS=3
 layer_web() {
   start_layer web "web: the wasm-bindgen tests (messenger, messenger-yew's hooks) in ${ENGINES[*]}"
   local engine log
-  # Compiled once each; each engine then runs the same test binaries: messenger/tests/web/ and
-  # messenger-yew/tests/hooks/.
+  # Compiled once each, before waiting for the tools (compiling needs none); each engine then
+  # runs the same test binaries: messenger/tests/web/ and messenger-yew/tests/hooks/.
   log="$(new_log web-build)"
   # Line tables only: full DWARF made the one browser binary's wasm 38 MB (32 MB of it debug
   # sections), and headless Chromium then sometimes never finished loading the page's scripts.
-  local tests=(env CARGO_PROFILE_DEV_DEBUG=line-tables-only
+  WEB_TESTS=(env CARGO_PROFILE_DEV_DEBUG=line-tables-only
     cargo test -p secure-messenger --target wasm32-unknown-unknown --test web)
-  local hooks=(env CARGO_PROFILE_DEV_DEBUG=line-tables-only
+  WEB_HOOKS=(env CARGO_PROFILE_DEV_DEBUG=line-tables-only
     cargo test -p messenger-yew --target wasm32-unknown-unknown --test hooks)
-  run_step web "$log" "${tests[@]}" --no-run || finish_layer web
-  run_step web "$log" "${hooks[@]}" --no-run || finish_layer web
+  run_step web "$log" "${WEB_TESTS[@]}" --no-run || finish_layer web
+  run_step web "$log" "${WEB_HOOKS[@]}" --no-run || finish_layer web
+  await_tools browsers
+  for_each_engine web_engine
   for engine in "${ENGINES[@]}"; do
-    run_web_binary web "$engine" "${tests[@]}"
-    run_web_binary hooks "$engine" "${hooks[@]}"
+    record_result web "$engine"
+    record_result hooks "$engine"
   done
   finish_layer web
 }
 
-# run_web_binary LABEL ENGINE COMMAND...: runs one browser test binary in ENGINE and counts it
-# as "LABEL[ENGINE]".
+# web_engine ENGINE: both browser test binaries in ENGINE.
+web_engine() {
+  run_web_binary web "$1" "${WEB_TESTS[@]}"
+  run_web_binary hooks "$1" "${WEB_HOOKS[@]}"
+}
+
+# ---------------------------------------------------------------------------------------
+# Engines at once. Each engine's part of a layer runs as a job that keeps its result in a file
+# (LABEL-ENGINE.result: the status and the log), which the layer then counts in engine order.
+
+# for_each_engine FUNCTION: FUNCTION ENGINE for every engine: all at once, each line of their
+# output behind "[ENGINE] ", when OWN_NETWORK is set (the function runs its browsers in a network
+# namespace of its own); else one after the other.
+for_each_engine() {
+  local function=$1 engine pids=() pid
+  rm -f "$LOG_DIR"/*.result
+  if [[ -z $OWN_NETWORK ]]; then
+    for engine in "${ENGINES[@]}"; do
+      "$function" "$engine"
+    done
+    return
+  fi
+  say "${ENGINES[*]}: at once, each in a network namespace of its own"
+  for engine in "${ENGINES[@]}"; do
+    "$function" "$engine" > >(sed -u "s/^/[$engine] /") 2>&1 &
+    pids+=("$!")
+  done
+  for pid in "${pids[@]}"; do
+    wait "$pid" || true
+  done
+}
+
+# write_result LABEL ENGINE STATUS LOG: the result of LABEL in ENGINE, for record_result.
+write_result() {
+  printf '%s %s\n' "$3" "$4" >"$LOG_DIR/$1-$2.result"
+}
+
+# record_result LABEL ENGINE: counts LABEL's run in ENGINE as "LABEL[ENGINE]" and records a
+# failure when it exited with an error or left no result.
+record_result() {
+  local label=$1 engine=$2 status log file="$LOG_DIR/$1-$2.result"
+  if [[ ! -f $file ]]; then
+    FAILURES+=("$label[$engine]: left no result")
+    return
+  fi
+  read -r status log <"$file"
+  if [[ $status -ne 0 ]]; then
+    FAILURES+=("$label[$engine]: exited with status $status (log: ${log#"$ROOT"/})")
+  fi
+  summarise "$label[$engine]" "$log"
+}
+
+# run_web_binary LABEL ENGINE COMMAND...: runs one browser test binary in ENGINE, for
+# record_result LABEL ENGINE.
 run_web_binary() {
   local label=$1 engine=$2 log attempt status name
   shift 2
@@ -217,10 +285,7 @@ run_web_binary() {
     fi
     say "$label[$engine]: the page never started a test (${log#"$ROOT"/}, status $status)"
   done
-  if [[ $status -ne 0 ]]; then
-    FAILURES+=("$label[$engine]: exited with status $status (log: ${log#"$ROOT"/})")
-  fi
-  summarise "$label[$engine]" "$log"
+  write_result "$label" "$engine" "$status" "$log"
 }
 
 # run_web_attempt ENGINE LOG DRIVER_LOG COMMAND...: runs the browser test binary once in ENGINE,
@@ -238,10 +303,13 @@ run_web_attempt() {
     : >"$driver_log"
   fi
   # The runner (.cargo/config.toml) drives the engine whose driver variable is set, with the
-  # capabilities in the crate's webdriver.json (messenger/, messenger-yew/). setsid: the attempt is a process group of its own,
-  # which is what a hang's kill ends.
-  setsid bash -c 'source "$1"; shift; with_engine "$@"' bash "$ROOT/scripts/tools.sh" \
-    "$engine" "${args[@]}" "$@" > >(tee -a "$log") 2>&1 &
+  # capabilities in the crate's webdriver.json (messenger/, messenger-yew/); in a network
+  # namespace of its own when the engines run at once. setsid: the attempt is a process group
+  # of its own, which is what a hang's kill ends.
+  local within=with_engine
+  [[ -z $OWN_NETWORK ]] || within="in_own_network with_engine"
+  setsid bash -c 'source "$1"; shift; $1 "${@:2}"' bash "$ROOT/scripts/tools.sh" \
+    "$within" "$engine" "${args[@]}" "$@" > >(tee -a "$log") 2>&1 &
   local pid=$! waited=0 status=0 hung=false
   while kill -0 "$pid" 2>/dev/null; do
     if [[ $waited -ge $WEB_START_DEADLINE ]] && ! page_started "$log"; then
@@ -306,7 +374,7 @@ cleanup_e2e() {
 
 layer_e2e() {
   start_layer e2e "e2e: the apps' and the examples' release builds on their origins, in ${ENGINES[*]}"
-  local engine log
+  local engine log app
   log="$(new_log e2e-build)"
   # Compile-time origins of the apps and the examples (read with option_env!): the e2e ports,
   # not serve.sh's (nor the examples' own defaults, 8090 and 8091).
@@ -317,12 +385,13 @@ layer_e2e() {
   # The apps' e2e builds take their application protocol version from the page's URL
   # (`?app-protocol-version=N`), for the tests of version skew; no other build does.
   export APP_VERSION_FROM_QUERY=1
-  run_step e2e "$log" build_app host-app "$E2E_HOST_DIST" PHOS_REMOTE_ORIGIN || finish_layer e2e
-  run_step e2e "$log" build_app remote-app "$E2E_REMOTE_DIST" EOS_HOST_ORIGIN || finish_layer e2e
-  # The intruder attacks both apps: it reads both variables.
-  run_step e2e "$log" build_app intruder-app "$E2E_INTRUDER_DIST" PHOS_REMOTE_ORIGIN || finish_layer e2e
-  run_step e2e "$log" build_app examples/iframe-host "$E2E_EXAMPLE_HOST_DIST" EXAMPLE_REMOTE_ORIGIN || finish_layer e2e
-  run_step e2e "$log" build_app examples/iframe-remote "$E2E_EXAMPLE_REMOTE_DIST" EXAMPLE_HOST_ORIGIN || finish_layer e2e
+  # First what needs no tool, while the tools may still be installing: the apps' wasm, compiled
+  # as `trunk build --release` asks cargo for it (so trunk's own cargo call finds it done), and
+  # the test harness.
+  for app in "${E2E_APPS[@]}"; do
+    run_step e2e "$log" cargo build --target=wasm32-unknown-unknown --manifest-path "$ROOT/$app/Cargo.toml" --release ||
+      finish_layer e2e
+  done
   # The harness's and bench-runner's own unit tests (--lib --bins) need no browser: they run
   # once, as "e2e[harness]". The browser tests (--test browser: the messenger's handshake and
   # origins; --test demo: the demo's flows; --test hostile: a misbehaving peer at the right
@@ -338,24 +407,32 @@ layer_e2e() {
   run_step "e2e[harness]" "$log" cargo test "${selection[@]}" --lib --bins || true
   summarise "e2e[harness]" "$log"
   [[ ${#FAILURES[@]} -eq 0 ]] || finish_layer e2e
-  local tests=(cargo test "${selection[@]}" --test browser --test demo --test hostile --test examples
+  E2E_TESTS=(cargo test "${selection[@]}" --test browser --test demo --test hostile --test examples
     --test lifecycle --test lifecycle_apps --test lifecycle_start --test binary --test headers --test intruder)
+  log="$LOG_DIR/e2e-build.log"
+  run_step e2e "$log" "${E2E_TESTS[@]}" --no-run || finish_layer e2e
+
+  await_tools
+  run_step e2e "$log" build_app host-app "$E2E_HOST_DIST" PHOS_REMOTE_ORIGIN || finish_layer e2e
+  run_step e2e "$log" build_app remote-app "$E2E_REMOTE_DIST" EOS_HOST_ORIGIN || finish_layer e2e
+  # The intruder attacks both apps: it reads both variables.
+  run_step e2e "$log" build_app intruder-app "$E2E_INTRUDER_DIST" PHOS_REMOTE_ORIGIN || finish_layer e2e
+  run_step e2e "$log" build_app examples/iframe-host "$E2E_EXAMPLE_HOST_DIST" EXAMPLE_REMOTE_ORIGIN || finish_layer e2e
+  run_step e2e "$log" build_app examples/iframe-remote "$E2E_EXAMPLE_REMOTE_DIST" EXAMPLE_HOST_ORIGIN || finish_layer e2e
 
   rm -rf "$ROOT/target/e2e-screenshots" "$ROOT/target/e2e-logs"
   E2E_PROFILE_ROOT="$ROOT/target/e2e-profiles/run-$$"
   mkdir -p "$E2E_PROFILE_ROOT"
   export E2E_PROFILE_ROOT
-  trap cleanup_e2e EXIT
   # From here on, every process the layer starts carries this run's id (see cleanup_e2e).
   export E2E_RUN_ID
+  for_each_engine e2e_engine
   for engine in "${ENGINES[@]}"; do
-    log="$(new_log "e2e-$engine")"
-    run_step "e2e[$engine]" "$log" with_engine "$engine" "${tests[@]}" --no-fail-fast || true
-    summarise "e2e[$engine]" "$log"
+    record_result e2e "$engine"
   done
   # The benchmark in miniature, so it cannot rot: every variant and figure runs and every
   # reply is checked; no timing is asserted (BENCHMARKS.md has the real run). It measures
-  # Chromium's renderers, so it runs when Chromium is among the engines.
+  # Chromium's renderers, so it runs when Chromium is among the engines, after the others.
   if [[ " ${ENGINES[*]} " == *" chromium "* ]]; then
     log="$(new_log bench-smoke)"
     run_step "bench smoke" "$log" scripts/bench.sh --smoke || true
@@ -363,6 +440,73 @@ layer_e2e() {
   finish_layer e2e
   say "e2e screenshots: target/e2e-screenshots/<engine>/"
 }
+
+# The apps and examples the e2e tests serve, built by build_app.
+E2E_APPS=(host-app remote-app intruder-app examples/iframe-host examples/iframe-remote)
+
+# e2e_engine ENGINE: every browser test binary in ENGINE, for record_result e2e ENGINE.
+e2e_engine() {
+  local engine=$1 log status=0
+  log="$(new_log "e2e-$engine")"
+  local command=(with_engine "$engine" "${E2E_TESTS[@]}" --no-fail-fast)
+  [[ -z $OWN_NETWORK ]] || command=(in_own_network "${command[@]}")
+  say "e2e[$engine]: ${command[*]}"
+  "${command[@]}" 2>&1 | tee -a "$log" || status=$?
+  write_result e2e "$engine" "$status" "$log"
+}
+
+# ---------------------------------------------------------------------------------------
+# The tools, installed in the background while the work that needs none of them goes on.
+
+TOOLS_PID=""
+TOOLS_LOG="$LOG_DIR/tools.log"
+# Created by the tools' job once the browser tests have what they need (all but trunk).
+BROWSER_TOOLS_READY="$LOG_DIR/browser-tools.ready"
+
+# start_tools: install_tools for the chosen layers and engines, as a background job whose
+# announcements ("==>" lines) show behind "[tools] " and whose cargo output goes to TOOLS_LOG.
+start_tools() {
+  local args=()
+  [[ -z ${NEEDED[trunk]:-} ]] || args+=(--trunk)
+  args+=("${ENGINES[@]}")
+  : >"$TOOLS_LOG"
+  rm -f "$BROWSER_TOOLS_READY"
+  (TOOLS_QUIET="$TOOLS_LOG" BROWSER_TOOLS_READY="$BROWSER_TOOLS_READY" install_tools "${args[@]}") \
+    2> >(sed -u 's/^/[tools] /' >&2) &
+  TOOLS_PID=$!
+}
+
+# await_tools [browsers]: waits for start_tools' job to end, or with `browsers` only until the
+# browser tests have their tools (it may then go on compiling trunk); the run ends when the job
+# failed.
+await_tools() {
+  [[ -n $TOOLS_PID ]] || return 0
+  local started=$SECONDS status=0 what="the tools"
+  [[ ${1:-} != browsers ]] || what="the browsers and wasm-bindgen-cli"
+  if kill -0 "$TOOLS_PID" 2>/dev/null; then
+    say "waiting for $what (target/test-logs/tools.log, apt.log)"
+  fi
+  if [[ ${1:-} == browsers ]]; then
+    while [[ ! -e $BROWSER_TOOLS_READY ]] && kill -0 "$TOOLS_PID" 2>/dev/null; do
+      sleep 1
+    done
+    if [[ -e $BROWSER_TOOLS_READY ]]; then
+      say "tools: ready for the browser tests (waited $((SECONDS - started)) s)"
+      return
+    fi
+  fi
+  wait "$TOOLS_PID" || status=$?
+  TOOLS_PID=""
+  [[ $status -eq 0 ]] || die "installing the tools failed (status $status; target/test-logs/tools.log, apt.log)"
+  say "tools: ready (waited $((SECONDS - started)) s)"
+}
+
+# On any exit: the tools' job when it is still running, and what the e2e tests left.
+on_exit() {
+  [[ -z $TOOLS_PID ]] || kill_tree "$TOOLS_PID"
+  cleanup_e2e
+}
+trap on_exit EXIT
 
 # ---------------------------------------------------------------------------------------
 
@@ -374,12 +518,14 @@ for layer in "${LAYERS[@]}"; do
     e2e) NEEDED[target]=1 NEEDED[browsers]=1 NEEDED[bindgen]=1 NEEDED[wasm_opt]=1 NEEDED[trunk]=1 ;;
   esac
 done
+# Seconds each, and the builds that go on while the rest installs need the wasm target.
 [[ -z ${NEEDED[target]:-} ]] || install_wasm_target
-[[ -z ${NEEDED[browsers]:-} ]] || install_engines "${ENGINES[@]}"
 [[ -z ${NEEDED[wasm_opt]:-} ]] || install_wasm_opt
-[[ -z ${NEEDED[bindgen]:-} ]] || install_wasm_bindgen_cli
-[[ -z ${NEEDED[trunk]:-} ]] || install_trunk
-[[ ${#NEEDED[@]} -gt 0 ]] || say "native layer only: no extra tools needed"
+if [[ -n ${NEEDED[browsers]:-} ]]; then
+  start_tools
+else
+  say "native layer only: no extra tools needed"
+fi
 
 for layer in "${LAYERS[@]}"; do
   "layer_$layer"

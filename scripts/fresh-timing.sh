@@ -97,12 +97,17 @@ fresh_rustup() {
     "$toolchain" >"$dir/settings.toml"
   local rustlib="$dir/toolchains/$toolchain/lib/rustlib"
   rm -rf "$rustlib/wasm32-unknown-unknown" "$rustlib/manifest-rust-std-wasm32-unknown-unknown"
+  # New files in place of the hard links, so a rewrite never reaches the original: the list of
+  # installed components, and the config's [[components]] entry of the target.
+  grep -vx 'rust-std-wasm32-unknown-unknown' "$rustlib/components" >"$rustlib/components.new" || true
+  awk -v RS= -v ORS='\n\n' '!/target = "wasm32-unknown-unknown"/' "$rustlib/multirust-config.toml" \
+    >"$rustlib/multirust-config.toml.new"
   local file
-  for file in components multirust-config.toml multirust-channel-manifest.toml rust-installer-version; do
-    [[ -f $rustlib/$file ]] || continue
-    # A new file in place of the hard link, so a rewrite never reaches the original.
-    grep -vx 'rust-std-wasm32-unknown-unknown' "$rustlib/$file" >"$rustlib/$file.new" || true
+  for file in components multirust-config.toml; do
     mv -f "$rustlib/$file.new" "$rustlib/$file"
+  done
+  for file in multirust-channel-manifest.toml rust-installer-version; do
+    cp --remove-destination "$source/lib/rustlib/$file" "$rustlib/$file"
   done
 }
 
@@ -121,9 +126,18 @@ fresh_state() {
     ln -s "$rustup_bin" "$FRESH_DIR/home/.cargo/bin/$tool"
   done
   fresh_rustup "$FRESH_DIR/rustup"
-  local path="$FRESH_DIR/home/.cargo/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-  RUN_ENV=(env -i "HOME=$FRESH_DIR/home" "PATH=$path" "RUSTUP_HOME=$FRESH_DIR/rustup"
-    "USER=${USER:-$(id -un)}" "TERM=${TERM:-dumb}" "LANG=${LANG:-C.UTF-8}")
+  # This environment (its certificate settings are how this machine reaches the registries)
+  # with a fresh HOME, PATH without any cargo bin folder, and nothing pointing at cargo's or
+  # rustup's state elsewhere.
+  local path="$FRESH_DIR/home/.cargo/bin" entry
+  local -a entries
+  IFS=':' read -r -a entries <<<"$PATH"
+  for entry in "${entries[@]}"; do
+    [[ $entry == */.cargo/bin || $entry == */.tools/* || -z $entry ]] || path+=":$entry"
+  done
+  RUN_ENV=(env -u CARGO_HOME -u CARGO_TARGET_DIR -u RUSTUP_TOOLCHAIN -u RUSTFLAGS
+    -u CARGO_BUILD_TARGET_DIR -u npm_config_cache
+    "HOME=$FRESH_DIR/home" "PATH=$path" "RUSTUP_HOME=$FRESH_DIR/rustup")
   # Nothing of the project's tools may be found in the fresh state.
   for tool in trunk wasm-bindgen wasm-bindgen-test-runner geckodriver wasm-opt; do
     if "${RUN_ENV[@]}" bash -c "command -v $tool" >/dev/null; then
@@ -146,8 +160,7 @@ answers() {
 # summary LOG: the steps' lines of LOG, with their times.
 summary() {
   printf '\n==== steps (time since the start) ====\n'
-  grep -E '^\[[0-9:]+\] (==> |=== |.* layer (passed|failed)|[a-z0-9\[\] ]+: [0-9]+ passed|total: |fresh-timing:)' "$1" |
-    grep -v 'fresh-timing: building' || true
+  grep -E '^\[[0-9:]+\] (\[tools\] )?(==> \[[0-9]/4|.*compiled and installed in|.*Debian packages installed|==> tools: ready|[a-z0-9]+ layer (passed in|failed)|total: |fresh-timing: |==> ready after)' "$1" || true
 }
 
 LOG="$FRESH_DIR/$MODE.log"
@@ -193,7 +206,8 @@ case $MODE in
     else
       printf '[%s] fresh-timing: ./serve.sh exited before the apps answered\n' "$(elapsed)" | tee -a "$LOG"
     fi
-    kill -INT "$SERVE_PID" 2>/dev/null || true
+    # TERM: an asynchronous command of a script ignores INT, so serve.sh could not trap it.
+    kill -TERM "$SERVE_PID" 2>/dev/null || true
     for _ in $(seq 1 100); do kill -0 "$SERVE_PID" 2>/dev/null || break; sleep 0.1; done
     kill -KILL -- "-$SERVE_PID" 2>/dev/null || true
     wait "$SERVE_PID" 2>/dev/null || true

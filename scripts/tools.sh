@@ -14,8 +14,23 @@
 #   install_engines ENGINE...  the browsers and drivers of the named engines (chromium,
 #                              firefox, webkit): Debian packages in one apt call, geckodriver
 #                              0.37.1 with cargo install
+#   install_tools [--trunk] [ENGINE...]
+#                              wasm-bindgen-cli, trunk when asked, and the named engines: apt
+#                              fetches and installs the browsers while cargo compiles the tools
 #   install_all                all of the above, for every engine
 #   tools_env                  PATH and the variables the tools need (run by sourcing)
+#
+# The Rust tools (trunk, wasm-bindgen-cli, geckodriver) can only be compiled here: the machines
+# reach no prebuilt binaries. Three choices make that fast (scripts/fresh-timing.sh measures
+# it; the README has the figures):
+#   - one target folder for all of them (target/tools/), so what they have in common, and a
+#     reinstall, is compiled once;
+#   - a build profile of their own (TOOL_PROFILE below): without the link-time optimisation
+#     and the single codegen unit their own release profiles ask for, and optimised as much as
+#     each tool's work here needs (tool_opt_level);
+#   - only the features the project uses: no TLS (trunk serves and wasm-bindgen's runner
+#     drives its browser over plain http on localhost; neither downloads anything here) and no
+#     update check.
 #
 #   engines_from_env           the engines in $BROWSERS (comma-separated; default all three)
 #   with_engine ENGINE CMD...  runs CMD with that engine's WebDriver variable set (and only
@@ -30,6 +45,29 @@ EMOJI_FONT=/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf
 ALL_ENGINES=(chromium firefox webkit)
 BINARYEN_VERSION="132.0.0"
 BINARYEN_DIR="$TOOLS_ROOT/.tools/binaryen"
+# Where cargo install builds the Rust tools: one folder for all of them.
+TOOLS_TARGET_DIR="$TOOLS_ROOT/target/tools"
+# The tools' build profile, as cargo's environment overrides of [profile.release]: no LTO, 256
+# codegen units and no debug info, where their own release profiles ask for fat LTO and one
+# codegen unit. The optimisation level is each tool's own (tool_opt_level).
+TOOL_PROFILE=(CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=256
+  CARGO_PROFILE_RELEASE_DEBUG=false CARGO_PROFILE_RELEASE_INCREMENTAL=false)
+
+# tool_opt_level CRATE: its opt-level, chosen by what it does here (scripts/tool-speed.sh
+# measures it; docs/TESTING.md, "Installing the tools", has the figures). wasm-bindgen
+# transforms every wasm the builds and the browser tests make: at opt-level 1 it took 27 %
+# longer on the web tests' wasm, so it keeps 3. trunk and geckodriver mostly wait for the
+# programs they run (cargo, wasm-bindgen, wasm-opt; Firefox): 1 compiles faster and costs them
+# nothing measurable.
+tool_opt_level() {
+  case $1 in
+    wasm-bindgen-cli) echo 3 ;;
+    *) echo 1 ;;
+  esac
+}
+
+# Where cargo install puts binaries.
+CARGO_BIN_DIR="${CARGO_HOME:-$HOME/.cargo}/bin"
 
 # Bold and red only on a terminal, so CI logs stay plain text.
 if [[ -t 2 ]]; then
@@ -59,6 +97,15 @@ as_root() {
   fi
 }
 
+# kill_tree PID: PID and every process under it (a background install's cargo and rustc).
+kill_tree() {
+  local child
+  for child in $(pgrep -P "$1" 2>/dev/null); do
+    kill_tree "$child"
+  done
+  kill "$1" 2>/dev/null || true
+}
+
 prepend_path() {
   case ":$PATH:" in
     *":$1:"*) ;;
@@ -71,7 +118,7 @@ tools_env() {
   # cargo install puts trunk and wasm-bindgen here; .tools/ holds wasm-opt and comes first,
   # so an older wasm-opt elsewhere on PATH (Debian's binaryen 108 cannot read what rustc
   # 1.95 emits) is never picked.
-  prepend_path "$HOME/.cargo/bin"
+  prepend_path "$CARGO_BIN_DIR"
   prepend_path "$BINARYEN_DIR/node_modules/.bin"
   export PATH
   # Stops trunk asking crates.io whether a newer trunk exists on every run.
@@ -95,11 +142,42 @@ install_trunk() {
     say "trunk $TRUNK_VERSION: installed ($(command -v trunk))"
     return
   fi
-  say "trunk $TRUNK_VERSION: ${found:-not found}; installing with cargo install into ~/.cargo/bin (builds and serves the apps; takes ~7 minutes)"
-  # 0.22.x needs a newer rustc than these machines have. No LTO and 16 codegen units make
-  # the install ~30% faster; trunk's speed does not matter here.
-  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
-    cargo install trunk --version "=$TRUNK_VERSION" --locked
+  say "trunk $TRUNK_VERSION: ${found:-not found}; compiling it with cargo install (builds and serves the apps; about $(tool_minutes trunk) on 2 cores)"
+  # 0.22.x needs a newer rustc than these machines have. No default features: they are TLS
+  # (serving https, downloading tools) and the update check.
+  cargo_install_tool trunk "$TRUNK_VERSION" --locked --no-default-features
+}
+
+# Rough compile times on a 2-core machine with the tools' profile, for the progress lines
+# (scripts/fresh-timing.sh measures them).
+tool_minutes() {
+  case $1 in
+    trunk) echo "3 minutes" ;;
+    wasm-bindgen-cli) echo "1.5 minutes" ;;
+    geckodriver) echo "2 minutes" ;;
+  esac
+}
+
+# cargo_install_tool CRATE VERSION ARGS...: cargo install of CRATE at exactly VERSION, into
+# CARGO_BIN_DIR, built in TOOLS_TARGET_DIR with TOOL_PROFILE. With TOOLS_QUIET set, cargo's
+# output goes to that file instead of the terminal (test.sh compiles the tools while its native
+# layer prints).
+cargo_install_tool() {
+  local crate=$1 version=$2 started=$SECONDS status=0
+  shift 2
+  local command=(env "CARGO_TARGET_DIR=$TOOLS_TARGET_DIR" "${TOOL_PROFILE[@]}"
+    "CARGO_PROFILE_RELEASE_OPT_LEVEL=$(tool_opt_level "$crate")"
+    cargo install "$crate" --version "=$version" "$@")
+  if [[ -n ${TOOLS_QUIET:-} ]]; then
+    "${command[@]}" >>"$TOOLS_QUIET" 2>&1 || status=$?
+  else
+    "${command[@]}" || status=$?
+  fi
+  if [[ $status -ne 0 ]]; then
+    [[ -z ${TOOLS_QUIET:-} ]] || tail -n 40 "$TOOLS_QUIET" >&2
+    die "cargo install $crate $version failed (status $status)"
+  fi
+  say "$crate $version: compiled and installed in $((SECONDS - started)) s ($CARGO_BIN_DIR)"
 }
 
 # The wasm-bindgen version the workspace is locked to; the CLI must match it exactly.
@@ -126,10 +204,11 @@ install_wasm_bindgen_cli() {
     say "wasm-bindgen-cli $version: installed, matches Cargo.lock ($(command -v wasm-bindgen))"
     return
   fi
-  say "wasm-bindgen-cli $version: ${found:-not found}; installing with cargo install into ~/.cargo/bin (must equal Cargo.lock's wasm-bindgen; takes ~4 minutes)"
+  say "wasm-bindgen-cli $version: ${found:-not found}; compiling it with cargo install (must equal Cargo.lock's wasm-bindgen; about $(tool_minutes wasm-bindgen-cli) on 2 cores)"
   # No --locked: the CLI's own lockfile pins a webpki-roots release the registry no longer
-  # serves.
-  cargo install wasm-bindgen-cli --version "=$version"
+  # serves. No default features: they are TLS, which the test runner's plain http to its
+  # local WebDriver never uses.
+  cargo_install_tool wasm-bindgen-cli "$version" --no-default-features
 }
 
 install_wasm_opt() {
@@ -174,12 +253,70 @@ install_geckodriver() {
     say "geckodriver $GECKODRIVER_VERSION: installed ($(command -v geckodriver))"
     return
   fi
-  say "geckodriver $GECKODRIVER_VERSION: ${found:-not found}; installing with cargo install into ~/.cargo/bin (Firefox's WebDriver; takes ~4 minutes)"
-  cargo install geckodriver --version "=$GECKODRIVER_VERSION" --locked
+  say "geckodriver $GECKODRIVER_VERSION: ${found:-not found}; compiling it with cargo install (Firefox's WebDriver; about $(tool_minutes geckodriver) on 2 cores)"
+  cargo_install_tool geckodriver "$GECKODRIVER_VERSION" --locked
 }
 
-# install_engines ENGINE...: what the named engines need, one apt call for all of them.
+# install_engines ENGINE...: what the named engines need, one apt call for all of them, then
+# geckodriver for firefox.
 install_engines() {
+  install_engine_packages "$@"
+  check_engines "$@"
+}
+
+# check_engines ENGINE...: every named engine is ready; geckodriver is installed for firefox.
+check_engines() {
+  local engine
+  for engine in "$@"; do
+    engine_ready "$engine" || die "$engine: still missing after installing $(engine_packages "$engine")"
+    [[ $engine != firefox ]] || install_geckodriver
+  done
+}
+
+# install_tools [--trunk] [ENGINE...]: wasm-bindgen-cli, what the named engines need, then trunk
+# with --trunk. The Debian packages are fetched and installed in the background while cargo
+# compiles the Rust tools one after the other (in one target folder, so they cannot build at
+# once); apt's output goes to target/test-logs/apt.log. With BROWSER_TOOLS_READY set, that file
+# is created once everything but trunk is in place (the browser tests need no trunk).
+install_tools() {
+  local with_trunk=false
+  if [[ ${1:-} == --trunk ]]; then
+    with_trunk=true
+    shift
+  fi
+  local apt_pid="" apt_log="$TOOLS_ROOT/target/test-logs/apt.log" status=0
+  if [[ $# -gt 0 ]] && ! engines_installed "$@"; then
+    mkdir -p "$(dirname "$apt_log")"
+    say "browsers: fetching and installing their Debian packages in the background (${apt_log#"$TOOLS_ROOT"/}; about 1 minute)"
+    install_engine_packages "$@" >"$apt_log" 2>&1 &
+    apt_pid=$!
+  fi
+  install_wasm_bindgen_cli
+  if [[ -n $apt_pid ]]; then
+    wait "$apt_pid" || status=$?
+    if [[ $status -ne 0 ]]; then
+      tail -n 20 "$apt_log" >&2
+      die "installing the browsers' Debian packages failed (status $status; ${apt_log#"$TOOLS_ROOT"/})"
+    fi
+    say "browsers: Debian packages installed"
+  fi
+  [[ $# -eq 0 ]] || check_engines "$@"
+  [[ -z ${BROWSER_TOOLS_READY:-} ]] || : >"$BROWSER_TOOLS_READY"
+  ! $with_trunk || install_trunk
+}
+
+# engines_installed ENGINE...: every named engine's packages (and the emoji font) are there.
+engines_installed() {
+  local engine
+  [[ -f $EMOJI_FONT ]] || return 1
+  for engine in "$@"; do
+    engine_ready "$engine" || return 1
+  done
+}
+
+# install_engine_packages ENGINE...: the Debian packages of the named engines that are missing,
+# in one apt call.
+install_engine_packages() {
   local engine missing=() names=()
   for engine in "$@"; do
     if engine_ready "$engine"; then
@@ -201,10 +338,6 @@ install_engines() {
     as_root env DEBIAN_FRONTEND=noninteractive apt-get update
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
   fi
-  for engine in "$@"; do
-    engine_ready "$engine" || die "$engine: still missing after installing $(engine_packages "$engine")"
-    [[ $engine != firefox ]] || install_geckodriver
-  done
 }
 
 install_browser() {
@@ -249,6 +382,33 @@ with_engine() {
     webkit) env "${vars[@]}" SAFARIDRIVER=/usr/bin/WebKitWebDriver xvfb-run -a -s "-screen 0 1280x1024x24" "$@" ;;
     *) die "unknown engine '$engine'" ;;
   esac
+}
+
+# own_network_prefix: prints the command that runs a program in a network namespace of its own
+# (`unshare --net`, or with a user namespace where this user may not make one directly), or
+# nothing when neither works here (no unshare, no `ip`, or namespaces refused).
+own_network_prefix() {
+  command -v unshare >/dev/null && command -v ip >/dev/null || return 0
+  local prefix
+  for prefix in "unshare --net" "unshare --map-root-user --net"; do
+    # shellcheck disable=SC2086 # the prefix is words
+    if $prefix ip link set lo up 2>/dev/null; then
+      echo "$prefix"
+      return
+    fi
+  done
+}
+
+# in_own_network CMD...: CMD (a program or a function of this file) in a network namespace of
+# its own, with only the loopback interface, up. Each engine's browser tests run in one, so that
+# the engines run at once while each serves the apps on the same ports (the ports are compiled
+# into the apps' e2e builds). Cargo is told it is offline there: everything was fetched before.
+# OWN_NETWORK is own_network_prefix's answer (test.sh asks once).
+in_own_network() {
+  [[ -n ${OWN_NETWORK:-} ]] || die "in_own_network: no network namespaces here"
+  # shellcheck disable=SC2086 # the prefix is words
+  $OWN_NETWORK env CARGO_NET_OFFLINE=true bash -c \
+    'ip link set lo up && source "$1" && shift && "$@"' bash "$TOOLS_ROOT/scripts/tools.sh" "$@"
 }
 
 install_all() {
