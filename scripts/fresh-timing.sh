@@ -157,10 +157,11 @@ answers() {
   [[ $page == *_bg.wasm* ]]
 }
 
-# summary LOG: the steps' lines of LOG, with their times.
+# summary LOG: the steps' lines of LOG, with their times, cut at 100 characters.
 summary() {
   printf '\n==== steps (time since the start) ====\n'
-  grep -E '^\[[0-9:]+\] (\[tools\] )?(==> \[[0-9]/4|.*compiled and installed in|.*Debian packages installed|==> tools: ready|[a-z0-9]+ layer (passed in|failed)|total: |fresh-timing: |==> ready after)' "$1" || true
+  grep -E '^\[[0-9:]+\] (\[tools\] )?(==> \[[0-9]/4|.*compiled and installed in|.*Debian packages installed|==> tools: ready|[a-z0-9]+ layer (passed in|failed)|total: |fresh-timing: |==> ready after)' "$1" |
+    cut -c 1-100 || true
 }
 
 LOG="$FRESH_DIR/$MODE.log"
