@@ -55,6 +55,14 @@ say() { printf '==> fresh-timing: %s\n' "$*" >&2; }
 die() { printf 'error: fresh-timing: %s\n' "$*" >&2; exit 1; }
 
 START=${EPOCHREALTIME/./}
+# cpu_ticks: the machine's busy and total CPU ticks so far (/proc/stat), as "busy total".
+cpu_ticks() {
+  local _cpu user nice system idle iowait irq softirq steal _rest
+  read -r _cpu user nice system idle iowait irq softirq steal _rest </proc/stat
+  local busy=$((user + nice + system + irq + softirq))
+  echo "$busy $((busy + idle + iowait + steal))"
+}
+
 # elapsed: the time since START as mm:ss.
 elapsed() {
   local now=${EPOCHREALTIME/./} seconds
@@ -170,6 +178,7 @@ case $MODE in
     if $PURGE_BROWSERS; then purge_browsers; fi
     fresh_state
     START=${EPOCHREALTIME/./}
+    read -r BUSY0 TOTAL0 < <(cpu_ticks)
     DIR="$FRESH_DIR/repo"
     ;;
   warm)
@@ -177,6 +186,7 @@ case $MODE in
     $PURGE_BROWSERS && die "--purge-browsers is for a fresh state (serve, test)"
     DIR="$ROOT"
     RUN_ENV=(env)
+    read -r BUSY0 TOTAL0 < <(cpu_ticks)
     ;;
 esac
 : >"$LOG"
@@ -223,7 +233,10 @@ case $MODE in
 esac
 
 summary "$LOG"
-printf '\n%s: %s in all (%s)\n' "$MODE" "$(elapsed)" "$LOG"
+read -r BUSY1 TOTAL1 < <(cpu_ticks)
+# How busy the cores were: near 100 % means the run was bound by the CPU, not by waiting.
+printf '\n%s: %s in all, the CPU busy %d %% of it (%s)\n' "$MODE" "$(elapsed)" \
+  $((100 * (BUSY1 - BUSY0) / (TOTAL1 - TOTAL0))) "$LOG"
 if ! $KEEP && [[ $MODE != warm ]]; then
   cp "$LOG" "${TMPDIR:-/tmp}/fresh-timing-$MODE.log"
   rm -rf "$FRESH_DIR"

@@ -57,8 +57,8 @@ TOOL_PROFILE=(CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNIT
 # measures it; docs/TESTING.md, "Installing the tools", has the figures). wasm-bindgen
 # transforms every wasm the builds and the browser tests make: at opt-level 1 it took 27 %
 # longer on the web tests' wasm, so it keeps 3. trunk mostly waits for the programs it runs
-# (cargo, wasm-bindgen, wasm-opt) and compiled in 290 s at opt-level 1, barely less than its
-# 307 s at 3: it gets 0. geckodriver relays every e2e command to Firefox: 1.
+# (cargo, wasm-bindgen, wasm-opt) and compiles alone in 149 s at opt-level 0, against 290 s at 1
+# and 307 s at 3: it gets 0. geckodriver relays every e2e command to Firefox: 1.
 tool_opt_level() {
   case $1 in
     wasm-bindgen-cli) echo 3 ;;
@@ -149,13 +149,14 @@ install_trunk() {
   cargo_install_tool trunk "$TRUNK_VERSION" --locked --no-default-features
 }
 
-# Rough compile times on a 2-core machine with the tools' profile, for the progress lines
-# (scripts/fresh-timing.sh measures them).
+# Rough compile times on a 2-core machine with the tools' profile when nothing else compiles, for
+# the progress lines (scripts/fresh-timing.sh measures them; alongside the project's builds they
+# take up to twice as long).
 tool_minutes() {
   case $1 in
-    trunk) echo "3 minutes" ;;
-    wasm-bindgen-cli) echo "1.5 minutes" ;;
-    geckodriver) echo "2 minutes" ;;
+    trunk) echo "2.5 minutes" ;;
+    wasm-bindgen-cli) echo "2 minutes" ;;
+    geckodriver) echo "1.5 minutes" ;;
   esac
 }
 
