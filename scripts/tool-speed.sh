@@ -37,7 +37,8 @@ median_seconds() {
   printf '%s\n' "${times[@]}" | sort -n | awk '{ t[NR] = $1 } END { printf "%.2f", t[int((NR + 1) / 2)] / 1e6 }'
 }
 
-export PHOS_REMOTE_ORIGIN="${PHOS_REMOTE_ORIGIN:-http://localhost:8081}"
+# The e2e layer's origin and switch, so that this is test.sh's release build, already compiled.
+export PHOS_REMOTE_ORIGIN="${PHOS_REMOTE_ORIGIN:-http://localhost:18081}" APP_VERSION_FROM_QUERY=1
 cargo build -q --release --target=wasm32-unknown-unknown --manifest-path host-app/Cargo.toml
 printf '%-40s %14s %14s %14s\n' "tools" "bindgen web" "bindgen app" "trunk release"
 for dir in "$@"; do
