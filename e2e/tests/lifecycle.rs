@@ -710,7 +710,9 @@ async fn settled_counts(w: &World) -> Result<Counts> {
         }
         last = now;
     }
-    Err(Error::contract(format!("the listener and port counts never held still; last seen {last:?}")))
+    Err(Error::contract(format!(
+        "the listener and port counts never held still; last seen {last:?}"
+    )))
 }
 
 /// Waits until the counts in both documents are `baseline` again (between two turns a side
