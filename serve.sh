@@ -102,22 +102,13 @@ install_wasm_opt
 
 # wasm-bindgen-cli and trunk compile in their own target folder (target/tools/) while cargo
 # compiles the apps' wasm in target/: the two never wait for each other's lock.
-if [[ $(wasm-bindgen --version 2>/dev/null) == "wasm-bindgen $(wasm_bindgen_lock_version)" &&
-  $(trunk --version 2>/dev/null) == "trunk $TRUNK_VERSION" ]]; then
-  step 2 "wasm-bindgen-cli and trunk: installed"
-else
-  mkdir -p "$ROOT/target"
-  : >"$TOOLS_LOG"
-  # (Replaced by stop_servers' traps once the servers start.)
-  trap '[[ -z $TOOLS_PID ]] || kill_tree "$TOOLS_PID"' EXIT
-  step 2 "wasm-bindgen-cli and trunk: compiling them in the background (about $(tool_minutes wasm-bindgen-cli) + $(tool_minutes trunk) on 2 cores; cargo's output: ${TOOLS_LOG#"$ROOT"/})"
-  (
-    export TOOLS_QUIET="$TOOLS_LOG"
-    install_wasm_bindgen_cli
-    install_trunk
-  ) &
-  TOOLS_PID=$!
-fi
+mkdir -p "$ROOT/target"
+: >"$TOOLS_LOG"
+# (Replaced by stop_servers' traps once the servers start.)
+trap '[[ -z $TOOLS_PID ]] || kill_tree "$TOOLS_PID"' EXIT
+step 2 "wasm-bindgen-cli and trunk, in the background (when missing, compiled: about $(tool_minutes wasm-bindgen-cli) + $(tool_minutes trunk) on 2 cores; cargo's output: ${TOOLS_LOG#"$ROOT"/})"
+TOOLS_QUIET="$TOOLS_LOG" install_tools --trunk &
+TOOLS_PID=$!
 
 # The apps' wasm as `trunk serve` asks cargo for it (a debug build for wasm32 of each app's
 # manifest, with the origins above in the environment), so that trunk's first build finds
@@ -126,20 +117,20 @@ step 3 "the three apps' wasm: compiling it (about 2 minutes the first time, seco
 for app in "${APPS[@]}"; do
   cargo build --target=wasm32-unknown-unknown --manifest-path "$ROOT/$app/Cargo.toml"
 done
-if [[ -n $TOOLS_PID ]]; then
-  if kill -0 "$TOOLS_PID" 2>/dev/null; then
-    say "waiting for wasm-bindgen-cli and trunk (${TOOLS_LOG#"$ROOT"/})"
-  fi
-  wait "$TOOLS_PID" || die "installing wasm-bindgen-cli or trunk failed (${TOOLS_LOG#"$ROOT"/})"
-  TOOLS_PID=""
+if kill -0 "$TOOLS_PID" 2>/dev/null; then
+  say "waiting for wasm-bindgen-cli and trunk (${TOOLS_LOG#"$ROOT"/})"
 fi
+wait "$TOOLS_PID" || die "installing wasm-bindgen-cli or trunk failed (${TOOLS_LOG#"$ROOT"/})"
+TOOLS_PID=""
 
 # shellcheck disable=SC2317 # only reached through the traps below
 # Stops the servers: each runs in its own session (setsid), so killing the process group
 # by the server's PID also ends the cargo and rustc it may be running.
 stop_servers() {
   local pid
-  trap - INT TERM EXIT
+  # A second INT or TERM (Ctrl-C twice, a timeout after a kill) must not cut this short.
+  trap "" INT TERM
+  trap - EXIT
   [[ -z $TOOLS_PID ]] || kill_tree "$TOOLS_PID"
   [[ -z $WATCHER_PID ]] || kill "$WATCHER_PID" 2>/dev/null || true
   for pid in "${PIDS[@]}"; do
@@ -188,16 +179,11 @@ serve host-app "$HOST_PORT"
 serve remote-app "$REMOTE_PORT"
 serve intruder-app "$INTRUDER_PORT"
 
-# answers PORT: the app on PORT serves its page (trunk serves it once its first build is done).
-answers() {
-  [[ $(curl -sf --max-time 2 "http://localhost:$1/" 2>/dev/null) == *_bg.wasm* ]]
-}
-
 # announce_when_ready: prints the apps' addresses once all three answer.
 announce_when_ready() {
   local port
   for port in "$HOST_PORT" "$REMOTE_PORT" "$INTRUDER_PORT"; do
-    until answers "$port"; do
+    until app_answers "$port"; do
       sleep 1
     done
   done

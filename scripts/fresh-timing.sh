@@ -51,6 +51,8 @@ done
 [[ $# -eq 1 ]] || { usage >&2; exit 2; }
 MODE=$1
 
+# shellcheck source=scripts/tools.sh
+source "$ROOT/scripts/tools.sh"  # app_answers; its say and die are replaced below
 say() { printf '==> fresh-timing: %s\n' "$*" >&2; }
 die() { printf 'error: fresh-timing: %s\n' "$*" >&2; exit 1; }
 
@@ -74,8 +76,6 @@ elapsed() {
 stamp() {
   local line
   while IFS= read -r line; do
-    # Drop terminal colours, which CI-style logs do not want.
-    line="${line//$'\033'\[[0-9;]*m/}"
     printf '[%s] %s\n' "$(elapsed)" "$line"
   done | tee -a "$1"
 }
@@ -157,14 +157,6 @@ fresh_state() {
   fi
 }
 
-# answers PORT: the app on PORT serves its page, and the page names its wasm (trunk serves the
-# page only after the app's first build).
-answers() {
-  local page
-  page="$(curl -sf --max-time 2 "http://localhost:$1/" 2>/dev/null)" || return 1
-  [[ $page == *_bg.wasm* ]]
-}
-
 # summary LOG: the steps' lines of LOG, with their times, cut at 100 characters.
 summary() {
   printf '\n==== steps (time since the start) ====\n'
@@ -195,7 +187,7 @@ status=0
 case $MODE in
   serve)
     for port in 8080 8081 8082; do
-      ! answers "$port" || die "something already answers on port $port (another ./serve.sh?)"
+      ! app_answers "$port" || die "something already answers on port $port (another ./serve.sh?)"
     done
     printf '[%s] fresh-timing: ./serve.sh started\n' "$(elapsed)" | tee -a "$LOG"
     # Its own session, so that stopping it stops trunk and the cargo it runs.
@@ -205,7 +197,7 @@ case $MODE in
     while [[ ${#ANSWERED[@]} -lt 3 ]]; do
       kill -0 "$SERVE_PID" 2>/dev/null || { status=1; break; }
       for port in 8080 8081 8082; do
-        if [[ -z ${ANSWERED[$port]:-} ]] && answers "$port"; then
+        if [[ -z ${ANSWERED[$port]:-} ]] && app_answers "$port"; then
           ANSWERED[$port]=1
           printf '[%s] fresh-timing: http://localhost:%s/ answers\n' "$(elapsed)" "$port" | tee -a "$LOG"
         fi

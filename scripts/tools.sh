@@ -287,7 +287,7 @@ install_tools() {
     shift
   fi
   local apt_pid="" apt_log="$TOOLS_ROOT/target/test-logs/apt.log" status=0
-  if [[ $# -gt 0 ]] && ! engines_installed "$@"; then
+  if [[ -n $(missing_engine_packages "$@") ]]; then
     mkdir -p "$(dirname "$apt_log")"
     say "browsers: fetching and installing their Debian packages in the background (${apt_log#"$TOOLS_ROOT"/}; about 1 minute)"
     install_engine_packages "$@" >"$apt_log" 2>&1 &
@@ -307,13 +307,20 @@ install_tools() {
   ! $with_trunk || install_trunk
 }
 
-# engines_installed ENGINE...: every named engine's packages (and the emoji font) are there.
-engines_installed() {
+# missing_engine_packages ENGINE...: the Debian packages the named engines still need, one per
+# line, and the emoji font every engine draws the wire's 👋 🤝 👂 with (demo and screenshots).
+missing_engine_packages() {
   local engine
-  [[ -f $EMOJI_FONT ]] || return 1
   for engine in "$@"; do
-    engine_ready "$engine" || return 1
+    engine_ready "$engine" || engine_packages "$engine" | tr ' ' '\n'
   done
+  [[ -f $EMOJI_FONT ]] || echo fonts-noto-color-emoji
+}
+
+# app_answers PORT: the app served on localhost:PORT serves its page (trunk serves it only once
+# its first build is done, and the page names its wasm).
+app_answers() {
+  [[ $(curl -sf --max-time 2 "http://localhost:$1/" 2>/dev/null) == *_bg.wasm* ]]
 }
 
 # install_engine_packages ENGINE...: the Debian packages of the named engines that are missing,
@@ -324,16 +331,11 @@ install_engine_packages() {
     if engine_ready "$engine"; then
       names+=("$engine: installed")
     else
-      # shellcheck disable=SC2207 # the package lists are single words
-      missing+=($(engine_packages "$engine"))
       names+=("$engine: missing")
     fi
   done
-  # Every engine draws the wire's 👋 🤝 👂 with it, in the demo and its screenshots.
-  if [[ ! -f $EMOJI_FONT ]]; then
-    missing+=(fonts-noto-color-emoji)
-    names+=("emoji font: missing")
-  fi
+  [[ -f $EMOJI_FONT ]] || names+=("emoji font: missing")
+  mapfile -t missing < <(missing_engine_packages "$@")
   say "browsers: ${names[*]}"
   if [[ ${#missing[@]} -gt 0 ]]; then
     say "installing Debian packages: ${missing[*]}"
